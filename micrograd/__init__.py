@@ -1,0 +1,32 @@
+"""micrograd: a scalar-valued autograd engine with a small neural-network library.
+
+>>> from micrograd import Value
+>>> a, b = Value(2.0, "a"), Value(-3.0, "b")
+>>> c = a * b + a
+>>> c.backward()
+>>> a.grad, b.grad
+(-2.0, 2.0)
+"""
+
+from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
+from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
+from micrograd.nn import MLP, Layer, Module, Neuron
+from micrograd.ops import OPS, Op
+
+__version__ = "0.2.0"
+
+__all__ = [
+    "MLP",
+    "OPS",
+    "GradcheckError",
+    "Layer",
+    "Module",
+    "Neuron",
+    "Op",
+    "Value",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "numerical_grad",
+    "topological_order",
+]

@@ -1,0 +1,307 @@
+"""Neural-network building blocks made of `Value`s: `Module`, `Neuron`, `Layer`, `MLP`.
+
+Names follow PyTorch (`parameters()`, dotted `named_parameters()`, `state_dict()`, ...), and the
+classes accept the calls of Karpathy's micrograd 0.1.0 (`Neuron(nin, nonlin=False)`,
+`MLP(nin, nouts)`) with the same results. Losses, optimizers and saving to files live elsewhere.
+"""
+
+from __future__ import annotations
+
+import numbers
+import random
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
+
+from micrograd.engine import Number, Value
+
+ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
+    "relu": Value.relu,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "linear": None,
+}
+
+Seed = int | random.Random | None
+
+
+class IncompatibleKeys(NamedTuple):
+    """What `load_state_dict(strict=False)` skipped."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class Module:
+    """Base class for anything built of Values; finds parameters in its attributes.
+
+    Parameters are the `Value`s (with `requires_grad`) held in attributes, directly, in lists
+    or tuples, or inside sub-`Module`s, named by the attribute path: `layers.0.neurons.1.w.0`.
+    """
+
+    training: bool = True
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation; subclasses define it (or `__call__`, as micrograd 0.1.0 did)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def _walk(self) -> Iterator[tuple[str, Value | Module]]:
+        """Every Value and Module reachable through attributes, depth first, with its name."""
+        stack: list[tuple[str, object]] = [("", self)]
+        while stack:
+            name, obj = stack.pop()
+            if isinstance(obj, Module):
+                yield name, obj
+                members = list(vars(obj).items())
+            elif isinstance(obj, Value):
+                yield name, obj
+                continue
+            elif isinstance(obj, (list, tuple)):
+                members = [(str(i), item) for i, item in enumerate(obj)]
+            else:
+                continue
+            for key, member in reversed(members):
+                stack.append((f"{name}.{key}" if name else key, member))
+
+    def named_parameters(self) -> list[tuple[str, Value]]:
+        """(dotted name, parameter) pairs in a fixed order; a shared parameter appears once."""
+        seen: set[int] = set()
+        found = []
+        for name, obj in self._walk():
+            if isinstance(obj, Value) and obj.requires_grad and id(obj) not in seen:
+                seen.add(id(obj))
+                found.append((name, obj))
+        return found
+
+    def parameters(self) -> list[Value]:
+        """All parameters, in the order of `named_parameters()`."""
+        return [p for _, p in self.named_parameters()]
+
+    def modules(self) -> list[Module]:
+        """This module and every module inside it."""
+        return [obj for _, obj in self._walk() if isinstance(obj, Module)]
+
+    def zero_grad(self) -> None:
+        """Set every parameter's grad to 0.0."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    def train(self, mode: bool = True) -> Module:
+        """Put this module and its sub-modules in training mode (or eval mode); returns self."""
+        for module in self.modules():
+            module.training = mode
+        return self
+
+    def eval(self) -> Module:
+        """Put this module and its sub-modules in evaluation mode; returns self."""
+        return self.train(False)
+
+    def state_dict(self) -> dict[str, float]:
+        """Parameter values by dotted name."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(
+        self, state_dict: Mapping[str, object], strict: bool = True
+    ) -> IncompatibleKeys:
+        """Copy values from `state_dict` into the parameters of the same name.
+
+        Everything is checked before anything is written, so on error the module is unchanged.
+        With `strict`, missing and unexpected keys are errors; without, they are returned.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"load_state_dict takes a mapping of name to number, received "
+                f"{type(state_dict).__name__}"
+            )
+        own = dict(self.named_parameters())
+        missing = [name for name in own if name not in state_dict]
+        unexpected = [str(name) for name in state_dict if name not in own]
+        if strict and (missing or unexpected):
+            problems = []
+            if missing:
+                problems.append(f"missing keys {missing}")
+            if unexpected:
+                problems.append(f"unexpected keys {unexpected}")
+            raise KeyError(
+                f"state_dict does not match {type(self).__name__}: {'; '.join(problems)}"
+            )
+        updates = []
+        for name, param in own.items():
+            if name in state_dict:
+                updates.append((param, _state_number(name, state_dict[name])))
+        for param, number in updates:
+            param.data = number
+        return IncompatibleKeys(missing, unexpected)
+
+    def extra_repr(self) -> str:
+        """The arguments shown inside this module's repr."""
+        return ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+def _state_number(name: str, value: object) -> float:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        raise ValueError(
+            f"state_dict[{name!r}] has {len(value)} values; the parameter is one number"
+        )
+    raise TypeError(
+        f"state_dict[{name!r}] must be a number, received {type(value).__name__}: {value!r:.60}"
+    )
+
+
+def _make_rng(seed: Seed) -> random.Random | Any:
+    # No seed: draw from the global `random` module, as micrograd 0.1.0 did, so that
+    # `random.seed(1337); MLP(2, [16, 16, 1])` gives that version's weights.
+    if seed is None:
+        return random
+    if isinstance(seed, random.Random):
+        return seed
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return random.Random(seed)
+    raise TypeError(f"seed must be an int, a random.Random or None, received {type(seed).__name__}")
+
+
+def _check_size(value: object, what: str) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return value
+    raise ValueError(f"{what} must be a positive int, received {value!r}")
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"activation must be one of {sorted(ACTIVATIONS)}, received {activation!r}"
+        )
+    return activation
+
+
+def _as_inputs(x: Sequence[Value | Number] | Value | Number, nin: int, who: str) -> list:
+    if isinstance(x, (Value, numbers.Real)):
+        x = [x]  # a single input, as passed between layers of width 1
+    if not isinstance(x, Sequence) or isinstance(x, str):
+        raise TypeError(
+            f"{who} takes a sequence of {nin} numbers or Values, received {type(x).__name__}"
+        )
+    if len(x) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, received {len(x)}")
+    return list(x)
+
+
+class Neuron(Module):
+    """One unit: activation(w · x + b), weights uniform in [-1, 1], bias 0."""
+
+    def __init__(
+        self,
+        nin: int,
+        nonlin: bool = True,
+        *,
+        activation: str | None = None,
+        seed: Seed = None,
+    ) -> None:
+        """`activation` (relu, tanh, sigmoid, linear) overrides 0.1.0's `nonlin` switch.
+
+        `seed` is an int or a `random.Random` for reproducible weights; without one the weights
+        come from the global `random` module, as in micrograd 0.1.0.
+        """
+        self.nin = _check_size(nin, "nin")
+        rng = _make_rng(seed)
+        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Value(0.0)
+        if activation is None:
+            activation = "relu" if nonlin else "linear"
+        self.activation = _check_activation(activation)
+        self.nonlin = activation != "linear"
+
+    def forward(self, x: Sequence[Value | Number] | Value | Number) -> Value:
+        """activation(b + w[0] * x[0] + w[1] * x[1] + ...)."""
+        x = _as_inputs(x, self.nin, "Neuron")
+        # Summed from the bias, in the order micrograd 0.1.0 used, for identical rounding.
+        act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
+        nonlinearity = ACTIVATIONS[self.activation]
+        return act if nonlinearity is None else nonlinearity(act)
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, activation={self.activation!r}"
+
+
+class Layer(Module):
+    """`nout` neurons reading the same inputs; returns a list, or one Value when nout is 1."""
+
+    def __init__(
+        self,
+        nin: int,
+        nout: int,
+        nonlin: bool = True,
+        *,
+        activation: str | None = None,
+        seed: Seed = None,
+    ) -> None:
+        self.nin = _check_size(nin, "nin")
+        self.nout = _check_size(nout, "nout")
+        rng = _make_rng(seed)
+        self.neurons = [Neuron(nin, nonlin, activation=activation, seed=rng) for _ in range(nout)]
+        self.activation = self.neurons[0].activation
+
+    def forward(self, x: Sequence[Value | Number] | Value | Number) -> Value | list[Value]:
+        """Each neuron applied to x."""
+        x = _as_inputs(x, self.nin, "Layer")
+        out = [neuron(x) for neuron in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, {self.nout}, activation={self.activation!r}"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: `activation` on hidden layers, `output_activation` last."""
+
+    def __init__(
+        self,
+        nin: int,
+        nouts: Sequence[int],
+        *,
+        activation: str = "relu",
+        output_activation: str = "linear",
+        seed: Seed = None,
+    ) -> None:
+        """`MLP(2, [16, 16, 1])`: two inputs, two hidden layers of 16, one output.
+
+        Defaults match micrograd 0.1.0 (ReLU hidden layers, linear output). `seed` as in
+        `Neuron`.
+        """
+        self.nin = _check_size(nin, "nin")
+        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+            raise ValueError(f"nouts must be a non-empty list of layer sizes, received {nouts!r}")
+        self.nouts = [_check_size(n, "each layer size in nouts") for n in nouts]
+        rng = _make_rng(seed)
+        sizes = [nin, *self.nouts]
+        last = len(self.nouts) - 1
+        self.layers = [
+            Layer(
+                sizes[i],
+                sizes[i + 1],
+                activation=output_activation if i == last else _check_activation(activation),
+                seed=rng,
+            )
+            for i in range(len(self.nouts))
+        ]
+        self.activation = activation
+        self.output_activation = output_activation
+
+    def forward(self, x: Sequence[Value | Number] | Value | Number) -> Value | list[Value]:
+        """The layers in turn; one Value out when the last layer has one neuron."""
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.nin}, {self.nouts}, activation={self.activation!r}, "
+            f"output_activation={self.output_activation!r}"
+        )

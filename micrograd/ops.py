@@ -1,0 +1,260 @@
+"""The primitive operations: one record per op, read by everything that runs or draws a graph.
+
+Each `Op` holds an op's name, the symbol drawings use, its forward function on floats and one
+local-derivative function per input. The eager engine, the gradient checker, the graph drawer
+and the op-driven tests all read these records, so adding an op is one entry in `OPS` plus its
+test domain. Composite operations (subtraction, division, square root, ...) are not here: the
+engine writes them from these primitives.
+
+Numeric policy: forward functions never raise on a float. Outside an op's domain they return the
+IEEE result that PyTorch float64 and numpy give (nan or +-inf) and emit a `RuntimeWarning` that
+names the op and its input. Local derivatives follow the same IEEE rules but stay quiet, since
+the forward pass has already warned about the input.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+INF = math.inf
+NAN = math.nan
+
+Domain = tuple[float, float]
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+@dataclass(frozen=True, slots=True)
+class Op:
+    """A primitive operation on floats and its local derivatives.
+
+    `local_grads[i](*inputs, out)` is the partial derivative of the output with respect to
+    input `i`, given the input values and the forward result `out`. `domain` gives, per input, a
+    range where the op is smooth and finite (the tests draw inputs from it); `kinks` lists input
+    values where a derivative jumps, so finite differences must keep away from them.
+    """
+
+    name: str
+    symbol: str
+    forward: Callable[..., float]
+    local_grads: tuple[Callable[..., float], ...]
+    domain: tuple[Domain, ...]
+    kinks: tuple[float, ...] = ()
+
+    @property
+    def arity(self) -> int:
+        """Number of inputs the op takes."""
+        return len(self.local_grads)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, {self.symbol!r})"
+
+
+def _warn(op: str, inputs: tuple[float, ...], result: float, why: str) -> None:
+    shown = ", ".join(repr(x) for x in inputs)
+    warnings.warn(
+        f"{op}({shown}) is {result!r}: {why}", RuntimeWarning, stacklevel=_user_stacklevel()
+    )
+
+
+def _user_stacklevel() -> int:
+    # Point the warning at the first frame outside this package, so the user sees their line.
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
+
+
+def _div(x: float, y: float) -> float:
+    """IEEE division: x / 0 is +-inf (nan for 0 / 0) instead of ZeroDivisionError."""
+    if y != 0.0:
+        return x / y
+    if x == 0.0 or x != x:
+        return NAN
+    return math.copysign(INF, x) * math.copysign(1.0, y)
+
+
+def _is_odd_integer(y: float) -> bool:
+    return math.isfinite(y) and y == int(y) and int(y) % 2 == 1
+
+
+def _pow_quiet(x: float, y: float) -> float:
+    """x ** y with the IEEE results of C's pow() where Python would raise or go complex."""
+    try:
+        return math.pow(x, y)
+    except ValueError:
+        if x == 0.0:  # 0 ** negative
+            return math.copysign(INF, x) if _is_odd_integer(y) else INF
+        return NAN  # negative base, non-integer exponent
+    except OverflowError:
+        return -INF if x < 0 and _is_odd_integer(y) else INF
+
+
+def _pow(x: float, y: float) -> float:
+    result = _pow_quiet(x, y)
+    if math.isfinite(x) and math.isfinite(y) and not math.isfinite(result):
+        if x == 0.0:
+            why = "zero to a negative power"
+        elif result != result:
+            why = "a negative base to a non-integer power has no real value"
+        else:
+            why = "the result overflows a float"
+        _warn("pow", (x, y), result, why)
+    return result
+
+
+def _exp(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        _warn("exp", (x,), INF, "the result overflows a float (exp is finite for x < 709.78)")
+        return INF
+
+
+def _log_quiet(x: float) -> float:
+    if x > 0.0:
+        return math.log(x)
+    if x == 0.0:
+        return -INF
+    return NAN  # negative, or nan
+
+
+def _log(x: float) -> float:
+    result = _log_quiet(x)
+    if x <= 0.0:
+        _warn("log", (x,), result, "log is defined for x > 0")
+    return result
+
+
+def _sigmoid(x: float) -> float:
+    # Each branch calls exp on a non-positive number, so neither overflows.
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+def _relu(x: float) -> float:
+    # `x <= 0` is False for nan, so nan passes through as it does in PyTorch.
+    return 0.0 if x <= 0.0 else x
+
+
+def _trig(name: str, fn: Callable[[float], float]) -> Callable[[float], float]:
+    def forward(x: float) -> float:
+        if math.isinf(x):
+            _warn(name, (x,), NAN, f"{name} of an infinity is undefined")
+            return NAN
+        return fn(x)
+
+    forward.__name__ = f"_{name}"
+    return forward
+
+
+def _sign(x: float) -> float:
+    # sign(0) = 0, the subgradient PyTorch uses for abs at 0.
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else NAN
+
+
+def _pow_grad_base(x: float, y: float, out: float) -> float:
+    if y == 0.0:
+        return 0.0  # x ** 0 is constant, even at x = 0 where x ** -1 is inf
+    return y * _pow_quiet(x, y - 1.0)
+
+
+def _pow_grad_exponent(x: float, y: float, out: float) -> float:
+    if x == 0.0 and y >= 0.0:
+        return 0.0  # the limit PyTorch uses; log(0) would give 0 * -inf = nan
+    return out * _log_quiet(x)
+
+
+ADD = Op(
+    "add",
+    "+",
+    forward=lambda x, y: x + y,
+    local_grads=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+)
+MUL = Op(
+    "mul",
+    "*",
+    forward=lambda x, y: x * y,
+    local_grads=(lambda x, y, out: y, lambda x, y, out: x),
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+)
+POW = Op(
+    "pow",
+    "**",
+    forward=_pow,
+    local_grads=(_pow_grad_base, _pow_grad_exponent),
+    domain=((0.1, 5.0), (-3.0, 3.0)),
+)
+EXP = Op(
+    "exp",
+    "exp",
+    forward=_exp,
+    local_grads=(lambda x, out: out,),
+    domain=((-10.0, 10.0),),
+)
+LOG = Op(
+    "log",
+    "log",
+    forward=_log,
+    local_grads=(lambda x, out: _div(1.0, x),),
+    domain=((0.01, 100.0),),
+)
+TANH = Op(
+    "tanh",
+    "tanh",
+    forward=math.tanh,
+    local_grads=(lambda x, out: 1.0 - out * out,),
+    domain=((-5.0, 5.0),),
+)
+# A primitive rather than 1 / (1 + exp(-x)): one node instead of four in drawings, and a forward
+# pass that cannot overflow for large negative x.
+SIGMOID = Op(
+    "sigmoid",
+    "σ",
+    forward=_sigmoid,
+    local_grads=(lambda x, out: out * (1.0 - out),),
+    domain=((-10.0, 10.0),),
+)
+RELU = Op(
+    "relu",
+    "ReLU",
+    forward=_relu,
+    local_grads=(lambda x, out: 1.0 if x > 0.0 else 0.0,),  # relu'(0) = 0, as in PyTorch
+    domain=((-10.0, 10.0),),
+    kinks=(0.0,),
+)
+ABS = Op(
+    "abs",
+    "abs",
+    forward=abs,
+    local_grads=(lambda x, out: _sign(x),),
+    domain=((-10.0, 10.0),),
+    kinks=(0.0,),
+)
+SIN = Op(
+    "sin",
+    "sin",
+    forward=_trig("sin", math.sin),
+    local_grads=(lambda x, out: math.cos(x) if math.isfinite(x) else NAN,),
+    domain=((-10.0, 10.0),),
+)
+COS = Op(
+    "cos",
+    "cos",
+    forward=_trig("cos", math.cos),
+    local_grads=(lambda x, out: -math.sin(x) if math.isfinite(x) else NAN,),
+    domain=((-10.0, 10.0),),
+)
+
+OPS: dict[str, Op] = {
+    op.name: op for op in (ADD, MUL, POW, EXP, LOG, TANH, SIGMOID, RELU, ABS, SIN, COS)
+}
