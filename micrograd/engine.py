@@ -208,13 +208,18 @@ def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
     """Wrap a plain number as a constant leaf; reject anything else with a clear TypeError.
 
     For a type that defines the reflected operator (`__radd__` for `+`, ...), return
-    NotImplemented so that Python gives it its turn, as numpy arrays expect.
+    NotImplemented so that Python gives it its turn, as numpy arrays expect. Sequences are the
+    exception: their `*` means repetition, which would only produce a confusing error.
     """
     if isinstance(other, Value):
         return other
     if isinstance(other, numbers.Real):
         return Value(float(other), requires_grad=False)
-    if reflected is not None and hasattr(type(other), reflected):
+    if (
+        reflected is not None
+        and hasattr(type(other), reflected)
+        and not isinstance(other, (str, bytes, list, tuple))
+    ):
         return NotImplemented
     raise TypeError(
         f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r:.60}); "
