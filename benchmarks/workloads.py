@@ -203,19 +203,39 @@ def moons_torch(job: dict) -> dict:
 
 
 def moons_tape(job: dict, backend: str) -> dict:
-    """The same loop, traced once and replayed with the tape."""
+    """The same loop, traced once into two tapes (per-sample hinge loss, L2 term), replayed."""
     from micrograd.nn import MLP
-    from micrograd.tape import train_moons_step_fn
+    from micrograd.tape import trace
 
     model = MLP(2, [16, 16, 1], seed=0)
-    for p, w in zip(model.parameters(), job["weights"]):
+    params = model.parameters()
+    for p, w in zip(params, job["weights"]):
         p.data = w
-    step = train_moons_step_fn(model, job["X"], job["y"], alpha=1e-4, backend=backend)
+    hinge = trace(lambda x0, x1, y: (1 + -y * model([x0, x1])).relu(), 3, params)
+    score = trace(lambda x0, x1: model([x0, x1]), 2, params)
+    l2 = trace(lambda: 1e-4 * sum(p * p for p in params), 0, params)
+    rows = [[x0, x1, y] for (x0, x1), y in zip(job["X"], job["y"])]
+    no_inputs = [[]]
+    as_array = list
+    if backend == "numpy":
+        import numpy
+
+        rows, as_array = numpy.array(rows), numpy.array
     times = []
     for k in range(job["steps"]):
         t0 = time.perf_counter()
-        loss, acc = step(1.0 - 0.9 * k / 100)
+        weights = as_array([p.data for p in params])  # the model is the source of truth
+        data = hinge.run_batch(rows, weights, reduce="mean", backend=backend)
+        reg = l2.run_batch(no_inputs, weights, backend=backend)
+        rate = 1.0 - 0.9 * k / 100
+        for p, g_data, g_reg in zip(params, list(data.param_grads), list(reg.param_grads)):
+            p.data -= rate * (g_data + g_reg)
         times.append(time.perf_counter() - t0)
+        outputs = [o[0] for o in data.outputs]
+        loss = sum(outputs) / len(outputs) + reg.outputs[0][0]
+    # Accuracy of the scores the last step saw (before its update), as the eager loop reports.
+    scores = [o[0] for o in score.run_batch(job["X"], weights, backend=backend).outputs]
+    acc = sum((yi > 0) == (si > 0) for yi, si in zip(job["y"], scores)) / len(scores)
     return {"step_s": statistics.median(times), "steps": len(times), "loss": loss, "acc": acc}
 
 

@@ -12,6 +12,7 @@ from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.ops import OPS, Op
+from micrograd.tape import Tape, trace
 
 __version__ = "0.2.0"
 
@@ -23,10 +24,12 @@ __all__ = [
     "Module",
     "Neuron",
     "Op",
+    "Tape",
     "Value",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
     "numerical_grad",
     "topological_order",
+    "trace",
 ]

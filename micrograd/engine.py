@@ -22,9 +22,18 @@ Number = int | float
 
 
 class _GradMode(threading.local):
-    """Whether ops record a graph; the class attribute is each new thread's default."""
+    """Whether ops record a graph; the class attributes are each new thread's defaults.
+
+    `tracing` is set while `micrograd.tape.trace` runs a function: turning a Value into a
+    Python bool or float then raises, since the tape could not record the branch it decides.
+    """
 
     enabled = True
+    tracing = False
+
+
+class TracingError(RuntimeError):
+    """A traced function did something a tape cannot record (see `micrograd.tape`)."""
 
 
 # The only global mutable state in the package: whether ops record a graph, per thread.
@@ -88,7 +97,15 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
+        if _grad_mode.tracing:
+            _refuse_while_tracing(self, "float()")
         return self.data
+
+    def __bool__(self) -> bool:
+        # Every Value is true, as any object is; defined only to refuse it while tracing.
+        if _grad_mode.tracing:
+            _refuse_while_tracing(self, "bool() (an `if`, `while`, `and`, `or` or `not`)")
+        return True
 
     # Primitive ops: each is one record in micrograd.ops.
 
@@ -209,6 +226,14 @@ class Value:
     def detach(self) -> Value:
         """A new leaf with the same data that does not require grad and has no graph."""
         return Value(self.data, self.label, requires_grad=False)
+
+
+def _refuse_while_tracing(value: Value, what: str) -> None:
+    raise TracingError(
+        f"{what} of {value!r} while tracing: a tape records ops, not Python control flow, so "
+        "a branch or number taken from a Value now would be frozen into every replay; use ops "
+        "such as relu() or abs() instead, or trace each branch as its own tape"
+    )
 
 
 def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
