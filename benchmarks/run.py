@@ -24,6 +24,7 @@ REPO = os.path.dirname(HERE)
 VENV = os.path.join(HERE, ".venv-micrograd-0.1.0")
 VENV_PYTHON = os.path.join(VENV, "bin", "python")
 README = os.path.join(HERE, "README.md")
+MAIN_README = os.path.join(REPO, "README.md")
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 
@@ -111,7 +112,8 @@ def ratio(reference: float | None, ours: float | None) -> str:
     """How many times faster (or smaller) `ours` is than the reference."""
     if not reference or not ours:
         return "–"
-    return f"{reference / ours:,.1f}×"
+    times = reference / ours
+    return f"{times:,.1f}×" if times >= 10 else f"{times:.2g}×"
 
 
 def table(header: list[str], rows: list[list[str]]) -> str:
@@ -170,7 +172,7 @@ def bench_dag(engines: list[str], sizes: list[int]) -> tuple[str, dict]:
         for engine in engines:
             r = results[(engine, n)]
             if "error" in r:
-                rows.append([f"{n:,}", engine, r["error"], "", "", "", "", "", ""])
+                rows.append([f"{n:,}", engine, r["error"], *[""] * 7])
                 continue
             rows.append(
                 [
@@ -180,13 +182,16 @@ def bench_dag(engines: list[str], sizes: list[int]) -> tuple[str, dict]:
                     ratio(ref.get("build_ns"), r["build_ns"]),
                     f"{r['backward_ns']:,.0f}",
                     ratio(ref.get("backward_ns"), r["backward_ns"]),
+                    f"{r['build_nogc_ns']:,.0f}",
                     f"{r['bytes']:,.0f}",
                     f"{r['cyclic_garbage']:,}",
-                    "yes" if r["check"] == ref.get("check", r["check"]) else "NO",
+                    "yes"
+                    if math.isclose(r["check"], ref.get("check", r["check"]), rel_tol=1e-9)
+                    else "NO",
                 ]
             )
     header = ["N", "engine", "build ns/node", "vs 0.1.0", "backward ns/node", "vs 0.1.0"]
-    header += ["bytes/node", "objects in cycles", "same grads"]
+    header += ["build ns/node, GC paused", "bytes/node", "objects in cycles", "same grads"]
     return table(header, rows), results
 
 
@@ -221,13 +226,13 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
 
 
-def write_readme(text: str) -> None:
-    """Replace the results section of benchmarks/README.md."""
-    with open(README, encoding="utf-8") as f:
-        readme = f.read()
-    start, end = readme.index(BEGIN) + len(BEGIN), readme.index(END)
-    with open(README, "w", encoding="utf-8") as f:
-        f.write(readme[:start] + "\n" + text + "\n" + readme[end:])
+def write_between(path: str, begin: str, end: str, text: str) -> None:
+    """Replace what lies between the markers `begin` and `end` in the file at `path`."""
+    with open(path, encoding="utf-8") as f:
+        content = f.read()
+    start, stop = content.index(begin) + len(begin), content.index(end)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(content[:start] + "\n" + text + "\n" + content[stop:])
 
 
 def main() -> int:
@@ -270,8 +275,9 @@ def main() -> int:
     print()
     print(report)
     if not args.quick:
-        write_readme(report)
-        print(f"\nwritten to {os.path.relpath(README)}")
+        write_between(README, BEGIN, END, report)
+        write_between(MAIN_README, "<!-- speed:begin -->", "<!-- speed:end -->", report)
+        print(f"\nwritten to {os.path.relpath(README)} and {os.path.relpath(MAIN_README)}")
     return 0
 
 
