@@ -24,7 +24,8 @@ a parameter (it would be frozen as a constant). Branching on `v.data`, and value
 `no_grad()`, cannot be detected: they are recorded as constants for the path taken. Trace
 functions whose ops do not depend on the numbers, or trace each path as its own tape.
 
-Left out: higher-order gradients, and ops of more than two inputs in the numpy replay.
+Left out: higher-order gradients through a tape, and numpy replay of an op that has no entry in
+`numpy_ops()` (it raises NotImplementedError; `run` still works).
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ class Tape:
         lines = [f"tape({n} inputs, {p} params, {len(self.instructions)} instructions)"]
         lines.append("  inputs: " + " ".join(f"v{i}" for i in range(n)))
         if p:
-            lines.append(f"  params: v{n} .. v{n + p - 1}")
+            lines.append(f"  params: v{n}" + (f" .. v{n + p - 1}" if p > 1 else ""))
         for k, c in enumerate(self.constants):
             lines.append(f"  v{n + p + k} = {c!r}")
         lines += [f"  {instruction}" for instruction in self.instructions]

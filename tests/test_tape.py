@@ -104,7 +104,7 @@ def test_printing_a_tape():
         [
             "tape(2 inputs, 1 params, 4 instructions)",
             "  inputs: v0 v1",
-            "  params: v2 .. v2",
+            "  params: v2",
             "  v3 = 2.0",
             "  v4 = mul(v0, v2)",
             "  v5 = add(v4, v1)",
