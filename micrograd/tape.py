@@ -24,6 +24,9 @@ a parameter (it would be frozen as a constant). Branching on `v.data`, and value
 `no_grad()`, cannot be detected: they are recorded as constants for the path taken. Trace
 functions whose ops do not depend on the numbers, or trace each path as its own tape.
 
+The numpy replay warns about inf and nan as numpy does (not naming the op), and reuses its
+buffers between calls, so one tape must not be replayed from two threads at once.
+
 Left out: higher-order gradients through a tape, and numpy replay of an op that has no entry in
 `numpy_ops()` (it raises NotImplementedError; `run` still works).
 """
@@ -571,6 +574,8 @@ class _NumpyPlan:
                 f"received an array of shape {x.shape}"
             )
         lanes = x.shape[0]
+        if lanes == 0:
+            raise ValueError("run_batch needs at least one row of inputs")
         n, p, r = self.n_inputs, self.n_params, len(self.row_params)
         weights = np.asarray(param_values, dtype=float)
         if weights.shape != (p,):

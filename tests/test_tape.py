@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import micrograd.tape as tape_module
-from micrograd import MLP, OPS, Value
+from micrograd import MLP, OPS, Op, Value
 from micrograd.engine import TracingError, apply
 from micrograd.tape import numpy_ops, trace
 
@@ -267,3 +267,21 @@ def test_bad_calls_say_what_was_expected():
         trace(lambda a: 3.0, 1)
     with pytest.raises(TypeError, match="leaf Values"):
         trace(lambda a: a, 1, [Value(1.0) * 2])
+
+
+def test_an_op_of_three_inputs_runs_eagerly_and_in_python_replay():
+    fma = Op(
+        "fma",
+        "fma",
+        forward=lambda x, y, z: x * y + z,
+        local_grads=(lambda x, y, z, out: y, lambda x, y, z, out: x, lambda x, y, z, out: 1.0),
+        domain=((-1.0, 1.0),) * 3,
+    )
+    a, b, c = Value(2.0), Value(3.0), Value(4.0)
+    out = apply(fma, a, b, apply(fma, a, a, c))
+    out.backward()
+    assert (out.data, a.grad, b.grad, c.grad) == (14.0, 3.0 + 4.0, 2.0, 1.0)
+    tape = trace(lambda x, y, z: apply(fma, x, y, apply(fma, x, x, z)), [2.0, 3.0, 4.0])
+    assert tape.run([2.0, 3.0, 4.0]) == ([14.0], [7.0, 2.0, 1.0], [])
+    with pytest.raises(NotImplementedError, match="fma"):
+        tape.run_batch([[2.0, 3.0, 4.0]], backend="numpy")
