@@ -92,12 +92,14 @@ def trace(
             raise TypeError(
                 f"params must be leaf Values that require grad (parameters), received {p!r:.80}"
             )
-    previous = _grad_mode.tracing
-    _grad_mode.tracing = True
+    # Recording is switched on even inside `no_grad()`: a tape of an unrecorded graph would
+    # hold only constants.
+    previous = _grad_mode.tracing, _grad_mode.enabled
+    _grad_mode.tracing, _grad_mode.enabled = True, True
     try:
         result = fn(*placeholders)
     finally:
-        _grad_mode.tracing = previous
+        _grad_mode.tracing, _grad_mode.enabled = previous
     if isinstance(result, Value):
         outputs = [result]
     elif isinstance(result, (list, tuple)):

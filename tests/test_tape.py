@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import micrograd.tape as tape_module
-from micrograd import MLP, OPS, Op, Value
+from micrograd import MLP, OPS, Op, Value, is_grad_enabled, no_grad
 from micrograd.engine import TracingError, apply
 from micrograd.tape import numpy_ops, trace
 
@@ -226,6 +226,14 @@ def test_branching_on_a_value_while_tracing_raises():
     with pytest.raises(TracingError, match="float"):
         trace(lambda x: x * float(x), [1.0])
     assert bool(Value(0.0)) and float(Value(2.0)) == 2.0  # tracing mode was switched off
+
+
+def test_tracing_records_even_inside_no_grad():
+    with no_grad():
+        tape = trace(lambda x: x * x, [1.0])
+        assert not is_grad_enabled()
+    assert str(tape).splitlines()[-2:] == ["  v1 = mul(v0, v0)", "  return v1"]
+    assert tape.run([3.0]) == ([9.0], [6.0], [])
 
 
 def test_an_undeclared_value_is_refused():
