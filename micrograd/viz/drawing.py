@@ -16,7 +16,7 @@ _DOT_SUFFIXES = {".dot", ".gv"}
 
 
 class Drawing:
-    """A graph drawing: its DOT `source`, rendered on demand by `backend` (None: the first found)."""
+    """A graph drawing: its DOT `source`, rendered on demand by `backend` (None: first found)."""
 
     def __init__(self, source: str, backend: str | None = None) -> None:
         self.source = source

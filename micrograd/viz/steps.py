@@ -38,7 +38,7 @@ class BackwardSteps:
         return iter(self.frames)
 
     def save(self, directory: str | os.PathLike[str], format: str = "svg") -> list[pathlib.Path]:
-        """Write the frames as `step_001.svg`, `step_002.svg`, ... into `directory` (made if needed)."""
+        """Write the frames as `step_001.svg`, `step_002.svg`, ... into `directory`."""
         folder = pathlib.Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         width = max(3, len(str(len(self.frames))))
