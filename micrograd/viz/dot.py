@@ -99,14 +99,15 @@ def build_dot(
     owner: dict[int, str] = {}
     modules: dict[str, ModuleInfo] = {}
     groups: list[str | None] = [None] * len(order)
+    names: dict[int, str] = {}
     if model is not None:
-        owner, modules = module_tree(model)
+        owner, modules, names = module_tree(model)
         groups = assign_modules(order, owner)
         if collapse == "layer":
             groups = [_outer(path, modules) for path in groups]
     if collapse is True:
         collapse = "neuron"
-    builder = _Builder(order, roles(order, set(owner)), digits, shade_grad, overlay)
+    builder = _Builder(order, roles(order, set(owner)), digits, shade_grad, overlay, names)
     boxes = sorted({g for g in groups if g is not None}, key=list(modules).index)
     if collapse:
         drawn = sum(2 if order[i].parents else 1 for i, g in enumerate(groups) if g is None)
@@ -149,8 +150,10 @@ class _Builder:
         digits: int,
         shade_grad: bool,
         overlay: Overlay | None,
+        names: dict[int, str],
     ) -> None:
         self.order = order
+        self.names = names
         self.roles = node_roles
         self.digits = digits
         self.overlay = overlay
@@ -197,8 +200,9 @@ class _Builder:
                 f"<td>data {escape(self.number(node.data))}</td>",
                 f"<td>grad {'' if g is None else escape(self.number(g))}</td>",
             ]
-            if node.label:
-                cells.insert(0, f"<td><b>{escape(node.label)}</b></td>")
+            label = node.label or self.names.get(id(node), "")
+            if label:
+                cells.insert(0, f"<td><b>{escape(label)}</b></td>")
         return f"<{table}<tr>{''.join(cells)}</tr></table>>"
 
     def node_lines(self) -> list[list[str]]:
@@ -313,7 +317,8 @@ def _collapsed(
         params = sum(1 for i in inside if builder.roles[i] == "parameter")
         ops = sum(1 for i in inside if order[i].parents)
         rows = [
-            f"<b>{escape(modules[path].title)}</b>",
+            f"<b>{escape(path or 'model')}</b>",
+            escape(modules[path].description),
             escape(f"{len(inside)} values, {ops} ops, {params} parameters"),
         ]
         if len(outputs) == 1:

@@ -19,22 +19,33 @@ from micrograd.engine import Value
 
 @dataclass(frozen=True)
 class ModuleInfo:
-    """A module inside the model: its dotted path ("" is the model), parent path and title."""
+    """A module inside the model: its dotted path ("" is the model), parent path and repr."""
 
     path: str
     parent: str | None
-    title: str
+    description: str
+
+    @property
+    def title(self) -> str:
+        """`path: repr`, or the repr alone for the model itself."""
+        return f"{self.path}: {self.description}" if self.path else self.description
 
 
-def module_tree(model: object) -> tuple[dict[int, str], dict[str, ModuleInfo]]:
-    """(id of parameter -> owning module path, module path -> info) for every parameter's owner."""
+def module_tree(
+    model: object,
+) -> tuple[dict[int, str], dict[str, ModuleInfo], dict[int, str]]:
+    """Maps: parameter id -> owning module path; module path -> info; parameter id -> short name.
+
+    The short name is the parameter's name inside its owner (`w.0`, `b`).
+    """
     named = getattr(model, "named_parameters", None)
     if not callable(named):
         raise TypeError(
             f"model must be a Module with named_parameters(), received {type(model).__name__}"
         )
     owner: dict[int, str] = {}
-    modules: dict[str, ModuleInfo] = {"": ModuleInfo("", None, _title("", model))}
+    modules: dict[str, ModuleInfo] = {"": ModuleInfo("", None, repr(model))}
+    short: dict[int, str] = {}
     for name, parameter in named():
         parts = name.split(".")
         obj, path = model, ""
@@ -43,10 +54,12 @@ def module_tree(model: object) -> tuple[dict[int, str], dict[str, ModuleInfo]]:
             if callable(getattr(obj, "named_parameters", None)):
                 dotted = ".".join(parts[: depth + 1])
                 if dotted not in modules:
-                    modules[dotted] = ModuleInfo(dotted, path, _title(dotted, obj))
+                    modules[dotted] = ModuleInfo(dotted, path, repr(obj))
                 path = dotted
-        owner.setdefault(id(parameter), path)
-    return owner, modules
+        if id(parameter) not in owner:
+            owner[id(parameter)] = path
+            short[id(parameter)] = name[len(path) + 1 :] if path else name
+    return owner, modules, short
 
 
 def assign_modules(order: Sequence[Value], owner: dict[int, str]) -> list[str | None]:
@@ -74,7 +87,3 @@ def assign_modules(order: Sequence[Value], owner: dict[int, str]) -> list[str | 
         if len(groups) == 1:
             found[i] = next(iter(groups))
     return found
-
-
-def _title(path: str, module: object) -> str:
-    return f"{path}: {module!r}" if path else repr(module)
