@@ -3,16 +3,16 @@
 `draw_dot(root)` returns a `Drawing` that shows inline in Jupyter and saves to .svg, .png, .pdf
 or .dot. Rendering uses Graphviz's `dot` when installed, else the `graphviz-pure` program from
 PyPI (the `viz` extra). The modules: `dot` builds the DOT text, `groups` places nodes in a
-model's modules, `render` runs Graphviz, `drawing` holds the result, `steps` and `widget` make
+model's modules, `backends` runs Graphviz, `drawing` holds the result, `steps` and `widget` make
 the backward pass into frames and a stepping control. Nothing here changes a graph.
 """
 
 from __future__ import annotations
 
 from micrograd.engine import Value
+from micrograd.viz.backends import BACKENDS, RenderError, available_backends, render
 from micrograd.viz.dot import DEFAULT_MAX_NODES, GraphTooLargeError, build_dot
 from micrograd.viz.drawing import Drawing
-from micrograd.viz.render import BACKENDS, RenderError, available_backends, render
 from micrograd.viz.steps import BackwardSteps, backward_steps
 
 __all__ = [

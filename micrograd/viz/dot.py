@@ -5,7 +5,7 @@ its symbol from the op record; edges run from parents to the op in argument orde
 has two. Node names come from the position in `topological_order`, never from memory addresses,
 so the same graph gives the same text on every run. All labels are Graphviz HTML-like labels,
 escaped here, so any text a user puts in a label is drawn as written. Running Graphviz lives in
-`render`, the backward-pass frames in `steps`.
+`backends`, the backward-pass frames in `steps`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`Drawing`: DOT text that shows itself in Jupyter and saves to an image file.
 
 What the DOT text says is decided in `micrograd.viz.dot`; how it becomes pixels, in
-`micrograd.viz.render`.
+`micrograd.viz.backends`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import pathlib
 
-from micrograd.viz.render import render
+from micrograd.viz.backends import render
 
 # Suffixes written as DOT text directly: no Graphviz program needed.
 _DOT_SUFFIXES = {".dot", ".gv"}
