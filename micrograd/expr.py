@@ -48,7 +48,7 @@ _UNARY: dict[type, Callable[[Value], Value]] = {
     ast.UAdd: lambda x: x,
 }
 _ALLOWED = "numbers, --set names, + - * / **, parentheses and calls to " + ", ".join(FUNCTIONS)
-_LABEL_LENGTH = 24
+_LABEL_LENGTH = 32
 
 
 class ExpressionError(ValueError):

@@ -54,10 +54,10 @@ class Overlay:
     current: int | None = None
 
 
-def escape(text: str) -> str:
-    """`text` as the inside of a Graphviz HTML-like label, drawn exactly as written."""
-    if len(text) > _MAX_LABEL:
-        text = text[: _MAX_LABEL - 1] + "…"
+def escape(text: str, limit: int | None = _MAX_LABEL) -> str:
+    """`text` as the inside of a Graphviz HTML-like label, drawn as written (cut to `limit`)."""
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
     shown = "".join(ch if ch == "\n" or ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
     return html.escape(shown, quote=True).replace("\n", "<br/>")
 
@@ -127,7 +127,7 @@ def build_dot(
     if shade_grad:
         title = (title + "\n" if title else "") + builder.shade_note()
     if title:
-        lines.append(f"  labelloc=t; label=<{escape(title)}>;")
+        lines.append(f"  labelloc=t; label=<{escape(title, limit=None)}>;")
     node_lines = builder.node_lines()
     edges = builder.edges()
     if collapse:

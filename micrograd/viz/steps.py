@@ -101,7 +101,8 @@ def backward_steps(
         for parent in set(map(id, node.parents)):
             waiting[index[parent]] -= 1
         grads = {j: sums[j] for j in range(len(order)) if waiting[j] == 0}
-        name = node.label or f"the {node.op.name} node"
+        name = node.label if len(node.label) <= 40 else node.label[:39] + "…"
+        name = name or f"the {node.op.name} node"
         title = (
             f"backward step {k} of {len(steps)}: through {name} ({node.op.symbol}), "
             f"grad {sums[i]:.{digits}g}"
