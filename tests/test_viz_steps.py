@@ -173,3 +173,15 @@ def test_stepper_html_has_one_frame_per_step_and_no_script():
     assert "<script" not in page and "<?xml" not in page
     assert page.count("next &#9654;") == 2 and page.count("&#9664; previous") == 2
     assert steps._repr_html_() != page  # a fresh id per display: two steppers stay apart
+
+
+@pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
+def test_jupyter_shows_drawings_as_svg_and_steps_as_html():
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    formatter = interactiveshell.InteractiveShell.instance().display_formatter
+    a = Value(2.0, "a")
+    y = (a * a).tanh()
+    data, _ = formatter.format(y.draw())
+    assert "<svg" in data["image/svg+xml"]
+    data, _ = formatter.format(backward_steps(y))
+    assert data["text/html"].count("<svg") == 2
