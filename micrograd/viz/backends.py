@@ -37,7 +37,7 @@ def find_executable(backend: str) -> str | None:
         return found
     # `pip install` into a virtual environment puts graphviz-pure next to the interpreter, which
     # is not on PATH when the environment is used without being activated.
-    for folder in {os.path.dirname(sys.executable), sysconfig.get_path("scripts")}:
+    for folder in (os.path.dirname(sys.executable), sysconfig.get_path("scripts")):
         found = shutil.which(backend, path=folder)
         if found:
             return found
