@@ -297,6 +297,7 @@ def test_size_guard_is_quick_on_a_training_sized_graph():
     ("options", "message"),
     [
         ({"collapse": "neuron"}, "needs model="),
+        ({"cluster": True}, "needs model="),
         ({"collapse": "box"}, "collapse must be"),
         ({"rankdir": "up"}, "rankdir must be"),
         ({"digits": 0}, "digits must be"),

@@ -391,6 +391,8 @@ def _check_options(
         raise ValueError(f"collapse={collapse!r} needs model=, the module whose parts to collapse")
     if cluster not in (None, True, False):
         raise TypeError(f"cluster must be True, False or None, received {cluster!r}")
+    if cluster and model is None:
+        raise ValueError("cluster=True needs model=, the module whose neurons and layers to group")
     if rankdir not in _RANKDIRS:
         raise ValueError(f"rankdir must be one of {_RANKDIRS}, received {rankdir!r}")
     if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 17:
