@@ -222,6 +222,11 @@ def _differentiate(
                 rows.append([_constant(0.0) if nested else 0.0 for _ in inputs])
             else:
                 rows.append(_backprop(out, inputs, create_graph=nested, order=order))
+    for value in inputs:
+        if not value.parents:
+            # The leaves made for this call are done with: as constants they no longer look,
+            # to an enclosing differentiation, like a variable from outside (see above).
+            value.requires_grad = False
     if nested:
         outputs = [out if isinstance(out, Value) else _constant(out) for out in outputs]
     else:
