@@ -7,8 +7,11 @@ of Rosenbrock's function, Newton's method). Per-op checks live in test_higher_or
 
 from __future__ import annotations
 
+import doctest
 import math
+import re
 import weakref
+from pathlib import Path
 
 import pytest
 import sympy
@@ -404,3 +407,23 @@ def test_no_grad_inside_f_stops_the_gradient_but_outside_it_does_not():
         # A transform does not depend on where it is called, as with torch.func.grad.
         assert grad(lambda x: x * x)(3.0) == 6.0
         assert hessian(lambda x: x**3)(2.0) == 12.0
+
+
+# --- documentation ------------------------------------------------------------------------------
+
+
+def test_readme_section_examples_print_what_they_say():
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    start = text.index("## Higher-order gradients and the functional API")
+    end = text.index("\n## ", start + 1)
+    blocks = re.findall(r"```pycon\n(.*?)```", text[start:end], flags=re.DOTALL)
+    assert len(blocks) == 2
+    parser, tries = doctest.DocTestParser(), 0
+    for number, block in enumerate(blocks):
+        runner = doctest.DocTestRunner()
+        test = parser.get_doctest(block, {}, f"README block {number}", str(readme), 0)
+        runner.run(test)
+        assert runner.failures == 0, f"README block {number} printed something else (see above)"
+        tries += runner.tries
+    assert tries >= 10
