@@ -61,9 +61,11 @@ def _backprop(
     for node in order:
         if id(node) in targets or any(id(parent) in on_path for parent in node.parents):
             on_path.add(id(node))
+    # Gradients start as plain floats even with create_graph, and stay floats while they are
+    # constant: multiplying by a float 1 (the seed, add's derivative) would only grow the graph.
     grads: dict[int, Any] = {}
     if id(out) in on_path:
-        grads[id(out)] = _constant(1.0) if create_graph else 1.0
+        grads[id(out)] = 1.0
     results: dict[int, Any] = {}
     for node in reversed(order):
         upstream = grads.pop(id(node), None)
@@ -87,12 +89,18 @@ def _backprop(
             if id(parent) not in on_path:
                 continue
             local = local_fn(*inputs, result)
-            # Multiplying by a constant 1 (add, relu) would only add nodes to the gradient graph.
-            contribution = upstream if type(local) is float and local == 1.0 else local * upstream
+            if type(local) is float and local == 1.0:
+                contribution = upstream
+            elif type(upstream) is float and upstream == 1.0:
+                contribution = local
+            else:
+                contribution = local * upstream
             previous = grads.get(id(parent))
             grads[id(parent)] = contribution if previous is None else previous + contribution
-    zero = _constant(0.0) if create_graph else 0.0
-    return [results.get(id(v), zero) for v in wrt]
+    gradients = [results.get(id(v), 0.0) for v in wrt]
+    if create_graph:
+        return [_constant(g) if type(g) is float else g for g in gradients]
+    return gradients
 
 
 def backward_with_graph(root: Value) -> None:

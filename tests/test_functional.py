@@ -179,6 +179,19 @@ def test_backward_create_graph_matches_sympy_second_derivatives(program, x, y):
         assert math.isclose(float(leaf.grad), expected, rel_tol=1e-8, abs_tol=1e-8)
 
 
+@settings(max_examples=50, deadline=None)
+@given(program=programs, x=coordinates, y=coordinates)
+def test_first_order_results_are_exactly_those_of_backward(program, x, y):
+    a, b = Value(x), Value(y)
+    out = run(program, Micrograd, a, b)
+    if out.requires_grad:
+        out.backward()
+    value, gradient = value_and_grad(as_values(lambda p, q: run(program, Micrograd, p, q)), (0, 1))(
+        x, y
+    )
+    assert value == out.data and gradient == (a.grad, b.grad)
+
+
 # --- closed forms -------------------------------------------------------------------------------
 
 

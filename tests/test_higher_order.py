@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd import OPS, Value, no_grad
+from micrograd import OPS, Op, Value, no_grad
 from micrograd.engine import apply
 from micrograd.functional import grad, hessian
 
@@ -307,3 +307,18 @@ def test_gradient_graph_is_freed_once_the_leaf_lets_go():
     assert watch() is not None
     x.grad = 0.0
     assert watch() is None
+
+
+def test_an_op_without_graph_grads_names_itself_when_create_graph_needs_them():
+    cube = Op(
+        "cube",
+        "³",
+        forward=lambda x: x**3,
+        local_grads=(lambda x, out: 3 * x * x,),
+        domain=((-2.0, 2.0),),
+    )
+    x = Value(2.0)
+    apply(cube, x).backward()
+    assert x.grad == 12.0  # the float path needs only local_grads
+    with pytest.raises(RuntimeError, match="op 'cube'.*0 graph_grads for 1 inputs"):
+        apply(cube, x).backward(create_graph=True)
