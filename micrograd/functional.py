@@ -24,6 +24,8 @@ from typing import Any
 from micrograd import engine
 from micrograd.engine import Value, is_grad_enabled, topological_order
 
+__all__ = ["backward_with_graph", "grad", "hessian", "jacobian", "value_and_grad"]
+
 Argnums = int | Sequence[int]
 
 

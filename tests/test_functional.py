@@ -326,6 +326,15 @@ def test_results_are_floats_unless_inside_another_differentiation():
     assert x.grad == grad(grad(f))(2.0)
 
 
+def test_a_leaf_that_f_makes_itself_counts_as_a_variable_from_outside():
+    # micrograd cannot tell it from a parameter, and treating it as a constant would give wrong
+    # answers for parameters; a plain number is a constant.
+    inside = grad(lambda x: x * Value(2.0))(1.0)
+    assert isinstance(inside, Value) and inside.data == 2.0
+    assert type(grad(lambda x: x * 2.0)(1.0)) is float
+    assert type(grad(lambda x: x * Value(2.0, requires_grad=False))(1.0)) is float
+
+
 def test_input_gradient_penalty_reaches_the_parameters():
     # The gradient with respect to an input depends on a parameter w read from the enclosing
     # scope, so it is a Value, and a loss built from it backpropagates to w.
