@@ -425,6 +425,12 @@ def test_no_grad_inside_f_stops_the_gradient_but_outside_it_does_not():
         return c * x
 
     assert grad(f)(3.0) == 9.0
+
+    def all_under_no_grad(x):
+        with no_grad():
+            return x * x
+
+    assert grad(all_under_no_grad)(3.0) == 0.0
     with no_grad():
         # A transform does not depend on where it is called, as with torch.func.grad.
         assert grad(lambda x: x * x)(3.0) == 6.0

@@ -211,6 +211,18 @@ def test_create_graph_through_a_a_a_diamond_and_a_reused_intermediate():
     assert a.grad == pytest.approx(24 * 1.5**2 + 4)
 
 
+def test_third_derivative_by_three_backward_calls():
+    x = Value(2.0)
+    (x**4).backward(create_graph=True)
+    first = x.grad
+    x.grad = 0.0
+    first.backward(create_graph=True)
+    second = x.grad
+    x.grad = 0.0
+    second.backward()
+    assert (first.data, second.data, x.grad) == (32.0, 48.0, 48.0)  # 4x^3, 12x^2, 24x
+
+
 def test_create_graph_twice_accumulates_in_the_leaves_like_pytorch():
     x = Value(2.0)
     y = x**3
