@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import sympy
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd import MLP, Value, no_grad
@@ -78,6 +78,17 @@ class Sympy:
     sigmoid = staticmethod(lambda e: 1 / (1 + sympy.exp(-e)))
     sin = staticmethod(sympy.sin)
     cos = staticmethod(sympy.cos)
+
+
+class ZeroTanhWatch(Micrograd):
+    """Micrograd's functions, noting whether any tanh gave exactly 0."""
+
+    saw_zero = False
+
+    def tanh(self, v):
+        out = v.tanh()
+        self.saw_zero = self.saw_zero or out.data == 0.0
+        return out
 
 
 class Torch:
@@ -143,6 +154,12 @@ def test_random_programs_up_to_third_order_match_sympy(program, index, x, y):
 @given(program=programs, x=coordinates, y=coordinates)
 def test_hessian_of_random_programs_matches_torch(program, x, y):
     torch = pytest.importorskip("torch")
+    # PyTorch zeroes d(a ** e)/da where the exponent e is exactly 0, which is wrong for its
+    # derivative with respect to e (sympy agrees with us there; see the pow tests). Keep clear of
+    # exponents that are exactly 0: the pow_var exponents are tanh outputs.
+    watch = ZeroTanhWatch()
+    run(program, watch, Value(x), Value(y))
+    assume(not watch.saw_zero)
     tx, ty = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, y))
     out = run(program, Torch(torch), tx, ty)
     if out.requires_grad:
