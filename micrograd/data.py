@@ -193,29 +193,31 @@ def xor(
 
 
 def iterate_minibatches(
-    X: Sequence[Any],
-    y: Sequence[Any],
+    inputs: Sequence[Any],
+    targets: Sequence[Any],
     batch_size: int,
     shuffle: bool = True,
     seed: Seed = None,
     drop_last: bool = False,
 ) -> Iterator[tuple[list[Any], list[Any]]]:
-    """Yield `(X_batch, y_batch)` pairs covering the data once, in shuffled order by default.
+    """Yield `(inputs, targets)` batches covering the data once, in shuffled order by default.
 
     The last batch is smaller when `batch_size` does not divide the data, unless `drop_last`.
     Pass a `random.Random` as `seed` to get a new order on every epoch from one generator.
     """
-    if len(X) != len(y):
-        raise ValueError(f"X has {len(X)} samples but y has {len(y)}; they must match")
+    if len(inputs) != len(targets):
+        raise ValueError(
+            f"{len(inputs)} inputs but {len(targets)} targets; they must have the same length"
+        )
     size = _check_count(batch_size, "batch_size")
-    order = list(range(len(X)))
+    order = list(range(len(inputs)))
     if shuffle:
         _rng(seed).shuffle(order)
     for start in range(0, len(order), size):
         chunk = order[start : start + size]
         if drop_last and len(chunk) < size:
             return
-        yield [X[i] for i in chunk], [y[i] for i in chunk]
+        yield [inputs[i] for i in chunk], [targets[i] for i in chunk]
 
 
 # The backpropagation walk-through's tables.

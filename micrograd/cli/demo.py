@@ -124,7 +124,7 @@ class History:
 
 
 def train(
-    X: list[list[float]],
+    points: list[list[float]],
     labels: list[int],
     hidden: list[int],
     steps: int,
@@ -133,10 +133,10 @@ def train(
     on_step: Callable[[int, float, float], None] | None = None,
 ) -> tuple[MLP, History]:
     """Train MLP(2, hidden + [1]) on labels 0/1 (as -1/+1) with full-batch SGD; returns it."""
-    model = MLP(len(X[0]), [*hidden, 1], seed=seed)
+    model = MLP(len(points[0]), [*hidden, 1], seed=seed)
     targets = [2.0 * label - 1.0 for label in labels]
     # Inputs wrapped once as constants, so no step re-wraps 2 numbers per neuron per sample.
-    inputs = [[Value(c, requires_grad=False) for c in point] for point in X]
+    inputs = [[Value(c, requires_grad=False) for c in point] for point in points]
     params = model.parameters()
     optimizer = SGD(params, lr=lr)
     # The classic schedule lr = 1.0 - 0.9 * k / 100, for any number of steps.
@@ -214,7 +214,7 @@ def predict_grid(model: MLP, xs: Any, ys: Any) -> Any:
 
 
 def _plot(
-    model: MLP, X: list[list[float]], labels: list[int], history: History, out: str
+    model: MLP, data_points: list[list[float]], labels: list[int], history: History, out: str
 ) -> list[str]:
     import matplotlib
 
@@ -223,7 +223,7 @@ def _plot(
     import numpy as np
 
     written = []
-    points = np.array(X)
+    points = np.array(data_points)
     x_min, y_min = points.min(axis=0) - 1.0
     x_max, y_max = points.max(axis=0) + 1.0
     xs, ys = np.meshgrid(np.linspace(x_min, x_max, 200), np.linspace(y_min, y_max, 200))
@@ -279,14 +279,14 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"demo: cannot create output folder {args.out!r}: {e}", file=sys.stderr)
         return 1
-    X, labels = DATASETS[args.dataset](args.samples, args.noise, args.seed)
+    points, labels = DATASETS[args.dataset](args.samples, args.noise, args.seed)
     model_name = f"MLP(2, {[*args.hidden, 1]})"
     print(
         f"training {model_name} on {args.samples} {args.dataset} points (noise {args.noise}) "
         f"for {args.steps} steps, lr {args.lr} falling to {args.lr * 0.1:g}, seed {args.seed}"
     )
     progress = ProgressBar(args.steps, sys.stderr)
-    model, history = train(X, labels, args.hidden, args.steps, args.lr, args.seed, progress)
+    model, history = train(points, labels, args.hidden, args.steps, args.lr, args.seed, progress)
     print(
         f"done in {history.seconds:.1f} s: loss {history.loss[-1]:.4f}, "
         f"training accuracy {history.accuracy[-1]:.0%}"
@@ -294,11 +294,11 @@ def run(args: argparse.Namespace) -> int:
     written = [os.path.join(args.out, "model.json")]
     model.save(written[0])
     try:
-        written += _plot(model, X, labels, history, args.out)
+        written += _plot(model, points, labels, history, args.out)
     except ImportError:
         print("demo: matplotlib is not installed; skipping the plots (pip install matplotlib)")
     try:
-        written.append(_draw_neuron(model, X[0], args.out))
+        written.append(_draw_neuron(model, points[0], args.out))
     except ImportError as e:
         print(f"demo: cannot draw the neuron graph ({e}); skipping it")
     except (RuntimeError, OSError) as e:  # the renderer's error: Graphviz missing or failing
