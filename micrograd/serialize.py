@@ -137,7 +137,9 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
             text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
         )
     except json.JSONDecodeError as e:
-        hint = " (truncated?)" if e.pos >= len(text.rstrip()) else ""
+        # A whole file ends with the closing brace; a cut-off one (full disk, interrupted copy)
+        # does not.
+        hint = " (truncated: it does not end with '}')" if not text.rstrip().endswith("}") else ""
         raise ModelFileError(f"{where}: corrupt model file{hint}: {e}") from None
     except ModelFileError as e:
         raise ModelFileError(f"{where}: {e}") from None
