@@ -91,7 +91,14 @@ def hinge(
             raise ValueError(f"hinge: targets[{i}] is {t!r}; labels must be -1 or +1")
     # margin + (-y) * score: one op fewer than margin - y * score, which negates a Value.
     losses = [_as_value(margin + (-t) * s).relu() for s, t in zip(preds, targs)]
-    return _reduce(losses, reduction)
+    if reduction == "none":
+        return losses
+    # Samples that meet the margin give exactly 0.0 with exactly zero gradient, so leaving them
+    # out of the sum changes no bit of the loss or of any grad, and backward() then skips their
+    # graphs: most of them once a classifier is trained. (nan != 0.0, so nan still shows.)
+    active = [loss for loss in losses if loss.data != 0.0] or losses[:1]
+    total = _sum(active)
+    return total * (1.0 / len(losses)) if reduction == "mean" else total
 
 
 def _softplus(x: Value) -> Value:

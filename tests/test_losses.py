@@ -181,3 +181,34 @@ def test_l2_penalty():
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+def test_hinge_skips_satisfied_margins_without_changing_any_number():
+    scores = values([3.0, 0.25, -2.0, 1.0, -0.5])
+    labels = [1, 1, -1, 1, 1]
+    loss = hinge(scores, labels)
+    loss.backward()
+    # The sum of all terms, zeros included, written out independently.
+    terms = [(1 + -y * s.data) if 1 + -y * s.data > 0 else 0.0 for s, y in zip(scores, labels)]
+    assert loss.data == sum(terms) * (1 / 5)
+    assert [s.grad for s in scores] == [0.0, -0.2, 0.0, 0.0, -0.2]
+    all_met = values([2.0, -3.0])
+    zero = hinge(all_met, [1, -1], reduction="sum")
+    zero.backward()  # still a graph: the gradient is zero, not an error
+    assert zero.data == 0.0 and [s.grad for s in all_met] == [0.0, 0.0]
+    nan = hinge(values([float("nan"), 5.0]), [1, 1])
+    assert nan.data != nan.data
+
+
+def test_hinge_matches_torch_hinge_form():
+    torch = torch_or_skip()
+    data = [0.3, -1.7, 2.5, 0.9, -0.1]
+    labels = [1, 1, -1, -1, 1]
+    ours = values(data)
+    loss = hinge(ours, labels)
+    loss.backward()
+    x = torch.tensor(data, dtype=torch.float64, requires_grad=True)
+    ref = torch.relu(1 - torch.tensor(labels, dtype=torch.float64) * x).mean()
+    ref.backward()
+    assert loss.data == pytest.approx(ref.item(), rel=1e-15)
+    assert [v.grad for v in ours] == pytest.approx(x.grad.tolist(), rel=1e-15)
