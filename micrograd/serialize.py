@@ -23,7 +23,7 @@ import json
 import math
 import numbers
 import os
-import tempfile
+import secrets
 from typing import Any
 
 from micrograd.nn import MLP, Module
@@ -80,7 +80,9 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
     text = json.dumps(to_dict(module), indent=1, allow_nan=False) + "\n"
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    # O_EXCL: never write through someone else's file; mode 0o666 less the umask, like open().
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

@@ -242,3 +242,12 @@ def test_crash_before_rename_keeps_the_old_file(tmp_path, monkeypatch):
 def test_save_rejects_non_modules(tmp_path):
     with pytest.raises(TypeError, match="takes a micrograd Module, received dict"):
         save({"w": 1.0}, tmp_path / "m.json")
+
+
+def test_file_mode_follows_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        save(model(), tmp_path / "m.json")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o644

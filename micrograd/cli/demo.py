@@ -248,7 +248,7 @@ def _plot(
     other.plot(steps, history.accuracy, color="tab:orange", label="accuracy")
     other.set_ylabel("training accuracy")
     other.set_ylim(0, 1.05)
-    fig.legend(loc="upper right")
+    fig.legend(loc="center right")
     path = os.path.join(out, "loss.png")
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
