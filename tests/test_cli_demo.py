@@ -2,6 +2,7 @@
 
 import builtins
 import io
+import pathlib
 import subprocess
 import sys
 
@@ -68,6 +69,9 @@ def test_default_run_reaches_full_training_accuracy():
     assert len(history.loss) == 100 and len(seen) == 100
     assert history.accuracy[-1] == 1.0
     assert history.loss[-1] < history.loss[0] / 10
+    # The README's training loop is this run and prints its final loss.
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    assert f"# loss {history.loss[-1]:.4f}, accuracy 100%" in readme
     # The accuracy is the model's own: recompute it from the trained weights.
     correct = sum((model(p).data > 0) == (y == 1) for p, y in zip(points, labels))
     assert correct == 100
