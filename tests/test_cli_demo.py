@@ -5,6 +5,7 @@ import io
 import pathlib
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -155,3 +156,25 @@ def test_help_documents_every_option():
     for option in ("--dataset", "--samples", "--noise", "--hidden", "--steps", "--lr", "--seed"):
         assert option in done.stdout
     assert "--out" in done.stdout and "micrograd-demo" in done.stdout
+
+
+def test_renderer_failure_is_a_one_line_notice(tmp_path, capsys, monkeypatch):
+    class RenderError(RuntimeError):
+        pass
+
+    class Drawing:
+        def save(self, path):
+            raise RenderError("no Graphviz program found\nsecond line")
+
+    drawn = []
+    fake = types.ModuleType("micrograd.viz")
+    fake.draw_dot = lambda value: drawn.append(value) or Drawing()
+    monkeypatch.setitem(sys.modules, "micrograd.viz", fake)
+    assert run_demo(tmp_path, "--steps", "2", "--samples", "10", "--hidden", "3") == 0
+    out = capsys.readouterr().out
+    assert "cannot render the neuron graph (no Graphviz program found); skipping it" in out
+    assert "second line" not in out
+    # It drew one neuron: out = relu(w·x + b) on an input where the neuron is active.
+    (value,) = drawn
+    assert value.label == "out" and value.op.name == "relu" and value.data > 0
+    assert not (tmp_path / "out" / "neuron.svg").exists()

@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from micrograd import data
 from micrograd.engine import Value
 from micrograd.losses import hinge, l2_penalty
-from micrograd.nn import MLP
+from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import SGD, LinearLR
 
 # Two-class datasets only: the hinge loss separates labels -1 and +1.
@@ -256,15 +256,26 @@ def _plot(
     return written
 
 
-def _draw_neuron(model: MLP, point: list[float], out: str) -> str:
+def _draw_neuron(model: MLP, points: list[list[float]], out: str) -> str:
     from micrograd.viz import draw_dot
 
+    # The first neuron of the first layer, on the first point where its ReLU is active, so that
+    # the drawing shows gradients flowing back rather than a wall of zeros.
+    layer = model.layers[0]
+    neuron, point = layer.neurons[0], points[0]
+    for candidate in layer.neurons:
+        active = [p for p in points if candidate(p).data > 0]
+        if active:
+            neuron, point = candidate, active[0]
+            break
     x = [Value(c, f"x{i}", requires_grad=False) for i, c in enumerate(point)]
-    neuron = model.layers[0].neurons[0]
-    for i, w in enumerate(neuron.w):
-        w.label = f"w{i}"
-    neuron.b.label = "b"
-    out_value = neuron(x)
+    weights = [Value(w.data, f"w{i}") for i, w in enumerate(neuron.w)]
+    bias = Value(neuron.b.data, "b")
+    # Fresh copies of the trained weights: labelling them leaves the model untouched.
+    act = sum((w * xi for w, xi in zip(weights, x)), bias)
+    act.label = "w·x + b"
+    nonlinearity = ACTIVATIONS[neuron.activation]
+    out_value = act if nonlinearity is None else nonlinearity(act)
     out_value.label = "out"
     out_value.backward()
     path = os.path.join(out, "neuron.svg")
@@ -298,7 +309,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print("demo: matplotlib is not installed; skipping the plots (pip install matplotlib)")
     try:
-        written.append(_draw_neuron(model, points[0], args.out))
+        written.append(_draw_neuron(model, points, args.out))
     except ImportError as e:
         print(f"demo: cannot draw the neuron graph ({e}); skipping it")
     except (RuntimeError, OSError) as e:  # the renderer's error: Graphviz missing or failing
