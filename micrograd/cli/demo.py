@@ -30,7 +30,7 @@ DATASETS: dict[str, Callable[[int, float, int], data.Dataset]] = {
     "moons": lambda n, noise, seed: data.make_moons(n, noise=noise, seed=seed),
     "circles": lambda n, noise, seed: data.make_circles(n, noise=noise, factor=0.5, seed=seed),
     "blobs": lambda n, noise, seed: data.make_blobs(
-        n, centers=[[-1.0, -1.0], [1.0, 1.0]], cluster_std=max(noise, 1e-9) * 5, seed=seed
+        n, centers=[[-1.0, -1.0], [1.0, 1.0]], cluster_std=noise, seed=seed
     ),
     "spiral": lambda n, noise, seed: data.make_spiral(n, 2, noise=noise, turns=3.0, seed=seed),
     "xor": lambda n, noise, seed: data.xor(n, noise=noise, seed=seed),
