@@ -13,6 +13,7 @@ from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.ops import OPS, Op
+from micrograd.viz import draw_dot
 
 __version__ = "0.2.0"
 
@@ -26,6 +27,7 @@ __all__ = [
     "Op",
     "Value",
     "data",
+    "draw_dot",
     "gradcheck",
     "is_grad_enabled",
     "losses",

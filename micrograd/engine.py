@@ -15,8 +15,12 @@ import numbers
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from micrograd.ops import ABS, ADD, COS, EXP, LOG, MUL, POW, RELU, SIGMOID, SIN, TANH, Op
+
+if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when drawing
+    from micrograd.viz import Drawing
 
 Number = int | float
 
@@ -203,18 +207,29 @@ class Value:
         """A new leaf with the same data that does not require grad and has no graph."""
         return Value(self.data, self.label, requires_grad=False)
 
+    def draw(self, **options: Any) -> Drawing:
+        """The graph under this value as a drawing; options as for `micrograd.viz.draw_dot`."""
+        from micrograd.viz import draw_dot  # lazily: drawing is not part of the core
+
+        return draw_dot(self, **options)
+
 
 def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
     """Wrap a plain number as a constant leaf; reject anything else with a clear TypeError.
 
     For a type that defines the reflected operator (`__radd__` for `+`, ...), return
-    NotImplemented so that Python gives it its turn, as numpy arrays expect.
+    NotImplemented so that Python gives it its turn, as numpy arrays expect. Sequences are the
+    exception: their `*` means repetition, which would only produce a confusing error.
     """
     if isinstance(other, Value):
         return other
     if isinstance(other, numbers.Real):
         return Value(float(other), requires_grad=False)
-    if reflected is not None and hasattr(type(other), reflected):
+    if (
+        reflected is not None
+        and hasattr(type(other), reflected)
+        and not isinstance(other, (str, bytes, list, tuple))
+    ):
         return NotImplemented
     raise TypeError(
         f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r:.60}); "

@@ -172,7 +172,7 @@ def _state_number(name: str, value: object) -> float:
 def _make_rng(seed: Seed) -> random.Random | Any:
     # No seed: draw from the global `random` module, as micrograd 0.1.0 did, so that
     # `random.seed(1337); MLP(2, [16, 16, 1])` gives that version's weights.
-    if seed is None:
+    if seed is None or seed is random:  # `random` itself: passed down from an unseeded MLP
         return random
     if isinstance(seed, random.Random):
         return seed

@@ -132,6 +132,20 @@ def _log(x: float) -> float:
     return result
 
 
+def _add(x: float, y: float) -> float:
+    out = x + y
+    if out - out != 0.0 and math.isfinite(x) and math.isfinite(y):  # only inf/nan fail this
+        _warn("add", (x, y), out, "the result overflows a float")
+    return out
+
+
+def _mul(x: float, y: float) -> float:
+    out = x * y
+    if out - out != 0.0 and math.isfinite(x) and math.isfinite(y):
+        _warn("mul", (x, y), out, "the result overflows a float")
+    return out
+
+
 def _sigmoid(x: float) -> float:
     # Each branch calls exp on a non-positive number, so neither overflows.
     if x >= 0.0:
@@ -157,8 +171,8 @@ def _trig(name: str, fn: Callable[[float], float]) -> Callable[[float], float]:
 
 
 def _sign(x: float) -> float:
-    # sign(0) = 0, the subgradient PyTorch uses for abs at 0.
-    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0 if x == 0.0 else NAN
+    # sign(0) = 0, the subgradient PyTorch uses for abs at 0; PyTorch also gives 0 for nan.
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
 
 
 def _pow_grad_base(x: float, y: float, out: float) -> float:
@@ -176,14 +190,14 @@ def _pow_grad_exponent(x: float, y: float, out: float) -> float:
 ADD = Op(
     "add",
     "+",
-    forward=lambda x, y: x + y,
+    forward=_add,
     local_grads=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
 )
 MUL = Op(
     "mul",
     "*",
-    forward=lambda x, y: x * y,
+    forward=_mul,
     local_grads=(lambda x, y, out: y, lambda x, y, out: x),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
 )
@@ -228,7 +242,8 @@ RELU = Op(
     "relu",
     "ReLU",
     forward=_relu,
-    local_grads=(lambda x, out: 1.0 if x > 0.0 else 0.0,),  # relu'(0) = 0, as in PyTorch
+    # relu'(0) = 0 as in PyTorch, which also passes the gradient through at nan (out <= 0 fails).
+    local_grads=(lambda x, out: 0.0 if out <= 0.0 else 1.0,),
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
 )

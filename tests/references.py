@@ -1,0 +1,49 @@
+"""Independent references shared by the tests: PyTorch float64 (when installed) and helpers."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import pytest
+
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
+needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed")
+
+
+def torch_functions() -> dict:
+    """PyTorch's version of each primitive op, by op name."""
+    import torch
+
+    return {
+        "add": torch.add,
+        "mul": torch.mul,
+        "pow": torch.pow,
+        "exp": torch.exp,
+        "log": torch.log,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "relu": torch.relu,
+        "abs": torch.abs,
+        "sin": torch.sin,
+        "cos": torch.cos,
+    }
+
+
+def torch_value_and_grads(fn_name: str, inputs: list[float]) -> tuple[float, list[float]]:
+    """Forward value and input gradients of one PyTorch op in float64."""
+    import torch
+
+    leaves = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in inputs]
+    out = torch_functions()[fn_name](*leaves)
+    out.backward()
+    return out.item(), [leaf.grad.item() for leaf in leaves]
+
+
+def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
+    """Equal within tolerance, treating nan == nan and equal infinities as equal."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)

@@ -1,0 +1,222 @@
+"""nn: parameters and their names, modes, state dicts, seeding, activations, bad input."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from micrograd import MLP, Layer, Module, Neuron, Value
+from tests.references import needs_torch
+
+
+def test_parameter_count_and_dotted_names():
+    model = MLP(2, [3, 1], seed=0)
+    names = [name for name, _ in model.named_parameters()]
+    assert len(names) == len(model.parameters()) == (2 * 3 + 3) + (3 * 1 + 1)
+    assert names[:3] == ["layers.0.neurons.0.w.0", "layers.0.neurons.0.w.1", "layers.0.neurons.0.b"]
+    assert names[-1] == "layers.1.neurons.0.b"
+    assert len(set(names)) == len(names)
+
+
+def test_zero_grad():
+    model = MLP(2, [4, 1], seed=1)
+    model([1.0, -2.0]).backward()
+    assert any(p.grad != 0.0 for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad == 0.0 for p in model.parameters())
+
+
+def test_train_and_eval_return_self_and_reach_submodules():
+    model = MLP(2, [2, 1], seed=0)
+    assert model.eval() is model
+    assert all(not m.training for m in model.modules())
+    assert model.train() is model
+    assert all(m.training for m in model.modules())
+    assert len(model.modules()) == 1 + 2 + 3  # the MLP, two layers, three neurons
+
+
+def test_state_dict_round_trip():
+    source = MLP(3, [4, 2], seed=1)
+    target = MLP(3, [4, 2], seed=2)
+    assert source.state_dict() != target.state_dict()
+    assert target.load_state_dict(source.state_dict()) == ([], [])
+    assert target.state_dict() == source.state_dict()
+    x = [0.1, -0.2, 0.3]
+    assert [v.data for v in target(x)] == [v.data for v in source(x)]
+
+
+@pytest.mark.parametrize(
+    ("edit", "error", "key"),
+    [
+        (lambda s: s.pop("layers.0.neurons.1.b"), KeyError, "layers.0.neurons.1.b"),
+        (lambda s: s.update({"layers.9.w": 1.0}), KeyError, "layers.9.w"),
+        (lambda s: s.update({"layers.1.neurons.0.w.2": [1.0, 2.0]}), ValueError, "w.2"),
+        (lambda s: s.update({"layers.1.neurons.0.w.2": "0.5"}), TypeError, "w.2"),
+        (lambda s: s.update({"layers.1.neurons.0.w.2": True}), TypeError, "w.2"),
+    ],
+)
+def test_load_state_dict_errors_name_the_key_and_change_nothing(edit, error, key):
+    model = MLP(3, [4, 1], seed=3)
+    before = model.state_dict()
+    state = {name: value + 1.0 for name, value in before.items()}
+    edit(state)
+    with pytest.raises(error, match=key.replace(".", r"\.")):
+        model.load_state_dict(state)
+    assert model.state_dict() == before
+
+
+def test_load_state_dict_not_strict_reports_keys():
+    model = MLP(1, [1], seed=0)
+    result = model.load_state_dict({"layers.0.neurons.0.b": 2.0, "extra": 1.0}, strict=False)
+    assert result.missing_keys == ["layers.0.neurons.0.w.0"]
+    assert result.unexpected_keys == ["extra"]
+    assert model.layers[0].neurons[0].b.data == 2.0
+
+
+def test_seeding_is_reproducible_and_leaves_global_random_alone():
+    random.seed(123)
+    expected_next = random.random()
+    random.seed(123)
+    a = MLP(2, [8, 8, 1], seed=42)
+    b = MLP(2, [8, 8, 1], seed=42)
+    assert random.random() == expected_next  # the global generator was not advanced
+    assert a.state_dict() == b.state_dict()
+    assert MLP(2, [8, 8, 1], seed=43).state_dict() != a.state_dict()
+    assert all(-1.0 <= p.data <= 1.0 for p in a.parameters())
+
+
+def test_seed_accepts_a_random_generator():
+    a = Neuron(3, seed=random.Random(5))
+    b = Neuron(3, seed=5)
+    assert a.state_dict() == b.state_dict()
+
+
+@pytest.mark.parametrize(
+    ("activation", "reference"),
+    [
+        ("relu", lambda z: max(z, 0.0)),
+        ("tanh", math.tanh),
+        ("sigmoid", lambda z: 1 / (1 + math.exp(-z))),
+        ("linear", lambda z: z),
+    ],
+)
+def test_neuron_activations(activation, reference):
+    neuron = Neuron(2, activation=activation, seed=7)
+    w0, w1 = (p.data for p in neuron.w)
+    for x in ([0.5, -1.5], [-2.0, 0.25]):
+        z = w0 * x[0] + w1 * x[1]
+        assert neuron(x).data == pytest.approx(reference(z), rel=1e-15)
+
+
+def test_layer_and_mlp_outputs():
+    layer = Layer(3, 2, seed=0)
+    out = layer([1.0, 2.0, 3.0])
+    assert isinstance(out, list) and len(out) == 2
+    assert isinstance(Layer(3, 1, seed=0)([1.0, 2.0, 3.0]), Value)
+    assert isinstance(MLP(2, [3, 1], seed=0)([1.0, 2.0]), Value)
+
+
+def test_narrow_middle_layer_works():
+    # micrograd 0.1.0 fails here: a width-1 layer returns a Value the next layer cannot read.
+    model = MLP(2, [16, 1, 1], seed=0)
+    out = model([0.5, -0.5])
+    out.backward()
+    assert isinstance(out, Value)
+
+
+def test_repr():
+    assert repr(Neuron(2, seed=0)) == "Neuron(2, activation='relu')"
+    assert repr(Layer(2, 3, activation="tanh", seed=0)) == "Layer(2, 3, activation='tanh')"
+    assert repr(MLP(2, [16, 1], seed=0)) == (
+        "MLP(2, [16, 1], activation='relu', output_activation='linear')"
+    )
+
+
+class Affine(Module):
+    """A user-defined module: parameters found in attributes, shared ones counted once."""
+
+    def __init__(self):
+        self.scale = Value(2.0)
+        self.shift = Value(1.0)
+        self.inner = Neuron(1, activation="linear", seed=0)
+        self.tied = [self.scale]
+        self.constant = Value(5.0, requires_grad=False)
+
+    def forward(self, x):
+        return self.inner([x * self.scale + self.shift])
+
+
+def test_custom_module_discovers_parameters():
+    model = Affine()
+    assert [name for name, _ in model.named_parameters()] == [
+        "scale",
+        "shift",
+        "inner.w.0",
+        "inner.b",
+    ]
+    out = model(3.0)
+    out.backward()
+    assert model.scale.grad == pytest.approx(3.0 * model.inner.w[0].data)
+
+
+def test_module_without_forward():
+    with pytest.raises(NotImplementedError, match="Module"):
+        Module()(1.0)
+
+
+@pytest.mark.parametrize(
+    ("build", "error", "match"),
+    [
+        (lambda: Neuron(0), ValueError, "nin"),
+        (lambda: Neuron(2.5), ValueError, "nin"),
+        (lambda: Neuron(2, activation="gelu"), ValueError, "gelu"),
+        (lambda: MLP(2, []), ValueError, "nouts"),
+        (lambda: MLP(2, "16"), ValueError, "nouts"),
+        (lambda: MLP(2, [4, 0]), ValueError, "layer size"),
+        (lambda: MLP(2, [1], seed="x"), TypeError, "seed"),
+        (lambda: Neuron(2, seed=0)([1.0]), ValueError, "expects 2 inputs, received 1"),
+        (lambda: Neuron(2, seed=0)("ab"), TypeError, "str"),
+        (lambda: Neuron(1, seed=0)(None), TypeError, "NoneType"),
+    ],
+)
+def test_bad_input(build, error, match):
+    with pytest.raises(error, match=match):
+        build()
+
+
+@needs_torch
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_mlp_matches_pytorch(activation):
+    import torch
+
+    model = MLP(3, [5, 4, 2], activation=activation, seed=11)
+    torch_activation = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}
+    layers = []
+    for layer in model.layers:
+        weight = torch.tensor(
+            [[w.data for w in n.w] for n in layer.neurons], dtype=torch.float64, requires_grad=True
+        )
+        bias = torch.tensor(
+            [n.b.data for n in layer.neurons], dtype=torch.float64, requires_grad=True
+        )
+        layers.append((weight, bias))
+    x = [0.3, -1.1, 2.0]
+    h = torch.tensor(x, dtype=torch.float64)
+    for i, (weight, bias) in enumerate(layers):
+        h = weight @ h + bias
+        if i < len(layers) - 1:
+            h = torch_activation[activation](h)
+    torch_loss = (h * torch.tensor([1.0, -2.0], dtype=torch.float64)).sum()
+    torch_loss.backward()
+
+    out = model(x)
+    loss = out[0] * 1.0 + out[1] * -2.0
+    loss.backward()
+    assert loss.data == pytest.approx(torch_loss.item(), rel=1e-12)
+    for layer, (weight, bias) in zip(model.layers, layers):
+        for row, neuron in enumerate(layer.neurons):
+            for col, w in enumerate(neuron.w):
+                assert w.grad == pytest.approx(weight.grad[row, col].item(), rel=1e-10, abs=1e-14)
+            assert neuron.b.grad == pytest.approx(bias.grad[row].item(), rel=1e-10, abs=1e-14)

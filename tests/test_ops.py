@@ -1,0 +1,162 @@
+"""Every primitive in the op registry, checked against independent references.
+
+Driven by `micrograd.ops.OPS`: a new op is covered here as soon as it has a record (and, for
+the PyTorch comparison, an entry in `references.torch_functions`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from micrograd import OPS, Value, numerical_grad
+from micrograd.engine import apply
+from tests.references import close, needs_torch, torch_functions, torch_value_and_grads
+
+OP_NAMES = sorted(OPS)
+KINK_MARGIN = 1e-3
+
+
+def inputs_in_domain(op_name: str) -> st.SearchStrategy[list[float]]:
+    """Lists of inputs drawn from the op's domain, kept away from its kinks."""
+    op = OPS[op_name]
+    per_input = [
+        st.floats(low, high, allow_nan=False).filter(
+            lambda x: all(abs(x - k) > KINK_MARGIN for k in op.kinks)
+        )
+        for low, high in op.domain
+    ]
+    return st.tuples(*per_input).map(list)
+
+
+def run_op(op_name: str, inputs: list[float]) -> tuple[float, list[float]]:
+    leaves = [Value(x) for x in inputs]
+    out = apply(OPS[op_name], *leaves)
+    out.backward()
+    return out.data, [leaf.grad for leaf in leaves]
+
+
+def test_registry_is_well_formed():
+    for name, op in OPS.items():
+        assert op.name == name
+        assert op.symbol
+        assert len(op.domain) == op.arity >= 1
+        assert all(low < high for low, high in op.domain)
+
+
+@pytest.mark.parametrize("op_name", OP_NAMES)
+def test_backward_matches_central_differences(op_name):
+    @given(inputs_in_domain(op_name))
+    def check(inputs):
+        _, grads = run_op(op_name, inputs)
+        estimate = numerical_grad(lambda *xs: apply(OPS[op_name], *xs), inputs, eps=1e-6)
+        for analytic, numeric in zip(grads, estimate):
+            assert math.isclose(analytic, numeric, rel_tol=1e-5, abs_tol=1e-6), (
+                op_name,
+                inputs,
+                grads,
+                estimate,
+            )
+
+    check()
+
+
+@needs_torch
+@pytest.mark.parametrize("op_name", OP_NAMES)
+def test_matches_pytorch_float64(op_name):
+    @given(inputs_in_domain(op_name))
+    def check(inputs):
+        data, grads = run_op(op_name, inputs)
+        torch_data, torch_grads = torch_value_and_grads(op_name, inputs)
+        assert close(data, torch_data, rel=1e-12), (op_name, inputs, data, torch_data)
+        for ours, theirs in zip(grads, torch_grads):
+            assert close(ours, theirs, rel=1e-10, abs_=1e-12), (op_name, inputs, ours, theirs)
+
+    check()
+
+
+@needs_torch
+def test_every_op_has_a_pytorch_reference():
+    assert set(torch_functions()) == set(OPS)
+
+
+EDGE_VALUES = [0.0, -0.0, 1e-300, -1e-300, 0.5, -2.0, 3.0, 1e300, -1e300, math.inf, -math.inf]
+EDGE_VALUES_WITH_NAN = [*EDGE_VALUES, math.nan]
+
+
+def edge_cases(op_name):
+    return list(itertools.product(EDGE_VALUES_WITH_NAN, repeat=OPS[op_name].arity))
+
+
+def numpy_reference(op_name: str, inputs: list[float]) -> float:
+    x = [np.float64(v) for v in inputs]
+    functions = {
+        "add": np.add,
+        "mul": np.multiply,
+        "pow": np.power,
+        "exp": np.exp,
+        "log": np.log,
+        "tanh": np.tanh,
+        "sigmoid": lambda v: np.float64(0.5) * (np.tanh(v / 2) + 1),
+        "relu": lambda v: np.where(np.isnan(v), v, np.maximum(v, 0.0)),
+        "abs": np.abs,
+        "sin": np.sin,
+        "cos": np.cos,
+    }
+    with np.errstate(all="ignore"):
+        return float(functions[op_name](*x))
+
+
+@pytest.mark.parametrize("op_name", OP_NAMES)
+def test_edge_values_follow_ieee_like_numpy(op_name):
+    for inputs in edge_cases(op_name):
+        if op_name == "pow" and inputs[0] == -math.inf and not float(inputs[1]).is_integer():
+            continue  # numpy says nan here; C99 pow and PyTorch say +inf, and so do we
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            data = apply(OPS[op_name], *[Value(x) for x in inputs]).data
+        expected = numpy_reference(op_name, list(inputs))
+        assert close(data, expected, rel=1e-12, abs_=1e-300), (op_name, inputs, data, expected)
+
+
+@needs_torch
+@pytest.mark.parametrize("op_name", OP_NAMES)
+def test_edge_values_gradients_like_pytorch(op_name):
+    for inputs in edge_cases(op_name):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            data, grads = run_op(op_name, list(inputs))
+        torch_data, torch_grads = torch_value_and_grads(op_name, list(inputs))
+        assert close(data, torch_data, rel=1e-12, abs_=1e-300), (op_name, inputs)
+        for ours, theirs in zip(grads, torch_grads):
+            assert close(ours, theirs, rel=1e-12, abs_=1e-300), (op_name, inputs, ours, theirs)
+
+
+@pytest.mark.parametrize("op_name", OP_NAMES)
+def test_non_finite_result_from_finite_input_warns_naming_the_op(op_name):
+    for inputs in edge_cases(op_name):
+        if not all(math.isfinite(x) for x in inputs):
+            continue
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            data = apply(OPS[op_name], *[Value(x) for x in inputs]).data
+        if math.isfinite(data):
+            assert not caught, (op_name, inputs, [str(w.message) for w in caught])
+        else:
+            assert len(caught) == 1 and caught[0].category is RuntimeWarning, (op_name, inputs)
+            message = str(caught[0].message)
+            assert message.startswith(f"{op_name}("), message
+            assert repr(float(inputs[0])) in message
+
+
+def test_warning_points_at_the_callers_line():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Value(0.0).log()
+    assert caught[0].filename == __file__

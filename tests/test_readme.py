@@ -1,0 +1,42 @@
+"""The README's Python examples run, and print what the README says they print.
+
+In a README code block, a comment at the end of a `print(...)` line and a comment on a line of
+its own are the output the block must produce, in order.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def expected_output(block: str) -> list[str]:
+    lines = []
+    for line in block.splitlines():
+        if line.startswith("# "):
+            lines.append(line[2:])
+        elif line.startswith("print(") and "  # " in line:
+            lines.append(line.split("  # ", 1)[1])
+    return lines
+
+
+def test_readme_has_examples():
+    assert len(BLOCKS) >= 3
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
+def test_readme_block(block, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # blocks may write files
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        exec(compile(block, str(README), "exec"), {"__name__": "readme"})  # our own README
+    expected = expected_output(block)
+    if expected:
+        assert stdout.getvalue().splitlines() == expected
