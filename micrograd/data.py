@@ -35,12 +35,12 @@ def _check_count(n: object, name: str, minimum: int = 1) -> int:
     raise ValueError(f"{name} must be an int >= {minimum}, received {n!r}")
 
 
-def _check_noise(noise: object) -> float:
+def _check_noise(noise: object, name: str = "noise") -> float:
     if noise is None:
         return 0.0
     if isinstance(noise, numbers.Real) and not isinstance(noise, bool) and noise >= 0:
         return float(noise)
-    raise ValueError(f"noise must be a number >= 0 (a standard deviation), received {noise!r}")
+    raise ValueError(f"{name} must be a number >= 0 (a standard deviation), received {noise!r}")
 
 
 def _linspace(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
@@ -134,7 +134,7 @@ def make_blobs(
                 f"centers must be an int or a non-empty list of points of one dimension, "
                 f"received {centers!r:.80}"
             )
-    std = _check_noise(cluster_std)
+    std = _check_noise(cluster_std, "cluster_std")
     k = len(points_of_centers)
     points, labels = [], []
     for label, center in enumerate(points_of_centers):

@@ -138,6 +138,8 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         data = json.loads(
             text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
         )
+    except RecursionError:
+        raise ModelFileError(f"{where}: corrupt model file (JSON nested too deeply)") from None
     except json.JSONDecodeError as e:
         # A whole file ends with the closing brace; a cut-off one (full disk, interrupted copy)
         # does not.
@@ -214,6 +216,8 @@ def load(path: str | os.PathLike[str], expected: type[Module] | None = None) -> 
     if expected is not None and expected is not Module and kind != expected.__name__:
         raise ModelFileError(f"{os.fspath(path)} holds a {kind}, expected a {expected.__name__}")
     builder = BUILDERS.get(kind)
+    if kind == "MLP":
+        _check_mlp_size(config, len(contents["parameters"]), path)
     if builder is None or config is None:
         raise ModelFileError(
             f"{os.fspath(path)} holds a {kind}, which cannot be rebuilt from a file; create the "
@@ -229,6 +233,29 @@ def load(path: str | os.PathLike[str], expected: type[Module] | None = None) -> 
         ) from None
     _fill(module, contents["parameters"], path)
     return module
+
+
+def _check_mlp_size(config: object, count: int, path: str | os.PathLike[str]) -> None:
+    """Compare the MLP's parameter count with the file's before building anything.
+
+    A file cannot then make us allocate a network larger than the weights it holds.
+    """
+    sizes = config.get("nouts") if isinstance(config, dict) else None
+    nin = config.get("nin") if isinstance(config, dict) else None
+    if not (
+        isinstance(nin, int)
+        and isinstance(sizes, list)
+        and sizes
+        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
+    ):
+        raise ModelFileError(f"{os.fspath(path)}: invalid MLP architecture {config!r:.100}")
+    inputs = [nin, *sizes[:-1]]
+    expected = sum((n_in + 1) * n_out for n_in, n_out in zip(inputs, sizes))
+    if expected != count:
+        raise ModelFileError(
+            f"{os.fspath(path)}: the architecture has {expected} parameters but the file holds "
+            f"{count}"
+        )
 
 
 def load_into(module: Module, path: str | os.PathLike[str]) -> Module:

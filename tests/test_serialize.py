@@ -172,9 +172,20 @@ def resign(data):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda d: d["parameters"].pop("layers.2.neurons.0.b"), "missing keys"),
-        (lambda d: d["parameters"].update(extra=1.0), "unexpected keys"),
+        (
+            lambda d: d["parameters"].update(
+                {"layers.2.neurons.0.bias": d["parameters"].pop("layers.2.neurons.0.b")}
+            ),
+            r"missing keys \['layers.2.neurons.0.b'\]; "
+            r"unexpected keys \['layers.2.neurons.0.bias'\]",
+        ),
+        (
+            lambda d: d["parameters"].pop("layers.2.neurons.0.b"),
+            "has 31 parameters but the file holds 30",
+        ),
+        (lambda d: d["architecture"]["config"].update(nouts=[4, 2, 1]), "has 25 parameters"),
         (lambda d: d["architecture"]["config"].update(nouts=[4, 0, 1]), "invalid MLP architecture"),
+        (lambda d: d["architecture"]["config"].update(nouts=[4, 2, 1]), "has 25 parameters"),
         (lambda d: d["architecture"]["config"].update(evil="x"), "invalid MLP architecture"),
         (lambda d: d["architecture"].update(type="Sequential"), "holds a Sequential"),
     ],
@@ -251,3 +262,21 @@ def test_file_mode_follows_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "m.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_deeply_nested_json_is_a_clear_error(tmp_path):
+    path = tmp_path / "m.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ModelFileError, match="nested too deeply"):
+        load(path)
+
+
+def test_architecture_bigger_than_the_weights_is_refused_before_building(tmp_path, monkeypatch):
+    path = tmp_path / "m.json"
+    save(model(), path)
+    edit(path, lambda d: (d["architecture"]["config"].update(nouts=[10**9, 1]), resign(d)))
+    built = []
+    monkeypatch.setitem(serialize.BUILDERS, "MLP", lambda **kw: built.append(kw))
+    with pytest.raises(ModelFileError, match="has 4000000001 parameters but the file holds 31"):
+        load(path)
+    assert built == []
