@@ -61,21 +61,22 @@ def test_every_dataset_runs(tmp_path, dataset, capsys):
 
 
 @pytest.mark.slow
-def test_default_run_reaches_full_training_accuracy():
+def test_default_run_reaches_full_training_accuracy(tmp_path, capsys):
+    folder = tmp_path / "out"
+    assert main(["demo", "--out", str(folder)]) == 0
+    out = capsys.readouterr()
+    assert "training MLP(2, [16, 16, 1]) on 100 moons points (noise 0.1) for 100 steps" in out.out
+    assert "100/100" in out.err
+    (summary,) = [line for line in out.out.splitlines() if line.startswith("done in")]
+    assert summary.endswith("training accuracy 100%")
+    # The saved model is the trained one: it classifies every training point correctly.
+    model = MLP.load(folder / "model.json")
     points, labels = data.make_moons(100, noise=0.1, seed=DEFAULT_SEED)
-    seen = []
-    model, history = train(
-        points, labels, [16, 16], 100, 1.0, DEFAULT_SEED, lambda *step: seen.append(step)
-    )
-    assert len(history.loss) == 100 and len(seen) == 100
-    assert history.accuracy[-1] == 1.0
-    assert history.loss[-1] < history.loss[0] / 10
-    # The README's training loop is this run and prints its final loss.
+    assert sum((model(p).data > 0) == (y == 1) for p, y in zip(points, labels)) == 100
+    # The README's training loop is this run, and prints the same final loss.
+    loss = summary.split("loss ")[1].split(",")[0]
     readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
-    assert f"# loss {history.loss[-1]:.4f}, accuracy 100%" in readme
-    # The accuracy is the model's own: recompute it from the trained weights.
-    correct = sum((model(p).data > 0) == (y == 1) for p, y in zip(points, labels))
-    assert correct == 100
+    assert f"# loss {loss}, accuracy 100%" in readme
 
 
 def test_training_matches_a_hand_written_loop():
@@ -178,3 +179,10 @@ def test_renderer_failure_is_a_one_line_notice(tmp_path, capsys, monkeypatch):
     (value,) = drawn
     assert value.label == "out" and value.op.name == "relu" and value.data > 0
     assert not (tmp_path / "out" / "neuron.svg").exists()
+
+
+def test_output_folder_that_is_a_file_fails_cleanly(tmp_path, capsys):
+    blocker = tmp_path / "out"
+    blocker.write_text("not a folder")
+    assert run_demo(tmp_path, "--steps", "1", "--samples", "4", "--hidden", "2") == 1
+    assert "demo: cannot create output folder" in capsys.readouterr().err

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from micrograd import data
-from micrograd.engine import Value
+from micrograd.engine import Value, no_grad
 from micrograd.losses import hinge, l2_penalty
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import SGD, LinearLR
@@ -213,8 +213,20 @@ def predict_grid(model: MLP, xs: Any, ys: Any) -> Any:
     return h[:, 0].reshape(np.shape(xs))
 
 
+def accuracy(model: MLP, points: list[list[float]], labels: list[int]) -> float:
+    """The fraction of points on the side of the decision boundary their label (0/1) asks for."""
+    with no_grad():
+        correct = sum((model(p).data > 0) == (y == 1) for p, y in zip(points, labels))
+    return correct / len(points)
+
+
 def _plot(
-    model: MLP, data_points: list[list[float]], labels: list[int], history: History, out: str
+    model: MLP,
+    data_points: list[list[float]],
+    labels: list[int],
+    history: History,
+    final_accuracy: float,
+    out: str,
 ) -> list[str]:
     import matplotlib
 
@@ -232,7 +244,7 @@ def _plot(
     ax.contourf(xs, ys, scores > 0, cmap=plt.cm.Spectral, alpha=0.8)
     ax.contour(xs, ys, scores, levels=[0.0], colors="k", linewidths=1)
     ax.scatter(points[:, 0], points[:, 1], c=labels, s=30, cmap=plt.cm.Spectral, edgecolors="k")
-    ax.set_title(f"decision boundary, training accuracy {history.accuracy[-1]:.0%}")
+    ax.set_title(f"decision boundary, training accuracy {final_accuracy:.0%}")
     path = os.path.join(out, "decision_boundary.png")
     fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -298,14 +310,19 @@ def run(args: argparse.Namespace) -> int:
     )
     progress = ProgressBar(args.steps, sys.stderr)
     model, history = train(points, labels, args.hidden, args.steps, args.lr, args.seed, progress)
+    final_accuracy = accuracy(model, points, labels)
     print(
         f"done in {history.seconds:.1f} s: loss {history.loss[-1]:.4f}, "
-        f"training accuracy {history.accuracy[-1]:.0%}"
+        f"training accuracy {final_accuracy:.0%}"
     )
     written = [os.path.join(args.out, "model.json")]
-    model.save(written[0])
     try:
-        written += _plot(model, points, labels, history, args.out)
+        model.save(written[0])
+    except OSError as e:
+        print(f"demo: cannot write {written[0]}: {e}", file=sys.stderr)
+        return 1
+    try:
+        written += _plot(model, points, labels, history, final_accuracy, args.out)
     except ImportError:
         print("demo: matplotlib is not installed; skipping the plots (pip install matplotlib)")
     try:
