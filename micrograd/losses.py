@@ -82,8 +82,15 @@ def hinge(
     targets: Sequence[Number],
     margin: float = 1.0,
     reduction: str = "mean",
+    *,
+    prune: bool = True,
 ) -> Value | list[Value]:
-    """Max-margin loss relu(margin - y * score) for labels y of -1 or +1 (the classic demo's)."""
+    """Max-margin loss relu(margin - y * score) for labels y of -1 or +1 (the classic demo's).
+
+    With `prune`, samples that already meet the margin (loss exactly 0, gradient exactly 0) are
+    left out of the summed graph: the same numbers, and a faster `backward()`. The graph's shape
+    then depends on the data, so pass `prune=False` when recording a graph to replay later.
+    """
     _check_reduction(reduction)
     preds, targs = _check_pair(scores, targets, "hinge")
     for i, t in enumerate(targs):
@@ -96,7 +103,8 @@ def hinge(
     # Samples that meet the margin give exactly 0.0 with exactly zero gradient, so leaving them
     # out of the sum changes no bit of the loss or of any grad, and backward() then skips their
     # graphs: most of them once a classifier is trained. (nan != 0.0, so nan still shows.)
-    active = [loss for loss in losses if loss.data != 0.0] or losses[:1]
+    active = [loss for loss in losses if loss.data != 0.0] if prune else losses
+    active = active or losses[:1]
     total = _sum(active)
     return total * (1.0 / len(losses)) if reduction == "mean" else total
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd import Value
+from micrograd import Value, topological_order
 from micrograd.gradcheck import gradcheck
 from micrograd.losses import (
     binary_cross_entropy,
@@ -198,6 +198,12 @@ def test_hinge_skips_satisfied_margins_without_changing_any_number():
     assert zero.data == 0.0 and [s.grad for s in all_met] == [0.0, 0.0]
     nan = hinge(values([float("nan"), 5.0]), [1, 1])
     assert nan.data != nan.data
+    # prune=False keeps every sample in the graph (for recording a graph to replay): same numbers.
+    again = values([3.0, 0.25, -2.0, 1.0, -0.5])
+    full = hinge(again, labels, prune=False)
+    full.backward()
+    assert full.data == loss.data and [s.grad for s in again] == [s.grad for s in scores]
+    assert len(topological_order(full)) > len(topological_order(loss))
 
 
 def test_hinge_matches_torch_hinge_form():
