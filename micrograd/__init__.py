@@ -8,11 +8,13 @@
 (-2.0, 2.0)
 """
 
+from micrograd import data, losses, optim
 from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.ops import OPS, Op
 from micrograd.tape import Tape, trace
+from micrograd.viz import draw_dot
 
 __version__ = "0.2.0"
 
@@ -26,10 +28,14 @@ __all__ = [
     "Op",
     "Tape",
     "Value",
+    "data",
+    "draw_dot",
     "gradcheck",
     "is_grad_enabled",
+    "losses",
     "no_grad",
     "numerical_grad",
+    "optim",
     "topological_order",
     "trace",
 ]

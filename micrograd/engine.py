@@ -15,8 +15,12 @@ import numbers
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from micrograd.ops import ABS, ADD, COS, EXP, LOG, MUL, POW, RELU, SIGMOID, SIN, TANH, Op
+
+if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when drawing
+    from micrograd.viz import Drawing
 
 Number = int | float
 
@@ -202,7 +206,7 @@ class Value:
 
     # Gradients.
 
-    def backward(self) -> None:
+    def backward(self, *, create_graph: bool = False) -> None:
         """Fill in `grad` of every value this one depends on, by reverse-mode differentiation.
 
         Sets `self.grad` to 1 and walks the graph in reverse topological order. Gradients of
@@ -210,7 +214,14 @@ class Value:
         (values made by `Value(...)`, such as parameters) accumulate, as in PyTorch. So calling
         `backward()` twice doubles the leaves' grads, and zeroing the leaves in between
         (`model.zero_grad()`) reproduces the first result exactly.
+
+        With `create_graph=True` the leaves' grads become Values with a graph of their own, so
+        they can be differentiated again (see `micrograd.functional`).
         """
+        if create_graph:
+            from micrograd.functional import backward_with_graph  # functional imports engine
+
+            return backward_with_graph(self)
         if not self.requires_grad:
             raise RuntimeError(
                 f"backward() called on {self!r}, which has no graph: it was computed under "
@@ -223,6 +234,12 @@ class Value:
     def detach(self) -> Value:
         """A new leaf with the same data that does not require grad and has no graph."""
         return Value(self.data, self.label, requires_grad=False)
+
+    def draw(self, **options: Any) -> Drawing:
+        """The graph under this value as a drawing; options as for `micrograd.viz.draw_dot`."""
+        from micrograd.viz import draw_dot  # lazily: drawing is not part of the core
+
+        return draw_dot(self, **options)
 
 
 def _refuse_while_tracing(value: Value, what: str) -> None:
