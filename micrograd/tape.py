@@ -11,8 +11,9 @@ A tape replays forward and backward for new inputs and parameter values without 
   (no numpy needed);
 - `tape.run_batch(rows)`: many samples at once, one sample per lane of numpy arrays, with
   parameter gradients summed or averaged over the lanes. Instructions are grouped by depth and
-  op (chains of additions become one sum), so a replay costs a few numpy calls per layer of the
-  graph rather than one per scalar op. Without numpy it falls back to `run` sample by sample.
+  op, chains of additions become one sum, and sums of parameter-times-value products (neurons)
+  one matrix product per layer, so a replay costs a few numpy calls per layer of the graph
+  rather than one per scalar op. Without numpy it falls back to `run` sample by sample.
 
 Parameters are read from the traced parameter Values at each replay unless given, so a model
 updated in place (`p.data -= lr * g`) stays the source of truth.
