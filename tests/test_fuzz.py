@@ -4,6 +4,8 @@ The engine may only warn (RuntimeWarning) on any input, never raise; where PyTor
 gives a result, ours is the same, nan and infinities included, except that in a graph holding
 a value near the edge of the float range (an infinity, a magnitude above 1e300 or a subnormal)
 one engine may overflow where the other does not: `(1 / x) * g` and `g / x` round differently.
+And where a local derivative is nan or infinite but multiplied by a zero (x ** relu(x) at x < 0
+meets log(x) = nan), we follow IEEE (0 * nan = nan) while PyTorch masks some such cases to 0.
 Run longer with HYPOTHESIS_PROFILE=long.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from micrograd import OPS, Value
@@ -77,10 +79,14 @@ def near_float_limits(leaf_values, steps) -> bool:
         nodes = [Value(x) for x in leaf_values]
         for op_name, args in steps:
             nodes.append(apply(OPS[op_name], *[nodes[a] for a in args]))
-    return any(
-        not math.isfinite(n.data) or abs(n.data) > 1e300 or 0.0 < abs(n.data) < 1e-300
-        for n in nodes
-    )
+        local_grads = [
+            local_grad(*[p.data for p in node.parents], node.data)
+            for node in nodes
+            if node.op is not None
+            for local_grad in node.op.local_grads
+        ]
+    extreme = [n.data for n in nodes] + local_grads
+    return any(not math.isfinite(x) or abs(x) > 1e300 or 0.0 < abs(x) < 1e-300 for x in extreme)
 
 
 @given(graphs())
@@ -94,6 +100,9 @@ def test_engine_never_raises(graph):
 
 @needs_torch
 @given(graphs())
+@example(([-1.0], [("relu", [0]), ("pow", [0, 1])]))  # x ** relu(x): 0 * log(-1)
+@example(([1e-310, 0.0], [("log", [0]), ("exp", [2])]))  # 1 / subnormal overflows
+@example(([10.0], [("tanh", [0])]))  # 1 - tanh(10) ** 2 cancels
 def test_matches_pytorch_including_nan_and_inf(graph):
     import torch
 
