@@ -1,0 +1,84 @@
+"""Training across threads and across many steps: results independent, memory steady."""
+
+from __future__ import annotations
+
+import gc
+import random
+import sys
+import threading
+
+from micrograd import MLP, no_grad
+
+
+def moons_like_batch(rng: random.Random, size: int) -> list[tuple[list[float], float]]:
+    """Points on two interleaved half circles, labelled -1 and +1."""
+    import math
+
+    batch = []
+    for _ in range(size):
+        t = rng.uniform(0, math.pi)
+        if rng.random() < 0.5:
+            batch.append(([math.cos(t), math.sin(t)], -1.0))
+        else:
+            batch.append(([1 - math.cos(t), 0.5 - math.sin(t)], 1.0))
+    return batch
+
+
+def train(seed: int, steps: int, batch_size: int = 4, hidden: int = 16) -> dict[str, float]:
+    rng = random.Random(seed)
+    model = MLP(2, [hidden, hidden, 1], seed=seed)
+    for _ in range(steps):
+        batch = moons_like_batch(rng, batch_size)
+        losses = [(1 - y * model(x)).relu() for x, y in batch]
+        loss = sum(losses) * (1.0 / len(batch))
+        model.zero_grad()
+        loss.backward()
+        with no_grad():  # evaluation in no_grad: another thread's graph must not be affected
+            accuracy = sum((model(x).data > 0) == (y > 0) for x, y in batch) / len(batch)
+        assert 0.0 <= accuracy <= 1.0
+        for p in model.parameters():
+            p.data -= 0.05 * p.grad
+    return model.state_dict()
+
+
+def test_two_threads_train_like_one_after_the_other():
+    sequential = [train(1, 30), train(2, 30)]
+    results: dict[int, dict[str, float]] = {}
+
+    def worker(seed: int) -> None:
+        results[seed] = train(seed, 30)
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [results[1], results[2]] == sequential
+
+
+def test_memory_is_steady_over_a_thousand_training_steps():
+    rng = random.Random(0)
+    model = MLP(2, [16, 16, 1], seed=0)
+
+    def step(k: int) -> None:
+        batch = moons_like_batch(rng, 2)
+        loss = sum((1 - y * model(x)).relu() for x, y in batch) * 0.5
+        loss = loss + 1e-4 * sum(p * p for p in model.parameters())
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= (1.0 - 0.9 * k / 1000) * 0.1 * p.grad
+
+    gc.disable()  # graphs must be freed by reference counting alone
+    try:
+        for k in range(50):
+            step(k)
+        objects_before, blocks_before = len(gc.get_objects()), sys.getallocatedblocks()
+        for k in range(50, 1000):
+            step(k)
+        objects_after, blocks_after = len(gc.get_objects()), sys.getallocatedblocks()
+    finally:
+        gc.enable()
+    # One step's graph is about 2,000 Values; a leak of even one per step would show as 950.
+    assert objects_after - objects_before < 100
+    assert blocks_after - blocks_before < 500
