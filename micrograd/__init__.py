@@ -12,6 +12,7 @@ from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.ops import OPS, Op
+from micrograd.viz import draw_dot
 
 __version__ = "0.2.0"
 
@@ -24,6 +25,7 @@ __all__ = [
     "Neuron",
     "Op",
     "Value",
+    "draw_dot",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",

@@ -15,8 +15,12 @@ import numbers
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 from micrograd.ops import ABS, ADD, COS, EXP, LOG, MUL, POW, RELU, SIGMOID, SIN, TANH, Op
+
+if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when drawing
+    from micrograd.viz import Drawing
 
 Number = int | float
 
@@ -202,6 +206,12 @@ class Value:
     def detach(self) -> Value:
         """A new leaf with the same data that does not require grad and has no graph."""
         return Value(self.data, self.label, requires_grad=False)
+
+    def draw(self, **options: Any) -> Drawing:
+        """The graph under this value as a drawing; options as for `micrograd.viz.draw_dot`."""
+        from micrograd.viz import draw_dot  # lazily: drawing is not part of the core
+
+        return draw_dot(self, **options)
 
 
 def _as_value(other: object, symbol: str, reflected: str | None) -> Value:

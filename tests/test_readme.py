@@ -32,7 +32,8 @@ def test_readme_has_examples():
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
-def test_readme_block(block):
+def test_readme_block(block, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # blocks may write files
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         exec(compile(block, str(README), "exec"), {"__name__": "readme"})  # our own README

@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from micrograd.cli import example
+from micrograd.cli import draw, example
 
-COMMANDS = (example,)
+COMMANDS = (example, draw)
 
 
 def build_parser() -> argparse.ArgumentParser:

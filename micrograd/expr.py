@@ -1,0 +1,259 @@
+"""A safe parser for arithmetic on Values, used by `python -m micrograd draw`.
+
+The text is parsed with Python's `ast` and only a whitelist is accepted: int and float literals,
+names bound by the caller, `+ - * / **`, unary `+ -`, parentheses, and one-argument calls to the
+package's unary functions (`exp log tanh sigmoid relu abs sin cos sqrt`). Nothing is ever passed
+to `eval`; anything else (attributes, subscripts, lambdas, keywords, strings, comparisons, ...)
+is an `ExpressionError` with a one-line message. Every failure, whatever the input, is an
+`ExpressionError`. Drawing the result lives in `micrograd.viz`.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Mapping
+
+from micrograd.engine import Value
+
+MAX_LENGTH = 500
+"""Longest expression text accepted, in characters."""
+MAX_NODES = 200
+"""Most syntax nodes accepted: the graph stays small enough to draw."""
+MAX_MAGNITUDE = 1e100
+"""Largest magnitude of a literal, a bound value or an intermediate result."""
+
+FUNCTIONS: dict[str, Callable[[Value], Value]] = {
+    "exp": Value.exp,
+    "log": Value.log,
+    "tanh": Value.tanh,
+    "sigmoid": Value.sigmoid,
+    "relu": Value.relu,
+    "abs": Value.abs,
+    "sin": Value.sin,
+    "cos": Value.cos,
+    "sqrt": Value.sqrt,
+}
+"""The functions an expression may call, by name."""
+
+_BINARY: dict[type, Callable[[Value, Value], Value]] = {
+    ast.Add: lambda x, y: x + y,
+    ast.Sub: lambda x, y: x - y,
+    ast.Mult: lambda x, y: x * y,
+    ast.Div: lambda x, y: x / y,
+    ast.Pow: lambda x, y: x**y,
+}
+_UNARY: dict[type, Callable[[Value], Value]] = {
+    ast.USub: lambda x: -x,
+    ast.UAdd: lambda x: x,
+}
+_ALLOWED = "numbers, --set names, + - * / **, parentheses and calls to " + ", ".join(FUNCTIONS)
+_LABEL_LENGTH = 32
+
+
+class ExpressionError(ValueError):
+    """The expression text is not one this parser accepts; the message says why."""
+
+
+def parse(text: str) -> ast.Expression:
+    """The checked syntax tree of `text`; raises `ExpressionError` for anything not allowed."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"an expression must be a str, received {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(
+            f"the expression is {len(text)} characters long; at most {MAX_LENGTH} are accepted"
+        )
+    if not text.strip():
+        raise ExpressionError("the expression is empty")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as error:
+        where = f" at column {error.offset}" if error.offset else ""
+        raise ExpressionError(f"syntax error{where} in {_short(text)!r}: {error.msg}") from None
+    except (ValueError, RecursionError, MemoryError, OverflowError) as error:
+        raise ExpressionError(f"cannot parse the expression: {error}") from None
+    nodes = list(ast.walk(tree))
+    if len(nodes) > MAX_NODES:
+        raise ExpressionError(
+            f"the expression has {len(nodes)} syntax nodes; at most {MAX_NODES} are accepted"
+        )
+    # Constructs first, then calls, then literals, so that `__import__('os')` is reported as
+    # the call it is rather than as a string literal, and `(lambda: 0)()` as a lambda.
+    for node in nodes:
+        _check_construct(node)
+    for node in nodes:
+        if isinstance(node, ast.Call):
+            _check_call(node)
+    for node in nodes:
+        if isinstance(node, ast.Constant):
+            _check_literal(node, text.strip())
+    return tree
+
+
+def _check_construct(node: ast.AST) -> None:
+    allowed = (ast.Expression, ast.Load, ast.Name, ast.Constant, ast.Call, *_BINARY, *_UNARY)
+    if isinstance(node, allowed):
+        return
+    if isinstance(node, (ast.BinOp, ast.UnaryOp)):
+        if type(node.op) in _BINARY or type(node.op) in _UNARY:
+            return
+        raise ExpressionError(f"operator {_op_text(node.op)} is not allowed; use {_ALLOWED}")
+    what = {
+        ast.Attribute: "attribute access (x.y)",
+        ast.Subscript: "indexing (x[i])",
+        ast.Lambda: "lambda",
+        ast.Compare: "comparison",
+        ast.BoolOp: "and/or",
+        ast.IfExp: "if/else",
+        ast.NamedExpr: "assignment (:=)",
+        ast.keyword: "a keyword argument",
+        ast.Starred: "unpacking (*x)",
+    }.get(type(node), type(node).__name__)
+    raise ExpressionError(f"{what} is not allowed; use {_ALLOWED}")
+
+
+def _check_call(node: ast.Call) -> None:
+    name = node.func.id if isinstance(node.func, ast.Name) else None
+    if name not in FUNCTIONS:
+        called = name if name is not None else _short(_unparse(node.func))
+        raise ExpressionError(
+            f"calls are allowed only to {', '.join(FUNCTIONS)}; received a call to {called}"
+        )
+    if node.keywords or len(node.args) != 1:
+        raise ExpressionError(f"{name}() takes exactly one argument, as in {name}(x)")
+
+
+def _check_literal(node: ast.Constant, text: str) -> None:
+    written = ast.get_source_segment(text, node) or repr(node.value)
+    if type(node.value) not in (int, float):
+        raise ExpressionError(f"only numbers are allowed as literals, received {_short(written)}")
+    _number(node.value, f"the literal {_short(written)}", shown="")
+
+
+def evaluate(tree: ast.Expression, names: Mapping[str, Value]) -> Value:
+    """The Value that `tree` (from `parse`) computes, with names looked up in `names`.
+
+    Each intermediate result is labelled with its source text when that is short. An unknown
+    name, a use of a function name as a value, or a result beyond `MAX_MAGNITUDE` (overflow,
+    such as `2 ** 10 ** 10`) raises `ExpressionError`.
+    """
+    # An explicit stack instead of recursion, like every walk over a graph in this package.
+    results: dict[int, Value] = {}
+    stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
+    while stack:
+        node, ready = stack.pop()
+        children = _operands(node)
+        if not ready and children:
+            stack.append((node, True))
+            stack += [(child, False) for child in reversed(children)]
+            continue
+        results[id(node)] = _compute(node, [results[id(c)] for c in children], names)
+    return results[id(tree.body)]
+
+
+def _operands(node: ast.AST) -> list[ast.AST]:
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.Call):
+        return [node.args[0]]
+    return []
+
+
+def _compute(node: ast.AST, args: list[Value], names: Mapping[str, Value]) -> Value:
+    if isinstance(node, ast.Constant):
+        return Value(float(node.value), requires_grad=False)  # range checked by parse()
+    if isinstance(node, ast.Name):
+        if node.id in names:
+            return names[node.id]
+        if node.id in FUNCTIONS:
+            raise ExpressionError(f"{node.id} is a function; call it, as in {node.id}(x)")
+        raise ExpressionError(f"unknown name {node.id!r}; bind it with --set {node.id}=NUMBER")
+    if isinstance(node, ast.BinOp):
+        out = _BINARY[type(node.op)](*args)
+    elif isinstance(node, ast.UnaryOp):
+        out = _UNARY[type(node.op)](*args)
+    elif isinstance(node, ast.Call):
+        out = FUNCTIONS[node.func.id](*args)
+    else:  # parse() lets nothing else through
+        raise AssertionError(f"unchecked syntax node {type(node).__name__}")
+    if (
+        math.isfinite(out.data)
+        and abs(out.data) > MAX_MAGNITUDE
+        or (not math.isfinite(out.data) and all(math.isfinite(a.data) for a in args))
+    ):
+        raise ExpressionError(
+            f"{_short(_unparse(node))} is {out.data:.6g}, beyond what a drawing can show "
+            f"(at most {MAX_MAGNITUDE:g} in magnitude, finite)"
+        )
+    text = _unparse(node)
+    if out is not args[0] and not out.label and len(text) <= _LABEL_LENGTH:
+        out.label = text
+    return out
+
+
+def parse_binding(text: str) -> tuple[str, float]:
+    """`"a=2.5"` as `("a", 2.5)`; a name must be an identifier, not a function name."""
+    name, sep, number = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier() or name.startswith("_"):
+        raise ExpressionError(f"--set takes NAME=NUMBER, such as a=2.5; received {_short(text)!r}")
+    if name in FUNCTIONS:
+        raise ExpressionError(f"{name} is a function name; choose another name for --set {text}")
+    try:
+        value = float(number.strip())
+    except ValueError:
+        raise ExpressionError(
+            f"--set {name}= needs a number, received {_short(number.strip())!r}"
+        ) from None
+    return name, _number(value, f"--set {name}=")
+
+
+def names_used(tree: ast.Expression) -> list[str]:
+    """Names that `tree` reads as values (not the functions it calls), in order of first use."""
+    called = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    found = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and id(n) not in called]
+    found.sort(key=lambda n: (n.lineno, n.col_offset))
+    return list(dict.fromkeys(n.id for n in found))
+
+
+def _number(value: int | float, what: str, shown: str | None = None) -> float:
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number) or abs(number) > MAX_MAGNITUDE:
+        raise ExpressionError(
+            f"{what}{_short(str(value)) if shown is None else shown} is out of range: numbers must "
+            "be finite and at most "
+            f"{MAX_MAGNITUDE:g} in magnitude"
+        )
+    return number
+
+
+def _unparse(node: ast.AST) -> str:
+    try:
+        return ast.unparse(node)
+    except Exception:  # noqa: BLE001 - only used for messages and labels
+        return type(node).__name__
+
+
+def _op_text(op: ast.AST) -> str:
+    symbols = {
+        ast.FloorDiv: "//",
+        ast.Mod: "%",
+        ast.MatMult: "@",
+        ast.BitAnd: "&",
+        ast.BitOr: "|",
+        ast.BitXor: "^",
+        ast.LShift: "<<",
+        ast.RShift: ">>",
+        ast.Invert: "~",
+        ast.Not: "not",
+    }
+    return symbols.get(type(op), type(op).__name__)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

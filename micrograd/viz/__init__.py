@@ -1,0 +1,65 @@
+"""Drawing computation graphs: `draw_dot` for a graph, `backward_steps` for backpropagation.
+
+`draw_dot(root)` returns a `Drawing` that shows inline in Jupyter and saves to .svg, .png, .pdf
+or .dot. Rendering uses Graphviz's `dot` when installed, else the `graphviz-pure` program from
+PyPI (the `viz` extra). The modules: `dot` builds the DOT text, `groups` places nodes in a
+model's modules, `backends` runs Graphviz, `drawing` holds the result, `steps` and `widget` make
+the backward pass into frames and a stepping control. Nothing here changes a graph.
+"""
+
+from __future__ import annotations
+
+from micrograd.engine import Value
+from micrograd.viz.backends import BACKENDS, RenderError, available_backends, render
+from micrograd.viz.dot import DEFAULT_MAX_NODES, GraphTooLargeError, build_dot
+from micrograd.viz.drawing import Drawing
+from micrograd.viz.steps import BackwardSteps, backward_steps
+
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_MAX_NODES",
+    "BackwardSteps",
+    "Drawing",
+    "GraphTooLargeError",
+    "RenderError",
+    "available_backends",
+    "backward_steps",
+    "draw_dot",
+    "render",
+]
+
+
+def draw_dot(
+    root: Value,
+    *,
+    model: object | None = None,
+    cluster: bool | None = None,
+    collapse: str | bool | None = None,
+    shade_grad: bool = False,
+    rankdir: str = "LR",
+    digits: int = 4,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    backend: str | None = None,
+) -> Drawing:
+    """The graph under `root` as a `Drawing`, each value with its label, data and grad.
+
+    - `model`: a `Module` whose parameters are coloured as parameters and whose neurons and
+      layers become clusters (`cluster=False` turns those off).
+    - `collapse`: with `model`, draw one box per `"neuron"` (innermost module) or per `"layer"`
+      (the module holding those), so a whole MLP's forward pass fits on a page.
+    - `shade_grad`: darken each value's fill by the size of its grad.
+    - `rankdir`: "LR" (default), "TB", "RL" or "BT"; `digits`: significant digits shown.
+    - `max_nodes`: refuse, with `GraphTooLargeError`, a drawing of more nodes than this.
+    - `backend`: "dot", "graphviz-pure", or None for the first one installed.
+    """
+    source = build_dot(
+        root,
+        model=model,
+        cluster=cluster,
+        collapse=collapse,
+        shade_grad=shade_grad,
+        rankdir=rankdir,
+        digits=digits,
+        max_nodes=max_nodes,
+    )
+    return Drawing(source, backend)

@@ -1,0 +1,401 @@
+"""Building the DOT text of a computation graph: nodes, colours, clusters, collapsed boxes.
+
+Each value is a table (label, data, grad) coloured by its role; each op is a small circle with
+its symbol from the op record; edges run from parents to the op in argument order, so `a * a`
+has two. Node names come from the position in `topological_order`, never from memory addresses,
+so the same graph gives the same text on every run. All labels are Graphviz HTML-like labels,
+escaped here, so any text a user puts in a label is drawn as written. Running Graphviz lives in
+`backends`, the backward-pass frames in `steps`.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from micrograd.engine import Value, topological_order
+from micrograd.viz.groups import ModuleInfo, assign_modules, module_tree
+
+DEFAULT_MAX_NODES = 500
+"""Drawings with more nodes than this are refused: Graphviz takes minutes and the result is mud."""
+
+ROLE_COLOURS = {
+    "input": "#cfe2ff",
+    "parameter": "#ffe0b2",
+    "constant": "#eeeeee",
+    "output": "#c8f7c5",
+    "intermediate": "#ffffff",
+}
+"""Fill colour of a value by its role."""
+
+HOT = "#d62728"  # the current step's node and edges, and the grad shading's far end
+_COLLAPSE = (None, False, "neuron", "layer")
+_RANKDIRS = ("LR", "TB", "RL", "BT")
+_MAX_LABEL = 60
+
+
+class GraphTooLargeError(ValueError):
+    """The graph would draw more nodes than `max_nodes` allows."""
+
+
+@dataclass
+class Overlay:
+    """What a backward step adds to a drawing: grads known so far, edge labels, the current node.
+
+    Nodes are named by their index in `topological_order(root)`; a node missing from `grads` is
+    drawn with an empty grad. `edge_labels` maps (child index, parent position) to text.
+    """
+
+    title: str
+    grads: dict[int, float] = field(default_factory=dict)
+    edge_labels: dict[tuple[int, int], str] = field(default_factory=dict)
+    current: int | None = None
+
+
+def escape(text: str, limit: int | None = _MAX_LABEL) -> str:
+    """`text` as the inside of a Graphviz HTML-like label, drawn as written (cut to `limit`)."""
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    shown = "".join(ch if ch == "\n" or ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return html.escape(shown, quote=True).replace("\n", "<br/>")
+
+
+def roles(order: Sequence[Value], parameters: set[int]) -> list[str]:
+    """Role of each node: output (the root), constant, parameter, input or intermediate."""
+    found = []
+    for node in order:
+        if node is order[-1]:
+            found.append("output")
+        elif node.parents:
+            found.append("intermediate")
+        elif not node.requires_grad:
+            found.append("constant")
+        elif id(node) in parameters:
+            found.append("parameter")
+        else:
+            found.append("input")
+    return found
+
+
+def build_dot(
+    root: Value,
+    *,
+    model: object | None = None,
+    cluster: bool | None = None,
+    collapse: str | bool | None = None,
+    shade_grad: bool = False,
+    rankdir: str = "LR",
+    digits: int = 4,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    overlay: Overlay | None = None,
+) -> str:
+    """The DOT text of the graph under `root`; see `micrograd.viz.draw_dot` for the options."""
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_dot takes a Value, received {type(root).__name__}: {root!r:.60}")
+    _check_options(model, cluster, collapse, rankdir, digits, max_nodes)
+    order = topological_order(root)
+    owner: dict[int, str] = {}
+    modules: dict[str, ModuleInfo] = {}
+    groups: list[str | None] = [None] * len(order)
+    names: dict[int, str] = {}
+    if model is not None:
+        owner, modules, names = module_tree(model)
+        groups = assign_modules(order, owner)
+        if collapse == "layer":
+            groups = [_outer(path, modules) for path in groups]
+    if collapse is True:
+        collapse = "neuron"
+    builder = _Builder(order, roles(order, set(owner)), digits, shade_grad, overlay, names)
+    boxes = sorted({g for g in groups if g is not None}, key=list(modules).index)
+    if collapse:
+        drawn = sum(2 if order[i].parents else 1 for i, g in enumerate(groups) if g is None)
+        drawn += len(boxes)
+    else:
+        drawn = sum(2 if node.parents else 1 for node in order)
+    if drawn > max_nodes:
+        raise GraphTooLargeError(_too_large(order, drawn, max_nodes, model, collapse))
+
+    lines = [
+        "digraph micrograd {",
+        f'  rankdir={rankdir}; fontname="Helvetica";',
+        '  node [fontname="Helvetica" fontsize=12];',
+        '  edge [fontname="Helvetica" fontsize=10 arrowsize=0.6];',
+    ]
+    title = overlay.title if overlay else ""
+    if shade_grad:
+        title = (title + "\n" if title else "") + builder.shade_note()
+    if title:
+        lines.append(f"  labelloc=t; label=<{escape(title, limit=None)}>;")
+    node_lines = builder.node_lines()
+    edges = builder.edges()
+    if collapse:
+        lines += _collapsed(builder, groups, modules, boxes, node_lines, edges)
+    else:
+        use_clusters = model is not None and cluster is not False
+        lines += _clustered(groups if use_clusters else [None] * len(order), modules, node_lines)
+        lines += [f"  {tail} -> {head}{attrs};" for tail, head, attrs in edges]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+class _Builder:
+    """Node and edge statements for one graph, with or without a backward-step overlay."""
+
+    def __init__(
+        self,
+        order: Sequence[Value],
+        node_roles: list[str],
+        digits: int,
+        shade_grad: bool,
+        overlay: Overlay | None,
+        names: dict[int, str],
+    ) -> None:
+        self.order = order
+        self.names = names
+        self.roles = node_roles
+        self.digits = digits
+        self.overlay = overlay
+        self.index = {id(node): i for i, node in enumerate(order)}
+        self.grad_max = 0.0
+        if shade_grad:
+            grads = [g for i in range(len(order)) if (g := self.grad(i)) is not None]
+            self.grad_max = max((abs(g) for g in grads if math.isfinite(g)), default=0.0)
+
+    def number(self, x: float) -> str:
+        return f"{x:.{self.digits}g}"
+
+    def grad(self, i: int) -> float | None:
+        """The grad to show for node i: None for constants and grads not yet computed."""
+        if self.roles[i] == "constant":
+            return None
+        if self.overlay is None:
+            return self.order[i].grad
+        return self.overlay.grads.get(i)
+
+    def shade_note(self) -> str:
+        return f"darker fill: larger |grad| (darkest {self.number(self.grad_max)})"
+
+    def fill(self, i: int) -> str:
+        base = ROLE_COLOURS[self.roles[i]]
+        g = self.grad(i)
+        if not self.grad_max or g is None or not math.isfinite(g):
+            return base
+        return _blend(base, HOT, 0.6 * math.sqrt(min(abs(g) / self.grad_max, 1.0)))
+
+    def value_label(self, i: int) -> str:
+        node = self.order[i]
+        current = self.overlay is not None and self.overlay.current == i
+        border = f'border="3" color="{HOT}"' if current else 'border="0"'
+        table = (
+            f'<table {border} cellborder="1" cellspacing="0" cellpadding="4" '
+            f'bgcolor="{self.fill(i)}">'
+        )
+        if self.roles[i] == "constant":
+            cells = [f"<td>{escape(self.number(node.data))}</td>"]
+        else:
+            g = self.grad(i)
+            cells = [
+                f"<td>data {escape(self.number(node.data))}</td>",
+                f"<td>grad {'' if g is None else escape(self.number(g))}</td>",
+            ]
+            label = node.label or self.names.get(id(node), "")
+            if label:
+                cells.insert(0, f"<td><b>{escape(label)}</b></td>")
+        return f"<{table}<tr>{''.join(cells)}</tr></table>>"
+
+    def node_lines(self) -> list[list[str]]:
+        """For each node index, the DOT statements of its value (and op) node."""
+        found = []
+        for i, node in enumerate(self.order):
+            small = " fontsize=10" if self.roles[i] == "constant" else ""
+            statements = [f"v{i} [shape=plain{small} label={self.value_label(i)}];"]
+            if node.parents:
+                hot = self.overlay is not None and self.overlay.current == i
+                style = (
+                    f'fillcolor="#ffd6d6" color="{HOT}" penwidth=2' if hot else 'fillcolor="white"'
+                )
+                statements.append(
+                    f"o{i} [shape=circle style=filled {style} fontsize=10 width=0.35 margin=0.02 "
+                    f"label=<{escape(node.op.symbol)}>];"
+                )
+            found.append(statements)
+        return found
+
+    def edges(self) -> list[tuple[str, str, str]]:
+        """(tail, head, attributes) of every edge, parents in argument order."""
+        found = []
+        labels = self.overlay.edge_labels if self.overlay else {}
+        for i, node in enumerate(self.order):
+            if not node.parents:
+                continue
+            hot = self.overlay is not None and self.overlay.current == i
+            for position, parent in enumerate(node.parents):
+                attrs = ""
+                text = labels.get((i, position))
+                if text is not None:
+                    colour = HOT if hot else "#555555"
+                    attrs = f' [label=<{escape(text)}> fontcolor="{colour}"'
+                    attrs += f' color="{HOT}" penwidth=2]' if hot else "]"
+                found.append((f"v{self.index[id(parent)]}", f"o{i}", attrs))
+            found.append((f"o{i}", f"v{i}", ""))
+        return found
+
+
+def _clustered(
+    groups: list[str | None], modules: dict[str, ModuleInfo], node_lines: list[list[str]]
+) -> list[str]:
+    """Node statements, nested in one cluster per module (none when every group is None)."""
+    members: dict[str | None, list[str]] = {}
+    for i, group in enumerate(groups):
+        members.setdefault(group, []).extend(node_lines[i])
+    shown = set()
+    for group in members:
+        while group is not None and group not in shown:
+            shown.add(group)
+            group = modules[group].parent
+    # The model itself gets a box only when it owns parameters directly (a lone Neuron).
+    if "" in shown and "" not in members:
+        shown.discard("")
+    children: dict[str | None, list[str]] = {}
+    for path in modules:  # in order of first appearance, so cluster numbers are stable
+        if path in shown:
+            parent = modules[path].parent
+            children.setdefault(parent if parent in shown else None, []).append(path)
+    number = {path: k for k, path in enumerate(p for p in modules if p in shown)}
+    lines = [f"  {statement}" for statement in members.get(None, [])]
+    stack: list[tuple[str, bool]] = [(path, False) for path in reversed(children.get(None, []))]
+    depth = 1
+    while stack:
+        path, done = stack.pop()
+        if done:
+            depth -= 1
+            lines.append("  " * depth + "}")
+            continue
+        pad = "  " * depth
+        lines.append(f"{pad}subgraph cluster_{number[path]} {{")
+        lines.append(
+            f'{pad}  label=<{escape(modules[path].title)}>; style="rounded,filled"; '
+            f'fillcolor="#f7f7f7"; color="#999999"; fontsize=10;'
+        )
+        lines += [f"{pad}  {statement}" for statement in members.get(path, [])]
+        depth += 1
+        stack.append((path, True))
+        stack += [(child, False) for child in reversed(children.get(path, []))]
+    return lines
+
+
+def _collapsed(
+    builder: _Builder,
+    groups: list[str | None],
+    modules: dict[str, ModuleInfo],
+    boxes: list[str],
+    node_lines: list[list[str]],
+    edges: list[tuple[str, str, str]],
+) -> list[str]:
+    """Node and edge statements with each module drawn as one box."""
+    order = builder.order
+    box_name = {path: f"m{k}" for k, path in enumerate(boxes)}
+    where: dict[str, str] = {}
+    for i, group in enumerate(groups):
+        if group is not None:
+            where[f"v{i}"] = where[f"o{i}"] = box_name[group]
+    lines = []
+    for i, group in enumerate(groups):
+        if group is None:
+            lines += [f"  {statement}" for statement in node_lines[i]]
+    consumed_outside = set()
+    for i, node in enumerate(order):
+        for parent in node.parents:
+            p = builder.index[id(parent)]
+            if groups[p] is not None and groups[p] != groups[i]:
+                consumed_outside.add(p)
+    for path in boxes:
+        inside = [i for i, g in enumerate(groups) if g == path]
+        outputs = [i for i in inside if i in consumed_outside or i == len(order) - 1]
+        params = sum(1 for i in inside if builder.roles[i] == "parameter")
+        ops = sum(1 for i in inside if order[i].parents)
+        rows = [
+            f"<b>{escape(path or 'model')}</b>",
+            escape(modules[path].description),
+            escape(f"{len(inside)} values, {ops} ops, {params} parameters"),
+        ]
+        if len(outputs) == 1:
+            out = order[outputs[0]]
+            g = builder.grad(outputs[0])
+            shown = "" if g is None else builder.number(g)
+            rows.append(escape(f"out: data {builder.number(out.data)}  grad {shown}"))
+        else:
+            rows.append(escape(f"{len(outputs)} outputs"))
+        cells = "".join(f"<tr><td>{row}</td></tr>" for row in rows)
+        lines.append(
+            f'  {box_name[path]} [shape=plain label=<<table border="1" cellborder="0" '
+            f'cellpadding="3" bgcolor="#ffe0b2">{cells}</table>>];'
+        )
+    seen = set()
+    for tail, head, attrs in edges:
+        tail, head = where.get(tail, tail), where.get(head, head)
+        if tail == head or (tail, head) in seen:
+            continue
+        boxed = tail.startswith("m") or head.startswith("m")
+        seen.add((tail, head))
+        lines.append(f"  {tail} -> {head}{'' if boxed else attrs};")
+    return lines
+
+
+def _outer(path: str | None, modules: dict[str, ModuleInfo]) -> str | None:
+    """The module one level out from `path` (a neuron's layer), or `path` for the model itself."""
+    if path is None or modules[path].parent is None:
+        return path
+    return modules[path].parent
+
+
+def _blend(start: str, end: str, t: float) -> str:
+    """The colour a fraction `t` of the way from `start` to `end` (both #rrggbb)."""
+    a = [int(start[k : k + 2], 16) for k in (1, 3, 5)]
+    b = [int(end[k : k + 2], 16) for k in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(a, b))
+
+
+def _too_large(
+    order: Sequence[Value], drawn: int, max_nodes: int, model: object, collapse: object
+) -> str:
+    ops = sum(1 for node in order if node.parents)
+    if not collapse:
+        advice = (
+            "pass model=your_model with collapse='neuron' or 'layer' to draw one box per module"
+        )
+    elif collapse == "neuron":
+        advice = "collapse='layer' draws fewer boxes than collapse='neuron'"
+    else:
+        advice = "draw a smaller part of the graph"
+    return (
+        f"the graph has {len(order) - ops} leaves and {ops} ops, which would draw {drawn} nodes, "
+        f"over max_nodes={max_nodes}: {advice}, or raise max_nodes (Graphviz slows down sharply "
+        "beyond a few thousand nodes)"
+    )
+
+
+def _check_options(
+    model: object,
+    cluster: object,
+    collapse: object,
+    rankdir: object,
+    digits: object,
+    max_nodes: object,
+) -> None:
+    if collapse not in _COLLAPSE and collapse is not True:
+        raise ValueError(f"collapse must be 'neuron', 'layer' or None, received {collapse!r}")
+    if collapse and model is None:
+        raise ValueError(f"collapse={collapse!r} needs model=, the module whose parts to collapse")
+    if cluster not in (None, True, False):
+        raise TypeError(f"cluster must be True, False or None, received {cluster!r}")
+    if cluster and model is None:
+        raise ValueError("cluster=True needs model=, the module whose neurons and layers to group")
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"rankdir must be one of {_RANKDIRS}, received {rankdir!r}")
+    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 17:
+        raise ValueError(f"digits must be an int from 1 to 17, received {digits!r}")
+    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive int, received {max_nodes!r}")

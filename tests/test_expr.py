@@ -1,0 +1,219 @@
+"""Tests for micrograd.expr, the safe expression parser behind `python -m micrograd draw`."""
+
+from __future__ import annotations
+
+import ast
+import math
+import warnings
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from micrograd import Value
+from micrograd.expr import (
+    FUNCTIONS,
+    MAX_LENGTH,
+    ExpressionError,
+    evaluate,
+    names_used,
+    parse,
+    parse_binding,
+)
+
+
+def run(text: str, **numbers: float) -> Value:
+    return evaluate(parse(text), {name: Value(x, name) for name, x in numbers.items()})
+
+
+def sigmoid(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
+# Each expression with the same formula written with the math module, as an independent reference.
+REFERENCES = [
+    ("tanh(a*b + c)", lambda a, b, c: math.tanh(a * b + c)),
+    ("a / b - c ** 2", lambda a, b, c: a / b - c**2),
+    ("-a + +b * (c - 1.5e-1)", lambda a, b, c: -a + b * (c - 0.15)),
+    ("exp(a) * log(abs(b)) + sqrt(c * c)", lambda a, b, c: math.exp(a) * math.log(abs(b)) + abs(c)),
+    (
+        "sigmoid(a) + relu(b) + sin(c) * cos(a)",
+        lambda a, b, c: sigmoid(a) + max(b, 0) + math.sin(c) * math.cos(a),
+    ),
+    ("2 ** a + a ** 3 + 1 / c", lambda a, b, c: 2**a + a**3 + 1 / c),
+]
+
+
+@pytest.mark.parametrize(("text", "reference"), REFERENCES)
+@settings(max_examples=25, deadline=None)
+@given(
+    a=st.floats(0.2, 2.0),
+    b=st.floats(-3.0, -0.2),
+    c=st.floats(0.3, 3.0),
+)
+def test_values_and_gradients_match_the_formula(text, reference, a, b, c):
+    out = run(text, a=a, b=b, c=c)
+    assert math.isclose(out.data, reference(a, b, c), rel_tol=1e-12, abs_tol=1e-12)
+    out.backward()
+    values = {"a": a, "b": b, "c": c}
+    leaves = {v.label: v for v in _leaves(out)}
+    for name, leaf in leaves.items():
+        h = 1e-6
+        up = reference(**{**values, name: values[name] + h})
+        down = reference(**{**values, name: values[name] - h})
+        assert math.isclose(leaf.grad, (up - down) / (2 * h), rel_tol=1e-4, abs_tol=1e-5)
+
+
+def _leaves(root: Value) -> list[Value]:
+    from micrograd import topological_order
+
+    return [v for v in topological_order(root) if not v.parents and v.requires_grad]
+
+
+def test_a_name_used_twice_is_one_value():
+    out = run("a * a", a=3.0)
+    assert out.parents[0] is out.parents[1]
+    out.backward()
+    assert out.parents[0].grad == 6.0
+
+
+def test_numbers_are_constants_and_intermediates_get_their_source_as_label():
+    out = run("tanh(a*b + 1)", a=2.0, b=-3.0)
+    assert out.label == "tanh(a * b + 1)"
+    (inner,) = out.parents
+    assert inner.label == "a * b + 1"
+    assert inner.parents[1].requires_grad is False
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("__import__('os')", "calls are allowed only to exp, .*received a call to __import__"),
+        ("__import__('os').system('true')", "attribute access"),
+        ("a.__class__", r"attribute access \(x.y\) is not allowed"),
+        ("(lambda: 1)()", "lambda is not allowed"),
+        ("open('/etc/passwd')", "received a call to open"),
+        ("exec('1')", "received a call to exec"),
+        ("a[0]", "indexing"),
+        ("a if a else a", "if/else"),
+        ("a < 1", "comparison"),
+        ("a and a", "and/or"),
+        ("(x := 1)", "assignment"),
+        ("a // 2", "operator // is not allowed"),
+        ("a % 2", "operator % is not allowed"),
+        ("a @ a", "operator @ is not allowed"),
+        ("~a", "operator ~ is not allowed"),
+        ("not a", "operator not is not allowed"),
+        ("'text'", "only numbers are allowed as literals, received 'text'"),
+        ("True * a", "only numbers are allowed as literals, received True"),
+        ("1j * a", "received 1j"),
+        ("[a]", "List is not allowed"),
+        ("f'{a}'", "JoinedStr is not allowed"),
+        ("exp(a, a)", r"exp\(\) takes exactly one argument"),
+        ("exp()", r"exp\(\) takes exactly one argument"),
+        ("exp(x=a)", "keyword argument"),
+        ("exp(*a)", r"unpacking \(\*x\)"),
+        ("1e400 * a", "the literal 1e400 is out of range"),
+        ("1" + "0" * 200 + " * a", "is out of range"),
+        ("a +", "syntax error"),
+        ("a = 1", "syntax error"),
+        ("import os", "syntax error"),
+        ("", "empty"),
+        ("   ", "empty"),
+        ("a\x00", "syntax error|cannot parse"),
+        ("a" * (MAX_LENGTH + 1), f"at most {MAX_LENGTH}"),
+        ("(" * 210 + "a" + ")" * 210, "syntax error|cannot parse"),
+        ("+".join(["a"] * 120), "syntax nodes; at most 200"),
+    ],
+)
+def test_disallowed_input_is_one_clear_line(text, message):
+    with pytest.raises(ExpressionError, match=message) as caught:
+        parse(text)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2 ** 10 ** 10", r"2 \*\* 10 \*\* 10 is inf"),
+        ("a ** 1000", r"a \*\* 1000 is 1.07151e\+301, beyond"),
+        ("exp(a * 1000)", r"exp\(a \* 1000\) is inf"),
+        ("log(a - 2)", r"log\(a - 2\) is -inf"),
+        ("sqrt(-a)", r"sqrt\(-a\) is nan"),
+        ("a / 0", r"a / 0 is inf"),
+        ("x + a", "unknown name 'x'; bind it with --set x=NUMBER"),
+        ("exp + a", "exp is a function; call it"),
+    ],
+)
+def test_evaluation_errors_name_the_subexpression(text, message):
+    with pytest.raises(ExpressionError, match=message):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the ops warn; we test our error
+            run(text, a=2.0)
+
+
+def test_parse_takes_only_strings():
+    with pytest.raises(ExpressionError, match="must be a str, received bytes"):
+        parse(b"a")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("a=2", ("a", 2.0)), (" b = -3.5 ", ("b", -3.5)), ("x1=1e-3", ("x1", 0.001))],
+)
+def test_bindings(text, expected):
+    assert parse_binding(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a", "NAME=NUMBER"),
+        ("=2", "NAME=NUMBER"),
+        ("1a=2", "NAME=NUMBER"),
+        ("__class__=2", "NAME=NUMBER"),
+        ("exp=2", "exp is a function name"),
+        ("a=two", "needs a number, received 'two'"),
+        ("a=nan", "out of range"),
+        ("a=inf", "out of range"),
+        ("a=1e200", "out of range"),
+    ],
+)
+def test_bad_bindings(text, message):
+    with pytest.raises(ExpressionError, match=message):
+        parse_binding(text)
+
+
+def test_names_used_are_in_reading_order_without_functions():
+    assert names_used(parse("tanh(c * b) + a * c")) == ["c", "b", "a"]
+
+
+def test_functions_are_the_packages_unary_functions():
+    assert sorted(FUNCTIONS) == sorted(
+        ["exp", "log", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "sqrt"]
+    )
+    for name, fn in FUNCTIONS.items():
+        x = Value(0.5)
+        assert fn(x).data == getattr(x, name)().data
+
+
+ALPHABET = "ab()+-*/.e0123456789 _,[]'\"=:lambdxpqrstuvwxyz<>!%&|^~@{}\\\n\t\x00é"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=ALPHABET, max_size=60) | st.text(max_size=60))
+def test_any_text_is_accepted_or_refused_with_expression_error(text):
+    try:
+        tree = parse(text)
+    except ExpressionError as error:
+        assert "\n" not in str(error)
+        return
+    assert isinstance(tree, ast.Expression)
+    names = {name: Value(0.5, name) for name in names_used(tree)}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = evaluate(tree, names)
+    except ExpressionError:
+        return
+    assert isinstance(out, Value)

@@ -1,0 +1,187 @@
+"""Tests for the backward pass drawn step by step, and its Jupyter stepping control."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+
+import pytest
+
+from micrograd import MLP, Value
+from micrograd.engine import apply
+from micrograd.ops import ADD, MUL, TANH
+from micrograd.viz import available_backends, backward_steps
+
+CELL = re.compile(r"<td>(.*?)</td>")
+
+
+def value_cells(source: str) -> dict[str, list[str]]:
+    """Value node name -> its cells, unescaped, for the nodes that have a label."""
+    found = {}
+    for name, attrs in re.findall(r"^\s*(v\d+) \[(.*)\];$", source, re.MULTILINE):
+        cells = [
+            html.unescape(c.replace("<b>", "").replace("</b>", "")) for c in CELL.findall(attrs)
+        ]
+        found[name] = cells
+    return found
+
+
+def by_label(source: str) -> dict[str, list[str]]:
+    return {cells[0]: cells[1:] for cells in value_cells(source).values() if len(cells) == 3}
+
+
+def edge_labels(source: str) -> list[str]:
+    return [html.unescape(t) for t in re.findall(r"-> o\d+ \[label=<(.*?)>", source)]
+
+
+def logged(op, log):
+    """A copy of `op` whose local derivatives note the output they are asked about."""
+
+    def wrap(fn):
+        def local(*args):
+            log.append(args[-1])
+            return fn(*args)
+
+        return local
+
+    return dataclasses.replace(op, local_grads=tuple(wrap(f) for f in op.local_grads))
+
+
+def test_frames_follow_the_order_backward_visits_nodes():
+    log: list[float] = []
+    add, mul, tanh = logged(ADD, log), logged(MUL, log), logged(TANH, log)
+    a, b, c = Value(0.3, "a"), Value(-0.7, "b"), Value(1.1, "c")
+    ab = apply(mul, a, b)
+    s = apply(add, ab, c)
+    t = apply(tanh, s)
+    u = apply(mul, t, a)
+    root = apply(add, apply(mul, u, u), s)  # s and u are reused, a is used twice
+    data = [node.data for node in (ab, s, t, u, root)]
+    assert len(set(data)) == len(data)  # outputs are distinct, so the log names nodes
+    root.backward()
+    visited = [x for k, x in enumerate(log) if k == 0 or log[k - 1] != x]
+    steps = backward_steps(root)
+    assert [node.data for node in steps.nodes] == visited
+    assert len(steps) == len(visited) == 6
+
+
+def test_neuron_frames_show_grads_only_once_final():
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    b = Value(6.8813735870195432, "b")
+    x1w1, x2w2 = x1 * w1, x2 * w2
+    x1w1.label, x2w2.label = "x1w1", "x2w2"
+    n = x1w1 + x2w2 + b
+    n.label = "n"
+    out = n.tanh()
+    out.label = "out"
+    steps = backward_steps(out)
+    assert len(steps) == 5
+    first = by_label(steps[0].source)
+    assert first["out"] == ["data 0.7071", "grad 1"]
+    # tanh has passed 1 - 0.7071**2 = 0.5 to n, n's only consumer: its grad is final.
+    assert first["n"] == ["data 0.8814", "grad 0.5"]
+    assert all(first[name][1] == "grad " for name in ("x1", "w1", "x2", "w2", "b", "x1w1"))
+    assert edge_labels(steps[0].source) == ["0.5 × 1 = 0.5"]
+    last = by_label(steps[-1].source)
+    # The lecture's published gradients.
+    assert last["x1"][1] == "grad -1.5" and last["w1"][1] == "grad 1"
+    assert last["x2"][1] == "grad 0.5" and last["w2"][1] == "grad 0"
+    assert last["b"][1] == "grad 0.5"
+    # The last step is x1 * w1 (the first op made); to x1 it passes w1 * 0.5, to w1 x1 * 0.5.
+    current = [text for text in edge_labels(steps[-1].source) if "×" in text]
+    assert current == ["-3 × 0.5 = -1.5", "2 × 0.5 = 1"]
+    assert steps.nodes[-1] is x1w1
+    # backward_steps reads the graph but never writes a grad.
+    assert x1.grad == 0.0 and out.grad == 0.0
+
+
+def test_square_shows_both_edges_and_the_summed_grad():
+    a = Value(3.0, "a")
+    y = a * a
+    y.label = "y"
+    (frame,) = backward_steps(y)
+    assert edge_labels(frame.source) == ["3 × 1 = 3", "3 × 1 = 3"]
+    assert by_label(frame.source)["a"] == ["data 3", "grad 6"]
+
+
+def test_current_node_and_edges_are_highlighted():
+    a, b = Value(2.0, "a"), Value(5.0, "b")
+    c = a * b + a
+    steps = backward_steps(c)
+    for frame in steps:
+        assert frame.source.count('border="3"') == 1  # one highlighted value
+        assert frame.source.count('fillcolor="#ffd6d6"') == 1  # and its op
+
+
+def test_constants_take_no_gradient_on_their_edge():
+    a = Value(2.0, "a")
+    y = a * 4.0
+    (frame,) = backward_steps(y)
+    assert edge_labels(frame.source) == ["4 × 1 = 4"]
+
+
+def test_leaf_grads_accumulated_earlier_do_not_leak_into_frames():
+    a = Value(2.0, "a")
+    y = a * a
+    y.backward()
+    y.backward()  # a.grad is now 8, twice the gradient
+    (frame,) = backward_steps(y)
+    assert by_label(frame.source)["a"] == ["data 2", "grad 4"]
+
+
+def test_collapse_is_refused_and_size_guard_applies():
+    model = MLP(2, [2, 1], seed=0)
+    out = model([1.0, 2.0])
+    with pytest.raises(ValueError, match="does not take collapse"):
+        backward_steps(out, model=model, collapse="neuron")
+    with pytest.raises(ValueError, match="max_nodes=5"):
+        backward_steps(out, max_nodes=5)
+
+
+def test_model_clusters_carry_into_frames():
+    model = MLP(2, [2, 1], seed=0)
+    out = model([1.0, 2.0])
+    steps = backward_steps(out, model=model)
+    assert all("subgraph cluster_" in frame.source for frame in steps)
+    assert len(steps) == sum(1 for _ in steps)
+
+
+def test_leaf_alone_has_no_steps():
+    steps = backward_steps(Value(1.0))
+    assert len(steps) == 0
+    assert "No backward steps" in steps._repr_html_()
+
+
+@pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
+def test_saved_frames_are_numbered_images(tmp_path):
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    out = (a * b + 10).tanh()
+    paths = backward_steps(out).save(tmp_path / "frames", "png")
+    assert [p.name for p in paths] == ["step_001.png", "step_002.png", "step_003.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in paths)
+
+
+@pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
+def test_stepper_html_has_one_frame_per_step_and_no_script():
+    a, b = Value(2.0, "a"), Value(-3.0, "b")
+    steps = backward_steps((a * b + 10).tanh())
+    page = steps._repr_html_()
+    assert page.count("<svg") == len(steps) == 3
+    assert page.count('type="radio"') == 3
+    assert "<script" not in page and "<?xml" not in page
+    assert page.count("next &#9654;") == 2 and page.count("&#9664; previous") == 2
+    assert steps._repr_html_() != page  # a fresh id per display: two steppers stay apart
+
+
+@pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
+def test_jupyter_shows_drawings_as_svg_and_steps_as_html():
+    interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
+    formatter = interactiveshell.InteractiveShell.instance().display_formatter
+    a = Value(2.0, "a")
+    y = (a * a).tanh()
+    data, _ = formatter.format(y.draw())
+    assert "<svg" in data["image/svg+xml"]
+    data, _ = formatter.format(backward_steps(y))
+    assert data["text/html"].count("<svg") == 2
