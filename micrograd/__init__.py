@@ -8,6 +8,7 @@
 (-2.0, 2.0)
 """
 
+from micrograd import data, losses, optim
 from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
 from micrograd.nn import MLP, Layer, Module, Neuron
@@ -25,10 +26,13 @@ __all__ = [
     "Neuron",
     "Op",
     "Value",
+    "data",
     "draw_dot",
     "gradcheck",
     "is_grad_enabled",
+    "losses",
     "no_grad",
     "numerical_grad",
+    "optim",
     "topological_order",
 ]

@@ -176,7 +176,7 @@ class Value:
 
     # Gradients.
 
-    def backward(self) -> None:
+    def backward(self, *, create_graph: bool = False) -> None:
         """Fill in `grad` of every value this one depends on, by reverse-mode differentiation.
 
         Sets `self.grad` to 1 and walks the graph in reverse topological order. Gradients of
@@ -184,7 +184,14 @@ class Value:
         (values made by `Value(...)`, such as parameters) accumulate, as in PyTorch. So calling
         `backward()` twice doubles the leaves' grads, and zeroing the leaves in between
         (`model.zero_grad()`) reproduces the first result exactly.
+
+        With `create_graph=True` the leaves' grads become Values with a graph of their own, so
+        they can be differentiated again (see `micrograd.functional`).
         """
+        if create_graph:
+            from micrograd.functional import backward_with_graph  # functional imports engine
+
+            return backward_with_graph(self)
         if not self.requires_grad:
             raise RuntimeError(
                 f"backward() called on {self!r}, which has no graph: it was computed under "

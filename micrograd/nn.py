@@ -8,6 +8,7 @@ classes accept the calls of Karpathy's micrograd 0.1.0 (`Neuron(nin, nonlin=Fals
 from __future__ import annotations
 
 import numbers
+import os
 import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
@@ -134,6 +135,19 @@ class Module:
         for param, number in updates:
             param.data = number
         return IncompatibleKeys(missing, unexpected)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write this module to a JSON model file, atomically (see `micrograd.serialize`)."""
+        from micrograd.serialize import save  # lazily: serialize builds on nn
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Module:
+        """A new module of this class, read and checked from a file written by `save()`."""
+        from micrograd.serialize import load
+
+        return load(path, expected=cls)
 
     def extra_repr(self) -> str:
         """The arguments shown inside this module's repr."""
@@ -299,6 +313,28 @@ class MLP(Module):
         for layer in self.layers:
             x = layer(x)
         return x
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this architecture (stored in model files)."""
+        return {
+            "nin": self.nin,
+            "nouts": list(self.nouts),
+            "activation": self.activation,
+            "output_activation": self.output_activation,
+        }
+
+    def to_torch(self) -> Any:
+        """An equivalent float64 `torch.nn.Sequential` (needs PyTorch; see `micrograd.interop`)."""
+        from micrograd.interop import to_torch  # lazily: torch is optional
+
+        return to_torch(self)
+
+    @classmethod
+    def from_torch(cls, sequential: Any) -> MLP:
+        """An MLP with the layers and weights of a `torch.nn.Sequential` of Linear layers."""
+        from micrograd.interop import from_torch
+
+        return from_torch(sequential)
 
     def extra_repr(self) -> str:
         return (

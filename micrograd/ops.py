@@ -1,7 +1,8 @@
 """The primitive operations: one record per op, read by everything that runs or draws a graph.
 
 Each `Op` holds an op's name, the symbol drawings use, its forward function on floats and one
-local-derivative function per input. The eager engine, the gradient checker, the graph drawer
+local-derivative function per input, on floats for the eager engine and written with `Value`
+operations for higher-order gradients. The eager engine, the gradient checker, the graph drawer
 and the op-driven tests all read these records, so adding an op is one entry in `OPS` plus its
 test domain. Composite operations (subtraction, division, square root, ...) are not here: the
 engine writes them from these primitives.
@@ -20,6 +21,10 @@ import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from micrograd.engine import Value
 
 INF = math.inf
 NAN = math.nan
@@ -36,6 +41,12 @@ class Op:
     input `i`, given the input values and the forward result `out`. `domain` gives, per input, a
     range where the op is smooth and finite (the tests draw inputs from it); `kinks` lists input
     values where a derivative jumps, so finite differences must keep away from them.
+
+    `graph_grads[i](*inputs, out)` is the same derivative written with `Value` operations on
+    the input Values and the output Value, so that the gradient it builds is itself a graph that
+    can be differentiated again (`backward(create_graph=True)`, `micrograd.functional`). Where
+    the derivative is piecewise constant (add, relu, abs) it returns a plain float. Its `.data`
+    equals `local_grads[i]` on the same numbers.
     """
 
     name: str
@@ -44,6 +55,7 @@ class Op:
     local_grads: tuple[Callable[..., float], ...]
     domain: tuple[Domain, ...]
     kinks: tuple[float, ...] = ()
+    graph_grads: tuple[Callable[..., Value | float], ...] = ()
 
     @property
     def arity(self) -> int:
@@ -187,11 +199,31 @@ def _pow_grad_exponent(x: float, y: float, out: float) -> float:
     return out * _log_quiet(x)
 
 
+# Value-level derivatives of pow. They mirror the float ones above, including the special cases,
+# and use plain numbers where an input is a constant so that x ** 2 does not grow a graph for
+# its exponent.
+def _pow_graph_grad_base(x: Value, y: Value, out: Value) -> Value | float:
+    if not y.requires_grad:
+        return 0.0 if y.data == 0.0 else y.data * x ** (y.data - 1.0)
+    if y.data == 0.0 and x.data == 0.0:
+        return 0.0  # as in the float version: y * x ** (y - 1) would be 0 * inf
+    return y * x ** (y - 1.0)
+
+
+def _pow_graph_grad_exponent(x: Value, y: Value, out: Value) -> Value | float:
+    if x.data == 0.0 and y.data >= 0.0:
+        return 0.0
+    if not x.requires_grad:
+        return out * _log_quiet(x.data)
+    return out * x.log()
+
+
 ADD = Op(
     "add",
     "+",
     forward=_add,
     local_grads=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
+    graph_grads=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
 )
 MUL = Op(
@@ -199,6 +231,7 @@ MUL = Op(
     "*",
     forward=_mul,
     local_grads=(lambda x, y, out: y, lambda x, y, out: x),
+    graph_grads=(lambda x, y, out: y, lambda x, y, out: x),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
 )
 POW = Op(
@@ -206,6 +239,7 @@ POW = Op(
     "**",
     forward=_pow,
     local_grads=(_pow_grad_base, _pow_grad_exponent),
+    graph_grads=(_pow_graph_grad_base, _pow_graph_grad_exponent),
     domain=((0.1, 5.0), (-3.0, 3.0)),
 )
 EXP = Op(
@@ -213,6 +247,7 @@ EXP = Op(
     "exp",
     forward=_exp,
     local_grads=(lambda x, out: out,),
+    graph_grads=(lambda x, out: out,),
     domain=((-10.0, 10.0),),
 )
 LOG = Op(
@@ -220,6 +255,7 @@ LOG = Op(
     "log",
     forward=_log,
     local_grads=(lambda x, out: _div(1.0, x),),
+    graph_grads=(lambda x, out: x**-1.0,),
     domain=((0.01, 100.0),),
 )
 TANH = Op(
@@ -227,6 +263,7 @@ TANH = Op(
     "tanh",
     forward=math.tanh,
     local_grads=(lambda x, out: 1.0 - out * out,),
+    graph_grads=(lambda x, out: 1.0 - out * out,),
     domain=((-5.0, 5.0),),
 )
 # A primitive rather than 1 / (1 + exp(-x)): one node instead of four in drawings, and a forward
@@ -236,6 +273,7 @@ SIGMOID = Op(
     "σ",
     forward=_sigmoid,
     local_grads=(lambda x, out: out * (1.0 - out),),
+    graph_grads=(lambda x, out: out * (1.0 - out),),
     domain=((-10.0, 10.0),),
 )
 RELU = Op(
@@ -244,6 +282,7 @@ RELU = Op(
     forward=_relu,
     # relu'(0) = 0 as in PyTorch, which also passes the gradient through at nan (out <= 0 fails).
     local_grads=(lambda x, out: 0.0 if out <= 0.0 else 1.0,),
+    graph_grads=(lambda x, out: 0.0 if out.data <= 0.0 else 1.0,),
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
 )
@@ -252,6 +291,7 @@ ABS = Op(
     "abs",
     forward=abs,
     local_grads=(lambda x, out: _sign(x),),
+    graph_grads=(lambda x, out: _sign(x.data),),
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
 )
@@ -260,6 +300,7 @@ SIN = Op(
     "sin",
     forward=_trig("sin", math.sin),
     local_grads=(lambda x, out: math.cos(x) if math.isfinite(x) else NAN,),
+    graph_grads=(lambda x, out: x.cos(),),
     domain=((-10.0, 10.0),),
 )
 COS = Op(
@@ -267,6 +308,7 @@ COS = Op(
     "cos",
     forward=_trig("cos", math.cos),
     local_grads=(lambda x, out: -math.sin(x) if math.isfinite(x) else NAN,),
+    graph_grads=(lambda x, out: -x.sin(),),
     domain=((-10.0, 10.0),),
 )
 

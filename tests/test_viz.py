@@ -324,3 +324,12 @@ def test_draw_dot_rejects_non_values():
 def test_value_draw_is_draw_dot():
     out, _ = neuron_example()
     assert out.draw(rankdir="TB").source == draw_dot(out, rankdir="TB").source
+
+
+def test_grad_that_is_a_value_after_create_graph_is_drawn_as_its_number():
+    x = Value(1.5, "x")
+    y = x.tanh() * x
+    y.backward(create_graph=True)
+    assert isinstance(x.grad, Value)
+    source = draw_dot(y).source
+    assert f"grad {float(x.grad):.4g}" in source

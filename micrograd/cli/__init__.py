@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from micrograd.cli import draw, example
+from micrograd.cli import demo, draw, example
 
-COMMANDS = (example, draw)
+COMMANDS = (demo, example, draw)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -171,7 +171,8 @@ class _Builder:
         if self.roles[i] == "constant":
             return None
         if self.overlay is None:
-            return self.order[i].grad
+            # After backward(create_graph=True) a leaf's grad is a Value; show its number.
+            return float(self.order[i].grad)
         return self.overlay.grads.get(i)
 
     def shade_note(self) -> str:

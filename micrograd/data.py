@@ -1,0 +1,260 @@
+"""Small seeded datasets in plain Python lists, and minibatch iteration.
+
+Generators return `(X, y)`: `X` a list of points (lists of floats), `y` a list of int labels.
+`make_moons`, `make_circles` and `make_blobs` follow scikit-learn's geometry and label
+conventions (the random numbers differ: these use Python's `random`, never numpy). Each takes a
+`seed` (an int or a `random.Random`) and never touches the global random state when given one.
+The tiny tables of the backpropagation walk-through live here too, so notebooks and tests share
+them. Plotting and file formats are left out.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import random
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+Seed = int | random.Random | None
+Dataset = tuple[list[list[float]], list[int]]
+
+
+def _rng(seed: Seed) -> random.Random:
+    if isinstance(seed, random.Random):
+        return seed
+    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
+        return random.Random(seed)
+    raise TypeError(f"seed must be an int, a random.Random or None, received {type(seed).__name__}")
+
+
+def _check_count(n: object, name: str, minimum: int = 1) -> int:
+    if isinstance(n, int) and not isinstance(n, bool) and n >= minimum:
+        return n
+    raise ValueError(f"{name} must be an int >= {minimum}, received {n!r}")
+
+
+def _check_noise(noise: object, name: str = "noise") -> float:
+    if noise is None:
+        return 0.0
+    if isinstance(noise, numbers.Real) and not isinstance(noise, bool) and noise >= 0:
+        return float(noise)
+    raise ValueError(f"{name} must be a number >= 0 (a standard deviation), received {noise!r}")
+
+
+def _linspace(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
+    """n evenly spaced numbers, like numpy.linspace."""
+    if n == 1:
+        return [start]
+    step = (stop - start) / ((n - 1) if endpoint else n)
+    return [start + i * step for i in range(n)]
+
+
+def _finish(
+    points: list[list[float]], labels: list[int], noise: float, shuffle: bool, rng: random.Random
+) -> Dataset:
+    # scikit-learn's order: shuffle the clean points, then add noise.
+    if shuffle:
+        order = list(range(len(points)))
+        rng.shuffle(order)
+        points = [points[i] for i in order]
+        labels = [labels[i] for i in order]
+    if noise:
+        points = [[c + rng.gauss(0.0, noise) for c in point] for point in points]
+    return points, labels
+
+
+def make_moons(
+    n_samples: int = 100, noise: float | None = None, seed: Seed = None, shuffle: bool = True
+) -> Dataset:
+    """Two interleaving half circles, labels 0 (upper moon) and 1 (lower moon).
+
+    The upper moon is the unit half circle; the lower one is it flipped and shifted by (1, 0.5),
+    as in scikit-learn. `noise` is the standard deviation of Gaussian noise on each coordinate.
+    """
+    n = _check_count(n_samples, "n_samples", 2)
+    noise = _check_noise(noise)
+    rng = _rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    outer = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_out)]
+    inner = [[1.0 - math.cos(t), 1.0 - math.sin(t) - 0.5] for t in _linspace(0.0, math.pi, n_in)]
+    return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, shuffle, rng)
+
+
+def make_circles(
+    n_samples: int = 100,
+    noise: float | None = None,
+    factor: float = 0.8,
+    seed: Seed = None,
+    shuffle: bool = True,
+) -> Dataset:
+    """A unit circle (label 0) around a smaller one of radius `factor` (label 1)."""
+    n = _check_count(n_samples, "n_samples", 2)
+    noise = _check_noise(noise)
+    if not isinstance(factor, numbers.Real) or not 0 <= factor < 1:
+        raise ValueError(f"factor must be a number in [0, 1), received {factor!r}")
+    rng = _rng(seed)
+    n_out = n // 2
+    n_in = n - n_out
+    outer = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, 2 * math.pi, n_out, False)]
+    inner = [
+        [factor * math.cos(t), factor * math.sin(t)]
+        for t in _linspace(0.0, 2 * math.pi, n_in, False)
+    ]
+    return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, shuffle, rng)
+
+
+def make_blobs(
+    n_samples: int = 100,
+    centers: int | Sequence[Sequence[float]] = 3,
+    cluster_std: float = 1.0,
+    n_features: int = 2,
+    center_box: tuple[float, float] = (-10.0, 10.0),
+    seed: Seed = None,
+    shuffle: bool = True,
+) -> Dataset:
+    """Gaussian clusters, label i around center i; random centers in `center_box` if an int.
+
+    Samples are split evenly between centers, the first `n_samples % k` getting one extra, as
+    in scikit-learn.
+    """
+    n = _check_count(n_samples, "n_samples")
+    rng = _rng(seed)
+    if isinstance(centers, int) and not isinstance(centers, bool):
+        k = _check_count(centers, "centers")
+        nf = _check_count(n_features, "n_features")
+        low, high = center_box
+        points_of_centers = [[rng.uniform(low, high) for _ in range(nf)] for _ in range(k)]
+    else:
+        points_of_centers = [[float(c) for c in center] for center in centers]
+        if not points_of_centers or len({len(c) for c in points_of_centers}) != 1:
+            raise ValueError(
+                f"centers must be an int or a non-empty list of points of one dimension, "
+                f"received {centers!r:.80}"
+            )
+    std = _check_noise(cluster_std, "cluster_std")
+    k = len(points_of_centers)
+    points, labels = [], []
+    for label, center in enumerate(points_of_centers):
+        for _ in range(n // k + (1 if label < n % k else 0)):
+            points.append([c + rng.gauss(0.0, std) for c in center])
+            labels.append(label)
+    return _finish(points, labels, 0.0, shuffle, rng)
+
+
+def make_spiral(
+    n_samples: int = 100,
+    n_classes: int = 2,
+    noise: float = 0.2,
+    turns: float = 4.0,
+    seed: Seed = None,
+    shuffle: bool = True,
+) -> Dataset:
+    """Interleaved spiral arms from the origin, one per class (the CS231n spiral).
+
+    Arm j has radius growing from 0 to 1 while its angle runs from `turns * j` to
+    `turns * (j + 1)` radians, plus Gaussian noise of standard deviation `noise` on the angle.
+    """
+    n = _check_count(n_samples, "n_samples")
+    k = _check_count(n_classes, "n_classes")
+    noise = _check_noise(noise)
+    rng = _rng(seed)
+    points, labels = [], []
+    for label in range(k):
+        count = n // k + (1 if label < n % k else 0)
+        radii = _linspace(0.0, 1.0, count)
+        angles = _linspace(turns * label, turns * (label + 1), count)
+        for r, t in zip(radii, angles):
+            t += rng.gauss(0.0, noise) if noise else 0.0
+            points.append([r * math.sin(t), r * math.cos(t)])
+            labels.append(label)
+    return _finish(points, labels, 0.0, shuffle, rng)
+
+
+def xor(
+    n_samples: int | None = None, noise: float = 0.1, seed: Seed = None, shuffle: bool = True
+) -> Dataset:
+    """The XOR truth table ([0,0]->0, [0,1]->1, [1,0]->1, [1,1]->0), or noisy samples of it.
+
+    Without `n_samples`, the four rows in that order. With it, `n_samples` points drawn from
+    the four corners in turn, each with Gaussian noise of standard deviation `noise`.
+    """
+    table = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    labels = [0, 1, 1, 0]
+    if n_samples is None:
+        return table, labels
+    n = _check_count(n_samples, "n_samples")
+    noise = _check_noise(noise)
+    rng = _rng(seed)
+    points = [list(table[i % 4]) for i in range(n)]
+    return _finish(points, [labels[i % 4] for i in range(n)], noise, shuffle, rng)
+
+
+def iterate_minibatches(
+    inputs: Sequence[Any],
+    targets: Sequence[Any],
+    batch_size: int,
+    shuffle: bool = True,
+    seed: Seed = None,
+    drop_last: bool = False,
+) -> Iterator[tuple[list[Any], list[Any]]]:
+    """Yield `(inputs, targets)` batches covering the data once, in shuffled order by default.
+
+    The last batch is smaller when `batch_size` does not divide the data, unless `drop_last`.
+    Pass a `random.Random` as `seed` to get a new order on every epoch from one generator.
+    """
+    if len(inputs) != len(targets):
+        raise ValueError(
+            f"{len(inputs)} inputs but {len(targets)} targets; they must have the same length"
+        )
+    size = _check_count(batch_size, "batch_size")
+    order = list(range(len(inputs)))
+    if shuffle:
+        _rng(seed).shuffle(order)
+    for start in range(0, len(order), size):
+        chunk = order[start : start + size]
+        if drop_last and len(chunk) < size:
+            return
+        yield [inputs[i] for i in chunk], [targets[i] for i in chunk]
+
+
+# The backpropagation walk-through's tables.
+
+#: The `y = W * x` example with W = 2: (x, y) rows 0 -> 0, 1 -> 2, 2 -> 4.
+LINEAR_TABLE: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 2.0), (2.0, 4.0))
+
+
+@dataclass(frozen=True)
+class TwoTwoTwoNetwork:
+    """The 2-2-2 sigmoid network of Matt Mazur's "A Step by Step Backpropagation Example".
+
+    Hidden h1 = sigmoid(w1*i1 + w2*i2 + b1), h2 = sigmoid(w3*i1 + w4*i2 + b1); outputs
+    o1 = sigmoid(w5*h1 + w6*h2 + b2), o2 = sigmoid(w7*h1 + w8*h2 + b2). The error is
+    E_total = sum(0.5 * (target - o) ** 2); one gradient step with learning rate `lr` updates
+    w1..w8 (the biases are left as they are) to `updated_weights`.
+    """
+
+    inputs: tuple[float, float] = (0.05, 0.10)
+    weights: tuple[float, ...] = (0.15, 0.20, 0.25, 0.30, 0.40, 0.45, 0.50, 0.55)
+    b1: float = 0.35
+    b2: float = 0.60
+    targets: tuple[float, float] = (0.01, 0.99)
+    lr: float = 0.5
+    # Published results, to the 9 digits the walk-through prints.
+    expected_error: float = 0.298371109
+    expected_grad_w5: float = 0.082167041
+    updated_weights: tuple[float, ...] = (
+        0.149780716,
+        0.19956143,
+        0.24975114,
+        0.29950229,
+        0.35891648,
+        0.408666186,
+        0.511301270,
+        0.561370121,
+    )
+
+
+TWO_TWO_TWO = TwoTwoTwoNetwork()

@@ -1,0 +1,353 @@
+"""Gradients as functions, and gradients of gradients.
+
+`grad`, `value_and_grad`, `jacobian` and `hessian` turn a function of numbers into a function
+that computes its derivatives, as in JAX and HIPS autograd. They compose: `grad(grad(f))` is the
+second derivative, and `grad(grad(grad(f)))` the third. `backward_with_graph` is what
+`Value.backward(create_graph=True)` runs.
+
+Everything here rests on one reverse walk over the graph (`_backprop`). It either multiplies
+floats with each op's `local_grads`, as `backward()` does, or builds each gradient as new
+`Value`s from the op's `graph_grads`, so that the gradient has a graph and can be differentiated
+again. The functional API never reads or writes `.grad`.
+
+Left out: forward mode, `vmap` and nested containers. Arguments are numbers or Values, and a
+function returns one scalar or a flat tuple or list of scalars.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from micrograd import engine
+from micrograd.engine import Value, is_grad_enabled, topological_order
+
+__all__ = ["backward_with_graph", "grad", "hessian", "jacobian", "value_and_grad"]
+
+Argnums = int | Sequence[int]
+
+
+@contextmanager
+def _grad_enabled() -> Iterator[None]:
+    # Like PyTorch's engine and torch.func.grad, differentiation records a graph even inside an
+    # enclosing no_grad() block: the result of a transform should not depend on where it runs.
+    # A no_grad() block inside f itself still holds, and stops gradients like detach().
+    previous = is_grad_enabled()
+    engine._grad_mode.enabled = True
+    try:
+        yield
+    finally:
+        engine._grad_mode.enabled = previous
+
+
+def _constant(x: float) -> Value:
+    return Value(x, requires_grad=False)
+
+
+def _backprop(
+    out: Value, wrt: Sequence[Value], create_graph: bool, order: list[Value] | None = None
+) -> list[Any]:
+    """d out / d v for each v in `wrt`: floats, or Values with a graph when `create_graph`.
+
+    `wrt` may hold intermediate values as well as leaves; a value `out` does not depend on gets
+    zero. Call under `_grad_enabled()` when `create_graph` is True.
+    """
+    if order is None:
+        order = topological_order(out)
+    targets = {id(v) for v in wrt}
+    # Only values on a path from a target to `out` need a gradient. Skipping the rest matters
+    # most with create_graph, where every gradient computed is a new piece of graph.
+    on_path: set[int] = set()
+    for node in order:
+        if id(node) in targets or any(id(parent) in on_path for parent in node.parents):
+            on_path.add(id(node))
+    # Gradients start as plain floats even with create_graph, and stay floats while they are
+    # constant: multiplying by a float 1 (the seed, add's derivative) would only grow the graph.
+    grads: dict[int, Any] = {}
+    if id(out) in on_path:
+        grads[id(out)] = 1.0
+    results: dict[int, Any] = {}
+    for node in reversed(order):
+        upstream = grads.pop(id(node), None)
+        if upstream is None:
+            continue
+        if id(node) in targets:
+            results[id(node)] = upstream
+        if not node.parents:
+            continue
+        op = node.op
+        if create_graph:
+            if len(op.graph_grads) != len(node.parents):
+                raise RuntimeError(
+                    f"create_graph needs the Value-level derivatives of op {op.name!r}, but its "
+                    f"record has {len(op.graph_grads)} graph_grads for {op.arity} inputs"
+                )
+            local_fns, inputs, result = op.graph_grads, node.parents, node
+        else:
+            local_fns, inputs, result = op.local_grads, [p.data for p in node.parents], node.data
+        for parent, local_fn in zip(node.parents, local_fns):
+            if id(parent) not in on_path:
+                continue
+            local = local_fn(*inputs, result)
+            if type(local) is float and local == 1.0:
+                contribution = upstream
+            elif type(upstream) is float and upstream == 1.0:
+                contribution = local
+            else:
+                contribution = local * upstream
+            previous = grads.get(id(parent))
+            grads[id(parent)] = contribution if previous is None else previous + contribution
+    gradients = [results.get(id(v), 0.0) for v in wrt]
+    if create_graph:
+        return [_constant(g) if type(g) is float else g for g in gradients]
+    return gradients
+
+
+def backward_with_graph(root: Value) -> None:
+    """`root.backward(create_graph=True)`: like `backward()`, but leaves' grads become Values.
+
+    Each leaf that requires grad gets `.grad` = (its previous grad) + d root / d leaf, a Value
+    with a graph, so `leaf.grad.backward()` or `grad(...)` can differentiate it again; the
+    accumulation rule is `backward()`'s. Intermediate values get the float of their gradient,
+    as `backward()` gives them. The leaf and its grad now refer to each other (a reference
+    cycle, as in PyTorch): set `leaf.grad = 0.0` when done, or use the functional API instead.
+    """
+    if not isinstance(root, Value):
+        raise TypeError(f"backward_with_graph takes a Value, received {type(root).__name__}")
+    if not root.requires_grad:
+        raise RuntimeError(
+            f"backward(create_graph=True) called on {root!r}, which has no graph: it was "
+            "computed under no_grad(), from constants only, or detached"
+        )
+    order = topological_order(root)
+    nodes = [node for node in order if node.requires_grad]
+    with _grad_enabled():
+        grads = _backprop(root, nodes, create_graph=True, order=order)
+        for node, gradient in zip(nodes, grads):
+            if node.parents:
+                node.grad = gradient.data
+            elif type(node.grad) is float and node.grad == 0.0:
+                node.grad = gradient
+            else:
+                node.grad = node.grad + gradient
+
+
+def _check_argnums(argnums: object, where: str) -> tuple[tuple[int, ...], bool]:
+    """The positions asked for and whether a single int was given (results are then unboxed)."""
+    if isinstance(argnums, int) and not isinstance(argnums, bool):
+        return (argnums,), True
+    if isinstance(argnums, (tuple, list)) and all(
+        isinstance(a, int) and not isinstance(a, bool) for a in argnums
+    ):
+        if not argnums:
+            raise ValueError(f"{where}: argnums is empty; give an int or a tuple of ints")
+        return tuple(argnums), False
+    raise TypeError(f"{where}: argnums must be an int or a tuple of ints, received {argnums!r}")
+
+
+def _resolve_argnums(argnums: tuple[int, ...], nargs: int, where: str) -> tuple[int, ...]:
+    for a in argnums:
+        if not -nargs <= a < nargs:
+            raise ValueError(
+                f"{where}: argnums {a} is out of range for a call with {nargs} positional "
+                f"argument{'s' if nargs != 1 else ''} (valid: {-nargs} to {nargs - 1})"
+            )
+    positions = tuple(a % nargs for a in argnums)
+    if len(set(positions)) != len(positions):
+        raise ValueError(f"{where}: argnums {argnums!r} names the same argument twice")
+    return positions
+
+
+def _as_input(arg: object, position: int, where: str) -> Value:
+    """The Value to differentiate with respect to, standing in for argument `position`."""
+    if isinstance(arg, Value):
+        if arg.requires_grad:
+            # A new node above `arg`, not `arg` itself: f may also use `arg` through a closure
+            # (f = lambda y: x * y called at y = x), and only this argument's slot is to be
+            # differentiated. The edge to `arg` lets an enclosing differentiation see through.
+            node = arg + 0.0
+            node.label = arg.label
+            return node
+        return Value(arg.data, arg.label)
+    if isinstance(arg, numbers.Real):
+        return Value(float(arg))
+    raise TypeError(
+        f"{where} differentiates argument {position}, which must be a number or a Value, "
+        f"received {type(arg).__name__}: {arg!r:.60}"
+    )
+
+
+def _scalar_output(out: object, where: str, hint: str) -> Value | float:
+    if isinstance(out, Value):
+        return out
+    if isinstance(out, numbers.Real):
+        return float(out)  # a constant: every gradient is zero
+    if isinstance(out, (tuple, list)):
+        raise TypeError(
+            f"{where} needs f to return one scalar (a Value or a number), received a "
+            f"{type(out).__name__} of {len(out)}{hint}"
+        )
+    raise TypeError(
+        f"{where} needs f to return a Value or a number, received {type(out).__name__}: {out!r:.60}"
+    )
+
+
+def _depends_on_outside(order: list[Value], inputs: Sequence[Value]) -> bool:
+    """Whether the graph reaches a value needing grad that this differentiation did not make."""
+    own = {id(v) for v in inputs}
+    return any(not node.parents and node.requires_grad and id(node) not in own for node in order)
+
+
+def _differentiate(
+    f: Callable[..., Any],
+    args: tuple[Any, ...],
+    argnums: tuple[int, ...],
+    where: str,
+    read_outputs: Callable[[Any], tuple[list[Value | float], Any]],
+) -> tuple[list[Any], list[list[Any]], Any, bool]:
+    """Call f with inputs standing in for `args[argnums]` and differentiate each output.
+
+    Returns the outputs, one row of gradients per output (one entry per argnum), what
+    `read_outputs` kept aside (the aux value), and whether results are Values.
+    """
+    positions = _resolve_argnums(argnums, len(args), where)
+    with _grad_enabled():
+        inputs = [_as_input(args[p], p, where) for p in positions]
+        call_args = list(args)
+        for position, value in zip(positions, inputs):
+            call_args[position] = value
+        outputs, kept = read_outputs(f(*call_args))
+        # Gradients are Values when something outside this call may differentiate them again:
+        # an argument that needs grad, or one that f reads from an enclosing scope.
+        nested = any(isinstance(a, Value) and a.requires_grad for a in args)
+        orders = [topological_order(out) if isinstance(out, Value) else None for out in outputs]
+        for order in orders:
+            if order is not None and not nested:
+                nested = _depends_on_outside(order, inputs)
+        rows = []
+        for out, order in zip(outputs, orders):
+            if order is None or not out.requires_grad:
+                rows.append([_constant(0.0) if nested else 0.0 for _ in inputs])
+            else:
+                rows.append(_backprop(out, inputs, create_graph=nested, order=order))
+    for value in inputs:
+        if not value.parents:
+            # The leaves made for this call are done with: as constants they no longer look,
+            # to an enclosing differentiation, like a variable from outside (see above).
+            value.requires_grad = False
+    if nested:
+        outputs = [out if isinstance(out, Value) else _constant(out) for out in outputs]
+    else:
+        outputs = [out.data if isinstance(out, Value) else out for out in outputs]
+    return outputs, rows, kept, nested
+
+
+def _check_callable(f: object, where: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{where} takes a function, received {type(f).__name__}: {f!r:.60}")
+
+
+def value_and_grad(
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False
+) -> Callable[..., tuple[Any, Any]]:
+    """A function that returns `(f(*args), gradient of f at args)`.
+
+    f must return one scalar (a Value or a number); with `has_aux=True` it returns a pair
+    `(scalar, aux)` instead, and the result is `((value, aux), gradient)`. The gradient is one
+    entry for an int `argnums`, a tuple for a tuple of argnums. Results are floats, or Values
+    with a graph when an argument is a Value that requires grad or f reads such a Value from an
+    enclosing scope (that is, inside another differentiation). An output that does not depend
+    on an argument has gradient 0.
+    """
+    where = "value_and_grad"
+    _check_callable(f, where)
+    positions, single = _check_argnums(argnums, where)
+
+    def read_outputs(raw: Any) -> tuple[list[Value | float], Any]:
+        aux = None
+        if has_aux:
+            if not isinstance(raw, (tuple, list)) or len(raw) != 2:
+                shown = f"a {type(raw).__name__}" + (
+                    f" of {len(raw)}" if isinstance(raw, (tuple, list)) else ""
+                )
+                raise TypeError(
+                    f"{where} with has_aux=True needs f to return a pair "
+                    f"(scalar, aux), received {shown}"
+                )
+            raw, aux = raw
+        return [_scalar_output(raw, where, "; use jacobian for several outputs")], aux
+
+    def value_and_grad_f(*args: Any) -> tuple[Any, Any]:
+        outputs, rows, aux, _ = _differentiate(f, args, positions, where, read_outputs)
+        gradient = rows[0][0] if single else tuple(rows[0])
+        value = (outputs[0], aux) if has_aux else outputs[0]
+        return value, gradient
+
+    return value_and_grad_f
+
+
+def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """A function that returns the gradient of scalar-valued f at its arguments.
+
+    `grad(f)(x)` is df/dx at x; `grad(f, argnums=(0, 1))(x, y)` is the tuple (df/dx, df/dy).
+    Composes: `grad(grad(f))(x)` is the second derivative. See `value_and_grad` for the rules.
+    """
+    return _grad(f, argnums, "grad")
+
+
+def _grad(f: Callable[..., Any], argnums: Argnums, where: str) -> Callable[..., Any]:
+    _check_callable(f, where)
+    positions, single = _check_argnums(argnums, where)
+
+    def read_outputs(raw: Any) -> tuple[list[Value | float], Any]:
+        return [_scalar_output(raw, where, "; use jacobian for several outputs")], None
+
+    def grad_f(*args: Any) -> Any:
+        _, rows, _, _ = _differentiate(f, args, positions, where, read_outputs)
+        return rows[0][0] if single else tuple(rows[0])
+
+    return grad_f
+
+
+def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """A function that returns the derivatives of every output of f at its arguments.
+
+    For f returning a tuple or list of scalars, entry `[i]` is the derivative of output i (with
+    an int `argnums`), or `[i][j]` that of output i with respect to argnum j (with a tuple).
+    For f returning one scalar the result is the same as `grad`. Results follow
+    `value_and_grad`'s rules for floats and Values.
+    """
+    where = "jacobian"
+    _check_callable(f, where)
+    positions, single = _check_argnums(argnums, where)
+
+    def read_outputs(raw: Any) -> tuple[list[Value | float], Any]:
+        if not isinstance(raw, (tuple, list)):
+            return [_scalar_output(raw, where, "")], False
+        outputs = []
+        for i, out in enumerate(raw):
+            if not isinstance(out, (Value, numbers.Real)):
+                raise TypeError(
+                    f"{where} needs f to return scalars (Values or numbers), but output {i} is "
+                    f"a {type(out).__name__}: {out!r:.60}"
+                )
+            outputs.append(out if isinstance(out, Value) else float(out))
+        return outputs, True
+
+    def jacobian_f(*args: Any) -> Any:
+        _, rows, is_sequence, _ = _differentiate(f, args, positions, where, read_outputs)
+        entries = [row[0] if single else tuple(row) for row in rows]
+        return tuple(entries) if is_sequence else entries[0]
+
+    return jacobian_f
+
+
+def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
+    """A function that returns the second derivatives of scalar-valued f at its arguments.
+
+    With an int `argnums`, d²f/dx²; with a tuple, the matrix as a tuple of rows, entry `[i][j]`
+    being d²f / (d argnums[i] d argnums[j]). It is `jacobian(grad(f, argnums), argnums)`.
+    """
+    return jacobian(_grad(f, argnums, "hessian"), argnums)

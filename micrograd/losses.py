@@ -1,0 +1,217 @@
+"""Loss functions on `Value`s: mean squared error, hinge, binary and multi-class cross-entropy.
+
+Each loss takes predictions (Values or plain numbers) and targets (plain numbers), checks that
+they line up, and returns one `Value` reduced with `reduction="mean"` or `"sum"` (or, with
+`"none"`, the list of per-sample losses). Everything is written from the engine's primitives, so
+gradients come from `backward()` like any other expression. Optimizers and the training loop
+live elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+
+from micrograd.engine import Number, Value
+
+REDUCTIONS = ("mean", "sum", "none")
+
+Scalar = Value | Number
+
+
+def _check_reduction(reduction: str) -> str:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"reduction must be one of {REDUCTIONS}, received {reduction!r}")
+    return reduction
+
+
+def _check_pair(predictions: object, targets: object, who: str) -> tuple[list, list]:
+    for name, seq in (("predictions", predictions), ("targets", targets)):
+        if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
+            raise TypeError(f"{who}: {name} must be a sequence, received {type(seq).__name__}")
+    if len(predictions) != len(targets):
+        raise ValueError(
+            f"{who}: {len(predictions)} predictions but {len(targets)} targets; "
+            "they must have the same length"
+        )
+    if not predictions:
+        raise ValueError(f"{who}: received no predictions; expected at least one")
+    for i, p in enumerate(predictions):
+        if not isinstance(p, (Value, numbers.Real)):
+            raise TypeError(
+                f"{who}: predictions[{i}] must be a Value or a number, received {type(p).__name__}"
+            )
+    return list(predictions), [_target_number(t, i, who) for i, t in enumerate(targets)]
+
+
+def _target_number(target: object, index: int, who: str) -> float:
+    if isinstance(target, Value):
+        target = target.data  # targets are constants: no gradient flows into them
+    if isinstance(target, numbers.Real) and not isinstance(target, bool):
+        return float(target)
+    raise TypeError(f"{who}: targets[{index}] must be a number, received {type(target).__name__}")
+
+
+def _reduce(losses: list[Value], reduction: str) -> Value | list[Value]:
+    if reduction == "none":
+        return losses
+    total = _sum(losses)
+    return total * (1.0 / len(losses)) if reduction == "mean" else total
+
+
+def _sum(values: Iterable[Scalar]) -> Value:
+    values = iter(values)
+    total = next(values)
+    for v in values:
+        total = total + v
+    return total if isinstance(total, Value) else Value(total, requires_grad=False)
+
+
+def mse(
+    predictions: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
+) -> Value | list[Value]:
+    """Squared error (prediction - target) ** 2, averaged or summed over the samples."""
+    _check_reduction(reduction)
+    preds, targs = _check_pair(predictions, targets, "mse")
+    return _reduce([_as_value(p - t) ** 2 for p, t in zip(preds, targs)], reduction)
+
+
+def hinge(
+    scores: Sequence[Scalar],
+    targets: Sequence[Number],
+    margin: float = 1.0,
+    reduction: str = "mean",
+    *,
+    prune: bool = True,
+) -> Value | list[Value]:
+    """Max-margin loss relu(margin - y * score) for labels y of -1 or +1 (the classic demo's).
+
+    With `prune`, samples that already meet the margin (loss exactly 0, gradient exactly 0) are
+    left out of the summed graph: the same numbers, and a faster `backward()`. The graph's shape
+    then depends on the data, so pass `prune=False` when recording a graph to replay later.
+    """
+    _check_reduction(reduction)
+    preds, targs = _check_pair(scores, targets, "hinge")
+    for i, t in enumerate(targs):
+        if t not in (-1.0, 1.0):
+            raise ValueError(f"hinge: targets[{i}] is {t!r}; labels must be -1 or +1")
+    # margin + (-y) * score: one op fewer than margin - y * score, which negates a Value.
+    losses = [_as_value(margin + (-t) * s).relu() for s, t in zip(preds, targs)]
+    if reduction == "none":
+        return losses
+    # Samples that meet the margin give exactly 0.0 with exactly zero gradient, so leaving them
+    # out of the sum changes no bit of the loss or of any grad, and backward() then skips their
+    # graphs: most of them once a classifier is trained. (nan != 0.0, so nan still shows.)
+    active = [loss for loss in losses if loss.data != 0.0] if prune else losses
+    active = active or losses[:1]
+    total = _sum(active)
+    return total * (1.0 / len(losses)) if reduction == "mean" else total
+
+
+def _softplus(x: Value) -> Value:
+    """log(1 + e**x) without overflow for large |x|.
+
+    Picks between two exact forms of the same smooth function by the sign of x, so the
+    gradient (sigmoid(x)) is exact everywhere, including at 0, where a relu/abs form would give
+    the one-sided derivative.
+    """
+    if x.data >= 0:
+        return x + ((-x).exp() + 1.0).log()  # x + log(1 + e**-x); e**-x <= 1
+    return (x.exp() + 1.0).log()  # e**x < 1
+
+
+def binary_cross_entropy(
+    logits: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
+) -> Value | list[Value]:
+    """Cross-entropy of sigmoid(logit) against targets in [0, 1], taking logits for stability.
+
+    The same as PyTorch's `binary_cross_entropy_with_logits`: softplus(x) - t * x, finite for
+    any finite logit (even +-1000), with gradient sigmoid(x) - t.
+    """
+    _check_reduction(reduction)
+    preds, targs = _check_pair(logits, targets, "binary_cross_entropy")
+    for i, t in enumerate(targs):
+        if not 0.0 <= t <= 1.0:
+            raise ValueError(
+                f"binary_cross_entropy: targets[{i}] is {t!r}; expected a number in [0, 1]"
+            )
+    losses = []
+    for x, t in zip(preds, targs):
+        x = _as_value(x)
+        losses.append(_softplus(x) - x * t)
+    return _reduce(losses, reduction)
+
+
+def log_sum_exp(values: Sequence[Scalar]) -> Value:
+    """log(sum(e**v)), shifted by the largest value so that no exp overflows."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+        raise ValueError(f"log_sum_exp takes a non-empty sequence, received {values!r:.60}")
+    values = [_as_value(v) for v in values]
+    # The shift is a constant: log-sum-exp's gradient (softmax) does not depend on it.
+    shift = max(v.data for v in values)
+    if math.isinf(shift):
+        shift = 0.0  # all -inf or some +inf: shifting would give nan instead of the IEEE answer
+    return _sum((v - shift).exp() for v in values).log() + shift
+
+
+def cross_entropy(
+    logits: Sequence[Sequence[Scalar]] | Sequence[Scalar],
+    targets: Sequence[int] | int,
+    reduction: str = "mean",
+) -> Value | list[Value]:
+    """Softmax cross-entropy: log_sum_exp(logits) - logits[target], per sample.
+
+    `logits` is one row of class scores per sample and `targets` one class index per sample,
+    as in PyTorch; a single row with a single int target is one sample.
+    """
+    _check_reduction(reduction)
+    if isinstance(targets, numbers.Integral) and not isinstance(targets, bool):
+        logits, targets = [logits], [targets]
+    if isinstance(targets, (str, bytes)) or not isinstance(targets, Sequence):
+        raise TypeError(
+            f"cross_entropy: targets must be class indices (ints), received "
+            f"{type(targets).__name__}"
+        )
+    if isinstance(logits, (str, bytes)) or not isinstance(logits, Sequence):
+        raise TypeError(
+            f"cross_entropy: logits must be rows of class scores, received {type(logits).__name__}"
+        )
+    if len(logits) != len(targets):
+        raise ValueError(
+            f"cross_entropy: {len(logits)} rows of logits but {len(targets)} targets; "
+            "they must have the same length"
+        )
+    if not logits:
+        raise ValueError("cross_entropy: received no samples; expected at least one")
+    losses = []
+    for i, (row, target) in enumerate(zip(logits, targets)):
+        if isinstance(row, (Value, numbers.Real)) or not isinstance(row, Sequence) or not row:
+            raise TypeError(
+                f"cross_entropy: logits[{i}] must be a non-empty sequence of class scores, "
+                f"received {row!r:.60}"
+            )
+        if not isinstance(target, numbers.Integral) or isinstance(target, bool):
+            raise TypeError(
+                f"cross_entropy: targets[{i}] must be an int class index, received {target!r}"
+            )
+        if not 0 <= target < len(row):
+            raise ValueError(
+                f"cross_entropy: targets[{i}] is class {target}, out of range for "
+                f"{len(row)} classes (expected 0 to {len(row) - 1})"
+            )
+        row = [_as_value(v) for v in row]
+        losses.append(log_sum_exp(row) - row[target])
+    return _reduce(losses, reduction)
+
+
+def l2_penalty(parameters: Iterable[Value], alpha: float = 1.0) -> Value:
+    """alpha * sum(p * p): the L2 (weight-decay) term added to a loss."""
+    params = list(parameters)
+    if not params:
+        raise ValueError("l2_penalty received no parameters; expected at least one")
+    return alpha * _sum(p * p for p in params)
+
+
+def _as_value(x: Scalar) -> Value:
+    return x if isinstance(x, Value) else Value(x, requires_grad=False)

@@ -1,0 +1,188 @@
+"""`python -m micrograd demo`: a short run end to end, the full default run, options and help."""
+
+import builtins
+import io
+import pathlib
+import subprocess
+import sys
+import types
+
+import pytest
+
+from micrograd import MLP, data
+from micrograd.cli import main
+from micrograd.cli.demo import DEFAULT_SEED, ProgressBar, predict_grid, train
+
+
+def run_demo(tmp_path, *extra):
+    return main(["demo", "--out", str(tmp_path / "out"), *extra])
+
+
+def test_short_run_writes_model_and_pictures(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert run_demo(tmp_path, "--steps", "3", "--samples", "20", "--hidden", "4") == 0
+    out = capsys.readouterr()
+    folder = tmp_path / "out"
+    assert (folder / "model.json").exists()
+    png = b"\x89PNG\r\n\x1a\n"
+    assert (folder / "decision_boundary.png").read_bytes().startswith(png)
+    assert (folder / "loss.png").read_bytes().startswith(png)
+    # The neuron graph is drawn, or skipped with a one-line notice when viz/Graphviz is missing.
+    if not (folder / "neuron.svg").exists():
+        assert "skipping it" in out.out
+    model = MLP.load(folder / "model.json")
+    assert model.config()["nouts"] == [4, 1]
+    assert "training MLP(2, [4, 1]) on 20 moons points" in out.out
+    assert "3/3" in out.err  # the progress bar, on stderr
+
+
+def test_missing_matplotlib_is_a_one_line_notice(tmp_path, capsys, monkeypatch):
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.split(".")[0] == "matplotlib" or name == "micrograd.viz":
+            raise ImportError(f"No module named {name!r}")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    assert run_demo(tmp_path, "--steps", "2", "--samples", "10", "--hidden", "3") == 0
+    out = capsys.readouterr().out
+    notices = [line for line in out.splitlines() if "matplotlib is not installed" in line]
+    assert len(notices) == 1
+    assert "cannot draw the neuron graph" in out
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model.json"]
+
+
+@pytest.mark.parametrize("dataset", ["circles", "blobs", "spiral", "xor"])
+def test_every_dataset_runs(tmp_path, dataset, capsys):
+    args = ["--dataset", dataset, "--steps", "2", "--samples", "12", "--hidden", "3,3"]
+    assert run_demo(tmp_path, *args) == 0
+    assert f"12 {dataset} points" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_default_run_reaches_full_training_accuracy(tmp_path, capsys):
+    folder = tmp_path / "out"
+    assert main(["demo", "--out", str(folder)]) == 0
+    out = capsys.readouterr()
+    assert "training MLP(2, [16, 16, 1]) on 100 moons points (noise 0.1) for 100 steps" in out.out
+    assert "100/100" in out.err
+    (summary,) = [line for line in out.out.splitlines() if line.startswith("done in")]
+    assert summary.endswith("training accuracy 100%")
+    # The saved model is the trained one: it classifies every training point correctly.
+    model = MLP.load(folder / "model.json")
+    points, labels = data.make_moons(100, noise=0.1, seed=DEFAULT_SEED)
+    assert sum((model(p).data > 0) == (y == 1) for p, y in zip(points, labels)) == 100
+    # The README's training loop is this run, and prints the same final loss.
+    loss = summary.split("loss ")[1].split(",")[0]
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    assert f"# loss {loss}, accuracy 100%" in readme
+
+
+def test_training_matches_a_hand_written_loop():
+    points, labels = data.make_moons(10, noise=0.1, seed=0)
+    _, history = train(points, labels, [3], 4, 0.5, seed=2)
+    # Karpathy's loop, written out: hinge + 1e-4 L2, lr = 0.5 * (1 - 0.9 k / 4).
+    model = MLP(2, [3, 1], seed=2)
+    losses = []
+    for k in range(4):
+        scores = [model(p) for p in points]
+        ys = [2 * y - 1 for y in labels]
+        hinge = sum(((1 + -y * s).relu() for y, s in zip(ys, scores)), 0.0) * (1 / len(ys))
+        loss = hinge + 1e-4 * sum(p * p for p in model.parameters())
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data -= 0.5 * (1.0 - 0.9 * k / 4) * p.grad
+        losses.append(loss.data)
+    assert history.loss == pytest.approx(losses, rel=1e-12)
+
+
+def test_predict_grid_matches_the_model():
+    np = pytest.importorskip("numpy")
+    model = MLP(2, [5, 4, 1], activation="tanh", output_activation="sigmoid", seed=1)
+    xs, ys = np.meshgrid(np.linspace(-1, 1, 3), np.linspace(-2, 2, 4))
+    grid = predict_grid(model, xs, ys)
+    expected = [[model([x, y]).data for x, y in zip(rx, ry)] for rx, ry in zip(xs, ys)]
+    assert np.allclose(grid, expected, rtol=1e-12, atol=0)
+
+
+def test_progress_bar_on_a_pipe_prints_tenths():
+    stream = io.StringIO()
+    bar = ProgressBar(20, stream)
+    for k in range(1, 21):
+        bar(k, 1.0 / k, k / 20)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 10 and "\r" not in stream.getvalue()
+    assert lines[-1].startswith("[" + "#" * 30 + "] 20/20") and "accuracy 100.0%" in lines[-1]
+
+
+def test_progress_bar_on_a_terminal_redraws_one_line():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    bar = ProgressBar(3, stream)
+    for k in range(1, 4):
+        bar(k, 0.5, 1.0)
+    text = stream.getvalue()
+    assert text.count("\r") == 3 and text.endswith("\n") and text.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--hidden", "16,x"], "hidden layer sizes"),
+        (["--hidden", "0"], "hidden layer sizes"),
+        (["--steps", "0"], "positive int"),
+        (["--lr", "-1"], "number >= 0"),
+        (["--dataset", "iris"], "invalid choice"),
+    ],
+)
+def test_bad_options_are_rejected(args, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", *args])
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_help_documents_every_option():
+    done = subprocess.run(
+        [sys.executable, "-m", "micrograd", "demo", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for option in ("--dataset", "--samples", "--noise", "--hidden", "--steps", "--lr", "--seed"):
+        assert option in done.stdout
+    assert "--out" in done.stdout and "micrograd-demo" in done.stdout
+
+
+def test_renderer_failure_is_a_one_line_notice(tmp_path, capsys, monkeypatch):
+    class RenderError(RuntimeError):
+        pass
+
+    class Drawing:
+        def save(self, path):
+            raise RenderError("no Graphviz program found\nsecond line")
+
+    drawn = []
+    fake = types.ModuleType("micrograd.viz")
+    fake.draw_dot = lambda value: drawn.append(value) or Drawing()
+    monkeypatch.setitem(sys.modules, "micrograd.viz", fake)
+    assert run_demo(tmp_path, "--steps", "2", "--samples", "10", "--hidden", "3") == 0
+    out = capsys.readouterr().out
+    assert "cannot render the neuron graph (no Graphviz program found); skipping it" in out
+    assert "second line" not in out
+    # It drew one neuron: out = relu(w·x + b) on an input where the neuron is active.
+    (value,) = drawn
+    assert value.label == "out" and value.op.name == "relu" and value.data > 0
+    assert not (tmp_path / "out" / "neuron.svg").exists()
+
+
+def test_output_folder_that_is_a_file_fails_cleanly(tmp_path, capsys):
+    blocker = tmp_path / "out"
+    blocker.write_text("not a folder")
+    assert run_demo(tmp_path, "--steps", "1", "--samples", "4", "--hidden", "2") == 1
+    assert "demo: cannot create output folder" in capsys.readouterr().err

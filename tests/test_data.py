@@ -1,0 +1,189 @@
+"""Datasets: scikit-learn's geometry, seeding, minibatches, and the walk-through's tables."""
+
+import math
+import random
+import statistics
+
+import pytest
+
+from micrograd import MLP
+from micrograd.data import (
+    LINEAR_TABLE,
+    TWO_TWO_TWO,
+    iterate_minibatches,
+    make_blobs,
+    make_circles,
+    make_moons,
+    make_spiral,
+    xor,
+)
+from micrograd.engine import Value
+from micrograd.losses import mse
+from micrograd.optim import SGD
+
+
+def test_moons_geometry_without_noise_matches_sklearn_construction():
+    np = pytest.importorskip("numpy")
+    points, labels = make_moons(7, shuffle=False)
+    # scikit-learn: floor(n/2) points on the upper unit half circle, the rest on that circle
+    # flipped and moved to centre (1, 0.5); label 0 upper, 1 lower.
+    t_out = np.linspace(0, np.pi, 3)
+    t_in = np.linspace(0, np.pi, 4)
+    expected = np.vstack(
+        [
+            np.stack([np.cos(t_out), np.sin(t_out)], axis=1),
+            np.stack([1 - np.cos(t_in), 1 - np.sin(t_in) - 0.5], axis=1),
+        ]
+    )
+    assert np.allclose(points, expected, rtol=0, atol=1e-15)
+    assert labels == [0, 0, 0, 1, 1, 1, 1]
+
+
+def test_moons_match_sklearn_exactly_when_installed():
+    np = pytest.importorskip("numpy")
+    datasets = pytest.importorskip("sklearn.datasets")
+    ours, our_labels = make_moons(101, shuffle=False)
+    theirs, their_labels = datasets.make_moons(101, shuffle=False)
+    assert np.allclose(ours, theirs, atol=1e-15) and our_labels == their_labels.tolist()
+
+
+def test_moons_noise_has_the_requested_spread_and_seed_reproduces():
+    clean, clean_labels = make_moons(2000, shuffle=False)
+    noisy, labels = make_moons(2000, noise=0.1, seed=3, shuffle=False)
+    assert labels == clean_labels
+    deviations = [n - c for a, b in zip(noisy, clean) for n, c in zip(a, b)]
+    assert statistics.pstdev(deviations) == pytest.approx(0.1, rel=0.05)
+    assert abs(statistics.fmean(deviations)) < 0.01
+    assert make_moons(50, noise=0.1, seed=3) == make_moons(50, noise=0.1, seed=3)
+    assert make_moons(50, noise=0.1, seed=3) != make_moons(50, noise=0.1, seed=4)
+
+
+def test_seeded_generators_leave_global_random_alone():
+    random.seed(123)
+    expected = random.random()
+    random.seed(123)
+    make_moons(20, noise=0.1, seed=1)
+    make_blobs(20, seed=1)
+    assert random.random() == expected
+
+
+def test_shuffle_keeps_points_with_their_labels():
+    points, labels = make_moons(40, seed=0)
+    clean, clean_labels = make_moons(40, shuffle=False)
+    assert labels != clean_labels  # shuffled
+    pairs = sorted((tuple(p), y) for p, y in zip(points, labels))
+    assert pairs == sorted((tuple(p), y) for p, y in zip(clean, clean_labels))
+
+
+def test_circles_radii():
+    points, labels = make_circles(10, factor=0.5, shuffle=False)
+    radii = [math.hypot(*p) for p in points]
+    assert radii == pytest.approx([1.0] * 5 + [0.5] * 5)
+    assert labels == [0] * 5 + [1] * 5
+    # scikit-learn leaves out the end point: no duplicate of angle 0 at 2 pi
+    assert len({(round(x, 12), round(y, 12)) for x, y in points[:5]}) == 5
+
+
+def test_blobs_split_and_centres():
+    points, labels = make_blobs(301, centers=[[0.0, 0.0], [5.0, 5.0], [-5.0, 5.0]], seed=0)
+    assert [labels.count(k) for k in range(3)] == [101, 100, 100]
+    for k, centre in enumerate([[0.0, 0.0], [5.0, 5.0], [-5.0, 5.0]]):
+        cluster = [p for p, y in zip(points, labels) if y == k]
+        mean = [statistics.fmean(c) for c in zip(*cluster)]
+        assert mean == pytest.approx(centre, abs=0.3)
+    random_centres, _ = make_blobs(30, centers=4, n_features=3, seed=1)
+    assert all(len(p) == 3 for p in random_centres)
+
+
+def test_spiral_arms():
+    points, labels = make_spiral(60, n_classes=3, noise=0.0, shuffle=False)
+    assert [labels.count(k) for k in range(3)] == [20, 20, 20]
+    radii = [math.hypot(*p) for p in points[:20]]
+    assert radii == pytest.approx([k / 19 for k in range(20)])
+
+
+def test_xor_table_and_samples():
+    assert xor() == ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
+    points, labels = xor(40, noise=0.05, seed=0)
+    for (a, b), y in zip(points, labels):
+        assert y == (round(a) != round(b))
+
+
+def test_minibatches_cover_everything_once_and_shuffle():
+    inputs = list(range(10))
+    targets = [x * 10 for x in inputs]
+    batches = list(iterate_minibatches(inputs, targets, 3, seed=0))
+    assert [len(b[0]) for b in batches] == [3, 3, 3, 1]
+    seen = [x for xb, _ in batches for x in xb]
+    assert sorted(seen) == inputs and seen != inputs
+    assert all(t == x * 10 for xb, tb in batches for x, t in zip(xb, tb))
+    in_order = list(iterate_minibatches(inputs, targets, 4, shuffle=False, drop_last=True))
+    assert in_order == [([0, 1, 2, 3], [0, 10, 20, 30]), ([4, 5, 6, 7], [40, 50, 60, 70])]
+    rng = random.Random(5)
+    first = [xb for xb, _ in iterate_minibatches(inputs, targets, 10, seed=rng)]
+    second = [xb for xb, _ in iterate_minibatches(inputs, targets, 10, seed=rng)]
+    assert first != second  # one generator: a new order every epoch
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: make_moons(1), "n_samples must be an int >= 2"),
+        (lambda: make_moons(10, noise=-1), "noise must be a number >= 0"),
+        (lambda: make_circles(10, factor=1.5), "factor"),
+        (lambda: make_blobs(10, centers=[[0.0], [1.0, 2.0]]), "one dimension"),
+        (lambda: list(iterate_minibatches([1, 2], [1], 1)), "2 inputs but 1 targets"),
+        (lambda: list(iterate_minibatches([1], [1], 0)), "batch_size"),
+    ],
+)
+def test_bad_input_is_named(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_linear_table_is_y_equals_two_x_and_sgd_finds_w():
+    assert [y for _, y in LINEAR_TABLE] == [2 * x for x, _ in LINEAR_TABLE]
+    w = Value(0.5)
+    opt = SGD([w], lr=0.1)
+    for _ in range(100):
+        opt.zero_grad()
+        mse([w * x for x, _ in LINEAR_TABLE], [y for _, y in LINEAR_TABLE]).backward()
+        opt.step()
+    assert w.data == pytest.approx(2.0, abs=1e-9)
+
+
+def two_two_two_model():
+    net = TWO_TWO_TWO
+    model = MLP(2, [2, 2], activation="sigmoid", output_activation="sigmoid", seed=0)
+    w = net.weights
+    model.load_state_dict(
+        {
+            "layers.0.neurons.0.w.0": w[0],
+            "layers.0.neurons.0.w.1": w[1],
+            "layers.0.neurons.1.w.0": w[2],
+            "layers.0.neurons.1.w.1": w[3],
+            "layers.0.neurons.0.b": net.b1,
+            "layers.0.neurons.1.b": net.b1,
+            "layers.1.neurons.0.w.0": w[4],
+            "layers.1.neurons.0.w.1": w[5],
+            "layers.1.neurons.1.w.0": w[6],
+            "layers.1.neurons.1.w.1": w[7],
+            "layers.1.neurons.0.b": net.b2,
+            "layers.1.neurons.1.b": net.b2,
+        }
+    )
+    return model
+
+
+def test_two_two_two_network_reproduces_the_published_numbers():
+    net = TWO_TWO_TWO
+    model = two_two_two_model()
+    outputs = model(list(net.inputs))
+    error = 0.5 * mse(outputs, list(net.targets), reduction="sum")
+    assert error.data == pytest.approx(net.expected_error, abs=1e-9)
+    error.backward()
+    w5 = model.layers[1].neurons[0].w[0]
+    assert w5.grad == pytest.approx(net.expected_grad_w5, abs=1e-9)
+    weights = [w for layer in model.layers for n in layer.neurons for w in n.w]
+    SGD(weights, lr=net.lr).step()  # the walk-through leaves the biases alone
+    assert [w.data for w in weights] == pytest.approx(list(net.updated_weights), abs=1e-8)
