@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.references import HAVE_TORCH
+
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
 
@@ -33,6 +35,8 @@ def test_readme_has_examples():
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_block(block, tmp_path, monkeypatch):
+    if "torch" in block and not HAVE_TORCH:
+        pytest.skip("this README example needs PyTorch")
     monkeypatch.chdir(tmp_path)  # blocks may write files
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
