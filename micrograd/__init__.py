@@ -13,6 +13,7 @@ from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.ops import OPS, Op
+from micrograd.tape import Tape, trace
 from micrograd.viz import draw_dot
 
 __version__ = "0.2.0"
@@ -25,6 +26,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Op",
+    "Tape",
     "Value",
     "data",
     "draw_dot",
@@ -35,4 +37,5 @@ __all__ = [
     "numerical_grad",
     "optim",
     "topological_order",
+    "trace",
 ]

@@ -24,13 +24,29 @@ if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when draw
 
 Number = int | float
 
+
+class _GradMode(threading.local):
+    """Whether ops record a graph; the class attributes are each new thread's defaults.
+
+    `tracing` is set while `micrograd.tape.trace` runs a function: turning a Value into a
+    Python bool or float then raises, since the tape could not record the branch it decides.
+    """
+
+    enabled = True
+    tracing = False
+
+
+class TracingError(RuntimeError):
+    """A traced function did something a tape cannot record (see `micrograd.tape`)."""
+
+
 # The only global mutable state in the package: whether ops record a graph, per thread.
-_grad_mode = threading.local()
+_grad_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
     """Whether ops in this thread record a graph (False inside `no_grad()`)."""
-    return getattr(_grad_mode, "enabled", True)
+    return _grad_mode.enabled
 
 
 @contextmanager
@@ -85,72 +101,86 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     def __float__(self) -> float:
+        if _grad_mode.tracing:
+            _refuse_while_tracing(self, "float()")
         return self.data
+
+    def __bool__(self) -> bool:
+        # Every Value is true, as any object is; defined only to refuse it while tracing.
+        if _grad_mode.tracing:
+            _refuse_while_tracing(self, "bool() (an `if`, `while`, `and`, `or` or `not`)")
+        return True
 
     # Primitive ops: each is one record in micrograd.ops.
 
     def __add__(self, other: Value | Number) -> Value:
-        other = _as_value(other, "+", "__radd__")
-        return NotImplemented if other is NotImplemented else apply(ADD, self, other)
+        if not isinstance(other, Value):
+            other = _as_value(other, "+", "__radd__")
+            if other is NotImplemented:
+                return NotImplemented
+        return _apply2(ADD, self, other)
 
     def __radd__(self, other: Number) -> Value:
-        other = _as_value(other, "+", None)
-        return apply(ADD, other, self)
+        return _apply2(ADD, _as_value(other, "+", None), self)
 
     def __mul__(self, other: Value | Number) -> Value:
-        other = _as_value(other, "*", "__rmul__")
-        return NotImplemented if other is NotImplemented else apply(MUL, self, other)
+        if not isinstance(other, Value):
+            other = _as_value(other, "*", "__rmul__")
+            if other is NotImplemented:
+                return NotImplemented
+        return _apply2(MUL, self, other)
 
     def __rmul__(self, other: Number) -> Value:
-        other = _as_value(other, "*", None)
-        return apply(MUL, other, self)
+        return _apply2(MUL, _as_value(other, "*", None), self)
 
     def __pow__(self, exponent: Value | Number) -> Value:
-        exponent = _as_value(exponent, "**", "__rpow__")
-        return NotImplemented if exponent is NotImplemented else apply(POW, self, exponent)
+        if not isinstance(exponent, Value):
+            exponent = _as_value(exponent, "**", "__rpow__")
+            if exponent is NotImplemented:
+                return NotImplemented
+        return _apply2(POW, self, exponent)
 
     def __rpow__(self, base: Number) -> Value:
-        base = _as_value(base, "**", None)
-        return apply(POW, base, self)
+        return _apply2(POW, _as_value(base, "**", None), self)
 
     def exp(self) -> Value:
         """e ** self."""
-        return apply(EXP, self)
+        return _apply1(EXP, self)
 
     def log(self) -> Value:
         """Natural logarithm; nan (with a RuntimeWarning) for negative input, -inf at 0."""
-        return apply(LOG, self)
+        return _apply1(LOG, self)
 
     def tanh(self) -> Value:
         """Hyperbolic tangent."""
-        return apply(TANH, self)
+        return _apply1(TANH, self)
 
     def sigmoid(self) -> Value:
         """Logistic sigmoid 1 / (1 + e ** -self)."""
-        return apply(SIGMOID, self)
+        return _apply1(SIGMOID, self)
 
     def relu(self) -> Value:
         """max(0, self), with derivative 0 at 0 as in PyTorch."""
-        return apply(RELU, self)
+        return _apply1(RELU, self)
 
     def abs(self) -> Value:
         """|self|, with derivative 0 at 0 as in PyTorch."""
-        return apply(ABS, self)
+        return _apply1(ABS, self)
 
     __abs__ = abs
 
     def sin(self) -> Value:
         """Sine (radians)."""
-        return apply(SIN, self)
+        return _apply1(SIN, self)
 
     def cos(self) -> Value:
         """Cosine (radians)."""
-        return apply(COS, self)
+        return _apply1(COS, self)
 
     # Composite ops, written from the primitives above.
 
     def __neg__(self) -> Value:
-        return self * -1.0  # -x is x * -1
+        return _apply2(MUL, self, _leaf(-1.0, False))  # -x is x * -1
 
     def __pos__(self) -> Value:
         return self
@@ -197,18 +227,9 @@ class Value:
                 f"backward() called on {self!r}, which has no graph: it was computed under "
                 "no_grad(), from constants only, or detached"
             )
-        order = topological_order(self)
-        for node in order:
-            if node.parents:
-                node.grad = 0.0
+        order = _depth_first(self, reset_grads=True)
         self.grad += 1.0
-        for node in reversed(order):
-            if not node.parents:
-                continue
-            inputs = [parent.data for parent in node.parents]
-            for parent, local_grad in zip(node.parents, node.op.local_grads):
-                if parent.requires_grad:
-                    parent.grad += local_grad(*inputs, node.data) * node.grad
+        _backpropagate(order)
 
     def detach(self) -> Value:
         """A new leaf with the same data that does not require grad and has no graph."""
@@ -221,6 +242,14 @@ class Value:
         return draw_dot(self, **options)
 
 
+def _refuse_while_tracing(value: Value, what: str) -> None:
+    raise TracingError(
+        f"{what} of {value!r} while tracing: a tape records ops, not Python control flow, so "
+        "a branch or number taken from a Value now would be frozen into every replay; use ops "
+        "such as relu() or abs() instead, or trace each branch as its own tape"
+    )
+
+
 def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
     """Wrap a plain number as a constant leaf; reject anything else with a clear TypeError.
 
@@ -228,10 +257,13 @@ def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
     NotImplemented so that Python gives it its turn, as numpy arrays expect. Sequences are the
     exception: their `*` means repetition, which would only produce a confusing error.
     """
+    # float and int first: the ABC check below is several times slower, and they are most numbers.
+    if type(other) is float or type(other) is int:
+        return _leaf(float(other), False)
     if isinstance(other, Value):
         return other
     if isinstance(other, numbers.Real):
-        return Value(float(other), requires_grad=False)
+        return _leaf(float(other), False)
     if (
         reflected is not None
         and hasattr(type(other), reflected)
@@ -244,14 +276,48 @@ def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
     )
 
 
+# Values made inside the engine skip `Value.__init__`: their data is already a float and their
+# label empty, so the argument checks there would only cost time on every op.
+_new_value = object.__new__
+
+
+def _leaf(data: float, requires_grad: bool) -> Value:
+    out = _new_value(Value)
+    out.data = data
+    out.grad = 0.0
+    out.parents = ()
+    out.op = None
+    out.label = ""
+    out.requires_grad = requires_grad
+    return out
+
+
 def apply(op: Op, *inputs: Value) -> Value:
     """Apply a primitive op to values, recording the graph when any input requires grad."""
-    out = Value.__new__(Value)
-    out.data = op.forward(*[value.data for value in inputs])
+    if len(inputs) == 1:
+        return _apply1(op, inputs[0])
+    if len(inputs) == 2:
+        return _apply2(op, inputs[0], inputs[1])
+    out = _leaf(op.forward(*[value.data for value in inputs]), False)
+    if _grad_mode.enabled and any(value.requires_grad for value in inputs):
+        out.parents = inputs
+        out.op = op
+        out.requires_grad = True
+    return out
+
+
+# `_apply1` and `_apply2` are `apply` spelled out for one and two inputs (every op in OPS): they
+# run once per node built, and avoiding the argument tuple, the list of inputs and `any()` there
+# makes building a graph about twice as fast.
+
+
+def _apply1(op: Op, x: Value) -> Value:
+    out = _new_value(Value)
+    out.data = op.forward(x.data)
     out.grad = 0.0
     out.label = ""
-    if is_grad_enabled() and any(value.requires_grad for value in inputs):
-        out.parents = inputs
+    if x.requires_grad and _grad_mode.enabled:
+        out.parents = (x,)
         out.op = op
         out.requires_grad = True
     else:
@@ -261,25 +327,79 @@ def apply(op: Op, *inputs: Value) -> Value:
     return out
 
 
+def _apply2(op: Op, x: Value, y: Value) -> Value:
+    out = _new_value(Value)
+    out.data = op.forward(x.data, y.data)
+    out.grad = 0.0
+    out.label = ""
+    if (x.requires_grad or y.requires_grad) and _grad_mode.enabled:
+        out.parents = (x, y)
+        out.op = op
+        out.requires_grad = True
+    else:
+        out.parents = ()
+        out.op = None
+        out.requires_grad = False
+    return out
+
+
+def _backpropagate(order: list[Value]) -> None:
+    """Chain rule over `order` (a topological order) from last to first, on floats."""
+    for node in reversed(order):
+        parents = node.parents
+        if not parents:
+            continue
+        grad = node.grad
+        local_grads = node.op.local_grads
+        # One and two inputs spelled out (every op in OPS); the general case below.
+        if len(parents) == 2:
+            x, y = parents
+            if x.requires_grad:
+                x.grad += local_grads[0](x.data, y.data, node.data) * grad
+            if y.requires_grad:
+                y.grad += local_grads[1](x.data, y.data, node.data) * grad
+        elif len(parents) == 1:
+            x = parents[0]
+            if x.requires_grad:
+                x.grad += local_grads[0](x.data, node.data) * grad
+        else:
+            inputs = [parent.data for parent in parents]
+            for parent, local_grad in zip(parents, local_grads):
+                if parent.requires_grad:
+                    parent.grad += local_grad(*inputs, node.data) * grad
+
+
 def topological_order(root: Value) -> list[Value]:
     """Every value `root` depends on, each after all of its parents, `root` last.
 
     Iterative depth-first search with an explicit stack, visiting parents in argument order,
     so the order is the same on every run.
     """
+    return _depth_first(root, reset_grads=False)
+
+
+def _depth_first(root: Value, reset_grads: bool) -> list[Value]:
+    """`topological_order`, optionally zeroing the grads of intermediate values on the way.
+
+    `backward()` zeroes them here rather than in a second pass over the order: each node is
+    in the processor's cache when it is placed, which makes a difference on large graphs.
+    """
     order: list[Value] = []
-    visited: set[int] = set()
-    stack: list[tuple[Value, bool]] = [(root, False)]
+    # Values hash by identity, so the set holds the values themselves, not their ids.
+    visited = {root}
+    stack = [root]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
+        node = stack[-1]
+        for parent in node.parents:
+            if parent not in visited:
+                # Descend into the first parent not yet seen; `node` is revisited after it.
+                visited.add(parent)
+                stack.append(parent)
+                break
+        else:
+            # All parents are in `order` already: `node` can follow them.
+            stack.pop()
             order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in reversed(node.parents):
-            if id(parent) not in visited:
-                stack.append((parent, False))
+            if reset_grads and node.parents:
+                node.grad = 0.0
     return order

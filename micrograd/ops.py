@@ -110,7 +110,8 @@ def _pow_quiet(x: float, y: float) -> float:
 
 def _pow(x: float, y: float) -> float:
     result = _pow_quiet(x, y)
-    if math.isfinite(x) and math.isfinite(y) and not math.isfinite(result):
+    # The result is checked first: it is finite almost always, so one test instead of three.
+    if not math.isfinite(result) and math.isfinite(x) and math.isfinite(y):
         if x == 0.0:
             why = "zero to a negative power"
         elif result != result:

@@ -1,0 +1,638 @@
+"""The tape compiler: trace a computation on `Value`s once, then replay it on plain numbers.
+
+`trace(fn, inputs, params)` calls `fn` on placeholder Values and records the graph it builds as
+a `Tape`: a straight-line program over numbered slots, one instruction per op, each pointing at
+the same `Op` record the eager engine used. `print(tape)` shows it (`v7 = mul(v3, v5)`).
+
+A tape replays forward and backward for new inputs and parameter values without making any
+`Value`:
+
+- `tape.run(inputs)`: one sample, by generated straight-line Python that calls the op records
+  (no numpy needed);
+- `tape.run_batch(rows)`: many samples at once, one sample per lane of numpy arrays, with
+  parameter gradients summed or averaged over the lanes. Instructions are grouped by depth and
+  op, chains of additions become one sum, and sums of parameter-times-value products (neurons)
+  one matrix product per layer, so a replay costs a few numpy calls per layer of the graph
+  rather than one per scalar op. Without numpy it falls back to `run` sample by sample.
+
+Parameters are read from the traced parameter Values at each replay unless given, so a model
+updated in place (`p.data -= lr * g`) stays the source of truth.
+
+The rule for control flow, as in tracing JITs: a tape records the ops that ran for the example
+inputs, not the Python that chose them. Branching on a Value (`if v:`, `bool(v)`, `float(v)`)
+while tracing raises `TracingError`; so does using a Value that is neither a declared input nor
+a parameter (it would be frozen as a constant). Branching on `v.data`, and values computed under
+`no_grad()`, cannot be detected: they are recorded as constants for the path taken. Trace
+functions whose ops do not depend on the numbers, or trace each path as its own tape.
+
+The numpy replay warns about inf and nan as numpy does (not naming the op), and reuses its
+buffers between calls, so one tape must not be replayed from two threads at once.
+
+Left out: higher-order gradients through a tape, and numpy replay of an op that has no entry in
+`numpy_ops()` (it raises NotImplementedError; `run` still works).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from micrograd.engine import TracingError, Value, _grad_mode, topological_order
+from micrograd.ops import Op
+
+__all__ = ["BatchResult", "Instruction", "Result", "Tape", "TracingError", "numpy_ops", "trace"]
+
+
+@dataclass(frozen=True)
+class Instruction:
+    """`out = op(*args)`, with `out` and `args` slot numbers."""
+
+    op: Op
+    out: int
+    args: tuple[int, ...]
+
+    def __str__(self) -> str:
+        return f"v{self.out} = {self.op.name}({', '.join(f'v{a}' for a in self.args)})"
+
+
+class Result(NamedTuple):
+    """One replay: the outputs and the gradients of their sum (see `Tape.run`)."""
+
+    outputs: list[float]
+    input_grads: list[float]
+    param_grads: list[float]
+
+
+class BatchResult(NamedTuple):
+    """A batched replay: per-lane outputs and input grads, parameter grads reduced over lanes."""
+
+    outputs: Any  # numpy array (lanes, outputs), or a list of lists without numpy
+    input_grads: Any  # (lanes, inputs)
+    param_grads: Any  # (params,), summed or averaged over lanes
+
+
+def trace(
+    fn: Callable[..., Value | Sequence[Value]],
+    inputs: Sequence[float] | int,
+    params: Sequence[Value] = (),
+) -> Tape:
+    """Record `fn(*placeholders)` as a tape.
+
+    `inputs` gives example numbers for the placeholders fn receives (or just their count, for
+    zeros); `params` lists the leaf Values fn may read, such as `model.parameters()`. fn returns
+    one Value or a sequence of Values.
+    """
+    if isinstance(inputs, int) and not isinstance(inputs, bool):
+        inputs = [0.0] * inputs
+    placeholders = [Value(x, f"x{i}") for i, x in enumerate(inputs)]
+    params = list(params)
+    for p in params:
+        if not isinstance(p, Value) or p.parents or not p.requires_grad:
+            raise TypeError(
+                f"params must be leaf Values that require grad (parameters), received {p!r:.80}"
+            )
+    # Recording is switched on even inside `no_grad()`: a tape of an unrecorded graph would
+    # hold only constants.
+    previous = _grad_mode.tracing, _grad_mode.enabled
+    _grad_mode.tracing, _grad_mode.enabled = True, True
+    try:
+        result = fn(*placeholders)
+    finally:
+        _grad_mode.tracing, _grad_mode.enabled = previous
+    if isinstance(result, Value):
+        outputs = [result]
+    elif isinstance(result, (list, tuple)):
+        outputs = list(result)
+    else:
+        outputs = [result]  # refused just below, with what was received
+    for out in outputs:
+        if not isinstance(out, Value):
+            raise TypeError(
+                f"the traced function must return a Value or a sequence of Values, "
+                f"received {type(out).__name__}: {out!r:.60}"
+            )
+    return Tape._from_graph(placeholders, params, outputs)
+
+
+class Tape:
+    """A recorded computation: slots for inputs, parameters and constants, then instructions.
+
+    Slots `0 .. n_inputs-1` are the inputs, the next `n_params` the parameters, then constants
+    (numbers baked in at trace time), then one slot per instruction.
+    """
+
+    def __init__(
+        self,
+        n_inputs: int,
+        params: Sequence[Value],
+        constants: Sequence[float],
+        instructions: Sequence[Instruction],
+        outputs: Sequence[int],
+    ) -> None:
+        self.n_inputs = n_inputs
+        self.params = list(params)
+        self.constants = list(constants)
+        self.instructions = list(instructions)
+        self.outputs = list(outputs)
+        self.n_slots = n_inputs + len(self.params) + len(self.constants) + len(instructions)
+        self._python: Callable | None = None
+        self._numpy_plan: _NumpyPlan | None = None
+
+    @classmethod
+    def _from_graph(cls, inputs: list[Value], params: list[Value], outputs: list[Value]) -> Tape:
+        slot: dict[Value, int] = {}
+        for value in [*inputs, *params]:
+            if value in slot:
+                raise ValueError(f"{value!r} is listed twice among the inputs and params")
+            slot[value] = len(slot)
+        order: list[Value] = []
+        seen: set[Value] = set()
+        for out in outputs:
+            for node in topological_order(out):
+                if node not in seen:
+                    seen.add(node)
+                    order.append(node)
+        constants = []
+        for node in order:
+            if node.parents or node in slot:
+                continue
+            if node.requires_grad:
+                raise TracingError(
+                    f"the traced function used {node!r}, which is neither an input nor one of "
+                    "params: its number would be frozen into the tape; pass it in params (or "
+                    "use a plain number for a constant)"
+                )
+            constants.append(node.data)
+            slot[node] = len(slot)
+        instructions = []
+        for node in order:
+            if node.parents:
+                slot[node] = len(slot)
+                args = tuple(slot[parent] for parent in node.parents)
+                instructions.append(Instruction(node.op, slot[node], args))
+        return cls(len(inputs), params, constants, instructions, [slot[out] for out in outputs])
+
+    def __str__(self) -> str:
+        n, p = self.n_inputs, len(self.params)
+        lines = [f"tape({n} inputs, {p} params, {len(self.instructions)} instructions)"]
+        lines.append("  inputs: " + " ".join(f"v{i}" for i in range(n)))
+        if p:
+            lines.append(f"  params: v{n}" + (f" .. v{n + p - 1}" if p > 1 else ""))
+        for k, c in enumerate(self.constants):
+            lines.append(f"  v{n + p + k} = {c!r}")
+        lines += [f"  {instruction}" for instruction in self.instructions]
+        lines.append("  return " + ", ".join(f"v{o}" for o in self.outputs))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Tape: {self.n_inputs} inputs, {len(self.params)} params, "
+            f"{len(self.instructions)} instructions>"
+        )
+
+    def __len__(self) -> int:
+        return len(self.instructions)
+
+    # Replay in pure Python.
+
+    def _param_values(self, params: Sequence[float] | None) -> list[float]:
+        if params is None:
+            return [p.data for p in self.params]
+        values = [float(x) for x in params]
+        if len(values) != len(self.params):
+            raise ValueError(f"the tape has {len(self.params)} params, received {len(values)}")
+        return values
+
+    def _check_inputs(self, inputs: Sequence[float]) -> list[float]:
+        values = [float(x) for x in inputs]
+        if len(values) != self.n_inputs:
+            raise ValueError(f"the tape takes {self.n_inputs} inputs, received {len(values)}")
+        return values
+
+    def run(
+        self,
+        inputs: Sequence[float],
+        params: Sequence[float] | None = None,
+        output_grads: Sequence[float] | None = None,
+    ) -> Result:
+        """Forward and backward for one sample, in plain Python.
+
+        The gradients are those of the sum of the outputs (weighted by `output_grads` if given),
+        with respect to the inputs and to the parameters (their current `.data` unless `params`
+        gives numbers).
+        """
+        seeds = [1.0] * len(self.outputs) if output_grads is None else list(output_grads)
+        if len(seeds) != len(self.outputs):
+            raise ValueError(f"the tape has {len(self.outputs)} outputs, received {len(seeds)}")
+        if self._python is None:
+            self._python = _compile_python(self)
+        grads = [0.0] * (self.n_inputs + len(self.params))
+        outputs = self._python(
+            self._check_inputs(inputs), self._param_values(params), seeds, grads, self.constants
+        )
+        return Result(outputs, grads[: self.n_inputs], grads[self.n_inputs :])
+
+    # Replay batched.
+
+    def run_batch(
+        self,
+        inputs: Any,
+        params: Sequence[float] | None = None,
+        *,
+        reduce: str = "mean",
+        backend: str = "auto",
+    ) -> BatchResult:
+        """Forward and backward for many samples: `inputs` has one row per sample.
+
+        Parameter gradients are summed (`reduce="sum"`) or averaged (`"mean"`) over samples.
+        `backend` is "numpy", "python" (a loop over `run`) or "auto" (numpy when installed).
+        """
+        if reduce not in ("sum", "mean"):
+            raise ValueError(f"reduce must be 'sum' or 'mean', received {reduce!r}")
+        if backend not in ("auto", "numpy", "python"):
+            raise ValueError(f"backend must be 'auto', 'numpy' or 'python', received {backend!r}")
+        if backend == "auto":
+            backend = "numpy" if _have_numpy() else "python"
+        if backend == "numpy":
+            if self._numpy_plan is None:
+                self._numpy_plan = _NumpyPlan(self)
+            if params is None:
+                params = [p.data for p in self.params]
+            return self._numpy_plan.run(inputs, params, reduce)
+        param_values = self._param_values(params)
+        rows = [list(row) for row in inputs]
+        if not rows:
+            raise ValueError("run_batch needs at least one row of inputs")
+        outputs, input_grads = [], []
+        param_grads = [0.0] * len(self.params)
+        for row in rows:
+            result = self.run(row, param_values)
+            outputs.append(result.outputs)
+            input_grads.append(result.input_grads)
+            param_grads = list(map(operator.add, param_grads, result.param_grads))
+        if reduce == "mean":
+            param_grads = [g / len(rows) for g in param_grads]
+        return BatchResult(outputs, input_grads, param_grads)
+
+
+def _have_numpy() -> bool:
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+# Pure-Python replay: the tape becomes the source of one function, so each instruction costs one
+# call to its op record with local variables, not a loop iteration with list lookups. The source
+# is generated from slot numbers and op names only, never from user text.
+
+
+def _compile_python(tape: Tape) -> Callable:
+    names: dict[Op, str] = {}
+    namespace: dict[str, object] = {}
+    for instruction in tape.instructions:
+        op = instruction.op
+        if op not in names:
+            name = f"{op.name}_{len(names)}" if op.name.isidentifier() else f"op_{len(names)}"
+            names[op] = name
+            namespace[name] = op.forward
+            for i, local_grad in enumerate(op.local_grads):
+                namespace[f"{name}_d{i}"] = local_grad
+    n, p = tape.n_inputs, len(tape.params)
+    n_constants = len(tape.constants)
+    lines = ["def replay(inputs, params, seeds, grads, constants):"]
+    for first, count, source in ((0, n, "inputs"), (n, p, "params"), (n + p, n_constants, "c")):
+        if count:
+            targets = "".join(f"v{first + k}, " for k in range(count))
+            lines.append(f"    {targets}= {source if source != 'c' else 'constants'}")
+    for ins in tape.instructions:
+        lines.append(f"    v{ins.out} = {names[ins.op]}({', '.join(f'v{a}' for a in ins.args)})")
+    # Backward: the first gradient written to a slot assigns it, later ones add to it.
+    assigned: set[int] = set()
+    for k, out in enumerate(tape.outputs):
+        lines.append(f"    g{out} {'+=' if out in assigned else '='} seeds[{k}]")
+        assigned.add(out)
+    constant_slots = range(n + p, n + p + n_constants)
+    for ins in reversed(tape.instructions):
+        if ins.out not in assigned:
+            continue  # nothing downstream of this instruction reaches an output with a grad
+        values = ", ".join(f"v{a}" for a in (*ins.args, ins.out))
+        for i, a in enumerate(ins.args):
+            if a in constant_slots:
+                continue
+            lines.append(
+                f"    g{a} {'+=' if a in assigned else '='} "
+                f"{names[ins.op]}_d{i}({values}) * g{ins.out}"
+            )
+            assigned.add(a)
+    for slot in range(n + p):
+        if slot in assigned:
+            lines.append(f"    grads[{slot}] += g{slot}")
+    lines.append(f"    return [{', '.join(f'v{o}' for o in tape.outputs)}]")
+    code = compile("\n".join(lines), "<micrograd tape>", "exec")
+    exec(code, namespace)  # noqa: S102 - generated above from slot numbers and op names
+    return namespace["replay"]
+
+
+# Batched replay with numpy. Each op needs a numpy version of its forward function and local
+# derivatives, written here by op name (the test suite checks one exists for every op in OPS and
+# agrees with the op record). `ONE` marks a derivative that is identically 1, so the replay
+# passes the gradient through without multiplying.
+
+ONE = "one"
+
+
+def numpy_ops() -> dict[str, tuple[Callable, tuple[Callable | str, ...]]]:
+    """numpy forward and local-derivative functions for each op in OPS, by op name."""
+    import numpy as np
+
+    def sigmoid(x):
+        e = np.exp(-np.abs(x))  # never overflows, as in the scalar version
+        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+    def pow_grad_base(x, y, out):
+        return np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0))
+
+    def pow_grad_exponent(x, y, out):
+        return np.where((x == 0.0) & (y >= 0.0), 0.0, out * np.log(x))
+
+    return {
+        "add": (np.add, (ONE, ONE)),
+        "mul": (np.multiply, (lambda x, y, out: y, lambda x, y, out: x)),
+        "pow": (np.power, (pow_grad_base, pow_grad_exponent)),
+        "exp": (np.exp, (lambda x, out: out,)),
+        "log": (np.log, (lambda x, out: 1.0 / x,)),
+        "tanh": (np.tanh, (lambda x, out: 1.0 - out * out,)),
+        "sigmoid": (sigmoid, (lambda x, out: out * (1.0 - out),)),
+        "relu": (
+            lambda x: np.where(x <= 0.0, 0.0, x),
+            (lambda x, out: np.where(out <= 0.0, 0, 1),),
+        ),
+        "abs": (np.abs, (lambda x, out: np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0)),)),
+        "sin": (np.sin, (lambda x, out: np.cos(x),)),
+        "cos": (np.cos, (lambda x, out: -np.sin(x),)),
+    }
+
+
+def _as_index(rows: list[int]) -> Any:
+    """A slice when `rows` is an evenly spaced increasing run (a view, no copy), else an array."""
+    import numpy as np
+
+    if len(rows) == 1:
+        return slice(rows[0], rows[0] + 1)
+    step = rows[1] - rows[0]
+    if step > 0 and all(b - a == step for a, b in zip(rows, rows[1:])):
+        return slice(rows[0], rows[-1] + 1, step)
+    return np.array(rows, dtype=np.intp)
+
+
+class _Scatter:
+    """Adds a block of gradients into the rows it came from, some rows possibly repeated.
+
+    `target[rows] += block` drops all but one of the repeats, and `np.add.at` is slow, so for
+    repeated rows the block is sorted by row once and summed per row with `np.add.reduceat`.
+    """
+
+    def __init__(self, rows: list[int]) -> None:
+        import numpy as np
+
+        self.index = _as_index(rows)
+        self.repeats = len(set(rows)) != len(rows)
+        if self.repeats:
+            self.order = np.argsort(np.array(rows), kind="stable")
+            ordered = np.array(rows)[self.order]
+            self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+            self.rows = ordered[self.starts]
+
+    def add(self, target: Any, block: Any) -> None:
+        if self.repeats:
+            import numpy as np
+
+            target[self.rows] += np.add.reduceat(block[self.order], self.starts, axis=0)
+        else:
+            target[self.index] += block
+
+
+class _Group:
+    """Same-kind nodes at the same depth, replayed by one or a few numpy calls for all of them.
+
+    Kinds: an `Op` (rows `args[i]` hold argument i of every node); "sum" (a fused chain of
+    additions, `args[0]` the (nodes, terms) rows of its terms); "affine" (a fused neuron,
+    start + Σ param · x with the same x rows for every node: one matrix product).
+    """
+
+    def __init__(self, kind: Op | str, out: slice, args: list[list[int]]) -> None:
+        import numpy as np
+
+        self.kind = kind if isinstance(kind, str) else "op"
+        self.op = None if isinstance(kind, str) else kind
+        self.out = out
+        if kind == "sum":
+            matrix = np.array(args, dtype=np.intp)  # (nodes, terms)
+            self.terms = matrix
+            self.scatter = [_Scatter(matrix.ravel().tolist())]
+        elif kind == "affine":
+            starts, weights, xs = args
+            self.start = _Scatter(starts)
+            self.weights = np.array(weights, dtype=np.intp)  # (nodes, terms) parameter numbers
+            self.weight_scatter = _Scatter(self.weights.ravel().tolist())
+            self.x = _Scatter(xs)
+        else:
+            self.scatter = [_Scatter(rows) for rows in args]
+
+
+class _NumpyPlan:
+    """The tape rearranged for numpy: fused, grouped, rows renumbered so groups write blocks."""
+
+    def __init__(self, tape: Tape) -> None:
+        import numpy as np
+
+        self.np = np
+        table = numpy_ops()
+        for ins in tape.instructions:
+            if ins.op.name not in table:
+                raise NotImplementedError(f"no numpy version of op {ins.op.name!r}")
+        n, p = tape.n_inputs, len(tape.params)
+        uses = [0] * tape.n_slots
+        for ins in tape.instructions:
+            for a in ins.args:
+                uses[a] += 1
+        for o in tape.outputs:
+            uses[o] += 1
+        producer = {ins.out: ins for ins in tape.instructions}
+
+        # Fuse chains of additions: an add whose left operand is an add used only there
+        # continues that sum. Only the left operand, so that adding the terms in order rounds as
+        # the chain did.
+        terms: dict[int, list[int]] = {}
+        absorbed: set[int] = set()
+        for ins in tape.instructions:
+            if ins.op.name == "add":
+                left, right = ins.args
+                if left in terms and uses[left] == 1:
+                    terms[ins.out] = [*terms.pop(left), right]
+                    absorbed.add(left)
+                else:
+                    terms[ins.out] = [left, right]
+
+        # A sum whose terms after the first are products of a parameter and something else,
+        # each used only there, is a neuron: start + Σ w·x. Neurons reading the same x rows
+        # become one matrix product (rounded differently from the chain, by ~1e-16 relative).
+        def weight_and_x(slot: int) -> tuple[int, int] | None:
+            ins = producer.get(slot)
+            if ins is None or ins.op.name != "mul" or uses[slot] != 1:
+                return None
+            a, b = ins.args
+            if n <= a < n + p:
+                return a - n, b
+            if n <= b < n + p:
+                return b - n, a
+            return None
+
+        affine: dict[int, tuple[int, list[int], list[int]]] = {}
+        for out, chain in terms.items():
+            pairs = [weight_and_x(t) for t in chain[1:]]
+            if all(pairs):
+                affine[out] = (chain[0], [w for w, _ in pairs], [x for _, x in pairs])
+                absorbed.update(chain[1:])
+
+        # Depth of each remaining node, then groups by (depth, kind, shape), in order of depth
+        # so that every group reads only rows written by earlier groups.
+        depth = [0] * tape.n_slots
+        groups: dict[tuple, tuple[Op | str, list[tuple[int, list]]]] = {}
+        for ins in tape.instructions:
+            if ins.out in absorbed:
+                continue
+            if ins.out in affine:
+                start, weights, xs = affine[ins.out]
+                depth[ins.out] = 1 + max(depth[a] for a in (start, *xs))
+                key = (depth[ins.out], "affine", 0, tuple(xs))
+                entry: tuple[int, list] = (ins.out, [start, weights, xs])
+                kind: Op | str = "affine"
+            elif len(terms.get(ins.out, ())) > 2:
+                depth[ins.out] = 1 + max(depth[a] for a in terms[ins.out])
+                key = (depth[ins.out], "sum", 0, len(terms[ins.out]))
+                entry, kind = (ins.out, terms[ins.out]), "sum"
+            else:
+                depth[ins.out] = 1 + max(depth[a] for a in ins.args)
+                key = (depth[ins.out], ins.op.name, id(ins.op), len(ins.args))
+                entry, kind = (ins.out, list(ins.args)), ins.op
+            groups.setdefault(key, (kind, []))[1].append(entry)
+
+        # Rows, one per value a group reads or writes, each of one number per lane: inputs,
+        # the parameters read as rows (weights inside matrix products need none), constants,
+        # then group outputs block by block.
+        read: set[int] = set()
+        for kind, members in groups.values():
+            for _, args in members:
+                read.update([args[0], *args[2]] if kind == "affine" else args)
+        row = [-1] * tape.n_slots
+        row[:n] = range(n)
+        row_params = [k for k in range(p) if n + k in read]
+        self.row_params = np.array(row_params, dtype=np.intp)
+        for r, k in enumerate(row_params):
+            row[n + k] = n + r
+        next_row = n + len(row_params)
+        for k in range(len(tape.constants)):
+            row[n + p + k] = next_row
+            next_row += 1
+        self.fixed = next_row
+        for key in sorted(groups):
+            for out, _ in groups[key][1]:
+                row[out] = next_row
+                next_row += 1
+        self.groups: list[_Group] = []
+        for key in sorted(groups):
+            kind, members = groups[key]
+            out = slice(row[members[0][0]], row[members[-1][0]] + 1)
+            if kind == "affine":
+                args = [
+                    [row[start] for _, (start, _, _) in members],
+                    [weights for _, (_, weights, _) in members],
+                    [row[x] for x in members[0][1][2]],
+                ]
+            elif kind == "sum":
+                args = [[row[t] for t in chain] for _, chain in members]
+            else:
+                args = [[row[a[i]] for _, a in members] for i in range(key[3])]
+            self.groups.append(_Group(kind, out, args))
+        self.table = table
+        self.n_rows = next_row
+        self.output_rows = np.array([row[o] for o in tape.outputs], dtype=np.intp)
+        if (self.output_rows < 0).any():
+            raise NotImplementedError("a parameter is an output of the tape; return p * 1.0")
+        self.n_inputs, self.n_params = n, p
+        self.constants = np.array(tape.constants, dtype=float)
+        self._buffers: tuple[int, Any, Any] = (0, None, None)
+
+    def run(self, inputs: Any, param_values: Any, reduce: str) -> BatchResult:
+        np = self.np
+        x = np.asarray(inputs, dtype=float)
+        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+            raise ValueError(
+                f"run_batch takes one row of {self.n_inputs} inputs per sample, "
+                f"received an array of shape {x.shape}"
+            )
+        lanes = x.shape[0]
+        if lanes == 0:
+            raise ValueError("run_batch needs at least one row of inputs")
+        n, p, r = self.n_inputs, self.n_params, len(self.row_params)
+        weights = np.asarray(param_values, dtype=float)
+        if weights.shape != (p,):
+            raise ValueError(f"the tape has {p} params, received {weights.size} values")
+        # Reused from the last call with as many lanes: fresh arrays of this size come from
+        # new memory pages, and touching those costs more than the replay itself.
+        if self._buffers[0] != lanes:
+            self._buffers = (lanes, np.empty((self.n_rows, lanes)), np.empty((self.n_rows, lanes)))
+        _, values, grads = self._buffers
+        values[:n] = x.T
+        values[n : n + r] = weights[self.row_params][:, None]
+        values[n + r : self.fixed] = self.constants[:, None]
+        table = self.table
+        saved = []
+        for group in self.groups:
+            if group.kind == "affine":
+                w, xs = weights[group.weights], values[group.x.index]
+                values[group.out] = values[group.start.index] + w @ xs
+                saved.append((w, xs))
+            elif group.kind == "sum":
+                # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
+                # lane by lane, as the chain of additions did.
+                values[group.out] = np.add.reduce(values[group.terms], axis=1)
+                saved.append(None)
+            else:
+                args = [values[s.index] for s in group.scatter]
+                values[group.out] = table[group.op.name][0](*args)
+                saved.append(args)
+
+        grads.fill(0.0)
+        weight_grads = np.zeros(p)  # from matrix products, already summed over lanes
+        np.add.at(grads, self.output_rows, 1.0)  # add.at: an output may be listed twice
+        with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
+            for group, args in zip(reversed(self.groups), reversed(saved)):
+                upstream = grads[group.out]
+                if group.kind == "affine":
+                    w, xs = args
+                    group.start.add(grads, upstream)
+                    group.weight_scatter.add(weight_grads, (upstream @ xs.T).ravel())
+                    group.x.add(grads, w.T @ upstream)
+                elif group.kind == "sum":
+                    k, m = group.terms.shape
+                    share = np.broadcast_to(upstream[:, None, :], (k, m, lanes))
+                    group.scatter[0].add(grads, share.reshape(k * m, lanes))
+                else:
+                    out = values[group.out]
+                    local_grads = table[group.op.name][1]
+                    for scatter, local_grad in zip(group.scatter, local_grads):
+                        if local_grad is ONE:
+                            scatter.add(grads, upstream)
+                        else:
+                            scatter.add(grads, local_grad(*args, out) * upstream)
+        param_grads = weight_grads
+        param_grads[self.row_params] += grads[n : n + r].sum(axis=1)
+        if reduce == "mean":
+            param_grads /= lanes
+        return BatchResult(values[self.output_rows].T.copy(), grads[:n].T.copy(), param_grads)

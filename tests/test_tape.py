@@ -1,0 +1,295 @@
+"""The tape: tracing, printing, pure-Python and numpy replay against the eager engine."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import micrograd.tape as tape_module
+from micrograd import MLP, OPS, Op, Value, is_grad_enabled, no_grad
+from micrograd.engine import TracingError, apply
+from micrograd.tape import numpy_ops, trace
+
+np = pytest.importorskip("numpy")
+
+OP_NAMES = sorted(OPS)
+
+
+def close(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12)
+
+
+# Random graphs over every op: each step applies an op to earlier values, squashed into the
+# op's domain with a sigmoid (itself an op), so every number stays finite.
+
+
+def into_domain(v: Value, domain: tuple[float, float]) -> Value:
+    lo, hi = domain
+    return lo + (hi - lo) * v.sigmoid()
+
+
+@st.composite
+def recipes(draw):
+    n_inputs = draw(st.integers(1, 3))
+    n_params = draw(st.integers(0, 3))
+    steps = []
+    for i in range(draw(st.integers(1, 10))):
+        op = draw(st.sampled_from(OP_NAMES))
+        available = n_inputs + n_params + i
+        args = [draw(st.integers(0, available - 1)) for _ in range(OPS[op].arity)]
+        squash = draw(st.booleans())
+        steps.append((op, args, squash))
+    values = st.floats(-2.0, 2.0)
+    inputs = draw(st.lists(values, min_size=2 * n_inputs, max_size=2 * n_inputs))
+    params = draw(st.lists(values, min_size=n_params, max_size=n_params))
+    return steps, inputs[:n_inputs], inputs[n_inputs:], params
+
+
+def build(steps, leaves):
+    nodes = list(leaves)
+    for op_name, args, squash in steps:
+        op = OPS[op_name]
+        operands = [nodes[a] for a in args]
+        if squash or op_name not in ("add", "mul"):
+            operands = [into_domain(v, d) for v, d in zip(operands, op.domain)]
+        nodes.append(apply(op, *operands))
+        if op_name in ("add", "mul") and len(nodes) > 2:
+            # Sums of products of parameters, the pattern the numpy replay fuses.
+            nodes.append(nodes[-1] + nodes[-2] * nodes[args[0]])
+    return sum(nodes[len(leaves) :], nodes[-1])
+
+
+def eager(steps, inputs, params):
+    xs = [Value(x) for x in inputs]
+    ps = [Value(p) for p in params]
+    out = build(steps, [*xs, *ps])
+    out.backward()
+    return out.data, [x.grad for x in xs], [p.grad for p in ps]
+
+
+@given(recipes())
+def test_replay_matches_eager_on_random_graphs(recipe):
+    steps, inputs, other_inputs, param_values = recipe
+    params = [Value(p) for p in param_values]
+    tape = trace(lambda *xs: build(steps, [*xs, *params]), inputs, params)
+    for sample in (inputs, other_inputs):  # the traced inputs, then new ones
+        out, input_grads, param_grads = eager(steps, sample, param_values)
+        replay = tape.run(sample)
+        assert close(replay.outputs[0], out)
+        assert all(map(close, replay.input_grads, input_grads))
+        assert all(map(close, replay.param_grads, param_grads))
+    # Batched: one sample per lane; parameter grads summed over lanes.
+    batch = tape.run_batch([inputs, other_inputs], reduce="sum", backend="numpy")
+    for lane, sample in enumerate((inputs, other_inputs)):
+        out, input_grads, _ = eager(steps, sample, param_values)
+        assert close(batch.outputs[lane][0], out)
+        assert all(map(close, batch.input_grads[lane], input_grads))
+    summed = [
+        a + b
+        for a, b in zip(
+            eager(steps, inputs, param_values)[2], eager(steps, other_inputs, param_values)[2]
+        )
+    ]
+    assert all(map(close, batch.param_grads, summed))
+
+
+def test_printing_a_tape():
+    w = Value(3.0, "w")
+    tape = trace(lambda x, y: (x * w + y).relu() * 2, [1.0, 2.0], [w])
+    assert str(tape) == "\n".join(
+        [
+            "tape(2 inputs, 1 params, 4 instructions)",
+            "  inputs: v0 v1",
+            "  params: v2",
+            "  v3 = 2.0",
+            "  v4 = mul(v0, v2)",
+            "  v5 = add(v4, v1)",
+            "  v6 = relu(v5)",
+            "  v7 = mul(v6, v3)",
+            "  return v7",
+        ]
+    )
+    assert repr(tape) == "<Tape: 2 inputs, 1 params, 4 instructions>"
+    assert all(ins.op is OPS[ins.op.name] for ins in tape.instructions)  # the same records
+
+
+def hinge_fn(model):
+    return lambda x0, x1, y: (1 + -y * model([x0, x1])).relu()
+
+
+def moons_like(n: int, seed: int) -> list[list[float]]:
+    rng = random.Random(seed)
+    return [[rng.uniform(-1, 2), rng.uniform(-1, 1), rng.choice((-1.0, 1.0))] for _ in range(n)]
+
+
+def test_mlp_loss_and_gradients_match_eager_per_sample_and_batched():
+    model = MLP(2, [8, 8, 1], seed=3)
+    params = model.parameters()
+    tape = trace(hinge_fn(model), 3, params)
+    rows = moons_like(20, seed=4)
+    for row in rows[:5]:
+        model.zero_grad()
+        loss = hinge_fn(model)(*[Value(v) for v in row])
+        loss.backward()
+        replay = tape.run(row)
+        assert close(replay.outputs[0], loss.data)
+        assert all(map(close, replay.param_grads, [p.grad for p in params]))
+    model.zero_grad()
+    losses = [hinge_fn(model)(*[Value(v) for v in row]) for row in rows]
+    mean = sum(losses) * (1.0 / len(losses))
+    mean.backward()
+    for backend in ("numpy", "python"):
+        batch = tape.run_batch(rows, backend=backend)  # reduce="mean"
+        assert close(sum(o[0] for o in batch.outputs) / len(rows), mean.data)
+        assert all(map(close, batch.param_grads, [p.grad for p in params]))
+
+
+def test_batched_replay_equals_per_sample_replay():
+    model = MLP(2, [5, 1], activation="tanh", seed=1)
+    tape = trace(lambda a, b: model([a, b]).sigmoid(), 2, model.parameters())
+    rows = [[0.1 * i, -0.2 * i] for i in range(7)]
+    batch = tape.run_batch(np.array(rows), reduce="sum", backend="numpy")
+    total = [0.0] * len(model.parameters())
+    for lane, row in enumerate(rows):
+        single = tape.run(row)
+        assert close(batch.outputs[lane][0], single.outputs[0])
+        assert all(map(close, batch.input_grads[lane], single.input_grads))
+        total = [t + g for t, g in zip(total, single.param_grads)]
+    assert all(map(close, batch.param_grads, total))
+
+
+def test_python_and_numpy_replay_agree_and_auto_falls_back(monkeypatch):
+    model = MLP(3, [4, 2], seed=5)
+    tape = trace(lambda *xs: model(list(xs)), 3, model.parameters())
+    rows = [[0.3, -1.0, 2.0], [1.5, 0.2, -0.7]]
+    with_numpy = tape.run_batch(rows, backend="numpy")
+    monkeypatch.setattr(tape_module, "_have_numpy", lambda: False)
+    without = tape.run_batch(rows)  # "auto" without numpy: the pure-Python loop
+    assert isinstance(without.outputs, list)
+    for a, b in zip(np.ravel(with_numpy.outputs), np.ravel(without.outputs)):
+        assert close(a, b)
+    assert all(map(close, with_numpy.param_grads, without.param_grads))
+
+
+def test_training_through_the_tape_updates_the_model_in_place():
+    rows = moons_like(16, seed=2)
+    eager_model, taped_model = MLP(2, [6, 6, 1], seed=9), MLP(2, [6, 6, 1], seed=9)
+    params = taped_model.parameters()
+    hinge = trace(hinge_fn(taped_model), 3, params)
+    l2 = trace(lambda: 1e-4 * sum(p * p for p in params), 0, params)
+    for k in range(3):
+        rate = 1.0 - 0.9 * k / 100
+        losses = [hinge_fn(eager_model)(*[Value(v) for v in row]) for row in rows]
+        total = sum(losses) * (1.0 / len(losses))
+        total = total + 1e-4 * sum(p * p for p in eager_model.parameters())
+        eager_model.zero_grad()
+        total.backward()
+        for p in eager_model.parameters():
+            p.data -= rate * p.grad
+        data, reg = hinge.run_batch(rows), l2.run_batch([[]])
+        assert close(float(np.mean(data.outputs)) + reg.outputs[0][0], total.data)
+        for p, g, r in zip(params, data.param_grads, reg.param_grads):
+            p.data -= rate * (g + r)
+    for a, b in zip(eager_model.parameters(), params):
+        assert close(a.data, b.data)
+
+
+def test_numpy_table_covers_every_op_and_agrees_with_the_records():
+    table = numpy_ops()
+    assert set(table) == set(OPS)
+    rng = random.Random(0)
+    for name, op in OPS.items():
+        forward, local_grads = table[name]
+        assert len(local_grads) == op.arity
+        inputs = [[rng.uniform(*d) for d in op.domain] for _ in range(50)]
+        inputs.append([0.0 if lo <= 0.0 <= hi else lo for lo, hi in op.domain])  # kinks
+        columns = [np.array(col) for col in zip(*inputs)]
+        out = forward(*columns)
+        for row, lane_out in zip(inputs, out):
+            assert close(lane_out, op.forward(*row))
+        for i, local_grad in enumerate(local_grads):
+            got = np.ones_like(out) if local_grad == tape_module.ONE else local_grad(*columns, out)
+            for lane, row in enumerate(inputs):
+                assert close(float(got[lane]), op.local_grads[i](*row, op.forward(*row)))
+
+
+def test_branching_on_a_value_while_tracing_raises():
+    def branchy(x):
+        return x.relu() if x else -x
+
+    with pytest.raises(TracingError, match="bool"):
+        trace(branchy, [1.0])
+    with pytest.raises(TracingError, match="float"):
+        trace(lambda x: x * float(x), [1.0])
+    assert bool(Value(0.0)) and float(Value(2.0)) == 2.0  # tracing mode was switched off
+
+
+def test_tracing_records_even_inside_no_grad():
+    with no_grad():
+        tape = trace(lambda x: x * x, [1.0])
+        assert not is_grad_enabled()
+    assert str(tape).splitlines()[-2:] == ["  v1 = mul(v0, v0)", "  return v1"]
+    assert tape.run([3.0]) == ([9.0], [6.0], [])
+
+
+def test_an_undeclared_value_is_refused():
+    hidden = Value(2.0)
+    with pytest.raises(TracingError, match="neither an input nor one of params"):
+        trace(lambda x: x * hidden, [1.0])
+    tape = trace(lambda x: x * hidden.detach(), [1.0])  # a constant is fine, and baked in
+    assert tape.run([3.0]).outputs == [6.0]
+
+
+def test_parameters_are_read_at_replay_unless_given():
+    w = Value(2.0)
+    tape = trace(lambda x: x * w, [1.0], [w])
+    w.data = 5.0
+    assert tape.run([3.0]).outputs == [15.0]
+    assert tape.run([3.0], params=[7.0]).outputs == [21.0]
+    assert tape.run_batch([[3.0]], params=[7.0], backend="numpy").outputs[0][0] == 21.0
+
+
+def test_several_outputs_repeats_and_unused_inputs():
+    tape = trace(lambda a, b, c: [a * a + a, a + a + a, b], [2.0, 3.0, 4.0])
+    replay = tape.run([2.0, 3.0, 4.0])
+    assert replay.outputs == [6.0, 6.0, 3.0]
+    assert replay.input_grads == [2 * 2.0 + 1 + 3, 1.0, 0.0]
+    batch = tape.run_batch([[2.0, 3.0, 4.0], [1.0, 0.0, 0.0]], backend="numpy")
+    assert batch.outputs.tolist() == [[6.0, 6.0, 3.0], [2.0, 3.0, 0.0]]
+    assert batch.input_grads.tolist() == [[8.0, 1.0, 0.0], [6.0, 1.0, 0.0]]
+
+
+def test_bad_calls_say_what_was_expected():
+    tape = trace(lambda a, b: a * b, 2)
+    with pytest.raises(ValueError, match="takes 2 inputs, received 3"):
+        tape.run([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="shape"):
+        tape.run_batch([[1.0, 2.0, 3.0]], backend="numpy")
+    with pytest.raises(ValueError, match="reduce"):
+        tape.run_batch([[1.0, 2.0]], reduce="max")
+    with pytest.raises(TypeError, match="return a Value"):
+        trace(lambda a: 3.0, 1)
+    with pytest.raises(TypeError, match="leaf Values"):
+        trace(lambda a: a, 1, [Value(1.0) * 2])
+
+
+def test_an_op_of_three_inputs_runs_eagerly_and_in_python_replay():
+    fma = Op(
+        "fma",
+        "fma",
+        forward=lambda x, y, z: x * y + z,
+        local_grads=(lambda x, y, z, out: y, lambda x, y, z, out: x, lambda x, y, z, out: 1.0),
+        domain=((-1.0, 1.0),) * 3,
+    )
+    a, b, c = Value(2.0), Value(3.0), Value(4.0)
+    out = apply(fma, a, b, apply(fma, a, a, c))
+    out.backward()
+    assert (out.data, a.grad, b.grad, c.grad) == (14.0, 3.0 + 4.0, 2.0, 1.0)
+    tape = trace(lambda x, y, z: apply(fma, x, y, apply(fma, x, x, z)), [2.0, 3.0, 4.0])
+    assert tape.run([2.0, 3.0, 4.0]) == ([14.0], [7.0, 2.0, 1.0], [])
+    with pytest.raises(NotImplementedError, match="fma"):
+        tape.run_batch([[2.0, 3.0, 4.0]], backend="numpy")
