@@ -8,8 +8,8 @@ in `steps`.
 
 from __future__ import annotations
 
+import hashlib
 import re
-import uuid
 
 _PROLOGUE = re.compile(r"^.*?(?=<svg\b)", re.DOTALL)
 
@@ -18,8 +18,9 @@ def stepper_html(svgs: list[str]) -> str:
     """One HTML block showing `svgs` one at a time, with previous/next and numbered controls."""
     if not svgs:
         return "<p>No backward steps: the graph has no op nodes.</p>"
-    # A fresh id per display keeps two steppers in one notebook from driving each other.
-    key = "mg" + uuid.uuid4().hex[:10]
+    # An id from the content keeps steppers of different graphs in one notebook apart, and
+    # re-running a notebook reproduces the same HTML (committed outputs do not churn).
+    key = "mg" + hashlib.sha1("".join(svgs).encode()).hexdigest()[:10]
     count = len(svgs)
     css = [
         f"#{key} .mg-frame {{display: none;}}",
