@@ -243,16 +243,22 @@ class Tape:
         *,
         reduce: str = "mean",
         backend: str = "auto",
+        output_grads: Sequence[float] | None = None,
     ) -> BatchResult:
         """Forward and backward for many samples: `inputs` has one row per sample.
 
         Parameter gradients are summed (`reduce="sum"`) or averaged (`"mean"`) over samples.
         `backend` is "numpy", "python" (a loop over `run`) or "auto" (numpy when installed).
+        `output_grads` weights the outputs as in `run`, the same weights in every lane (0.0
+        for an output that is only watched, such as a score beside its loss).
         """
         if reduce not in ("sum", "mean"):
             raise ValueError(f"reduce must be 'sum' or 'mean', received {reduce!r}")
         if backend not in ("auto", "numpy", "python"):
             raise ValueError(f"backend must be 'auto', 'numpy' or 'python', received {backend!r}")
+        seeds = [1.0] * len(self.outputs) if output_grads is None else list(output_grads)
+        if len(seeds) != len(self.outputs):
+            raise ValueError(f"the tape has {len(self.outputs)} outputs, received {len(seeds)}")
         if backend == "auto":
             backend = "numpy" if _have_numpy() else "python"
         if backend == "numpy":
@@ -260,7 +266,7 @@ class Tape:
                 self._numpy_plan = _NumpyPlan(self)
             if params is None:
                 params = [p.data for p in self.params]
-            return self._numpy_plan.run(inputs, params, reduce)
+            return self._numpy_plan.run(inputs, params, reduce, seeds)
         param_values = self._param_values(params)
         rows = [list(row) for row in inputs]
         if not rows:
@@ -268,7 +274,7 @@ class Tape:
         outputs, input_grads = [], []
         param_grads = [0.0] * len(self.params)
         for row in rows:
-            result = self.run(row, param_values)
+            result = self.run(row, param_values, seeds)
             outputs.append(result.outputs)
             input_grads.append(result.input_grads)
             param_grads = list(map(operator.add, param_grads, result.param_grads))
@@ -568,7 +574,7 @@ class _NumpyPlan:
         self.constants = np.array(tape.constants, dtype=float)
         self._buffers: tuple[int, Any, Any] = (0, None, None)
 
-    def run(self, inputs: Any, param_values: Any, reduce: str) -> BatchResult:
+    def run(self, inputs: Any, param_values: Any, reduce: str, seeds: list[float]) -> BatchResult:
         np = self.np
         x = np.asarray(inputs, dtype=float)
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
@@ -610,7 +616,8 @@ class _NumpyPlan:
 
         grads.fill(0.0)
         weight_grads = np.zeros(p)  # from matrix products, already summed over lanes
-        np.add.at(grads, self.output_rows, 1.0)  # add.at: an output may be listed twice
+        # add.at: an output may be listed twice.
+        np.add.at(grads, self.output_rows, np.array(seeds, dtype=float)[:, None])
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
             for group, args in zip(reversed(self.groups), reversed(saved)):
                 upstream = grads[group.out]

@@ -263,6 +263,24 @@ def test_several_outputs_repeats_and_unused_inputs():
     assert batch.input_grads.tolist() == [[8.0, 1.0, 0.0], [6.0, 1.0, 0.0]]
 
 
+@pytest.mark.parametrize("backend", ["numpy", "python"])
+def test_output_grads_weight_the_outputs_in_every_lane(backend):
+    w = Value(0.5)
+    # A loss and the score inside it: weighting the score by 0 leaves the loss's gradients.
+    tape = trace(lambda x: [(w * x).relu() * 3.0, w * x], [1.0], [w])
+    rows = [[2.0], [-1.0], [4.0]]
+    batch = tape.run_batch(rows, reduce="sum", backend=backend, output_grads=[1.0, 0.0])
+    assert [list(row) for row in batch.outputs] == [[3.0, 1.0], [0.0, -0.5], [6.0, 2.0]]
+    assert [list(row) for row in batch.input_grads] == [[1.5], [0.0], [1.5]]
+    assert list(batch.param_grads) == [3.0 * 2.0 + 3.0 * 4.0]
+    for row, grads in zip(rows, batch.input_grads):
+        assert tape.run(row, output_grads=[1.0, 0.0]).input_grads == list(grads)
+    weighted = tape.run_batch(rows, reduce="sum", backend=backend, output_grads=[2.0, -1.0])
+    assert list(weighted.param_grads) == [2.0 * 18.0 - (2.0 - 1.0 + 4.0)]
+    with pytest.raises(ValueError, match="2 outputs, received 1"):
+        tape.run_batch(rows, backend=backend, output_grads=[1.0])
+
+
 def test_bad_calls_say_what_was_expected():
     tape = trace(lambda a, b: a * b, 2)
     with pytest.raises(ValueError, match="takes 2 inputs, received 3"):
