@@ -168,7 +168,7 @@ def train(
     if engine != "eager":
         try:
             step = _tape_step(model, points, targets, history)
-        except (TracingError, NotImplementedError):
+        except TracingError:
             if engine == "tape":
                 raise
     if step is None:
@@ -234,7 +234,9 @@ def _tape_step(
 
     sample_tape = trace(per_sample, [*points[0], targets[0]], params)
     l2_tape = trace(lambda: l2_penalty(params, L2_ALPHA), 0, params)
-    backend = "numpy" if _have_numpy() else "python"
+    # An op without array versions replays in Python only (see `Op.array_forward`).
+    batchable = all(ins.op.array_forward is not None for ins in sample_tape.instructions)
+    backend = "numpy" if _have_numpy() and batchable else "python"
     history.engine = f"tape, {backend} replay"
     rows: Any = [[*point, t] for point, t in zip(points, targets)]
     if backend == "numpy":
