@@ -5,6 +5,13 @@ they line up, and returns one `Value` reduced with `reduction="mean"` or `"sum"`
 `"none"`, the list of per-sample losses). Everything is written from the engine's primitives, so
 gradients come from `backward()` like any other expression. Optimizers and the training loop
 live elsewhere.
+
+Tracing (`micrograd.tape`): targets are plain numbers, so a Value target is refused while
+tracing (its number would be frozen into the tape), as are `hinge(prune=True)` (it drops samples
+by their loss's number) and `binary_cross_entropy` (it picks its formula by the logit's sign).
+`log_sum_exp` and `cross_entropy` trace, with the shift frozen at the traced maximum: a replay
+gives the same values and gradients, and overflows only if its logits exceed the traced maximum
+by about 709.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import math
 import numbers
 from collections.abc import Iterable, Sequence
 
-from micrograd.engine import Number, Value
+from micrograd.engine import Number, TracingError, Value, _grad_mode
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -47,6 +54,12 @@ def _check_pair(predictions: object, targets: object, who: str) -> tuple[list, l
 
 def _target_number(target: object, index: int, who: str) -> float:
     if isinstance(target, Value):
+        if _grad_mode.tracing:
+            raise TracingError(
+                f"{who}: targets[{index}] is {target!r} while tracing; targets are read as "
+                "numbers, so the tape would replay this one for every sample; pass plain "
+                "numbers, or make the label a factor of the prediction (see demo.py)"
+            )
         target = target.data  # targets are constants: no gradient flows into them
     if isinstance(target, numbers.Real) and not isinstance(target, bool):
         return float(target)
@@ -89,9 +102,15 @@ def hinge(
 
     With `prune`, samples that already meet the margin (loss exactly 0, gradient exactly 0) are
     left out of the summed graph: the same numbers, and a faster `backward()`. The graph's shape
-    then depends on the data, so pass `prune=False` when recording a graph to replay later.
+    then depends on the data, so pass `prune=False` when recording a graph to replay later
+    (with `prune=True`, tracing raises `TracingError`).
     """
     _check_reduction(reduction)
+    if prune and reduction != "none" and _grad_mode.tracing:
+        raise TracingError(
+            "hinge(prune=True) while tracing: pruning drops samples by their loss's number, "
+            "which a tape would freeze; pass prune=False"
+        )
     preds, targs = _check_pair(scores, targets, "hinge")
     for i, t in enumerate(targs):
         if t not in (-1.0, 1.0):
@@ -127,9 +146,16 @@ def binary_cross_entropy(
     """Cross-entropy of sigmoid(logit) against targets in [0, 1], taking logits for stability.
 
     The same as PyTorch's `binary_cross_entropy_with_logits`: softplus(x) - t * x, finite for
-    any finite logit (even +-1000), with gradient sigmoid(x) - t.
+    any finite logit (even +-1000), with gradient sigmoid(x) - t. Refused while tracing:
+    the formula is picked by the sign of each logit, which a tape would freeze.
     """
     _check_reduction(reduction)
+    if _grad_mode.tracing:
+        raise TracingError(
+            "binary_cross_entropy while tracing: it picks its overflow-free formula by the sign "
+            "of each logit's number, which a tape would freeze; trace with the engine's ops "
+            "instead, e.g. (1 + (-x).exp()).log() + (1 - t) * x for logits of moderate size"
+        )
     preds, targs = _check_pair(logits, targets, "binary_cross_entropy")
     for i, t in enumerate(targs):
         if not 0.0 <= t <= 1.0:
@@ -144,7 +170,10 @@ def binary_cross_entropy(
 
 
 def log_sum_exp(values: Sequence[Scalar]) -> Value:
-    """log(sum(e**v)), shifted by the largest value so that no exp overflows."""
+    """log(sum(e**v)), shifted by the largest value so that no exp overflows.
+
+    While tracing, the shift is the largest traced value, frozen into the tape as a constant.
+    """
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
         raise ValueError(f"log_sum_exp takes a non-empty sequence, received {values!r:.60}")
     values = [_as_value(v) for v in values]

@@ -1,16 +1,19 @@
 """The primitive operations: one record per op, read by everything that runs or draws a graph.
 
-Each `Op` holds an op's name, the symbol drawings use, its forward function on floats and one
-local-derivative function per input, on floats for the eager engine and written with `Value`
-operations for higher-order gradients. The eager engine, the gradient checker, the graph drawer
-and the op-driven tests all read these records, so adding an op is one entry in `OPS` plus its
-test domain. Composite operations (subtraction, division, square root, ...) are not here: the
-engine writes them from these primitives.
+Each `Op` holds an op's name, the symbol drawings use, its forward function and one
+local-derivative function per input, three times over: on floats for the eager engine, with
+`Value` operations for higher-order gradients, and on arrays for the tape's batched replay. The
+array versions take the numpy module as their first argument, so this file needs the standard
+library only. The eager engine, higher-order gradients, the tape compiler, the gradient checker,
+the graph drawer and the op-driven tests all read these records, so adding an op is one entry in
+`OPS` plus its test domain. Composite operations (subtraction, division, square root, ...) are
+not here: the engine writes them from these primitives.
 
 Numeric policy: forward functions never raise on a float. Outside an op's domain they return the
 IEEE result that PyTorch float64 and numpy give (nan or +-inf) and emit a `RuntimeWarning` that
 names the op and its input. Local derivatives follow the same IEEE rules but stay quiet, since
-the forward pass has already warned about the input.
+the forward pass has already warned about the input. The array versions give the same numbers
+and leave warnings to numpy (which does not name the op).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from micrograd.engine import Value
@@ -47,6 +50,12 @@ class Op:
     can be differentiated again (`backward(create_graph=True)`, `micrograd.functional`). Where
     the derivative is piecewise constant (add, relu, abs) it returns a plain float. Its `.data`
     equals `local_grads[i]` on the same numbers.
+
+    `array_forward(np, *inputs)` and `array_local_grads[i](np, *inputs, out)` are `forward` and
+    `local_grads[i]` element by element on arrays, written against the numpy module `np` passed
+    in (this file never imports numpy); the tape's batched replay calls them. A derivative that
+    is a constant is given as that number (add's are 1.0). Without them an op still runs
+    eagerly and in the tape's pure-Python replay, but not batched with numpy.
     """
 
     name: str
@@ -56,6 +65,8 @@ class Op:
     domain: tuple[Domain, ...]
     kinks: tuple[float, ...] = ()
     graph_grads: tuple[Callable[..., Value | float], ...] = ()
+    array_forward: Callable[..., Any] | None = None
+    array_local_grads: tuple[Callable[..., Any] | float, ...] = ()
 
     @property
     def arity(self) -> int:
@@ -219,6 +230,27 @@ def _pow_graph_grad_exponent(x: Value, y: Value, out: Value) -> Value | float:
     return out * x.log()
 
 
+# Array versions that take more than one numpy call. The tape calls the derivatives with numpy's
+# warnings off, as the float derivatives are quiet: the forward pass has warned about the input.
+
+
+def _sigmoid_array(np: Any, x: Any) -> Any:
+    e = np.exp(-np.abs(x))  # never overflows, as in the float version
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _pow_array_grad_base(np: Any, x: Any, y: Any, out: Any) -> Any:
+    return np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0))
+
+
+def _pow_array_grad_exponent(np: Any, x: Any, y: Any, out: Any) -> Any:
+    return np.where((x == 0.0) & (y >= 0.0), 0.0, out * np.log(x))
+
+
+def _sign_array(np: Any, x: Any, out: Any) -> Any:
+    return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))  # 0 at 0 and nan, as `_sign`
+
+
 ADD = Op(
     "add",
     "+",
@@ -226,6 +258,8 @@ ADD = Op(
     local_grads=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
     graph_grads=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
+    array_forward=lambda np, x, y: x + y,
+    array_local_grads=(1.0, 1.0),
 )
 MUL = Op(
     "mul",
@@ -234,6 +268,8 @@ MUL = Op(
     local_grads=(lambda x, y, out: y, lambda x, y, out: x),
     graph_grads=(lambda x, y, out: y, lambda x, y, out: x),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
+    array_forward=lambda np, x, y: x * y,
+    array_local_grads=(lambda np, x, y, out: y, lambda np, x, y, out: x),
 )
 POW = Op(
     "pow",
@@ -242,6 +278,8 @@ POW = Op(
     local_grads=(_pow_grad_base, _pow_grad_exponent),
     graph_grads=(_pow_graph_grad_base, _pow_graph_grad_exponent),
     domain=((0.1, 5.0), (-3.0, 3.0)),
+    array_forward=lambda np, x, y: np.power(x, y),
+    array_local_grads=(_pow_array_grad_base, _pow_array_grad_exponent),
 )
 EXP = Op(
     "exp",
@@ -250,6 +288,8 @@ EXP = Op(
     local_grads=(lambda x, out: out,),
     graph_grads=(lambda x, out: out,),
     domain=((-10.0, 10.0),),
+    array_forward=lambda np, x: np.exp(x),
+    array_local_grads=(lambda np, x, out: out,),
 )
 LOG = Op(
     "log",
@@ -258,6 +298,8 @@ LOG = Op(
     local_grads=(lambda x, out: _div(1.0, x),),
     graph_grads=(lambda x, out: x**-1.0,),
     domain=((0.01, 100.0),),
+    array_forward=lambda np, x: np.log(x),
+    array_local_grads=(lambda np, x, out: 1.0 / x,),
 )
 TANH = Op(
     "tanh",
@@ -266,6 +308,8 @@ TANH = Op(
     local_grads=(lambda x, out: 1.0 - out * out,),
     graph_grads=(lambda x, out: 1.0 - out * out,),
     domain=((-5.0, 5.0),),
+    array_forward=lambda np, x: np.tanh(x),
+    array_local_grads=(lambda np, x, out: 1.0 - out * out,),
 )
 # A primitive rather than 1 / (1 + exp(-x)): one node instead of four in drawings, and a forward
 # pass that cannot overflow for large negative x.
@@ -276,6 +320,8 @@ SIGMOID = Op(
     local_grads=(lambda x, out: out * (1.0 - out),),
     graph_grads=(lambda x, out: out * (1.0 - out),),
     domain=((-10.0, 10.0),),
+    array_forward=_sigmoid_array,
+    array_local_grads=(lambda np, x, out: out * (1.0 - out),),
 )
 RELU = Op(
     "relu",
@@ -286,6 +332,8 @@ RELU = Op(
     graph_grads=(lambda x, out: 0.0 if out.data <= 0.0 else 1.0,),
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
+    array_forward=lambda np, x: np.where(x <= 0.0, 0.0, x),
+    array_local_grads=(lambda np, x, out: np.where(out <= 0.0, 0.0, 1.0),),
 )
 ABS = Op(
     "abs",
@@ -295,6 +343,8 @@ ABS = Op(
     graph_grads=(lambda x, out: _sign(x.data),),
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
+    array_forward=lambda np, x: np.abs(x),
+    array_local_grads=(_sign_array,),
 )
 SIN = Op(
     "sin",
@@ -303,6 +353,8 @@ SIN = Op(
     local_grads=(lambda x, out: math.cos(x) if math.isfinite(x) else NAN,),
     graph_grads=(lambda x, out: x.cos(),),
     domain=((-10.0, 10.0),),
+    array_forward=lambda np, x: np.sin(x),
+    array_local_grads=(lambda np, x, out: np.cos(x),),
 )
 COS = Op(
     "cos",
@@ -311,6 +363,8 @@ COS = Op(
     local_grads=(lambda x, out: -math.sin(x) if math.isfinite(x) else NAN,),
     graph_grads=(lambda x, out: -x.sin(),),
     domain=((-10.0, 10.0),),
+    array_forward=lambda np, x: np.cos(x),
+    array_local_grads=(lambda np, x, out: -np.sin(x),),
 )
 
 OPS: dict[str, Op] = {

@@ -28,8 +28,11 @@ functions whose ops do not depend on the numbers, or trace each path as its own 
 The numpy replay warns about inf and nan as numpy does (not naming the op), and reuses its
 buffers between calls, so one tape must not be replayed from two threads at once.
 
-Left out: higher-order gradients through a tape, and numpy replay of an op that has no entry in
-`numpy_ops()` (it raises NotImplementedError; `run` still works).
+The numpy replay calls each op record's array versions (`Op.array_forward`,
+`Op.array_local_grads`), so an op defined in `micrograd.ops` replays here with nothing to add.
+
+Left out: higher-order gradients through a tape, and numpy replay of an op whose record has no
+array versions (it raises NotImplementedError; `run` still works).
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from typing import Any, NamedTuple
 from micrograd.engine import TracingError, Value, _grad_mode, topological_order
 from micrograd.ops import Op
 
-__all__ = ["BatchResult", "Instruction", "Result", "Tape", "TracingError", "numpy_ops", "trace"]
+__all__ = ["BatchResult", "Instruction", "Result", "Tape", "TracingError", "trace"]
 
 
 @dataclass(frozen=True)
@@ -243,16 +246,22 @@ class Tape:
         *,
         reduce: str = "mean",
         backend: str = "auto",
+        output_grads: Sequence[float] | None = None,
     ) -> BatchResult:
         """Forward and backward for many samples: `inputs` has one row per sample.
 
         Parameter gradients are summed (`reduce="sum"`) or averaged (`"mean"`) over samples.
         `backend` is "numpy", "python" (a loop over `run`) or "auto" (numpy when installed).
+        `output_grads` weights the outputs as in `run`, the same weights in every lane (0.0
+        for an output that is only watched, such as a score beside its loss).
         """
         if reduce not in ("sum", "mean"):
             raise ValueError(f"reduce must be 'sum' or 'mean', received {reduce!r}")
         if backend not in ("auto", "numpy", "python"):
             raise ValueError(f"backend must be 'auto', 'numpy' or 'python', received {backend!r}")
+        seeds = [1.0] * len(self.outputs) if output_grads is None else list(output_grads)
+        if len(seeds) != len(self.outputs):
+            raise ValueError(f"the tape has {len(self.outputs)} outputs, received {len(seeds)}")
         if backend == "auto":
             backend = "numpy" if _have_numpy() else "python"
         if backend == "numpy":
@@ -260,7 +269,7 @@ class Tape:
                 self._numpy_plan = _NumpyPlan(self)
             if params is None:
                 params = [p.data for p in self.params]
-            return self._numpy_plan.run(inputs, params, reduce)
+            return self._numpy_plan.run(inputs, params, reduce, seeds)
         param_values = self._param_values(params)
         rows = [list(row) for row in inputs]
         if not rows:
@@ -268,7 +277,7 @@ class Tape:
         outputs, input_grads = [], []
         param_grads = [0.0] * len(self.params)
         for row in rows:
-            result = self.run(row, param_values)
+            result = self.run(row, param_values, seeds)
             outputs.append(result.outputs)
             input_grads.append(result.input_grads)
             param_grads = list(map(operator.add, param_grads, result.param_grads))
@@ -337,44 +346,7 @@ def _compile_python(tape: Tape) -> Callable:
     return namespace["replay"]
 
 
-# Batched replay with numpy. Each op needs a numpy version of its forward function and local
-# derivatives, written here by op name (the test suite checks one exists for every op in OPS and
-# agrees with the op record). `ONE` marks a derivative that is identically 1, so the replay
-# passes the gradient through without multiplying.
-
-ONE = "one"
-
-
-def numpy_ops() -> dict[str, tuple[Callable, tuple[Callable | str, ...]]]:
-    """numpy forward and local-derivative functions for each op in OPS, by op name."""
-    import numpy as np
-
-    def sigmoid(x):
-        e = np.exp(-np.abs(x))  # never overflows, as in the scalar version
-        return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-    def pow_grad_base(x, y, out):
-        return np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0))
-
-    def pow_grad_exponent(x, y, out):
-        return np.where((x == 0.0) & (y >= 0.0), 0.0, out * np.log(x))
-
-    return {
-        "add": (np.add, (ONE, ONE)),
-        "mul": (np.multiply, (lambda x, y, out: y, lambda x, y, out: x)),
-        "pow": (np.power, (pow_grad_base, pow_grad_exponent)),
-        "exp": (np.exp, (lambda x, out: out,)),
-        "log": (np.log, (lambda x, out: 1.0 / x,)),
-        "tanh": (np.tanh, (lambda x, out: 1.0 - out * out,)),
-        "sigmoid": (sigmoid, (lambda x, out: out * (1.0 - out),)),
-        "relu": (
-            lambda x: np.where(x <= 0.0, 0.0, x),
-            (lambda x, out: np.where(out <= 0.0, 0, 1),),
-        ),
-        "abs": (np.abs, (lambda x, out: np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0)),)),
-        "sin": (np.sin, (lambda x, out: np.cos(x),)),
-        "cos": (np.cos, (lambda x, out: -np.sin(x),)),
-    }
+# Batched replay with numpy, from the array versions in the op records.
 
 
 def _as_index(rows: list[int]) -> Any:
@@ -451,10 +423,13 @@ class _NumpyPlan:
         import numpy as np
 
         self.np = np
-        table = numpy_ops()
         for ins in tape.instructions:
-            if ins.op.name not in table:
-                raise NotImplementedError(f"no numpy version of op {ins.op.name!r}")
+            op = ins.op
+            if op.array_forward is None or len(op.array_local_grads) != op.arity:
+                raise NotImplementedError(
+                    f"op {op.name!r} has no array versions (Op.array_forward) for the numpy "
+                    "replay; tape.run and run_batch(backend='python') replay it"
+                )
         n, p = tape.n_inputs, len(tape.params)
         uses = [0] * tape.n_slots
         for ins in tape.instructions:
@@ -559,7 +534,6 @@ class _NumpyPlan:
             else:
                 args = [[row[a[i]] for _, a in members] for i in range(key[3])]
             self.groups.append(_Group(kind, out, args))
-        self.table = table
         self.n_rows = next_row
         self.output_rows = np.array([row[o] for o in tape.outputs], dtype=np.intp)
         if (self.output_rows < 0).any():
@@ -568,7 +542,7 @@ class _NumpyPlan:
         self.constants = np.array(tape.constants, dtype=float)
         self._buffers: tuple[int, Any, Any] = (0, None, None)
 
-    def run(self, inputs: Any, param_values: Any, reduce: str) -> BatchResult:
+    def run(self, inputs: Any, param_values: Any, reduce: str, seeds: list[float]) -> BatchResult:
         np = self.np
         x = np.asarray(inputs, dtype=float)
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
@@ -591,7 +565,6 @@ class _NumpyPlan:
         values[:n] = x.T
         values[n : n + r] = weights[self.row_params][:, None]
         values[n + r : self.fixed] = self.constants[:, None]
-        table = self.table
         saved = []
         for group in self.groups:
             if group.kind == "affine":
@@ -605,12 +578,13 @@ class _NumpyPlan:
                 saved.append(None)
             else:
                 args = [values[s.index] for s in group.scatter]
-                values[group.out] = table[group.op.name][0](*args)
+                values[group.out] = group.op.array_forward(np, *args)
                 saved.append(args)
 
         grads.fill(0.0)
         weight_grads = np.zeros(p)  # from matrix products, already summed over lanes
-        np.add.at(grads, self.output_rows, 1.0)  # add.at: an output may be listed twice
+        # add.at: an output may be listed twice.
+        np.add.at(grads, self.output_rows, np.array(seeds, dtype=float)[:, None])
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
             for group, args in zip(reversed(self.groups), reversed(saved)):
                 upstream = grads[group.out]
@@ -625,12 +599,13 @@ class _NumpyPlan:
                     group.scatter[0].add(grads, share.reshape(k * m, lanes))
                 else:
                     out = values[group.out]
-                    local_grads = table[group.op.name][1]
-                    for scatter, local_grad in zip(group.scatter, local_grads):
-                        if local_grad is ONE:
+                    for scatter, local_grad in zip(group.scatter, group.op.array_local_grads):
+                        if callable(local_grad):
+                            scatter.add(grads, local_grad(np, *args, out) * upstream)
+                        elif local_grad == 1.0:  # add's: pass the gradient through as it is
                             scatter.add(grads, upstream)
-                        else:
-                            scatter.add(grads, local_grad(*args, out) * upstream)
+                        else:  # another constant derivative
+                            scatter.add(grads, local_grad * upstream)
         param_grads = weight_grads
         param_grads[self.row_params] += grads[n : n + r].sum(axis=1)
         if reduce == "mean":

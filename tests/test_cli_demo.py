@@ -1,6 +1,7 @@
 """`python -m micrograd demo`: a short run end to end, the full default run, options and help."""
 
 import builtins
+import importlib.util
 import io
 import pathlib
 import subprocess
@@ -9,9 +10,11 @@ import types
 
 import pytest
 
+import micrograd.tape as tape_module
 from micrograd import MLP, data
 from micrograd.cli import main
 from micrograd.cli.demo import DEFAULT_SEED, ProgressBar, predict_grid, train
+from micrograd.engine import TracingError
 
 
 def run_demo(tmp_path, *extra):
@@ -69,6 +72,7 @@ def test_default_run_reaches_full_training_accuracy(tmp_path, capsys):
     assert "100/100" in out.err
     (summary,) = [line for line in out.out.splitlines() if line.startswith("done in")]
     assert summary.endswith("training accuracy 100%")
+    assert "(tape, numpy replay)" in summary or "(tape, python replay)" in summary
     # The saved model is the trained one: it classifies every training point correctly.
     model = MLP.load(folder / "model.json")
     points, labels = data.make_moons(100, noise=0.1, seed=DEFAULT_SEED)
@@ -79,9 +83,10 @@ def test_default_run_reaches_full_training_accuracy(tmp_path, capsys):
     assert f"# loss {loss}, accuracy 100%" in readme
 
 
-def test_training_matches_a_hand_written_loop():
+@pytest.mark.parametrize("engine", ["auto", "tape", "eager"])
+def test_training_matches_a_hand_written_loop(engine):
     points, labels = data.make_moons(10, noise=0.1, seed=0)
-    _, history = train(points, labels, [3], 4, 0.5, seed=2)
+    _, history = train(points, labels, [3], 4, 0.5, seed=2, engine=engine)
     # Karpathy's loop, written out: hinge + 1e-4 L2, lr = 0.5 * (1 - 0.9 k / 4).
     model = MLP(2, [3, 1], seed=2)
     losses = []
@@ -96,6 +101,44 @@ def test_training_matches_a_hand_written_loop():
             p.data -= 0.5 * (1.0 - 0.9 * k / 4) * p.grad
         losses.append(loss.data)
     assert history.loss == pytest.approx(losses, rel=1e-12)
+
+
+def test_tape_and_eager_training_agree(monkeypatch):
+    points, labels = data.make_moons(40, noise=0.2, seed=3)
+    runs = {"eager": train(points, labels, [8, 6], 15, 1.0, seed=5, engine="eager")}
+    if importlib.util.find_spec("numpy") is not None:
+        runs["tape, numpy replay"] = train(points, labels, [8, 6], 15, 1.0, seed=5, engine="tape")
+    # Without numpy the tape replays in pure Python.
+    monkeypatch.setattr(tape_module, "_have_numpy", lambda: False)
+    runs["tape, python replay"] = train(points, labels, [8, 6], 15, 1.0, seed=5, engine="tape")
+    eager_model, eager = runs.pop("eager")
+    assert eager.engine == "eager"
+    for name, (model, history) in runs.items():
+        assert history.engine == name
+        assert history.loss == pytest.approx(eager.loss, rel=1e-12)
+        assert history.accuracy == eager.accuracy
+        for p, q in zip(model.parameters(), eager_model.parameters()):
+            assert p.data == pytest.approx(q.data, rel=1e-12, abs=1e-14)
+
+
+def test_auto_falls_back_to_eager_when_tracing_fails(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise TracingError("cannot trace this model")
+
+    monkeypatch.setattr(tape_module, "trace", refuse)
+    points, labels = data.make_moons(10, noise=0.1, seed=0)
+    _, history = train(points, labels, [3], 2, 0.5, seed=2)
+    assert history.engine == "eager" and len(history.loss) == 2
+    with pytest.raises(TracingError, match="cannot trace this model"):
+        train(points, labels, [3], 2, 0.5, seed=2, engine="tape")
+    with pytest.raises(ValueError, match="engine must be one of"):
+        train(points, labels, [3], 2, 0.5, seed=2, engine="jit")
+
+
+def test_engine_option_is_reported(tmp_path, capsys):
+    args = ["--steps", "2", "--samples", "10", "--hidden", "3", "--engine", "eager"]
+    assert run_demo(tmp_path, *args) == 0
+    assert "s (eager): loss" in capsys.readouterr().out
 
 
 def test_predict_grid_matches_the_model():
@@ -154,7 +197,8 @@ def test_help_documents_every_option():
         text=True,
         check=True,
     )
-    for option in ("--dataset", "--samples", "--noise", "--hidden", "--steps", "--lr", "--seed"):
+    options = ("--dataset", "--samples", "--noise", "--hidden", "--steps", "--lr", "--seed")
+    for option in (*options, "--engine"):
         assert option in done.stdout
     assert "--out" in done.stdout and "micrograd-demo" in done.stdout
 

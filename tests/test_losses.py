@@ -1,5 +1,6 @@
 """Losses against PyTorch float64, central differences, hand-computed cases and bad input."""
 
+import functools
 import math
 
 import pytest
@@ -7,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd import Value, topological_order
+from micrograd.engine import TracingError
 from micrograd.gradcheck import gradcheck
 from micrograd.losses import (
     binary_cross_entropy,
@@ -16,6 +18,7 @@ from micrograd.losses import (
     log_sum_exp,
     mse,
 )
+from micrograd.tape import trace
 
 finite = st.floats(-5, 5, allow_nan=False)
 
@@ -218,3 +221,47 @@ def test_hinge_matches_torch_hinge_form():
     ref.backward()
     assert loss.data == pytest.approx(ref.item(), rel=1e-15)
     assert [v.grad for v in ours] == pytest.approx(x.grad.tolist(), rel=1e-15)
+
+
+# Tracing: what a tape would freeze is refused, or (log_sum_exp's shift) frozen harmlessly.
+
+
+def test_value_targets_are_refused_while_tracing():
+    for loss in (mse, functools.partial(hinge, prune=False)):
+        with pytest.raises(TracingError, match=r"targets\[0\] is Value"):
+            trace(lambda s, y, loss=loss: loss([s], [y]), [0.5, 1.0])
+    # Outside tracing a Value target is read as its number, as before.
+    assert mse([Value(2.0)], [Value(0.5)]).data == 2.25
+
+
+def test_hinge_with_pruning_is_refused_while_tracing():
+    with pytest.raises(TracingError, match="prune=False"):
+        trace(lambda a, b: hinge([a, b], [1.0, -1.0]), [0.5, 2.0])
+    tape = trace(lambda a, b: hinge([a, b], [1.0, -1.0], prune=False), [0.5, 2.0])
+    # Traced where the first sample is inside the margin, replayed where only the second is:
+    # without pruning the tape keeps both and follows the eager loss.
+    a, b = Value(3.0), Value(0.5)
+    eager = hinge([a, b], [1.0, -1.0])
+    eager.backward()
+    assert tape.run([3.0, 0.5]) == ([eager.data], [a.grad, b.grad], [])
+    assert eager.data == 0.75 and (a.grad, b.grad) == (0.0, 0.5)
+
+
+def test_bce_is_refused_while_tracing():
+    with pytest.raises(TracingError, match="sign of each logit"):
+        trace(lambda x: binary_cross_entropy([x], [1.0]), [0.5])
+
+
+def test_log_sum_exp_traces_with_a_frozen_shift():
+    tape = trace(lambda a, b, c: log_sum_exp([a, b, c]), [0.0, 1.0, 2.0])
+    assert "= 2.0" in str(tape)  # the shift, a constant of the tape
+    for row in ([0.0, 1.0, 2.0], [5.0, -3.0, 30.0], [-50.0, -40.0, -45.0]):
+        xs = values(row)
+        eager = log_sum_exp(xs)
+        eager.backward()
+        replay = tape.run(row)
+        assert replay.outputs[0] == pytest.approx(eager.data, rel=1e-12)
+        assert replay.input_grads == pytest.approx([x.grad for x in xs], rel=1e-12, abs=1e-300)
+    # The frozen shift overflows once a logit exceeds it by more than about 709.
+    with pytest.warns(RuntimeWarning, match="exp"):
+        assert tape.run([0.0, 0.0, 800.0]).outputs[0] == math.inf

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import pathlib
+import random
 import warnings
 
 import numpy as np
@@ -15,6 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import micrograd.ops as ops_module
 from micrograd import OPS, Value, numerical_grad
 from micrograd.engine import apply
 from tests.references import close, needs_torch, torch_functions, torch_value_and_grads
@@ -136,6 +139,37 @@ def test_edge_values_gradients_like_pytorch(op_name):
         assert close(data, torch_data, rel=1e-12, abs_=1e-300), (op_name, inputs)
         for ours, theirs in zip(grads, torch_grads):
             assert close(ours, theirs, rel=1e-12, abs_=1e-300), (op_name, inputs, ours, theirs)
+
+
+@pytest.mark.parametrize("op_name", OP_NAMES)
+def test_array_versions_agree_with_the_float_versions(op_name):
+    # The record's numpy versions (used by the tape's batched replay) against its float ones,
+    # lane by lane: random inputs in the domain, then every combination of edge values.
+    op = OPS[op_name]
+    assert op.array_forward is not None and len(op.array_local_grads) == op.arity
+    rng = random.Random(op_name)
+    rows = [[rng.uniform(*d) for d in op.domain] for _ in range(50)]
+    rows += [list(inputs) for inputs in edge_cases(op_name)]
+    columns = [np.array(column) for column in zip(*rows)]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = op.array_forward(np, *columns)
+        expected = [op.forward(*row) for row in rows]
+        for lane, row in enumerate(rows):
+            assert close(float(out[lane]), expected[lane], rel=1e-12, abs_=1e-300), (op_name, row)
+        for i, local_grad in enumerate(op.array_local_grads):
+            if callable(local_grad):
+                got = local_grad(np, *columns, out)
+            else:  # a constant derivative, given as a number
+                got = [local_grad] * len(rows)
+            for lane, row in enumerate(rows):
+                want = op.local_grads[i](*row, expected[lane])
+                assert close(float(got[lane]), want, rel=1e-12, abs_=1e-300), (op_name, i, row)
+
+
+def test_ops_module_needs_no_numpy():
+    source = pathlib.Path(ops_module.__file__).read_text()
+    assert "import numpy" not in source and "from numpy" not in source
 
 
 @pytest.mark.parametrize("op_name", OP_NAMES)
