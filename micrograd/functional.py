@@ -184,7 +184,8 @@ def _as_input(arg: object, position: int, where: str) -> Value:
             # A new node above `arg`, not `arg` itself: f may also use `arg` through a closure
             # (f = lambda y: x * y called at y = x), and only this argument's slot is to be
             # differentiated. The edge to `arg` lets an enclosing differentiation see through.
-            node = arg + 0.0
+            # Adding -0.0 gives arg's number exactly (adding 0.0 would turn -0.0 into 0.0).
+            node = arg + -0.0
             node.label = arg.label
             return node
         return Value(arg.data, arg.label)
