@@ -147,6 +147,8 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(f"{where}: corrupt model file{hint}: {e}") from None
     except ModelFileError as e:
         raise ModelFileError(f"{where}: {e}") from None
+    except ValueError as e:  # an integer of more digits than int() accepts (4300 by default)
+        raise ModelFileError(f"{where}: corrupt model file: {e}") from None
     try:
         return _check(data)
     except ModelFileError as e:
