@@ -160,7 +160,12 @@ BAD_FILES = [
         lambda p: p.write_text(
             p.read_text().replace('"layers.0.neurons.0.w.0": ', '"x": 1e999, "y": ')
         ),
-        "must be a finite number, found inf",
+        "1e999 is out of the range of a float",
+    ),
+    (
+        "1e999 in the architecture",
+        lambda p: p.write_text(p.read_text().replace('"tanh"', "-1e999")),
+        "-1e999 is out of the range of a float",
     ),
     (
         "-Infinity literal",
