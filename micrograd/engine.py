@@ -15,10 +15,12 @@ turns into nan or inf; it costs nothing while no thread uses it (see `_install_c
 from __future__ import annotations
 
 import linecache
+import math
 import numbers
 import os
 import sys
 import threading
+import warnings
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +32,7 @@ if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when draw
     from micrograd.viz import Drawing
 
 Number = int | float
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class _GradMode(threading.local):
@@ -72,10 +75,39 @@ def no_grad() -> Iterator[None]:
 def _check_number(data: object, where: str) -> float:
     # bool is an int subclass and numpy's floats are float subclasses: numbers.Real takes both.
     if isinstance(data, numbers.Real) and not isinstance(data, Value):
-        return float(data)
+        return _to_float(data)
     raise TypeError(
         f"{where} takes a real number (int or float), received {type(data).__name__}: {data!r:.60}"
     )
+
+
+def _to_float(number: numbers.Real) -> float:
+    """float(number), but an int too large for a float is +-inf with a warning, as op results are.
+
+    Python's float() raises OverflowError there; the numeric policy is IEEE results, not
+    exceptions (`Value(1.0) / math.factorial(200)` is 0.0, as the exact quotient rounds).
+    """
+    try:
+        return float(number)
+    except OverflowError:
+        result = math.inf if number > 0 else -math.inf
+        kind = type(number).__name__
+        warnings.warn(
+            f"{'a negative' if result < 0 else 'an'} {kind} too large for a float is {result}",
+            RuntimeWarning,
+            stacklevel=_user_stacklevel(),
+        )
+        return result
+
+
+def _user_stacklevel() -> int:
+    # The warning's stacklevel for the first frame outside this package: the user's line.
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 class Value:
@@ -274,11 +306,14 @@ def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
     """
     # float and int first: the ABC check below is several times slower, and they are most numbers.
     if type(other) is float or type(other) is int:
-        return _leaf(float(other), False)
+        try:
+            return _leaf(float(other), False)
+        except OverflowError:  # an int beyond the float range: inf, with a warning
+            return _leaf(_to_float(other), False)
     if isinstance(other, Value):
         return other
     if isinstance(other, numbers.Real):
-        return _leaf(float(other), False)
+        return _leaf(_to_float(other), False)
     if (
         reflected is not None
         and hasattr(type(other), reflected)
@@ -430,8 +465,6 @@ def _depth_first(root: Value, reset_grads: bool) -> list[Value]:
 # thread's flag, so other threads carry on unchecked. `backward()` picks the checking
 # `_backpropagate_checked` once per call. Which versions are installed is the only module state
 # besides the thread-local mode, and it follows from a count kept under a lock.
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class Site(NamedTuple):
