@@ -190,7 +190,7 @@ def _as_input(arg: object, position: int, where: str) -> Value:
             return node
         return Value(arg.data, arg.label)
     if isinstance(arg, numbers.Real):
-        return Value(float(arg))
+        return Value(arg)  # an int beyond the float range becomes inf, with a warning
     raise TypeError(
         f"{where} differentiates argument {position}, which must be a number or a Value, "
         f"received {type(arg).__name__}: {arg!r:.60}"
@@ -201,7 +201,7 @@ def _scalar_output(out: object, where: str, hint: str) -> Value | float:
     if isinstance(out, Value):
         return out
     if isinstance(out, numbers.Real):
-        return float(out)  # a constant: every gradient is zero
+        return engine._to_float(out)  # a constant: every gradient is zero
     if isinstance(out, (tuple, list)):
         raise TypeError(
             f"{where} needs f to return one scalar (a Value or a number), received a "
@@ -351,7 +351,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
                     f"{where} needs f to return scalars (Values or numbers), but output {i} is "
                     f"a {type(out).__name__}: {out!r:.60}"
                 )
-            outputs.append(out if isinstance(out, Value) else float(out))
+            outputs.append(out if isinstance(out, Value) else engine._to_float(out))
         return outputs, True
 
     def jacobian_f(*args: Any) -> Any:

@@ -173,3 +173,22 @@ def test_a_nested_argument_keeps_the_sign_of_zero():
     # at -0.0 would flip from -inf to inf.
     assert grad(lambda x: x.log())(Value(-0.0)).data == -math.inf
     assert grad(lambda x: x.log())(-0.0) == -math.inf
+
+
+def test_an_int_beyond_the_float_range_is_inf_on_every_path():
+    big = 10**400
+    assert Value(big).data == math.inf
+    assert (Value(1.0) * big).data == math.inf
+    assert grad(lambda x: x * 2.0)(big) == 2.0
+    assert grad(lambda x: big)(1.0) == 0.0  # a constant output
+    assert gradcheck(lambda x: x.tanh(), [big], raise_exception=False) in (True, False)
+
+
+@pytest.mark.xfail(
+    strict=True, raises=OverflowError, reason="tape replay converts inputs with float()"
+)
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+def test_an_int_beyond_the_float_range_in_a_tape_replay(backend):
+    tape = trace(lambda x: x * 2.0, [1.0])
+    result = tape.run_batch([[10**400]], backend=backend)
+    assert result.outputs[0][0] == math.inf
