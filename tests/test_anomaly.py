@@ -16,6 +16,7 @@ from micrograd import (
     MLP,
     OPS,
     AnomalyError,
+    Op,
     Value,
     detect_anomaly,
     engine,
@@ -296,3 +297,22 @@ def test_recorded_lines_go_with_their_graph():
         assert len(engine._sites) == 0
     finally:
         gc.enable()
+
+
+def test_an_op_of_three_inputs_is_checked_forward_and_backward():
+    fma = Op(
+        "fma",
+        "fma",
+        forward=lambda x, y, z: x * y + z,
+        local_grads=(lambda x, y, z, out: y, lambda x, y, z, out: x, lambda x, y, z, out: 1.0),
+        domain=((-1.0, 1.0),) * 3,
+    )
+    a, b, c = Value(1e200, "a"), Value(1e200, "b"), Value(1.0, "c")
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"fma\(a=1e\+200, b=1e\+200, c=1.0\)"):
+        apply(fma, a, b, c)
+    with detect_anomaly():
+        # fma(1e200, 1, -1e200) = 0 and 0 * 1e200 = 0, but d out / d one = 1e200 * 1e200.
+        out = apply(fma, a, Value(1.0, "one"), Value(-1e200)) * 1e200
+        with pytest.raises(AnomalyError) as caught:
+            out.backward()
+    assert (caught.value.op, caught.value.input_index) == (fma, 1)
