@@ -24,6 +24,7 @@ import warnings
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from micrograd.ops import ABS, ADD, COS, EXP, LOG, MUL, POW, RELU, SIGMOID, SIN, TANH, Op
@@ -100,14 +101,18 @@ def _to_float(number: numbers.Real) -> float:
         return result
 
 
-def _user_stacklevel() -> int:
-    # The warning's stacklevel for the first frame outside this package: the user's line.
-    frame = sys._getframe(1)
-    level = 1
+def _outside_package(frame: FrameType | None) -> tuple[FrameType | None, int]:
+    """The first frame from `frame` outwards not in this package (the user's), and its distance."""
+    steps = 0
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
-        level += 1
-    return level
+        steps += 1
+    return frame, steps
+
+
+def _user_stacklevel() -> int:
+    # warnings.warn's stacklevel that points at the user's line: level 1 is our caller.
+    return 1 + _outside_package(sys._getframe(1))[1]
 
 
 class Value:
@@ -577,9 +582,7 @@ def _finite(x: float) -> bool:
 
 def _user_site() -> Site | None:
     """The innermost frame outside this package: the user's line that led to this op."""
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
+    frame = _outside_package(sys._getframe(1))[0]
     if frame is None:
         return None
     return Site(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
