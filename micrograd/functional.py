@@ -109,9 +109,8 @@ def _backprop(
                 total = contribution if previous is None else previous + contribution
                 grads[id(parent)] = total
                 if check:
-                    engine._check_gradient(
-                        node, index, _number(upstream), _number(previous or 0.0), _number(total)
-                    )
+                    before = 0.0 if previous is None else _number(previous)
+                    engine._check_gradient(node, index, _number(upstream), before, _number(total))
     gradients = [results.get(id(v), 0.0) for v in wrt]
     if create_graph:
         return [_constant(g) if type(g) is float else g for g in gradients]
