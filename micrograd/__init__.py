@@ -9,7 +9,15 @@
 """
 
 from micrograd import data, losses, optim
-from micrograd.engine import Value, is_grad_enabled, no_grad, topological_order
+from micrograd.engine import (
+    AnomalyError,
+    Value,
+    detect_anomaly,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    topological_order,
+)
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.ops import OPS, Op
@@ -20,6 +28,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     "MLP",
+    "AnomalyError",
     "OPS",
     "GradcheckError",
     "Layer",
@@ -29,8 +38,10 @@ __all__ = [
     "Tape",
     "Value",
     "data",
+    "detect_anomaly",
     "draw_dot",
     "gradcheck",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "losses",
     "no_grad",

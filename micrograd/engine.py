@@ -7,15 +7,25 @@ an explicit stack, never recursion, so a graph a million ops deep is fine.
 Primitive ops come from `micrograd.ops`; everything here that is not a primitive (subtraction,
 division, square root, ...) is written in terms of them. Drawing, higher-order gradients and
 compiling live elsewhere.
+
+`detect_anomaly()` is the debugging mode that stops at the first op whose value or gradient
+turns into nan or inf; it costs nothing while no thread uses it (see `_install_checks`).
 """
 
 from __future__ import annotations
 
+import linecache
+import math
 import numbers
+import os
+import sys
 import threading
+import warnings
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from micrograd.ops import ABS, ADD, COS, EXP, LOG, MUL, POW, RELU, SIGMOID, SIN, TANH, Op
 
@@ -23,6 +33,7 @@ if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when draw
     from micrograd.viz import Drawing
 
 Number = int | float
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class _GradMode(threading.local):
@@ -30,10 +41,12 @@ class _GradMode(threading.local):
 
     `tracing` is set while `micrograd.tape.trace` runs a function: turning a Value into a
     Python bool or float then raises, since the tape could not record the branch it decides.
+    `anomaly` is set inside `detect_anomaly()`.
     """
 
     enabled = True
     tracing = False
+    anomaly = False
 
 
 class TracingError(RuntimeError):
@@ -63,10 +76,43 @@ def no_grad() -> Iterator[None]:
 def _check_number(data: object, where: str) -> float:
     # bool is an int subclass and numpy's floats are float subclasses: numbers.Real takes both.
     if isinstance(data, numbers.Real) and not isinstance(data, Value):
-        return float(data)
+        return _to_float(data)
     raise TypeError(
         f"{where} takes a real number (int or float), received {type(data).__name__}: {data!r:.60}"
     )
+
+
+def _to_float(number: numbers.Real) -> float:
+    """float(number), but an int too large for a float is +-inf with a warning, as op results are.
+
+    Python's float() raises OverflowError there; the numeric policy is IEEE results, not
+    exceptions (`Value(1.0) / math.factorial(200)` is 0.0, as the exact quotient rounds).
+    """
+    try:
+        return float(number)
+    except OverflowError:
+        result = math.inf if number > 0 else -math.inf
+        kind = type(number).__name__
+        warnings.warn(
+            f"{'a negative' if result < 0 else 'an'} {kind} too large for a float is {result}",
+            RuntimeWarning,
+            stacklevel=_user_stacklevel(),
+        )
+        return result
+
+
+def _outside_package(frame: FrameType | None) -> tuple[FrameType | None, int]:
+    """The first frame from `frame` outwards not in this package (the user's), and its distance."""
+    steps = 0
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        steps += 1
+    return frame, steps
+
+
+def _user_stacklevel() -> int:
+    # warnings.warn's stacklevel that points at the user's line: level 1 is our caller.
+    return 1 + _outside_package(sys._getframe(1))[1]
 
 
 class Value:
@@ -229,6 +275,12 @@ class Value:
             )
         order = _depth_first(self, reset_grads=True)
         self.grad += 1.0
+        # One test per call, not per node: the scan in `_anomaly_checks` runs only while some
+        # graph made inside detect_anomaly() is still alive.
+        if _grad_mode.anomaly or _sites:
+            if _anomaly_checks(order):
+                _backpropagate_checked(order)
+                return
         _backpropagate(order)
 
     def detach(self) -> Value:
@@ -259,11 +311,14 @@ def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
     """
     # float and int first: the ABC check below is several times slower, and they are most numbers.
     if type(other) is float or type(other) is int:
-        return _leaf(float(other), False)
+        try:
+            return _leaf(float(other), False)
+        except OverflowError:  # an int beyond the float range: inf, with a warning
+            return _leaf(_to_float(other), False)
     if isinstance(other, Value):
         return other
     if isinstance(other, numbers.Real):
-        return _leaf(float(other), False)
+        return _leaf(_to_float(other), False)
     if (
         reflected is not None
         and hasattr(type(other), reflected)
@@ -303,6 +358,8 @@ def apply(op: Op, *inputs: Value) -> Value:
         out.parents = inputs
         out.op = op
         out.requires_grad = True
+    if _grad_mode.anomaly:
+        _check_forward(op, inputs, out)
     return out
 
 
@@ -403,3 +460,199 @@ def _depth_first(root: Value, reset_grads: bool) -> list[Value]:
             if reset_grads and node.parents:
                 node.grad = 0.0
     return order
+
+
+# Anomaly detection.
+#
+# Zero cost while off: the hot functions above never look at the mode. While at least one
+# thread is inside detect_anomaly(), the module names `_apply1` and `_apply2` (which every
+# operator looks up at call time) point at checking versions instead, and those test this
+# thread's flag, so other threads carry on unchecked. `backward()` picks the checking
+# `_backpropagate_checked` once per call. Which versions are installed is the only module state
+# besides the thread-local mode, and it follows from a count kept under a lock.
+
+
+class Site(NamedTuple):
+    """Where in the user's code a value was made: file, line number and function."""
+
+    filename: str
+    lineno: int
+    function: str
+
+    @property
+    def line(self) -> str:
+        """The source line, as the traceback module would show it ('' if not available)."""
+        return linecache.getline(self.filename, self.lineno).strip()
+
+    def __str__(self) -> str:
+        line = self.line
+        return f"{self.filename}:{self.lineno} in {self.function}" + (f": {line}" if line else "")
+
+
+class AnomalyError(RuntimeError):
+    """Inside `detect_anomaly()`, an op made nan or inf from finite numbers.
+
+    Attributes: `op` (the `Op`), `phase` ("forward" or "backward"), `inputs` (the op's input
+    Values), `result` (the nan or inf), `input_index` (backward: which input's gradient went
+    bad, else None) and `site` (the `Site` where the node was made, or None if unknown).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        op: Op,
+        phase: str,
+        inputs: tuple[Value, ...],
+        result: float,
+        input_index: int | None,
+        site: Site | None,
+    ) -> None:
+        super().__init__(message)
+        self.op = op
+        self.phase = phase
+        self.inputs = inputs
+        self.result = result
+        self.input_index = input_index
+        self.site = site
+
+
+# The line each node made inside detect_anomaly() came from, kept as long as the node lives (so
+# backward() after the block can name it) and dropped with it: no extra slot on every Value.
+_sites: weakref.WeakKeyDictionary[Value, Site] = weakref.WeakKeyDictionary()
+_checking_threads = 0
+_checking_lock = threading.Lock()
+_fast_apply1, _fast_apply2 = _apply1, _apply2
+
+
+def is_anomaly_enabled() -> bool:
+    """Whether this thread is inside `detect_anomaly()`."""
+    return _grad_mode.anomaly
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Within this block (in this thread), stop at the first op that makes nan or inf.
+
+    An op whose result is nan or inf although its inputs are finite raises `AnomalyError`
+    naming the op, its inputs with their labels, and the line of your code that made it. Values
+    that are already nan or inf pass through ops unchecked: the error is raised where they
+    start. `backward()` checks too: inside the block, and afterwards on any graph with a node
+    made inside it; it stops at the first gradient that becomes nan or inf while the gradient
+    flowing in and the one it adds to are finite. Tape replays are not checked.
+    """
+    previous = _grad_mode.anomaly
+    if not previous:
+        _install_checks(+1)
+    _grad_mode.anomaly = True
+    try:
+        yield
+    finally:
+        _grad_mode.anomaly = previous
+        if not previous:
+            _install_checks(-1)
+
+
+def _install_checks(change: int) -> None:
+    global _apply1, _apply2, _checking_threads
+    with _checking_lock:
+        _checking_threads += change
+        if _checking_threads:
+            _apply1, _apply2 = _checked_apply1, _checked_apply2
+        else:
+            _apply1, _apply2 = _fast_apply1, _fast_apply2
+
+
+def _checked_apply1(op: Op, x: Value) -> Value:
+    out = _fast_apply1(op, x)
+    if _grad_mode.anomaly:
+        _check_forward(op, (x,), out)
+    return out
+
+
+def _checked_apply2(op: Op, x: Value, y: Value) -> Value:
+    out = _fast_apply2(op, x, y)
+    if _grad_mode.anomaly:
+        _check_forward(op, (x, y), out)
+    return out
+
+
+def _finite(x: float) -> bool:
+    return x - x == 0.0  # False for inf and nan only; cheaper than math.isfinite
+
+
+def _user_site() -> Site | None:
+    """The innermost frame outside this package: the user's line that led to this op."""
+    frame = _outside_package(sys._getframe(1))[0]
+    if frame is None:
+        return None
+    return Site(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+def _describe(op: Op, inputs: tuple[Value, ...]) -> str:
+    shown = [f"{v.label}={v.data!r}" if v.label else repr(v.data) for v in inputs]
+    return f"{op.name}({', '.join(shown)})"
+
+
+def _where(site: Site | None) -> str:
+    if site is None:
+        return "\n  (made outside detect_anomaly(), so its line was not recorded)"
+    return f"\n  made at {site}"
+
+
+def _check_forward(op: Op, inputs: tuple[Value, ...], out: Value) -> None:
+    data = out.data
+    if not _finite(data) and all(_finite(v.data) for v in inputs):
+        site = _user_site()
+        raise AnomalyError(
+            f"forward: {_describe(op, inputs)} is {data!r}, from finite inputs{_where(site)}",
+            op,
+            "forward",
+            tuple(inputs),
+            data,
+            None,
+            site,
+        )
+    if out.op is not None:
+        _sites[out] = _user_site()
+
+
+def _anomaly_checks(order: list[Value]) -> bool:
+    """Whether backpropagating over `order` must check: the mode is on or a node was made in it."""
+    if _grad_mode.anomaly:
+        return True
+    return bool(_sites) and any(node in _sites for node in order if node.parents)
+
+
+def _check_gradient(node: Value, index: int, upstream: float, before: float, after: float) -> None:
+    """Raise `AnomalyError` if `after`, input `index`'s accumulated gradient, just went bad."""
+    if _finite(after) or not (_finite(upstream) and _finite(before)):
+        return
+    parent = node.parents[index]
+    name = f"input {index}" + (f" ({parent.label})" if parent.label else "")
+    site = _sites.get(node)
+    raise AnomalyError(
+        f"backward: the gradient of {_describe(node.op, node.parents)} with respect to {name} "
+        f"is {after!r}, from finite numbers (gradient flowing in: {upstream!r}){_where(site)}",
+        node.op,
+        "backward",
+        node.parents,
+        after,
+        index,
+        site,
+    )
+
+
+def _backpropagate_checked(order: list[Value]) -> None:
+    """`_backpropagate` (the same arithmetic, in the same order) checking every gradient."""
+    for node in reversed(order):
+        parents = node.parents
+        if not parents:
+            continue
+        grad = node.grad
+        local_grads = node.op.local_grads
+        inputs = [parent.data for parent in parents]
+        for index, (parent, local_grad) in enumerate(zip(parents, local_grads)):
+            if parent.requires_grad:
+                before = parent.grad
+                parent.grad += local_grad(*inputs, node.data) * grad
+                _check_gradient(node, index, grad, before, parent.grad)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from micrograd import engine
@@ -69,40 +69,56 @@ def _backprop(
     if id(out) in on_path:
         grads[id(out)] = 1.0
     results: dict[int, Any] = {}
-    for node in reversed(order):
-        upstream = grads.pop(id(node), None)
-        if upstream is None:
-            continue
-        if id(node) in targets:
-            results[id(node)] = upstream
-        if not node.parents:
-            continue
-        op = node.op
-        if create_graph:
-            if len(op.graph_grads) != len(node.parents):
-                raise RuntimeError(
-                    f"create_graph needs the Value-level derivatives of op {op.name!r}, but its "
-                    f"record has {len(op.graph_grads)} graph_grads for {op.arity} inputs"
-                )
-            local_fns, inputs, result = op.graph_grads, node.parents, node
-        else:
-            local_fns, inputs, result = op.local_grads, [p.data for p in node.parents], node.data
-        for parent, local_fn in zip(node.parents, local_fns):
-            if id(parent) not in on_path:
+    # Under detect_anomaly() (or for a graph made inside it), check each gradient as backward()
+    # does, and the ops building a gradient graph as any op; otherwise one false test per edge.
+    check = engine._anomaly_checks(order)
+    with engine.detect_anomaly() if check else nullcontext():
+        for node in reversed(order):
+            upstream = grads.pop(id(node), None)
+            if upstream is None:
                 continue
-            local = local_fn(*inputs, result)
-            if type(local) is float and local == 1.0:
-                contribution = upstream
-            elif type(upstream) is float and upstream == 1.0:
-                contribution = local
+            if id(node) in targets:
+                results[id(node)] = upstream
+            if not node.parents:
+                continue
+            op = node.op
+            if create_graph:
+                if len(op.graph_grads) != len(node.parents):
+                    raise RuntimeError(
+                        f"create_graph needs the Value-level derivatives of op {op.name!r}, but "
+                        f"its record has {len(op.graph_grads)} graph_grads for {op.arity} inputs"
+                    )
+                local_fns, inputs, result = op.graph_grads, node.parents, node
             else:
-                contribution = local * upstream
-            previous = grads.get(id(parent))
-            grads[id(parent)] = contribution if previous is None else previous + contribution
+                local_fns, inputs, result = (
+                    op.local_grads,
+                    [p.data for p in node.parents],
+                    node.data,
+                )
+            for index, (parent, local_fn) in enumerate(zip(node.parents, local_fns)):
+                if id(parent) not in on_path:
+                    continue
+                local = local_fn(*inputs, result)
+                if type(local) is float and local == 1.0:
+                    contribution = upstream
+                elif type(upstream) is float and upstream == 1.0:
+                    contribution = local
+                else:
+                    contribution = local * upstream
+                previous = grads.get(id(parent))
+                total = contribution if previous is None else previous + contribution
+                grads[id(parent)] = total
+                if check:
+                    before = 0.0 if previous is None else _number(previous)
+                    engine._check_gradient(node, index, _number(upstream), before, _number(total))
     gradients = [results.get(id(v), 0.0) for v in wrt]
     if create_graph:
         return [_constant(g) if type(g) is float else g for g in gradients]
     return gradients
+
+
+def _number(x: Value | float) -> float:
+    return x.data if isinstance(x, Value) else x
 
 
 def backward_with_graph(root: Value) -> None:
@@ -167,12 +183,13 @@ def _as_input(arg: object, position: int, where: str) -> Value:
             # A new node above `arg`, not `arg` itself: f may also use `arg` through a closure
             # (f = lambda y: x * y called at y = x), and only this argument's slot is to be
             # differentiated. The edge to `arg` lets an enclosing differentiation see through.
-            node = arg + 0.0
+            # Adding -0.0 gives arg's number exactly (adding 0.0 would turn -0.0 into 0.0).
+            node = arg + -0.0
             node.label = arg.label
             return node
         return Value(arg.data, arg.label)
     if isinstance(arg, numbers.Real):
-        return Value(float(arg))
+        return Value(arg)  # an int beyond the float range becomes inf, with a warning
     raise TypeError(
         f"{where} differentiates argument {position}, which must be a number or a Value, "
         f"received {type(arg).__name__}: {arg!r:.60}"
@@ -183,7 +200,7 @@ def _scalar_output(out: object, where: str, hint: str) -> Value | float:
     if isinstance(out, Value):
         return out
     if isinstance(out, numbers.Real):
-        return float(out)  # a constant: every gradient is zero
+        return engine._to_float(out)  # a constant: every gradient is zero
     if isinstance(out, (tuple, list)):
         raise TypeError(
             f"{where} needs f to return one scalar (a Value or a number), received a "
@@ -333,7 +350,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
                     f"{where} needs f to return scalars (Values or numbers), but output {i} is "
                     f"a {type(out).__name__}: {out!r:.60}"
                 )
-            outputs.append(out if isinstance(out, Value) else float(out))
+            outputs.append(out if isinstance(out, Value) else engine._to_float(out))
         return outputs, True
 
     def jacobian_f(*args: Any) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-from micrograd.engine import Number, Value, no_grad
+from micrograd.engine import Number, Value, _to_float, no_grad
 
 
 class GradcheckError(RuntimeError):
@@ -19,7 +19,7 @@ def numerical_grad(
     f: Callable[..., Value], inputs: Sequence[Number], eps: float = 1e-6
 ) -> list[float]:
     """Central differences (f(x + eps) - f(x - eps)) / 2 eps for each input in turn."""
-    point = [float(x) for x in inputs]
+    point = [_to_float(x) for x in inputs]
     grads = []
     with no_grad():
         for i, x in enumerate(point):
@@ -48,7 +48,7 @@ def gradcheck(
     if not inputs:
         raise ValueError("gradcheck needs at least one input, received none")
     labels = [x.label if isinstance(x, Value) else "" for x in inputs]
-    point = [x.data if isinstance(x, Value) else float(x) for x in inputs]
+    point = [x.data if isinstance(x, Value) else _to_float(x) for x in inputs]
     leaves = [Value(x, label) for x, label in zip(point, labels)]
     out = f(*leaves)
     if not isinstance(out, Value):
@@ -72,4 +72,4 @@ def gradcheck(
 
 def _evaluate(f: Callable[..., Value], point: list[float]) -> float:
     out = f(*(Value(x) for x in point))
-    return out.data if isinstance(out, Value) else float(out)
+    return out.data if isinstance(out, Value) else _to_float(out)

@@ -125,6 +125,14 @@ def _reject_constant(name: str) -> None:
     raise ModelFileError(f"{name} is not a valid number in a model file")
 
 
+def _parse_float(text: str) -> float:
+    # json reads 1e999 as inf, which would otherwise fail later (in the checksum) as a bare error.
+    number = float(text)
+    if math.isinf(number):
+        raise ModelFileError(f"{text:.40} is out of the range of a float")
+    return number
+
+
 def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Parse and check a model file; returns its contents without building anything."""
     where = os.fspath(path)
@@ -136,7 +144,10 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(f"{where}: not a model file (not UTF-8 text: {e})") from None
     try:
         data = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+            text,
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_reject_constant,
+            parse_float=_parse_float,
         )
     except RecursionError:
         raise ModelFileError(f"{where}: corrupt model file (JSON nested too deeply)") from None
@@ -147,6 +158,8 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise ModelFileError(f"{where}: corrupt model file{hint}: {e}") from None
     except ModelFileError as e:
         raise ModelFileError(f"{where}: {e}") from None
+    except ValueError as e:  # an integer of more digits than int() accepts (4300 by default)
+        raise ModelFileError(f"{where}: corrupt model file: {e}") from None
     try:
         return _check(data)
     except ModelFileError as e:

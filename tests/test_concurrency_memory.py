@@ -7,7 +7,7 @@ import random
 import sys
 import threading
 
-from micrograd import MLP, no_grad
+from micrograd import MLP, detect_anomaly, no_grad
 
 
 def moons_like_batch(rng: random.Random, size: int) -> list[tuple[list[float], float]]:
@@ -49,6 +49,30 @@ def test_two_threads_train_like_one_after_the_other():
         results[seed] = train(seed, 30)
 
     threads = [threading.Thread(target=worker, args=(seed,)) for seed in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [results[1], results[2]] == sequential
+
+
+def test_a_thread_in_anomaly_mode_trains_like_one_without_it():
+    # One thread checks every op (and installs the checking functions for all threads); the
+    # other is not checked. Both get the numbers of plain sequential training.
+    sequential = [train(1, 20), train(2, 20)]
+    results: dict[int, dict[str, float]] = {}
+
+    def checked(seed: int) -> None:
+        with detect_anomaly():
+            results[seed] = train(seed, 20)
+
+    def unchecked(seed: int) -> None:
+        results[seed] = train(seed, 20)
+
+    threads = [
+        threading.Thread(target=checked, args=(1,)),
+        threading.Thread(target=unchecked, args=(2,)),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fractions
 import gc
 import math
 import threading
@@ -290,6 +291,24 @@ def test_domain_errors_are_ieee_values_with_warnings():
         assert Value(1000.0).exp().data == math.inf
     with pytest.warns(RuntimeWarning, match="non-integer"):
         assert math.isnan((Value(-8.0) ** (1 / 3)).data)
+
+
+def test_an_int_too_large_for_a_float_is_an_infinity_with_a_warning():
+    # float(10 ** 400) raises OverflowError in Python; here it is the IEEE overflow, as in ops.
+    with pytest.warns(RuntimeWarning, match="an int too large for a float is inf") as caught:
+        assert Value(10**400).data == math.inf
+    assert caught[0].filename == __file__
+    with pytest.warns(RuntimeWarning, match="a negative int too large for a float is -inf"):
+        assert (Value(1.0) + -(10**400)).data == -math.inf
+    with pytest.warns(RuntimeWarning, match="an int too large"):
+        assert (10**400 - Value(1.0)).data == math.inf
+    with pytest.warns(RuntimeWarning, match="Fraction too large"):
+        assert Value(fractions.Fraction(-(10**400), 3)).data == -math.inf
+    x = Value(2.0)
+    with pytest.warns(RuntimeWarning, match="too large"):
+        y = x / math.factorial(200)  # the exact quotient rounds to 0.0 in floats, and so does this
+    y.backward()
+    assert (y.data, x.grad) == (0.0, 0.0)
 
 
 # Random expression graphs with shared sub-expressions, against finite differences.

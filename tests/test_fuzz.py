@@ -9,6 +9,8 @@ meets log(x) = nan), we follow IEEE (0 * nan = nan) while PyTorch masks some suc
 Where sin or cos gets an argument beyond 1e3 in magnitude, only nan must agree: a last-bit
 difference in that argument (PyTorch's exp and libm's may differ by one ulp) moves the result by
 |x| ulps, which at 1e8 is 2e-9.
+The tape replays the same graphs (in Python to the bit, with numpy within rounding), and
+`gradcheck` agrees with backward() wherever the function is smooth around the point.
 Run longer with HYPOTHESIS_PROFILE=long.
 """
 
@@ -17,11 +19,12 @@ from __future__ import annotations
 import math
 import warnings
 
-from hypothesis import example, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from micrograd import OPS, Value
+from micrograd import OPS, Value, gradcheck
 from micrograd.engine import apply
+from micrograd.tape import trace
 from tests.references import close, needs_torch, torch_functions
 
 OP_NAMES = sorted(OPS)
@@ -45,9 +48,9 @@ inputs = st.one_of(st.sampled_from(EDGE_VALUES), st.floats(-5, 5), st.floats(all
 
 
 @st.composite
-def graphs(draw):
+def graphs(draw, leaf_values=inputs):
     """(leaf values, steps): each step applies an op to earlier nodes, so nodes are reused."""
-    leaves = draw(st.lists(inputs, min_size=1, max_size=4))
+    leaves = draw(st.lists(leaf_values, min_size=1, max_size=4))
     steps = []
     for i in range(draw(st.integers(1, 10))):
         op_name = draw(st.sampled_from(OP_NAMES))
@@ -143,3 +146,97 @@ def test_matches_pytorch_including_nan_and_inf(graph):
             assert math.isnan(ours) == math.isnan(theirs), (ours, theirs)
             continue
         assert close(ours, theirs, rel=1e-9, abs_=1e-12), (ours, theirs)
+
+
+def same(ours: float, reference: float) -> bool:
+    """Equal, nan equal to nan; zeros of either sign equal (backward() adds into 0.0)."""
+    return ours == reference or (math.isnan(ours) and math.isnan(reference))
+
+
+def largest_finite(leaf_values, steps) -> float:
+    """The largest finite magnitude among values and local derivatives: the rounding scale."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        nodes = [Value(x) for x in leaf_values]
+        for op_name, args in steps:
+            nodes.append(apply(OPS[op_name], *[nodes[a] for a in args]))
+        numbers = [n.data for n in nodes] + [
+            local_grad(*[p.data for p in node.parents], node.data)
+            for node in nodes
+            if node.op is not None
+            for local_grad in node.op.local_grads
+        ]
+    return max([1.0] + [abs(x) for x in numbers if math.isfinite(x)])
+
+
+@given(graphs())
+@example(([-math.inf, 0.5], [("pow", [0, 1])]))  # numpy's scalar power says nan here
+@example(([0.0], [("relu", [0]), ("add", [1, 1]), ("add", [2, 1])]))  # a chain of additions
+def test_tape_replay_matches_eager_including_edge_values(graph):
+    leaf_values, steps = graph
+    data, grads = run_ours(leaf_values, steps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tape = trace(lambda *xs: build(xs, steps, lambda n, *a: apply(OPS[n], *a)), leaf_values)
+        replay = tape.run(leaf_values)
+        batch = tape.run_batch([leaf_values, leaf_values], reduce="sum", backend="numpy")
+    # Python replay: the same op functions in the same order, so the same numbers.
+    assert same(replay.outputs[0], data), (replay.outputs[0], data)
+    for ours, reference in zip(replay.input_grads, grads):
+        assert same(ours, reference), (replay.input_grads, grads)
+    # numpy replay: numpy's functions may round differently in the last bit, which the graph
+    # can magnify, but never beyond the scale of its largest number.
+    scale = largest_finite(leaf_values, steps)
+    lenient = near_float_limits(leaf_values, steps)
+    for lane in range(2):
+        pairs = [(float(batch.outputs[lane][0]), data)]
+        pairs += [(float(g), reference) for g, reference in zip(batch.input_grads[lane], grads)]
+        for ours, reference in pairs:
+            if lenient and not (math.isfinite(ours) and math.isfinite(reference)):
+                continue
+            assert close(ours, reference, rel=1e-9, abs_=1e-9 * scale), (ours, reference)
+
+
+def smooth_around(leaf_values, steps, eps: float) -> bool:
+    """Whether every value stays finite and moderate, with no kink crossed, within eps."""
+    points = [list(leaf_values)]
+    for i in range(len(leaf_values)):
+        for shift in (-eps, eps):
+            point = list(leaf_values)
+            point[i] += shift
+            points.append(point)
+    signs = None
+    for point in points:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            nodes = [Value(x) for x in point]
+            for op_name, args in steps:
+                nodes.append(apply(OPS[op_name], *[nodes[a] for a in args]))
+            nodes[-1].backward()
+        numbers = [n.data for n in nodes] + [n.grad for n in nodes]
+        if not all(math.isfinite(x) and abs(x) < 1e4 for x in numbers):
+            return False
+        # Kinks: relu and abs at 0; pow with a base at or below 0 (log of the base).
+        kinks = [
+            (n.parents[0].data > 0.0, abs(n.parents[0].data) > 10 * eps)
+            for n in nodes
+            if n.op is not None and n.op.name in ("relu", "abs", "pow")
+        ]
+        if not all(away for _, away in kinks):
+            return False
+        if signs is None:
+            signs = [side for side, _ in kinks]
+        elif signs != [side for side, _ in kinks]:
+            return False
+    return not any(n.op.name == "pow" and n.parents[0].data <= 0.0 for n in nodes[len(point) :])
+
+
+@given(graphs(leaf_values=st.floats(-3.0, 3.0)))
+def test_gradcheck_agrees_where_the_function_is_smooth(graph):
+    leaf_values, steps = graph
+    assume(smooth_around(leaf_values, steps, eps=1e-4))
+
+    def f(*xs):
+        return build(xs, steps, lambda name, *a: apply(OPS[name], *a))
+
+    assert gradcheck(f, leaf_values, eps=1e-6, atol=1e-4, rtol=1e-3)
