@@ -20,7 +20,7 @@ import math
 import numbers
 from collections.abc import Iterable, Sequence
 
-from micrograd.engine import Number, TracingError, Value, _grad_mode
+from micrograd.engine import Number, TracingError, Value, _grad_mode, _to_float
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -62,7 +62,7 @@ def _target_number(target: object, index: int, who: str) -> float:
             )
         target = target.data  # targets are constants: no gradient flows into them
     if isinstance(target, numbers.Real) and not isinstance(target, bool):
-        return float(target)
+        return _to_float(target)
     raise TypeError(f"{who}: targets[{index}] must be a number, received {type(target).__name__}")
 
 

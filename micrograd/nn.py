@@ -159,7 +159,12 @@ class Module:
 
 def _state_number(name: str, value: object) -> float:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise ValueError(
+                f"state_dict[{name!r}] is too large for a float: {value!r:.60}"
+            ) from None
     if isinstance(value, (list, tuple)):
         raise ValueError(
             f"state_dict[{name!r}] has {len(value)} values; the parameter is one number"

@@ -217,8 +217,8 @@ def _pow_grad_exponent(x: float, y: float, out: float) -> float:
 def _pow_graph_grad_base(x: Value, y: Value, out: Value) -> Value | float:
     if not y.requires_grad:
         return 0.0 if y.data == 0.0 else y.data * x ** (y.data - 1.0)
-    if y.data == 0.0 and x.data == 0.0:
-        return 0.0  # as in the float version: y * x ** (y - 1) would be 0 * inf
+    if y.data == 0.0 and not math.isfinite(_pow_quiet(x.data, -1.0)):
+        return 0.0  # as in the float version: y * x ** (y - 1) would be 0 * inf (or nan)
     return y * x ** (y - 1.0)
 
 

@@ -21,7 +21,10 @@ def _check_float(value: object, name: str, low: float = 0.0, high: float = math.
     """A real number in [low, high), else ValueError naming `name`."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(f"{name} must be a number, received {type(value).__name__}: {value!r}")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int too large for a float: out of range below, with its name
+        value = math.inf if value > 0 else -math.inf
     if not low <= value < high or math.isnan(value):
         upper = "" if high == math.inf else f" and below {high}"
         raise ValueError(f"invalid {name}: {value!r}; expected a number >= {low}{upper}")

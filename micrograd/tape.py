@@ -42,7 +42,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from micrograd.engine import TracingError, Value, _grad_mode, topological_order
+from micrograd.engine import TracingError, Value, _grad_mode, _to_float, topological_order
 from micrograd.ops import Op
 
 __all__ = ["BatchResult", "Instruction", "Result", "Tape", "TracingError", "trace"]
@@ -203,13 +203,13 @@ class Tape:
     def _param_values(self, params: Sequence[float] | None) -> list[float]:
         if params is None:
             return [p.data for p in self.params]
-        values = [float(x) for x in params]
+        values = [_to_float(x) for x in params]
         if len(values) != len(self.params):
             raise ValueError(f"the tape has {len(self.params)} params, received {len(values)}")
         return values
 
     def _check_inputs(self, inputs: Sequence[float]) -> list[float]:
-        values = [float(x) for x in inputs]
+        values = [_to_float(x) for x in inputs]
         if len(values) != self.n_inputs:
             raise ValueError(f"the tape takes {self.n_inputs} inputs, received {len(values)}")
         return values
@@ -544,7 +544,10 @@ class _NumpyPlan:
 
     def run(self, inputs: Any, param_values: Any, reduce: str, seeds: list[float]) -> BatchResult:
         np = self.np
-        x = np.asarray(inputs, dtype=float)
+        try:
+            x = np.asarray(inputs, dtype=float)
+        except OverflowError:  # an int beyond floats: inf with a warning, as in the engine
+            x = np.asarray([[_to_float(v) for v in row] for row in inputs], dtype=float)
         if x.ndim != 2 or x.shape[1] != self.n_inputs:
             raise ValueError(
                 f"run_batch takes one row of {self.n_inputs} inputs per sample, "
@@ -554,7 +557,10 @@ class _NumpyPlan:
         if lanes == 0:
             raise ValueError("run_batch needs at least one row of inputs")
         n, p, r = self.n_inputs, self.n_params, len(self.row_params)
-        weights = np.asarray(param_values, dtype=float)
+        try:
+            weights = np.asarray(param_values, dtype=float)
+        except OverflowError:
+            weights = np.asarray([_to_float(v) for v in param_values], dtype=float)
         if weights.shape != (p,):
             raise ValueError(f"the tape has {p} params, received {weights.size} values")
         # Reused from the last call with as many lanes: fresh arrays of this size come from
