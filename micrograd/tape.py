@@ -31,7 +31,8 @@ buffers between calls, so one tape must not be replayed from two threads at once
 The numpy replay calls each op record's array versions (`Op.array_forward`,
 `Op.array_local_grads`), so an op defined in `micrograd.ops` replays here with nothing to add.
 
-Left out: higher-order gradients through a tape, and numpy replay of an op whose record has no
+Left out: anomaly detection (`detect_anomaly()` checks eager ops only; replays are unchecked),
+higher-order gradients through a tape, and numpy replay of an op whose record has no
 array versions (it raises NotImplementedError; `run` still works).
 """
 
