@@ -65,12 +65,30 @@ def is_grad_enabled() -> bool:
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Within this block (in this thread only), ops compute values but record no graph."""
-    previous = is_grad_enabled()
-    _grad_mode.enabled = False
+    with _grad_mode_set(False):
+        yield
+
+
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Within this block (in this thread only), ops record a graph, even inside `no_grad()`."""
+    with _grad_mode_set(True):
+        yield
+
+
+@contextmanager
+def _grad_mode_set(enabled: bool) -> Iterator[None]:
+    previous = _grad_mode.enabled
+    _grad_mode.enabled = enabled
     try:
         yield
     finally:
         _grad_mode.enabled = previous
+
+
+def is_tracing() -> bool:
+    """Whether this thread is inside `micrograd.tape.trace` (Values must not become numbers)."""
+    return _grad_mode.tracing
 
 
 def _check_number(data: object, where: str) -> float:
@@ -282,6 +300,18 @@ class Value:
                 _backpropagate_checked(order)
                 return
         _backpropagate(order)
+
+    # micrograd 0.1.0's internal names, read by the drawing code people copy from its notebooks.
+
+    @property
+    def _prev(self) -> set[Value]:
+        """The parents as a set, as micrograd 0.1.0 stored them (use `parents`: ordered)."""
+        return set(self.parents)
+
+    @property
+    def _op(self) -> str:
+        """The op's symbol, or '' for a leaf, as micrograd 0.1.0 stored it (use `op`)."""
+        return "" if self.op is None else self.op.symbol
 
     def detach(self) -> Value:
         """A new leaf with the same data that does not require grad and has no graph."""

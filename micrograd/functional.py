@@ -17,29 +17,16 @@ function returns one scalar or a flat tuple or list of scalars.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from micrograd import engine
-from micrograd.engine import Value, is_grad_enabled, topological_order
+from micrograd.engine import Value, enable_grad, topological_order
 
 __all__ = ["backward_with_graph", "grad", "hessian", "jacobian", "value_and_grad"]
 
 Argnums = int | Sequence[int]
-
-
-@contextmanager
-def _grad_enabled() -> Iterator[None]:
-    # Like PyTorch's engine and torch.func.grad, differentiation records a graph even inside an
-    # enclosing no_grad() block: the result of a transform should not depend on where it runs.
-    # A no_grad() block inside f itself still holds, and stops gradients like detach().
-    previous = is_grad_enabled()
-    engine._grad_mode.enabled = True
-    try:
-        yield
-    finally:
-        engine._grad_mode.enabled = previous
 
 
 def _constant(x: float) -> Value:
@@ -52,7 +39,7 @@ def _backprop(
     """d out / d v for each v in `wrt`: floats, or Values with a graph when `create_graph`.
 
     `wrt` may hold intermediate values as well as leaves; a value `out` does not depend on gets
-    zero. Call under `_grad_enabled()` when `create_graph` is True.
+    zero. Call under `enable_grad()` when `create_graph` is True.
     """
     if order is None:
         order = topological_order(out)
@@ -139,7 +126,7 @@ def backward_with_graph(root: Value) -> None:
         )
     order = topological_order(root)
     nodes = [node for node in order if node.requires_grad]
-    with _grad_enabled():
+    with enable_grad():  # create_graph records the gradient's graph even under no_grad()
         grads = _backprop(root, nodes, create_graph=True, order=order)
         for node, gradient in zip(nodes, grads):
             if node.parents:
@@ -230,7 +217,9 @@ def _differentiate(
     `read_outputs` kept aside (the aux value), and whether results are Values.
     """
     positions = _resolve_argnums(argnums, len(args), where)
-    with _grad_enabled():
+    # Like torch.func.grad, a transform records a graph even inside an enclosing no_grad(): its
+    # result should not depend on where it runs. A no_grad() inside f still stops gradients.
+    with enable_grad():
         inputs = [_as_input(args[p], p, where) for p in positions]
         call_args = list(args)
         for position, value in zip(positions, inputs):

@@ -20,7 +20,7 @@ import math
 import numbers
 from collections.abc import Iterable, Sequence
 
-from micrograd.engine import Number, TracingError, Value, _grad_mode, _to_float
+from micrograd.engine import Number, TracingError, Value, _to_float, is_tracing
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -54,7 +54,7 @@ def _check_pair(predictions: object, targets: object, who: str) -> tuple[list, l
 
 def _target_number(target: object, index: int, who: str) -> float:
     if isinstance(target, Value):
-        if _grad_mode.tracing:
+        if is_tracing():
             raise TracingError(
                 f"{who}: targets[{index}] is {target!r} while tracing; targets are read as "
                 "numbers, so the tape would replay this one for every sample; pass plain "
@@ -106,7 +106,7 @@ def hinge(
     (with `prune=True`, tracing raises `TracingError`).
     """
     _check_reduction(reduction)
-    if prune and reduction != "none" and _grad_mode.tracing:
+    if prune and reduction != "none" and is_tracing():
         raise TracingError(
             "hinge(prune=True) while tracing: pruning drops samples by their loss's number, "
             "which a tape would freeze; pass prune=False"
@@ -150,7 +150,7 @@ def binary_cross_entropy(
     the formula is picked by the sign of each logit, which a tape would freeze.
     """
     _check_reduction(reduction)
-    if _grad_mode.tracing:
+    if is_tracing():
         raise TracingError(
             "binary_cross_entropy while tracing: it picks its overflow-free formula by the sign "
             "of each logit's number, which a tape would freeze; trace with the engine's ops "

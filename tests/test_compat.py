@@ -68,3 +68,20 @@ def test_classic_training_loop_runs():
         losses.append(loss.data)
     assert losses[-1] < losses[0]
     assert losses[-1] == pytest.approx(0.0, abs=0.05)
+
+
+def test_0_1_0_internal_names_used_by_copied_drawing_code():
+    # Drawing code copied from 0.1.0's notebooks walks `_prev` (a set) and reads `_op`.
+    a, b = Value(2.0), Value(-3.0)
+    out = (a * b + a).tanh()
+    nodes, edges, stack = set(), set(), [out]
+    while stack:
+        v = stack.pop()
+        if v not in nodes:
+            nodes.add(v)
+            for parent in v._prev:
+                edges.add((parent, v))
+                stack.append(parent)
+    assert len(nodes) == 5 and len(edges) == 5
+    assert out._op == "tanh" and a._op == ""
+    assert (a * a)._prev == {a}

@@ -441,3 +441,24 @@ def test_random_graphs_match_pytorch(recipe):
     for leaf, tensor in zip(leaves, tensors):
         expected = 0.0 if tensor.grad is None else tensor.grad.item()  # None: input unused
         assert leaf.grad == pytest.approx(expected, rel=1e-10, abs=1e-12)
+
+
+def test_enable_grad_inside_no_grad():
+    from micrograd import enable_grad
+
+    x = Value(2.0)
+    with no_grad():
+        with enable_grad():
+            assert is_grad_enabled()
+            y = x * x
+        assert not is_grad_enabled()
+    y.backward()
+    assert x.grad == 4.0
+
+
+def test_is_tracing_only_inside_trace():
+    from micrograd import is_tracing, trace
+
+    seen = []
+    trace(lambda x: seen.append(is_tracing()) or x * 2.0, [1.0])
+    assert seen == [True] and not is_tracing()
