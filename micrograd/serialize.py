@@ -154,7 +154,8 @@ def read(path: str | os.PathLike[str]) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         # A whole file ends with the closing brace; a cut-off one (full disk, interrupted copy)
         # does not.
-        hint = " (truncated: it does not end with '}')" if not text.rstrip().endswith("}") else ""
+        truncated = not text.rstrip().endswith("}") and e.msg != "Extra data"
+        hint = " (truncated: it does not end with '}')" if truncated else ""
         raise ModelFileError(f"{where}: corrupt model file{hint}: {e}") from None
     except ModelFileError as e:
         raise ModelFileError(f"{where}: {e}") from None
@@ -257,6 +258,8 @@ def _check_mlp_size(config: object, count: int, path: str | os.PathLike[str]) ->
     nin = config.get("nin") if isinstance(config, dict) else None
     if not (
         isinstance(nin, int)
+        and not isinstance(nin, bool)
+        and nin > 0
         and isinstance(sizes, list)
         and sizes
         and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)

@@ -407,3 +407,20 @@ def test_any_value_anywhere_is_refused_or_loads(data, re_sign):
     assert isinstance(loaded, Module)
     if not re_sign:
         assert loaded.state_dict() == model().state_dict()
+
+
+def test_boolean_nin_is_refused(tmp_path):
+    path = tmp_path / "m.json"
+    save(MLP(1, [2, 1], seed=0), path)
+    edit(path, lambda d: (d["architecture"]["config"].update(nin=True), resign(d)))
+    with pytest.raises(ModelFileError, match="invalid MLP architecture"):
+        load(path)
+
+
+def test_trailing_junk_is_not_called_truncated(tmp_path):
+    path = tmp_path / "m.json"
+    save(model(), path)
+    path.write_text(path.read_text() + "junk")
+    with pytest.raises(ModelFileError) as info:
+        load(path)
+    assert "Extra data" in str(info.value) and "truncated" not in str(info.value)
