@@ -17,23 +17,35 @@ from __future__ import annotations
 import linecache
 import math
 import numbers
-import os
 import sys
 import threading
 import warnings
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from micrograd.ops import ABS, ADD, COS, EXP, LOG, MUL, POW, RELU, SIGMOID, SIN, TANH, Op
+from micrograd.ops import (
+    ABS,
+    ADD,
+    COS,
+    EXP,
+    LOG,
+    MUL,
+    POW,
+    RELU,
+    SIGMOID,
+    SIN,
+    TANH,
+    Op,
+    _outside_package,
+    _user_stacklevel,
+)
 
 if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when drawing
     from micrograd.viz import Drawing
 
 Number = int | float
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class _GradMode(threading.local):
@@ -53,7 +65,8 @@ class TracingError(RuntimeError):
     """A traced function did something a tape cannot record (see `micrograd.tape`)."""
 
 
-# The only global mutable state in the package: whether ops record a graph, per thread.
+# The package's mode, per thread: whether ops record a graph, trace, or check for anomalies.
+# (The one other piece of module state is anomaly detection's, described where it is defined.)
 _grad_mode = _GradMode()
 
 
@@ -119,20 +132,6 @@ def _to_float(number: numbers.Real) -> float:
         return result
 
 
-def _outside_package(frame: FrameType | None) -> tuple[FrameType | None, int]:
-    """The first frame from `frame` outwards not in this package (the user's), and its distance."""
-    steps = 0
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        steps += 1
-    return frame, steps
-
-
-def _user_stacklevel() -> int:
-    # warnings.warn's stacklevel that points at the user's line: level 1 is our caller.
-    return 1 + _outside_package(sys._getframe(1))[1]
-
-
 class Value:
     """A scalar in a computation graph: its data, its gradient, and how it was computed."""
 
@@ -185,7 +184,8 @@ class Value:
         return _apply2(ADD, self, other)
 
     def __radd__(self, other: Number) -> Value:
-        return _apply2(ADD, _as_value(other, "+", None), self)
+        other = _as_value(other, "+", None)
+        return NotImplemented if other is NotImplemented else _apply2(ADD, other, self)
 
     def __mul__(self, other: Value | Number) -> Value:
         if not isinstance(other, Value):
@@ -195,7 +195,8 @@ class Value:
         return _apply2(MUL, self, other)
 
     def __rmul__(self, other: Number) -> Value:
-        return _apply2(MUL, _as_value(other, "*", None), self)
+        other = _as_value(other, "*", None)
+        return NotImplemented if other is NotImplemented else _apply2(MUL, other, self)
 
     def __pow__(self, exponent: Value | Number) -> Value:
         if not isinstance(exponent, Value):
@@ -205,7 +206,8 @@ class Value:
         return _apply2(POW, self, exponent)
 
     def __rpow__(self, base: Number) -> Value:
-        return _apply2(POW, _as_value(base, "**", None), self)
+        base = _as_value(base, "**", None)
+        return NotImplemented if base is NotImplemented else _apply2(POW, base, self)
 
     def exp(self) -> Value:
         """e ** self."""
@@ -254,7 +256,8 @@ class Value:
         return NotImplemented if other is NotImplemented else self + (-other)  # a - b = a + (-b)
 
     def __rsub__(self, other: Number) -> Value:
-        return _as_value(other, "-", None) + (-self)
+        other = _as_value(other, "-", None)
+        return NotImplemented if other is NotImplemented else other + (-self)
 
     def __truediv__(self, other: Value | Number) -> Value:
         other = _as_value(other, "/", "__rtruediv__")
@@ -262,7 +265,8 @@ class Value:
         return NotImplemented if other is NotImplemented else self * other**-1.0
 
     def __rtruediv__(self, other: Number) -> Value:
-        return _as_value(other, "/", None) * self**-1.0
+        other = _as_value(other, "/", None)
+        return NotImplemented if other is NotImplemented else other * self**-1.0
 
     def sqrt(self) -> Value:
         """Square root, written as self ** 0.5."""
@@ -333,11 +337,14 @@ def _refuse_while_tracing(value: Value, what: str) -> None:
 
 
 def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
-    """Wrap a plain number as a constant leaf; reject anything else with a clear TypeError.
+    """Wrap a plain number as a constant leaf; otherwise NotImplemented or a clear TypeError.
 
-    For a type that defines the reflected operator (`__radd__` for `+`, ...), return
-    NotImplemented so that Python gives it its turn, as numpy arrays expect. Sequences are the
-    exception: their `*` means repetition, which would only produce a confusing error.
+    `reflected` names the reflected operator (`__radd__` for `+`) when the Value is the left
+    operand. A type that defines it gets NotImplemented, so that Python gives it its turn, as
+    numpy arrays expect; sequences are the exception, since their `*` means repetition and would
+    only produce a confusing error. Anything else is a TypeError that says what is accepted.
+    `reflected` is None when the Value is the right operand (`__radd__` itself): the other
+    operand has had its turn, and NotImplemented makes Python name both types in order.
     """
     # float and int first: the ABC check below is several times slower, and they are most numbers.
     if type(other) is float or type(other) is int:
@@ -349,10 +356,8 @@ def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
         return other
     if isinstance(other, numbers.Real):
         return _leaf(_to_float(other), False)
-    if (
-        reflected is not None
-        and hasattr(type(other), reflected)
-        and not isinstance(other, (str, bytes, list, tuple))
+    if reflected is None or (
+        hasattr(type(other), reflected) and not isinstance(other, (str, bytes, list, tuple))
     ):
         return NotImplemented
     raise TypeError(
@@ -379,6 +384,14 @@ def _leaf(data: float, requires_grad: bool) -> Value:
 
 def apply(op: Op, *inputs: Value) -> Value:
     """Apply a primitive op to values, recording the graph when any input requires grad."""
+    if len(inputs) != op.arity:
+        raise TypeError(f"op {op.name!r} takes {op.arity} inputs, received {len(inputs)}")
+    for i, value in enumerate(inputs):
+        if not isinstance(value, Value):
+            raise TypeError(
+                f"apply({op.name!r}, ...) takes Values, received {type(value).__name__} "
+                f"for input {i}: {value!r:.60}; wrap numbers as Value(x)"
+            )
     if len(inputs) == 1:
         return _apply1(op, inputs[0])
     if len(inputs) == 2:

@@ -24,6 +24,7 @@ import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -84,14 +85,18 @@ def _warn(op: str, inputs: tuple[float, ...], result: float, why: str) -> None:
     )
 
 
-def _user_stacklevel() -> int:
-    # Point the warning at the first frame outside this package, so the user sees their line.
-    frame = sys._getframe(1)
-    level = 1
+def _outside_package(frame: FrameType | None) -> tuple[FrameType | None, int]:
+    """The first frame from `frame` outwards not in this package (the user's), and its distance."""
+    steps = 0
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
-        level += 1
-    return level
+        steps += 1
+    return frame, steps
+
+
+def _user_stacklevel() -> int:
+    # warnings.warn's stacklevel that points at the user's line: level 1 is our caller.
+    return 1 + _outside_package(sys._getframe(1))[1]
 
 
 def _div(x: float, y: float) -> float:

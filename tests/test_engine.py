@@ -462,3 +462,22 @@ def test_is_tracing_only_inside_trace():
     seen = []
     trace(lambda x: seen.append(is_tracing()) or x * 2.0, [1.0])
     assert seen == [True] and not is_tracing()
+
+
+def test_foreign_left_operand_gets_pythons_message_in_order():
+    from decimal import Decimal
+
+    with pytest.raises(TypeError, match="'decimal.Decimal' and 'Value'"):
+        Decimal(1) + Value(1.0)
+    with pytest.raises(TypeError, match="'NoneType' and 'Value'"):
+        None * Value(1.0)
+
+
+def test_apply_checks_its_arguments():
+    from micrograd.engine import apply
+    from micrograd.ops import ADD
+
+    with pytest.raises(TypeError, match="'add' takes 2 inputs, received 1"):
+        apply(ADD, Value(1.0))
+    with pytest.raises(TypeError, match="takes Values, received float for input 0"):
+        apply(ADD, 1.0, Value(2.0))
