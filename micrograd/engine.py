@@ -157,7 +157,12 @@ class Value:
         self.parents = ()
         self.op = None
         self.label = label
-        self.requires_grad = bool(requires_grad)
+        if not isinstance(requires_grad, bool):
+            raise TypeError(
+                f"requires_grad must be True or False, received {type(requires_grad).__name__}: "
+                f"{requires_grad!r:.60}"
+            )
+        self.requires_grad = requires_grad
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""

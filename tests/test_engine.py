@@ -481,3 +481,8 @@ def test_apply_checks_its_arguments():
         apply(ADD, Value(1.0))
     with pytest.raises(TypeError, match="takes Values, received float for input 0"):
         apply(ADD, 1.0, Value(2.0))
+
+
+def test_requires_grad_must_be_a_bool():
+    with pytest.raises(TypeError, match="True or False, received str"):
+        Value(1.0, requires_grad="no")
