@@ -125,7 +125,8 @@ class Module:
                 problems.append(f"missing keys {missing}")
             if unexpected:
                 problems.append(f"unexpected keys {unexpected}")
-            raise KeyError(
+            # RuntimeError, as PyTorch raises here (a KeyError would quote its message).
+            raise RuntimeError(
                 f"state_dict does not match {type(self).__name__}: {'; '.join(problems)}"
             )
         updates = []

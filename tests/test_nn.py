@@ -50,8 +50,8 @@ def test_state_dict_round_trip():
 @pytest.mark.parametrize(
     ("edit", "error", "key"),
     [
-        (lambda s: s.pop("layers.0.neurons.1.b"), KeyError, "layers.0.neurons.1.b"),
-        (lambda s: s.update({"layers.9.w": 1.0}), KeyError, "layers.9.w"),
+        (lambda s: s.pop("layers.0.neurons.1.b"), RuntimeError, "layers.0.neurons.1.b"),
+        (lambda s: s.update({"layers.9.w": 1.0}), RuntimeError, "layers.9.w"),
         (lambda s: s.update({"layers.1.neurons.0.w.2": [1.0, 2.0]}), ValueError, "w.2"),
         (lambda s: s.update({"layers.1.neurons.0.w.2": "0.5"}), TypeError, "w.2"),
         (lambda s: s.update({"layers.1.neurons.0.w.2": True}), TypeError, "w.2"),
@@ -65,6 +65,17 @@ def test_load_state_dict_errors_name_the_key_and_change_nothing(edit, error, key
     with pytest.raises(error, match=key.replace(".", r"\.")):
         model.load_state_dict(state)
     assert model.state_dict() == before
+
+
+def test_strict_mismatch_is_a_runtime_error_with_a_plain_message():
+    # As in PyTorch; a KeyError would print its message quoted.
+    model = MLP(1, [1], seed=0)
+    with pytest.raises(RuntimeError) as info:
+        model.load_state_dict({"extra": 1.0})
+    assert str(info.value) == (
+        "state_dict does not match MLP: missing keys "
+        "['layers.0.neurons.0.w.0', 'layers.0.neurons.0.b']; unexpected keys ['extra']"
+    )
 
 
 def test_load_state_dict_not_strict_reports_keys():
