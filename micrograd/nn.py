@@ -299,6 +299,9 @@ class MLP(Module):
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, received {nouts!r}")
         self.nouts = [_check_size(n, "each layer size in nouts") for n in nouts]
+        # Both checked up front: with no hidden layer `activation` is unused, but still a typo.
+        _check_activation(activation)
+        _check_activation(output_activation)
         rng = _make_rng(seed)
         sizes = [nin, *self.nouts]
         last = len(self.nouts) - 1
@@ -306,7 +309,7 @@ class MLP(Module):
             Layer(
                 sizes[i],
                 sizes[i + 1],
-                activation=output_activation if i == last else _check_activation(activation),
+                activation=output_activation if i == last else activation,
                 seed=rng,
             )
             for i in range(len(self.nouts))

@@ -187,6 +187,9 @@ def test_module_without_forward():
         (lambda: MLP(2, "16"), ValueError, "nouts"),
         (lambda: MLP(2, [4, 0]), ValueError, "layer size"),
         (lambda: MLP(2, [1], seed="x"), TypeError, "seed"),
+        # No hidden layer uses `activation`, but a typo in it is still refused.
+        (lambda: MLP(2, [1], activation="bogus"), ValueError, "received 'bogus'"),
+        (lambda: MLP(2, [1], output_activation="bogus"), ValueError, "received 'bogus'"),
         (lambda: Neuron(2, seed=0)([1.0]), ValueError, "expects 2 inputs, received 1"),
         (lambda: Neuron(2, seed=0)("ab"), TypeError, "str"),
         (lambda: Neuron(1, seed=0)(None), TypeError, "NoneType"),
