@@ -35,7 +35,7 @@ class IncompatibleKeys(NamedTuple):
 class Module:
     """Base class for anything built of Values; finds parameters in its attributes.
 
-    Parameters are the `Value`s (with `requires_grad`) held in attributes, directly, in lists
+    Parameters are the leaf `Value`s (with `requires_grad`) held in attributes, directly, in lists
     or tuples, or inside sub-`Module`s, named by the attribute path: `layers.0.neurons.1.w.0`.
     """
 
@@ -67,11 +67,20 @@ class Module:
                 stack.append((f"{name}.{key}" if name else key, member))
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """(dotted name, parameter) pairs in a fixed order; a shared parameter appears once."""
+        """(dotted name, parameter) pairs in a fixed order; a shared parameter appears once.
+
+        Parameters are leaf Values that require grad; a Value made by an op (say an output
+        cached in `forward`) is a result, not a parameter.
+        """
         seen: set[int] = set()
         found = []
         for name, obj in self._walk():
-            if isinstance(obj, Value) and obj.requires_grad and id(obj) not in seen:
+            if (
+                isinstance(obj, Value)
+                and obj.requires_grad
+                and not obj.parents
+                and id(obj) not in seen
+            ):
                 seen.add(id(obj))
                 found.append((name, obj))
         return found

@@ -234,3 +234,27 @@ def test_mlp_matches_pytorch(activation):
             for col, w in enumerate(neuron.w):
                 assert w.grad == pytest.approx(weight.grad[row, col].item(), rel=1e-10, abs=1e-14)
             assert neuron.b.grad == pytest.approx(bias.grad[row].item(), rel=1e-10, abs=1e-14)
+
+
+class Cached(Module):
+    """Keeps its last output, as a module might for inspection."""
+
+    def __init__(self):
+        self.inner = Neuron(2, seed=0)
+        self.last = None
+        self.history = []
+
+    def forward(self, x):
+        self.last = self.inner(x)
+        self.history.append(self.last * 2)
+        return self.last
+
+
+def test_values_made_by_ops_are_not_parameters():
+    model = Cached()
+    before = model.named_parameters()
+    model([1.0, 2.0])
+    model([3.0, 4.0])
+    assert model.named_parameters() == before
+    assert [name for name, _ in before] == ["inner.w.0", "inner.w.1", "inner.b"]
+    assert list(model.state_dict()) == ["inner.w.0", "inner.w.1", "inner.b"]
