@@ -35,8 +35,9 @@ class IncompatibleKeys(NamedTuple):
 class Module:
     """Base class for anything built of Values; finds parameters in its attributes.
 
-    Parameters are the leaf `Value`s (with `requires_grad`) held in attributes, directly, in lists
-    or tuples, or inside sub-`Module`s, named by the attribute path: `layers.0.neurons.1.w.0`.
+    Parameters are the leaf `Value`s (with `requires_grad`) held in attributes, directly, in
+    lists, tuples or str-keyed dicts, or inside sub-`Module`s, named by the attribute path:
+    `layers.0.neurons.1.w.0`, `heads.a.w.0`.
     """
 
     training: bool = True
@@ -49,22 +50,39 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def _walk(self) -> Iterator[tuple[str, Value | Module]]:
-        """Every Value and Module reachable through attributes, depth first, with its name."""
-        stack: list[tuple[str, object]] = [("", self)]
+        """Every Value and Module reachable through attributes, depth first, with its name.
+
+        A module, list, tuple or dict reached a second time (`self.me = self`, a child holding
+        its parent) is walked only the first time, under its first name.
+        """
+        seen: set[int] = set()
+        # Each entry: (name, object, the first non-str dict key on the path to it, if any).
+        stack: list[tuple[str, object, object]] = [("", self, None)]
         while stack:
-            name, obj = stack.pop()
+            name, obj, odd_key = stack.pop()
+            if odd_key is not None and (isinstance(obj, Module) or _is_parameter(obj)):
+                kind = "module" if isinstance(obj, Module) else "parameter"
+                raise TypeError(
+                    f"the {kind} {name} is held in a dict under the key {odd_key!r} "
+                    f"({type(odd_key).__name__}); expected str keys, as they become names"
+                )
+            if isinstance(obj, Value):
+                yield name, obj
+                continue
+            if not isinstance(obj, (Module, list, tuple, Mapping)) or id(obj) in seen:
+                continue
+            seen.add(id(obj))
             if isinstance(obj, Module):
                 yield name, obj
                 members = list(vars(obj).items())
-            elif isinstance(obj, Value):
-                yield name, obj
-                continue
-            elif isinstance(obj, (list, tuple)):
-                members = [(str(i), item) for i, item in enumerate(obj)]
+            elif isinstance(obj, Mapping):
+                members = list(obj.items())
             else:
-                continue
+                members = list(enumerate(obj))
             for key, member in reversed(members):
-                stack.append((f"{name}.{key}" if name else key, member))
+                path = f"{name}.{key}" if name else str(key)
+                is_odd = isinstance(obj, Mapping) and not isinstance(key, str)
+                stack.append((path, member, key if is_odd and odd_key is None else odd_key))
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """(dotted name, parameter) pairs in a fixed order; a shared parameter appears once.
@@ -75,12 +93,7 @@ class Module:
         seen: set[int] = set()
         found = []
         for name, obj in self._walk():
-            if (
-                isinstance(obj, Value)
-                and obj.requires_grad
-                and not obj.parents
-                and id(obj) not in seen
-            ):
+            if _is_parameter(obj) and id(obj) not in seen:
                 seen.add(id(obj))
                 found.append((name, obj))
         return found
@@ -165,6 +178,11 @@ class Module:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.extra_repr()})"
+
+
+def _is_parameter(obj: object) -> bool:
+    """A leaf Value that requires grad; a Value made by an op is a result, not a parameter."""
+    return isinstance(obj, Value) and obj.requires_grad and not obj.parents
 
 
 def _state_number(name: str, value: object) -> float:

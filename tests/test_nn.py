@@ -236,6 +236,29 @@ def test_mlp_matches_pytorch(activation):
             assert neuron.b.grad == pytest.approx(bias.grad[row].item(), rel=1e-10, abs=1e-14)
 
 
+class Tree(Module):
+    """A module whose child points back at it, and which points at itself."""
+
+    def __init__(self):
+        self.w = Value(1.0)
+        self.child = Neuron(1, seed=0)
+        self.child.parent = self
+        self.me = self
+        self.pair = [self.child, (self.child, [self])]
+
+    def forward(self, x):
+        return self.child([x * self.w])
+
+
+def test_back_references_are_walked_once():
+    # Before, each back-reference was walked again and again: this never returned.
+    model = Tree()
+    assert [name for name, _ in model.named_parameters()] == ["w", "child.w.0", "child.b"]
+    assert model.modules() == [model, model.child]
+    model.eval()
+    assert not model.training and not model.child.training
+
+
 class Cached(Module):
     """Keeps its last output, as a module might for inspection."""
 
@@ -258,3 +281,45 @@ def test_values_made_by_ops_are_not_parameters():
     assert model.named_parameters() == before
     assert [name for name, _ in before] == ["inner.w.0", "inner.w.1", "inner.b"]
     assert list(model.state_dict()) == ["inner.w.0", "inner.w.1", "inner.b"]
+
+
+class Heads(Module):
+    """Sub-modules and a parameter held in a dict, named by key."""
+
+    def __init__(self):
+        self.heads = {"a": Neuron(2, seed=0), "b": Neuron(2, seed=1)}
+        self.gains = {"a": Value(1.0), "b": [Value(2.0)]}
+        # Non-str keys are fine where they hold no parameter: labels, cached results.
+        self.labels = {0: "zero", 1: "one"}
+        self.outputs = {0: Value(1.0) * 2, 1: Value(1.0, requires_grad=False)}
+
+    def forward(self, x):
+        return self.heads["a"](x) * self.gains["a"] + self.heads["b"](x) * self.gains["b"][0]
+
+
+def test_parameters_in_dicts_are_found_and_named_by_key():
+    model = Heads()
+    assert [name for name, _ in model.named_parameters()] == [
+        "heads.a.w.0",
+        "heads.a.w.1",
+        "heads.a.b",
+        "heads.b.w.0",
+        "heads.b.w.1",
+        "heads.b.b",
+        "gains.a",
+        "gains.b.0",
+    ]
+    assert model.modules() == [model, model.heads["a"], model.heads["b"]]
+    model([1.0, -1.0]).backward()
+    assert model.gains["b"][0].grad == model.heads["b"]([1.0, -1.0]).data
+    state = {name: 0.5 for name in model.state_dict()}
+    model.load_state_dict(state)
+    assert model.heads["b"].w[1].data == 0.5
+
+
+@pytest.mark.parametrize("held", [Value(1.0), Neuron(1, seed=0), [Value(1.0)]])
+def test_a_dict_key_that_is_not_a_str_is_refused(held):
+    model = Module()
+    model.table = {"ok": Value(3.0), 7: {"inner": held}}
+    with pytest.raises(TypeError, match=r"table\.7\.inner.* under the key 7 \(int\); expected str"):
+        model.named_parameters()
