@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numbers
 import os
-import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from micrograd.data import Seed, _check_count, _rng
 from micrograd.engine import Number, Value
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -21,8 +21,6 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "sigmoid": Value.sigmoid,
     "linear": None,
 }
-
-Seed = int | random.Random | None
 
 
 class IncompatibleKeys(NamedTuple):
@@ -202,24 +200,6 @@ def _state_number(name: str, value: object) -> float:
     )
 
 
-def _make_rng(seed: Seed) -> random.Random | Any:
-    # No seed: draw from the global `random` module, as micrograd 0.1.0 did, so that
-    # `random.seed(1337); MLP(2, [16, 16, 1])` gives that version's weights.
-    if seed is None or seed is random:  # `random` itself: passed down from an unseeded MLP
-        return random
-    if isinstance(seed, random.Random):
-        return seed
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return random.Random(seed)
-    raise TypeError(f"seed must be an int, a random.Random or None, received {type(seed).__name__}")
-
-
-def _check_size(value: object, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-        return value
-    raise ValueError(f"{what} must be a positive int, received {value!r}")
-
-
 def _check_activation(activation: str) -> str:
     if activation not in ACTIVATIONS:
         raise ValueError(
@@ -256,8 +236,8 @@ class Neuron(Module):
         `seed` is an int or a `random.Random` for reproducible weights; without one the weights
         come from the global `random` module, as in micrograd 0.1.0.
         """
-        self.nin = _check_size(nin, "nin")
-        rng = _make_rng(seed)
+        self.nin = _check_count(nin, "nin")
+        rng = _rng(seed, unseeded_global=True)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
         if activation is None:
@@ -289,9 +269,9 @@ class Layer(Module):
         activation: str | None = None,
         seed: Seed = None,
     ) -> None:
-        self.nin = _check_size(nin, "nin")
-        self.nout = _check_size(nout, "nout")
-        rng = _make_rng(seed)
+        self.nin = _check_count(nin, "nin")
+        self.nout = _check_count(nout, "nout")
+        rng = _rng(seed, unseeded_global=True)
         self.neurons = [Neuron(nin, nonlin, activation=activation, seed=rng) for _ in range(nout)]
         self.activation = self.neurons[0].activation
 
@@ -322,14 +302,14 @@ class MLP(Module):
         Defaults match micrograd 0.1.0 (ReLU hidden layers, linear output). `seed` as in
         `Neuron`.
         """
-        self.nin = _check_size(nin, "nin")
+        self.nin = _check_count(nin, "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, received {nouts!r}")
-        self.nouts = [_check_size(n, "each layer size in nouts") for n in nouts]
+        self.nouts = [_check_count(n, "each layer size in nouts") for n in nouts]
         # Both checked up front: with no hidden layer `activation` is unused, but still a typo.
         _check_activation(activation)
         _check_activation(output_activation)
-        rng = _make_rng(seed)
+        rng = _rng(seed, unseeded_global=True)
         sizes = [nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [

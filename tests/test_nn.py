@@ -181,7 +181,8 @@ def test_module_without_forward():
     ("build", "error", "match"),
     [
         (lambda: Neuron(0), ValueError, "nin"),
-        (lambda: Neuron(2.5), ValueError, "nin"),
+        (lambda: Neuron(2.5), TypeError, "nin must be an int >= 1, received float: 2.5"),
+        (lambda: Layer(2, True), TypeError, "nout must be an int >= 1, received bool"),
         (lambda: Neuron(2, activation="gelu"), ValueError, "gelu"),
         (lambda: MLP(2, []), ValueError, "nouts"),
         (lambda: MLP(2, "16"), ValueError, "nouts"),
