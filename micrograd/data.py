@@ -255,11 +255,11 @@ def xor(
     """
     table = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     labels = [0, 1, 1, 0]
+    noise = _check_noise(noise)  # checked even when unused, so a typo is never ignored
+    rng = _rng(seed)
     if n_samples is None:
         return table, labels
     n = _check_count(n_samples, "n_samples")
-    noise = _check_noise(noise)
-    rng = _rng(seed)
     points = [list(table[i % 4]) for i in range(n)]
     return _finish(points, [labels[i % 4] for i in range(n)], noise, shuffle, rng)
 

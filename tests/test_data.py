@@ -212,6 +212,8 @@ def test_two_two_two_network_reproduces_the_published_numbers():
         (lambda: make_spiral(10, n_classes=2.0), TypeError, "n_classes must be an int"),
         (lambda: xor(4.0), TypeError, "n_samples must be an int >= 1, received float"),
         (lambda: xor(4, noise=-0.5), ValueError, "noise must be a number >= 0"),
+        (lambda: xor(noise="0.1"), TypeError, "noise must be a number, received str"),
+        (lambda: xor(seed=1.5), TypeError, "seed must be an int.*received float"),
         (
             lambda: iterate_minibatches(iter([1, 2]), [1, 2], 1),
             TypeError,
