@@ -20,27 +20,71 @@ from typing import Any
 Seed = int | random.Random | None
 Dataset = tuple[list[list[float]], list[int]]
 
+# The argument checks below are shared with `micrograd.nn` (seeds, layer sizes): this module
+# imports only the standard library, so nn can build on it without any cycle.
 
-def _rng(seed: Seed) -> random.Random:
+
+def _rng(seed: Seed, *, unseeded_global: bool = False) -> random.Random | Any:
+    """`seed` as a generator: a `random.Random` as is, an int seeds a new one.
+
+    Without a seed: a freshly seeded generator, or, with `unseeded_global`, the `random` module
+    itself (nn draws unseeded weights from the global state, as micrograd 0.1.0 did).
+    """
     if isinstance(seed, random.Random):
         return seed
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool)):
+    if isinstance(seed, int) and not isinstance(seed, bool):
         return random.Random(seed)
-    raise TypeError(f"seed must be an int, a random.Random or None, received {type(seed).__name__}")
+    if unseeded_global and (seed is None or seed is random):  # `random`: passed down by an MLP
+        return random
+    if seed is None:
+        return random.Random()
+    raise TypeError(
+        f"seed must be an int, a random.Random or None, received {type(seed).__name__}: "
+        f"{seed!r:.60}"
+    )
 
 
 def _check_count(n: object, name: str, minimum: int = 1) -> int:
-    if isinstance(n, int) and not isinstance(n, bool) and n >= minimum:
-        return n
-    raise ValueError(f"{name} must be an int >= {minimum}, received {n!r}")
+    """An int >= minimum: TypeError for another type (bools too), ValueError when too small."""
+    if not isinstance(n, int) or isinstance(n, bool):
+        raise TypeError(
+            f"{name} must be an int >= {minimum}, received {type(n).__name__}: {n!r:.60}"
+        )
+    if n < minimum:
+        raise ValueError(f"{name} must be an int >= {minimum}, received {n!r}")
+    return n
 
 
-def _check_noise(noise: object, name: str = "noise") -> float:
-    if noise is None:
+def _check_real(x: object, name: str) -> float:
+    """A finite real number (not a bool), as a float."""
+    if not isinstance(x, numbers.Real) or isinstance(x, bool):
+        raise TypeError(f"{name} must be a number, received {type(x).__name__}: {x!r:.60}")
+    try:
+        value = float(x)
+    except OverflowError:
+        value = math.inf
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, received {x!r:.60}")
+    return value
+
+
+def _check_noise(noise: object, name: str = "noise", optional: bool = True) -> float:
+    if noise is None and optional:
         return 0.0
-    if isinstance(noise, numbers.Real) and not isinstance(noise, bool) and noise >= 0:
-        return float(noise)
-    raise ValueError(f"{name} must be a number >= 0 (a standard deviation), received {noise!r}")
+    value = _check_real(noise, name)
+    if value < 0:
+        raise ValueError(f"{name} must be a number >= 0 (a standard deviation), received {noise!r}")
+    return value
+
+
+def _check_sequence(seq: object, name: str) -> Sequence[Any]:
+    """A sized, indexable sequence (list, tuple, range...), read more than once; not a string."""
+    if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
+        raise TypeError(
+            f"{name} must be a sequence such as a list (it is indexed and measured), received "
+            f"{type(seq).__name__}"
+        )
+    return seq
 
 
 def _linspace(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
@@ -93,7 +137,8 @@ def make_circles(
     """A unit circle (label 0) around a smaller one of radius `factor` (label 1)."""
     n = _check_count(n_samples, "n_samples", 2)
     noise = _check_noise(noise)
-    if not isinstance(factor, numbers.Real) or not 0 <= factor < 1:
+    factor = _check_real(factor, "factor")
+    if not 0 <= factor < 1:
         raise ValueError(f"factor must be a number in [0, 1), received {factor!r}")
     rng = _rng(seed)
     n_out = n // 2
@@ -125,16 +170,11 @@ def make_blobs(
     if isinstance(centers, int) and not isinstance(centers, bool):
         k = _check_count(centers, "centers")
         nf = _check_count(n_features, "n_features")
-        low, high = center_box
+        low, high = _check_box(center_box)
         points_of_centers = [[rng.uniform(low, high) for _ in range(nf)] for _ in range(k)]
     else:
-        points_of_centers = [[float(c) for c in center] for center in centers]
-        if not points_of_centers or len({len(c) for c in points_of_centers}) != 1:
-            raise ValueError(
-                f"centers must be an int or a non-empty list of points of one dimension, "
-                f"received {centers!r:.80}"
-            )
-    std = _check_noise(cluster_std, "cluster_std")
+        points_of_centers = _check_centers(centers)
+    std = _check_noise(cluster_std, "cluster_std", optional=False)
     k = len(points_of_centers)
     points, labels = [], []
     for label, center in enumerate(points_of_centers):
@@ -142,6 +182,37 @@ def make_blobs(
             points.append([c + rng.gauss(0.0, std) for c in center])
             labels.append(label)
     return _finish(points, labels, 0.0, shuffle, rng)
+
+
+def _check_box(box: object) -> tuple[float, float]:
+    if isinstance(box, (str, bytes)) or not isinstance(box, Sequence) or len(box) != 2:
+        raise TypeError(f"center_box must be a pair (low, high), received {box!r:.60}")
+    low, high = _check_real(box[0], "center_box[0]"), _check_real(box[1], "center_box[1]")
+    if low > high:
+        raise ValueError(f"center_box must have low <= high, received {box!r:.60}")
+    return low, high
+
+
+def _check_centers(centers: object) -> list[list[float]]:
+    if isinstance(centers, (str, bytes)) or not isinstance(centers, Sequence):
+        raise TypeError(
+            f"centers must be an int or a list of points, received {type(centers).__name__}: "
+            f"{centers!r:.60}"
+        )
+    points = []
+    for i, center in enumerate(centers):
+        if isinstance(center, (str, bytes)) or not isinstance(center, Sequence):
+            raise TypeError(
+                f"centers[{i}] must be a point (a list of numbers), received "
+                f"{type(center).__name__}: {center!r:.60}"
+            )
+        points.append([_check_real(c, f"centers[{i}][{j}]") for j, c in enumerate(center)])
+    if not points or not points[0] or len({len(p) for p in points}) != 1:
+        raise ValueError(
+            f"centers must be an int or a non-empty list of points of one dimension (at least "
+            f"1), received {centers!r:.80}"
+        )
+    return points
 
 
 def make_spiral(
@@ -160,6 +231,7 @@ def make_spiral(
     n = _check_count(n_samples, "n_samples")
     k = _check_count(n_classes, "n_classes")
     noise = _check_noise(noise)
+    turns = _check_real(turns, "turns")
     rng = _rng(seed)
     points, labels = [], []
     for label in range(k):
@@ -183,11 +255,11 @@ def xor(
     """
     table = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     labels = [0, 1, 1, 0]
+    noise = _check_noise(noise)  # checked even when unused, so a typo is never ignored
+    rng = _rng(seed)
     if n_samples is None:
         return table, labels
     n = _check_count(n_samples, "n_samples")
-    noise = _check_noise(noise)
-    rng = _rng(seed)
     points = [list(table[i % 4]) for i in range(n)]
     return _finish(points, [labels[i % 4] for i in range(n)], noise, shuffle, rng)
 
@@ -205,14 +277,24 @@ def iterate_minibatches(
     The last batch is smaller when `batch_size` does not divide the data, unless `drop_last`.
     Pass a `random.Random` as `seed` to get a new order on every epoch from one generator.
     """
+    inputs = _check_sequence(inputs, "inputs")
+    targets = _check_sequence(targets, "targets")
     if len(inputs) != len(targets):
         raise ValueError(
             f"{len(inputs)} inputs but {len(targets)} targets; they must have the same length"
         )
     size = _check_count(batch_size, "batch_size")
+    rng = _rng(seed)  # checked even without shuffling, so a bad seed is never silently ignored
     order = list(range(len(inputs)))
     if shuffle:
-        _rng(seed).shuffle(order)
+        rng.shuffle(order)
+    # Checked above, when called; the batches come lazily from the generator below.
+    return _batches(inputs, targets, order, size, drop_last)
+
+
+def _batches(
+    inputs: Sequence[Any], targets: Sequence[Any], order: list[int], size: int, drop_last: bool
+) -> Iterator[tuple[list[Any], list[Any]]]:
     for start in range(0, len(order), size):
         chunk = order[start : start + size]
         if drop_last and len(chunk) < size:

@@ -174,8 +174,19 @@ def log_sum_exp(values: Sequence[Scalar]) -> Value:
 
     While tracing, the shift is the largest traced value, frozen into the tape as a constant.
     """
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
-        raise ValueError(f"log_sum_exp takes a non-empty sequence, received {values!r:.60}")
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(
+            f"log_sum_exp takes a sequence of Values or numbers, received "
+            f"{type(values).__name__}: {values!r:.60}"
+        )
+    if not values:
+        raise ValueError("log_sum_exp received an empty sequence; expected at least one value")
+    for i, v in enumerate(values):
+        if not isinstance(v, (Value, numbers.Real)):
+            raise TypeError(
+                f"log_sum_exp: values[{i}] must be a Value or a number, received "
+                f"{type(v).__name__}: {v!r:.60}"
+            )
     values = [_as_value(v) for v in values]
     # The shift is a constant: log-sum-exp's gradient (softmax) does not depend on it.
     shift = max(v.data for v in values)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numbers
 import os
-import random
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
+from micrograd.data import Seed, _check_count, _rng
 from micrograd.engine import Number, Value
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
@@ -21,8 +21,6 @@ ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "sigmoid": Value.sigmoid,
     "linear": None,
 }
-
-Seed = int | random.Random | None
 
 
 class IncompatibleKeys(NamedTuple):
@@ -35,8 +33,9 @@ class IncompatibleKeys(NamedTuple):
 class Module:
     """Base class for anything built of Values; finds parameters in its attributes.
 
-    Parameters are the `Value`s (with `requires_grad`) held in attributes, directly, in lists
-    or tuples, or inside sub-`Module`s, named by the attribute path: `layers.0.neurons.1.w.0`.
+    Parameters are the leaf `Value`s (with `requires_grad`) held in attributes, directly, in
+    lists, tuples or str-keyed dicts, or inside sub-`Module`s, named by the attribute path:
+    `layers.0.neurons.1.w.0`, `heads.a.w.0`.
     """
 
     training: bool = True
@@ -49,29 +48,50 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def _walk(self) -> Iterator[tuple[str, Value | Module]]:
-        """Every Value and Module reachable through attributes, depth first, with its name."""
-        stack: list[tuple[str, object]] = [("", self)]
+        """Every Value and Module reachable through attributes, depth first, with its name.
+
+        A module, list, tuple or dict reached a second time (`self.me = self`, a child holding
+        its parent) is walked only the first time, under its first name.
+        """
+        seen: set[int] = set()
+        # Each entry: (name, object, the first non-str dict key on the path to it, if any).
+        stack: list[tuple[str, object, object]] = [("", self, None)]
         while stack:
-            name, obj = stack.pop()
+            name, obj, odd_key = stack.pop()
+            if odd_key is not None and (isinstance(obj, Module) or _is_parameter(obj)):
+                kind = "module" if isinstance(obj, Module) else "parameter"
+                raise TypeError(
+                    f"the {kind} {name} is held in a dict under the key {odd_key!r} "
+                    f"({type(odd_key).__name__}); expected str keys, as they become names"
+                )
+            if isinstance(obj, Value):
+                yield name, obj
+                continue
+            if not isinstance(obj, (Module, list, tuple, Mapping)) or id(obj) in seen:
+                continue
+            seen.add(id(obj))
             if isinstance(obj, Module):
                 yield name, obj
                 members = list(vars(obj).items())
-            elif isinstance(obj, Value):
-                yield name, obj
-                continue
-            elif isinstance(obj, (list, tuple)):
-                members = [(str(i), item) for i, item in enumerate(obj)]
+            elif isinstance(obj, Mapping):
+                members = list(obj.items())
             else:
-                continue
+                members = list(enumerate(obj))
             for key, member in reversed(members):
-                stack.append((f"{name}.{key}" if name else key, member))
+                path = f"{name}.{key}" if name else str(key)
+                is_odd = isinstance(obj, Mapping) and not isinstance(key, str)
+                stack.append((path, member, key if is_odd and odd_key is None else odd_key))
 
     def named_parameters(self) -> list[tuple[str, Value]]:
-        """(dotted name, parameter) pairs in a fixed order; a shared parameter appears once."""
+        """(dotted name, parameter) pairs in a fixed order; a shared parameter appears once.
+
+        Parameters are leaf Values that require grad; a Value made by an op (say an output
+        cached in `forward`) is a result, not a parameter.
+        """
         seen: set[int] = set()
         found = []
         for name, obj in self._walk():
-            if isinstance(obj, Value) and obj.requires_grad and id(obj) not in seen:
+            if _is_parameter(obj) and id(obj) not in seen:
                 seen.add(id(obj))
                 found.append((name, obj))
         return found
@@ -125,7 +145,8 @@ class Module:
                 problems.append(f"missing keys {missing}")
             if unexpected:
                 problems.append(f"unexpected keys {unexpected}")
-            raise KeyError(
+            # RuntimeError, as PyTorch raises here (a KeyError would quote its message).
+            raise RuntimeError(
                 f"state_dict does not match {type(self).__name__}: {'; '.join(problems)}"
             )
         updates = []
@@ -157,6 +178,11 @@ class Module:
         return f"{type(self).__name__}({self.extra_repr()})"
 
 
+def _is_parameter(obj: object) -> bool:
+    """A leaf Value that requires grad; a Value made by an op is a result, not a parameter."""
+    return isinstance(obj, Value) and obj.requires_grad and not obj.parents
+
+
 def _state_number(name: str, value: object) -> float:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         try:
@@ -172,24 +198,6 @@ def _state_number(name: str, value: object) -> float:
     raise TypeError(
         f"state_dict[{name!r}] must be a number, received {type(value).__name__}: {value!r:.60}"
     )
-
-
-def _make_rng(seed: Seed) -> random.Random | Any:
-    # No seed: draw from the global `random` module, as micrograd 0.1.0 did, so that
-    # `random.seed(1337); MLP(2, [16, 16, 1])` gives that version's weights.
-    if seed is None or seed is random:  # `random` itself: passed down from an unseeded MLP
-        return random
-    if isinstance(seed, random.Random):
-        return seed
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return random.Random(seed)
-    raise TypeError(f"seed must be an int, a random.Random or None, received {type(seed).__name__}")
-
-
-def _check_size(value: object, what: str) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-        return value
-    raise ValueError(f"{what} must be a positive int, received {value!r}")
 
 
 def _check_activation(activation: str) -> str:
@@ -228,8 +236,8 @@ class Neuron(Module):
         `seed` is an int or a `random.Random` for reproducible weights; without one the weights
         come from the global `random` module, as in micrograd 0.1.0.
         """
-        self.nin = _check_size(nin, "nin")
-        rng = _make_rng(seed)
+        self.nin = _check_count(nin, "nin")
+        rng = _rng(seed, unseeded_global=True)
         self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
         self.b = Value(0.0)
         if activation is None:
@@ -261,9 +269,9 @@ class Layer(Module):
         activation: str | None = None,
         seed: Seed = None,
     ) -> None:
-        self.nin = _check_size(nin, "nin")
-        self.nout = _check_size(nout, "nout")
-        rng = _make_rng(seed)
+        self.nin = _check_count(nin, "nin")
+        self.nout = _check_count(nout, "nout")
+        rng = _rng(seed, unseeded_global=True)
         self.neurons = [Neuron(nin, nonlin, activation=activation, seed=rng) for _ in range(nout)]
         self.activation = self.neurons[0].activation
 
@@ -294,18 +302,21 @@ class MLP(Module):
         Defaults match micrograd 0.1.0 (ReLU hidden layers, linear output). `seed` as in
         `Neuron`.
         """
-        self.nin = _check_size(nin, "nin")
+        self.nin = _check_count(nin, "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, received {nouts!r}")
-        self.nouts = [_check_size(n, "each layer size in nouts") for n in nouts]
-        rng = _make_rng(seed)
+        self.nouts = [_check_count(n, "each layer size in nouts") for n in nouts]
+        # Both checked up front: with no hidden layer `activation` is unused, but still a typo.
+        _check_activation(activation)
+        _check_activation(output_activation)
+        rng = _rng(seed, unseeded_global=True)
         sizes = [nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [
             Layer(
                 sizes[i],
                 sizes[i + 1],
-                activation=output_activation if i == last else _check_activation(activation),
+                activation=output_activation if i == last else activation,
                 seed=rng,
             )
             for i in range(len(self.nouts))

@@ -5,6 +5,10 @@ step. Per-parameter state (momentum buffers, moment estimates, step counts) live
 optimizer's `state` dict, keyed by parameter, never on the `Value`s. Learning-rate schedules are
 small objects that set `optimizer.lr` (`LambdaLR`, `LinearLR`). Parameter groups, closures and
 optimizer checkpoints are left out.
+
+A step reads each gradient's number: after `backward(create_graph=True)` a leaf's `grad` is a
+`Value`, and the update uses its `data`, as `torch.optim` uses the value of a grad tensor that has
+a graph. The parameters stay plain floats and the step is never part of a graph.
 """
 
 from __future__ import annotations
@@ -29,6 +33,12 @@ def _check_float(value: object, name: str, low: float = 0.0, high: float = math.
         upper = "" if high == math.inf else f" and below {high}"
         raise ValueError(f"invalid {name}: {value!r}; expected a number >= {low}{upper}")
     return value
+
+
+def _grad_number(p: Value) -> float:
+    """The number in `p.grad`: a float, or the `data` of the Value left by create_graph=True."""
+    g = p.grad
+    return g.data if isinstance(g, Value) else g
 
 
 class Optimizer:
@@ -69,7 +79,7 @@ class Optimizer:
             p.grad = 0.0
 
     def step(self) -> None:
-        """Update every parameter once from its current grad."""
+        """Update every parameter once from the number in its current grad."""
         raise NotImplementedError(f"{type(self).__name__} does not define step()")
 
     def __repr__(self) -> str:
@@ -95,7 +105,7 @@ class SGD(Optimizer):
     ) -> None:
         super().__init__(params, lr)
         self.momentum = _check_float(momentum, "momentum")
-        self.dampening = _check_float(dampening, "dampening", high=math.inf)
+        self.dampening = _check_float(dampening, "dampening")
         self.weight_decay = _check_float(weight_decay, "weight_decay")
         self.nesterov = bool(nesterov)
         if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
@@ -108,7 +118,7 @@ class SGD(Optimizer):
         """One SGD update of every parameter."""
         lr, momentum, dampening, decay = self.lr, self.momentum, self.dampening, self.weight_decay
         for p in self.params:
-            g = p.grad
+            g = _grad_number(p)
             if decay:
                 g += decay * p.data
             if momentum:
@@ -143,6 +153,9 @@ class Adam(Optimizer):
             _check_float(betas[1], "beta2 (betas[1])", high=1.0),
         )
         self.eps = _check_float(eps, "eps")
+        if self.eps == 0.0:
+            # With a zero gradient the step would be 0 / 0; PyTorch gives nan, we refuse up front.
+            raise ValueError("invalid eps: 0.0; expected a number > 0 (it keeps the step finite)")
         self.weight_decay = _check_float(weight_decay, "weight_decay")
         self.amsgrad = bool(amsgrad)
 
@@ -152,7 +165,7 @@ class Adam(Optimizer):
         beta1, beta2 = self.betas
         for p in self.params:
             state = self.state.setdefault(p, {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0})
-            g = p.grad
+            g = _grad_number(p)
             if decay:
                 if self._decoupled_weight_decay:
                     p.data *= 1.0 - lr * decay  # AdamW: shrink the weight, apart from the gradient
@@ -210,6 +223,11 @@ class LambdaLR:
 
     def _apply(self) -> None:
         factor = self.lr_lambda(self.last_step)
+        if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
+            raise TypeError(
+                f"lr_lambda({self.last_step}) must return a number (the factor on the base "
+                f"learning rate), received {type(factor).__name__}: {factor!r:.60}"
+            )
         self.optimizer.lr = _check_float(
             self.base_lr * factor, f"learning rate at step {self.last_step}"
         )

@@ -289,6 +289,5 @@ def load_into(module: Module, path: str | os.PathLike[str]) -> Module:
 def _fill(module: Module, parameters: dict[str, float], path: str | os.PathLike[str]) -> None:
     try:
         module.load_state_dict(parameters, strict=True)  # checks every key before writing any
-    except (KeyError, TypeError, ValueError) as e:
-        message = e.args[0] if isinstance(e, KeyError) else str(e)
-        raise ModelFileError(f"{os.fspath(path)}: {message}") from None
+    except (RuntimeError, TypeError, ValueError) as e:
+        raise ModelFileError(f"{os.fspath(path)}: {e}") from None

@@ -187,3 +187,48 @@ def test_two_two_two_network_reproduces_the_published_numbers():
     weights = [w for layer in model.layers for n in layer.neurons for w in n.w]
     SGD(weights, lr=net.lr).step()  # the walk-through leaves the biases alone
     assert [w.data for w in weights] == pytest.approx(list(net.updated_weights), abs=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda: make_moons(2.0), TypeError, "n_samples must be an int >= 2, received float"),
+        (lambda: make_moons(10, noise="0.1"), TypeError, "noise must be a number, received str"),
+        (lambda: make_moons(10, noise=math.nan), ValueError, "noise must be a finite number"),
+        (lambda: make_moons(10, seed="1"), TypeError, "seed must be an int.*received str"),
+        (lambda: make_circles(10, factor="0.5"), TypeError, "factor must be a number"),
+        (lambda: make_blobs(10, centers=3.0), TypeError, "centers must be an int or a list"),
+        (lambda: make_blobs(10, centers=True), TypeError, "centers must be an int or a list"),
+        (lambda: make_blobs(10, center_box="ab"), TypeError, "center_box must be a pair"),
+        (lambda: make_blobs(10, center_box=(0, "1")), TypeError, r"center_box\[1\]"),
+        (lambda: make_blobs(10, center_box=(1.0, -1.0)), ValueError, "low <= high"),
+        (lambda: make_blobs(10, centers=[[]]), ValueError, "of one dimension"),
+        (lambda: make_blobs(10, centers=[1.0, 2.0]), TypeError, r"centers\[0\] must be a point"),
+        (lambda: make_blobs(10, centers=[[0.0, "a"]]), TypeError, r"centers\[0\]\[1\]"),
+        (lambda: make_blobs(10, n_features=0), ValueError, "n_features must be an int >= 1"),
+        (lambda: make_blobs(10, cluster_std=None), TypeError, "cluster_std must be a number"),
+        (lambda: make_spiral(10, turns="a"), TypeError, "turns must be a number, received str"),
+        (lambda: make_spiral(10, turns=math.inf), ValueError, "turns must be a finite number"),
+        (lambda: make_spiral(10, n_classes=2.0), TypeError, "n_classes must be an int"),
+        (lambda: xor(4.0), TypeError, "n_samples must be an int >= 1, received float"),
+        (lambda: xor(4, noise=-0.5), ValueError, "noise must be a number >= 0"),
+        (lambda: xor(noise="0.1"), TypeError, "noise must be a number, received str"),
+        (lambda: xor(seed=1.5), TypeError, "seed must be an int.*received float"),
+        (
+            lambda: iterate_minibatches(iter([1, 2]), [1, 2], 1),
+            TypeError,
+            "inputs must be a sequence.*received list_iterator",
+        ),
+        (lambda: iterate_minibatches([1, 2], {1, 2}, 1), TypeError, "targets must be a sequence"),
+        (lambda: iterate_minibatches([1, 2], [1, 2], 1.0), TypeError, "batch_size must be an int"),
+        (
+            lambda: iterate_minibatches([1], [1], 1, shuffle=False, seed="x"),
+            TypeError,
+            "seed must be an int",
+        ),
+    ],
+)
+def test_every_bad_argument_is_named_when_called(call, error, message):
+    # Checked at the call, not at the first batch: iterate_minibatches is not consumed here.
+    with pytest.raises(error, match=message):
+        call()

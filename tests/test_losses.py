@@ -265,3 +265,18 @@ def test_log_sum_exp_traces_with_a_frozen_shift():
     # The frozen shift overflows once a logit exceeds it by more than about 709.
     with pytest.warns(RuntimeWarning, match="exp"):
         assert tape.run([0.0, 0.0, 800.0]).outputs[0] == math.inf
+
+
+@pytest.mark.parametrize(
+    ("values", "error", "message"),
+    [
+        (3, TypeError, "sequence of Values or numbers, received int: 3"),
+        ("ab", TypeError, "received str: 'ab'"),
+        ({1.0, 2.0}, TypeError, "received set"),
+        ([], ValueError, "empty sequence; expected at least one"),
+        ([1.0, "2"], TypeError, r"values\[1\] must be a Value or a number, received str"),
+    ],
+)
+def test_log_sum_exp_bad_input_is_named_by_kind(values, error, message):
+    with pytest.raises(error, match=message):
+        log_sum_exp(values)

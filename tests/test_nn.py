@@ -50,8 +50,8 @@ def test_state_dict_round_trip():
 @pytest.mark.parametrize(
     ("edit", "error", "key"),
     [
-        (lambda s: s.pop("layers.0.neurons.1.b"), KeyError, "layers.0.neurons.1.b"),
-        (lambda s: s.update({"layers.9.w": 1.0}), KeyError, "layers.9.w"),
+        (lambda s: s.pop("layers.0.neurons.1.b"), RuntimeError, "layers.0.neurons.1.b"),
+        (lambda s: s.update({"layers.9.w": 1.0}), RuntimeError, "layers.9.w"),
         (lambda s: s.update({"layers.1.neurons.0.w.2": [1.0, 2.0]}), ValueError, "w.2"),
         (lambda s: s.update({"layers.1.neurons.0.w.2": "0.5"}), TypeError, "w.2"),
         (lambda s: s.update({"layers.1.neurons.0.w.2": True}), TypeError, "w.2"),
@@ -65,6 +65,17 @@ def test_load_state_dict_errors_name_the_key_and_change_nothing(edit, error, key
     with pytest.raises(error, match=key.replace(".", r"\.")):
         model.load_state_dict(state)
     assert model.state_dict() == before
+
+
+def test_strict_mismatch_is_a_runtime_error_with_a_plain_message():
+    # As in PyTorch; a KeyError would print its message quoted.
+    model = MLP(1, [1], seed=0)
+    with pytest.raises(RuntimeError) as info:
+        model.load_state_dict({"extra": 1.0})
+    assert str(info.value) == (
+        "state_dict does not match MLP: missing keys "
+        "['layers.0.neurons.0.w.0', 'layers.0.neurons.0.b']; unexpected keys ['extra']"
+    )
 
 
 def test_load_state_dict_not_strict_reports_keys():
@@ -170,12 +181,16 @@ def test_module_without_forward():
     ("build", "error", "match"),
     [
         (lambda: Neuron(0), ValueError, "nin"),
-        (lambda: Neuron(2.5), ValueError, "nin"),
+        (lambda: Neuron(2.5), TypeError, "nin must be an int >= 1, received float: 2.5"),
+        (lambda: Layer(2, True), TypeError, "nout must be an int >= 1, received bool"),
         (lambda: Neuron(2, activation="gelu"), ValueError, "gelu"),
         (lambda: MLP(2, []), ValueError, "nouts"),
         (lambda: MLP(2, "16"), ValueError, "nouts"),
         (lambda: MLP(2, [4, 0]), ValueError, "layer size"),
         (lambda: MLP(2, [1], seed="x"), TypeError, "seed"),
+        # No hidden layer uses `activation`, but a typo in it is still refused.
+        (lambda: MLP(2, [1], activation="bogus"), ValueError, "received 'bogus'"),
+        (lambda: MLP(2, [1], output_activation="bogus"), ValueError, "received 'bogus'"),
         (lambda: Neuron(2, seed=0)([1.0]), ValueError, "expects 2 inputs, received 1"),
         (lambda: Neuron(2, seed=0)("ab"), TypeError, "str"),
         (lambda: Neuron(1, seed=0)(None), TypeError, "NoneType"),
@@ -220,3 +235,92 @@ def test_mlp_matches_pytorch(activation):
             for col, w in enumerate(neuron.w):
                 assert w.grad == pytest.approx(weight.grad[row, col].item(), rel=1e-10, abs=1e-14)
             assert neuron.b.grad == pytest.approx(bias.grad[row].item(), rel=1e-10, abs=1e-14)
+
+
+class Tree(Module):
+    """A module whose child points back at it, and which points at itself."""
+
+    def __init__(self):
+        self.w = Value(1.0)
+        self.child = Neuron(1, seed=0)
+        self.child.parent = self
+        self.me = self
+        self.pair = [self.child, (self.child, [self])]
+
+    def forward(self, x):
+        return self.child([x * self.w])
+
+
+def test_back_references_are_walked_once():
+    # Before, each back-reference was walked again and again: this never returned.
+    model = Tree()
+    assert [name for name, _ in model.named_parameters()] == ["w", "child.w.0", "child.b"]
+    assert model.modules() == [model, model.child]
+    model.eval()
+    assert not model.training and not model.child.training
+
+
+class Cached(Module):
+    """Keeps its last output, as a module might for inspection."""
+
+    def __init__(self):
+        self.inner = Neuron(2, seed=0)
+        self.last = None
+        self.history = []
+
+    def forward(self, x):
+        self.last = self.inner(x)
+        self.history.append(self.last * 2)
+        return self.last
+
+
+def test_values_made_by_ops_are_not_parameters():
+    model = Cached()
+    before = model.named_parameters()
+    model([1.0, 2.0])
+    model([3.0, 4.0])
+    assert model.named_parameters() == before
+    assert [name for name, _ in before] == ["inner.w.0", "inner.w.1", "inner.b"]
+    assert list(model.state_dict()) == ["inner.w.0", "inner.w.1", "inner.b"]
+
+
+class Heads(Module):
+    """Sub-modules and a parameter held in a dict, named by key."""
+
+    def __init__(self):
+        self.heads = {"a": Neuron(2, seed=0), "b": Neuron(2, seed=1)}
+        self.gains = {"a": Value(1.0), "b": [Value(2.0)]}
+        # Non-str keys are fine where they hold no parameter: labels, cached results.
+        self.labels = {0: "zero", 1: "one"}
+        self.outputs = {0: Value(1.0) * 2, 1: Value(1.0, requires_grad=False)}
+
+    def forward(self, x):
+        return self.heads["a"](x) * self.gains["a"] + self.heads["b"](x) * self.gains["b"][0]
+
+
+def test_parameters_in_dicts_are_found_and_named_by_key():
+    model = Heads()
+    assert [name for name, _ in model.named_parameters()] == [
+        "heads.a.w.0",
+        "heads.a.w.1",
+        "heads.a.b",
+        "heads.b.w.0",
+        "heads.b.w.1",
+        "heads.b.b",
+        "gains.a",
+        "gains.b.0",
+    ]
+    assert model.modules() == [model, model.heads["a"], model.heads["b"]]
+    model([1.0, -1.0]).backward()
+    assert model.gains["b"][0].grad == model.heads["b"]([1.0, -1.0]).data
+    state = {name: 0.5 for name in model.state_dict()}
+    model.load_state_dict(state)
+    assert model.heads["b"].w[1].data == 0.5
+
+
+@pytest.mark.parametrize("held", [Value(1.0), Neuron(1, seed=0), [Value(1.0)]])
+def test_a_dict_key_that_is_not_a_str_is_refused(held):
+    model = Module()
+    model.table = {"ok": Value(3.0), 7: {"inner": held}}
+    with pytest.raises(TypeError, match=r"table\.7\.inner.* under the key 7 \(int\); expected str"):
+        model.named_parameters()

@@ -188,3 +188,56 @@ def test_adam_converges_on_a_quadratic():
 def test_bad_input_is_named(call, error, message):
     with pytest.raises(error, match=message):
         call()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: SGD(ps, lr=0.1),
+        lambda ps: SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
+        lambda ps: Adam(ps, lr=0.1, weight_decay=0.1),
+        lambda ps: AdamW(ps, lr=0.1, amsgrad=True),
+    ],
+)
+def test_a_grad_with_a_graph_steps_by_its_number(make):
+    # After backward(create_graph=True) the grads are Values; the step must use their numbers
+    # and leave the parameters plain floats, exactly as a float grad would.
+    graphed, plain = [Value(x) for x in START], [Value(x) for x in START]
+    opt_graphed, opt_plain = make(graphed), make(plain)
+    for _ in range(3):
+        opt_graphed.zero_grad()
+        opt_plain.zero_grad()
+        objective(graphed).backward(create_graph=True)
+        objective(plain).backward()
+        assert all(isinstance(p.grad, Value) for p in graphed)
+        opt_graphed.step()
+        opt_plain.step()
+    assert all(type(p.data) is float for p in graphed)
+    assert [p.data for p in graphed] == [p.data for p in plain]
+
+
+def test_a_grad_with_a_graph_steps_like_torch():
+    torch = pytest.importorskip("torch")
+    x = Value(2.0)
+    (x * x * x).backward(create_graph=True)
+    SGD([x], lr=0.1).step()
+    t = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    (t * t * t).backward(create_graph=True)
+    torch.optim.SGD([t], lr=0.1).step()
+    assert type(x.data) is float
+    assert x.data == pytest.approx(t.item(), rel=1e-12, abs=0)
+
+
+def test_adam_refuses_zero_eps_instead_of_dividing_by_zero():
+    with pytest.raises(ValueError, match=r"invalid eps: 0\.0; expected a number > 0"):
+        Adam([Value(1.0)], eps=0.0)
+    # The smallest positive eps is accepted, and a zero gradient then gives a zero step.
+    p = Value(1.0)
+    Adam([p], eps=5e-324).step()
+    assert p.data == 1.0
+
+
+@pytest.mark.parametrize("returned", ["0.5", None, [1.0], True])
+def test_lr_lambda_returning_a_non_number_is_named(returned):
+    with pytest.raises(TypeError, match=r"lr_lambda\(0\) must return a number.*received"):
+        LambdaLR(SGD([Value(1.0)], lr=1.0), lambda k: returned)
