@@ -247,12 +247,14 @@ class Tape:
         gives numbers).
         """
         seeds = self._seeds(output_grads)
+        return self._replay(self._check_inputs(inputs), self._param_values(params), seeds)
+
+    def _replay(self, inputs: list[float], params: list[float], seeds: list[float]) -> Result:
+        # Numbers already checked: run_batch checks all its rows once, then replays them here.
         if self._python is None:
             self._python = _compile_python(self)
         grads = [0.0] * (self.n_inputs + len(self.params))
-        outputs = self._python(
-            self._check_inputs(inputs), self._param_values(params), seeds, grads, self.constants
-        )
+        outputs = self._python(inputs, params, seeds, grads, self.constants)
         return Result(outputs, grads[: self.n_inputs], grads[self.n_inputs :])
 
     # Replay batched.
@@ -291,7 +293,10 @@ class Tape:
         outputs, input_grads = [], []
         param_grads = [0.0] * len(self.params)
         for row in rows:
-            result = self.run(row, param_values, seeds)
+            if len(row) != self.n_inputs:
+                raise ValueError(f"the tape takes {self.n_inputs} inputs, received {len(row)}")
+        for row in rows:
+            result = self._replay(row, param_values, seeds)
             outputs.append(result.outputs)
             input_grads.append(result.input_grads)
             param_grads = list(map(operator.add, param_grads, result.param_grads))
@@ -306,7 +311,10 @@ def _numbers(values: object, what: str, expected: str = "a sequence of numbers")
         raise TypeError(
             f"{what} must be {expected}, received {type(values).__name__}: {values!r:.60}"
         )
-    return [_check_number(x, f"{what}[{i}]") for i, x in enumerate(values)]
+    # Floats, by far the most common, skip the general check (and its f-string).
+    return [
+        x if type(x) is float else _check_number(x, f"{what}[{i}]") for i, x in enumerate(values)
+    ]
 
 
 def _rows(inputs: object) -> list[list[float]]:
