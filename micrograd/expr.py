@@ -11,6 +11,7 @@ is an `ExpressionError` with a one-line message. Every failure, whatever the inp
 from __future__ import annotations
 
 import ast
+import itertools
 import math
 from collections.abc import Callable, Mapping
 
@@ -47,6 +48,14 @@ _UNARY: dict[type, Callable[[Value], Value]] = {
     ast.USub: lambda x: -x,
     ast.UAdd: lambda x: x,
 }
+# The fields evaluate() reads from each kind of node, and their types.
+_FIELDS: dict[type, tuple[tuple[str, type], ...]] = {
+    ast.Expression: (("body", ast.expr),),
+    ast.BinOp: (("left", ast.expr), ("op", ast.operator), ("right", ast.expr)),
+    ast.UnaryOp: (("op", ast.unaryop), ("operand", ast.expr)),
+    ast.Call: (("func", ast.expr), ("args", list), ("keywords", list)),
+    ast.Name: (("id", str),),
+}
 _ALLOWED = "numbers, --set names, + - * / **, parentheses and calls to " + ", ".join(FUNCTIONS)
 _LABEL_LENGTH = 32
 
@@ -72,7 +81,14 @@ def parse(text: str) -> ast.Expression:
         raise ExpressionError(f"syntax error{where} in {_short(text)!r}: {error.msg}") from None
     except (ValueError, RecursionError, MemoryError, OverflowError) as error:
         raise ExpressionError(f"cannot parse the expression: {error}") from None
-    nodes = list(ast.walk(tree))
+    _check_tree(tree, text.strip())
+    return tree
+
+
+def _check_tree(tree: ast.Expression, text: str | None) -> None:
+    """Raises `ExpressionError` unless every node of `tree` is one `evaluate` knows."""
+    # islice: a tree built by hand could contain itself, and the walk would never end.
+    nodes = list(itertools.islice(ast.walk(tree), MAX_NODES + 1))
     if len(nodes) > MAX_NODES:
         raise ExpressionError(
             f"the expression has {len(nodes)} syntax nodes; at most {MAX_NODES} are accepted"
@@ -80,14 +96,14 @@ def parse(text: str) -> ast.Expression:
     # Constructs first, then calls, then literals, so that `__import__('os')` is reported as
     # the call it is rather than as a string literal, and `(lambda: 0)()` as a lambda.
     for node in nodes:
+        _check_fields(node)
         _check_construct(node)
     for node in nodes:
         if isinstance(node, ast.Call):
             _check_call(node)
     for node in nodes:
         if isinstance(node, ast.Constant):
-            _check_literal(node, text.strip())
-    return tree
+            _check_literal(node, text)
 
 
 def _check_construct(node: ast.AST) -> None:
@@ -112,6 +128,17 @@ def _check_construct(node: ast.AST) -> None:
     raise ExpressionError(f"{what} is not allowed; use {_ALLOWED}")
 
 
+def _check_fields(node: ast.AST) -> None:
+    # Only a tree built by hand can lack these; parse() always fills them in.
+    for field, kind in _FIELDS.get(type(node), ()):
+        value = getattr(node, field, None)
+        if not isinstance(value, kind):
+            raise ExpressionError(
+                f"{type(node).__name__}.{field} is {type(value).__name__}, expected "
+                f"{kind.__name__}: not a syntax tree parse() makes"
+            )
+
+
 def _check_call(node: ast.Call) -> None:
     name = node.func.id if isinstance(node.func, ast.Name) else None
     if name not in FUNCTIONS:
@@ -123,8 +150,8 @@ def _check_call(node: ast.Call) -> None:
         raise ExpressionError(f"{name}() takes exactly one argument, as in {name}(x)")
 
 
-def _check_literal(node: ast.Constant, text: str) -> None:
-    written = ast.get_source_segment(text, node) or repr(node.value)
+def _check_literal(node: ast.Constant, text: str | None) -> None:
+    written = (text is not None and ast.get_source_segment(text, node)) or repr(node.value)
     if type(node.value) not in (int, float):
         raise ExpressionError(f"only numbers are allowed as literals, received {_short(written)}")
     _number(node.value, f"the literal {_short(written)}", shown="")
@@ -135,8 +162,21 @@ def evaluate(tree: ast.Expression, names: Mapping[str, Value]) -> Value:
 
     Each intermediate result is labelled with its source text when that is short. An unknown
     name, a use of a function name as a value, or a result beyond `MAX_MAGNITUDE` (overflow,
-    such as `2 ** 10 ** 10`) raises `ExpressionError`.
+    such as `2 ** 10 ** 10`) raises `ExpressionError`, as does a tree with anything `parse` would
+    refuse, or a name bound to something other than a Value.
     """
+    if not isinstance(tree, ast.Expression):
+        raise ExpressionError(
+            "evaluate takes the syntax tree from parse(), "
+            f"received {type(tree).__name__}: {_short(repr(tree))}"
+        )
+    if not isinstance(names, Mapping):
+        raise ExpressionError(
+            f"names must map names to Values, received {type(names).__name__}: "
+            f"{_short(repr(names))}"
+        )
+    # The tree may have been built or changed by hand since parse(): checked again, cheaply.
+    _check_tree(tree, None)
     # An explicit stack instead of recursion, like every walk over a graph in this package.
     results: dict[int, Value] = {}
     stack: list[tuple[ast.AST, bool]] = [(tree.body, False)]
@@ -166,7 +206,13 @@ def _compute(node: ast.AST, args: list[Value], names: Mapping[str, Value]) -> Va
         return Value(float(node.value), requires_grad=False)  # range checked by parse()
     if isinstance(node, ast.Name):
         if node.id in names:
-            return names[node.id]
+            value = names[node.id]
+            if not isinstance(value, Value):
+                raise ExpressionError(
+                    f"{node.id} is bound to {type(value).__name__}: {_short(repr(value))}; "
+                    "names must be bound to Values"
+                )
+            return value
         if node.id in FUNCTIONS:
             raise ExpressionError(f"{node.id} is a function; call it, as in {node.id}(x)")
         raise ExpressionError(f"unknown name {node.id!r}; bind it with --set {node.id}=NUMBER")
@@ -176,8 +222,10 @@ def _compute(node: ast.AST, args: list[Value], names: Mapping[str, Value]) -> Va
         out = _UNARY[type(node.op)](*args)
     elif isinstance(node, ast.Call):
         out = FUNCTIONS[node.func.id](*args)
-    else:  # parse() lets nothing else through
-        raise AssertionError(f"unchecked syntax node {type(node).__name__}")
+    else:  # _check_tree lets only an Expression node through, and not as an operand
+        raise ExpressionError(
+            f"{type(node).__name__} is not allowed inside an expression; use {_ALLOWED}"
+        )
     if (
         math.isfinite(out.data)
         and abs(out.data) > MAX_MAGNITUDE

@@ -6,7 +6,8 @@ Only first derivatives of scalar functions of scalars: `f` takes Values and retu
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import numbers
+from collections.abc import Callable, Iterable, Sequence
 
 from micrograd.engine import Number, Value, _to_float, no_grad
 
@@ -19,7 +20,8 @@ def numerical_grad(
     f: Callable[..., Value], inputs: Sequence[Number], eps: float = 1e-6
 ) -> list[float]:
     """Central differences (f(x + eps) - f(x - eps)) / 2 eps for each input in turn."""
-    point = [_to_float(x) for x in inputs]
+    eps = _check_setting(eps, "eps", positive=True)
+    point, _ = _check_point(inputs, "numerical_grad", values_allowed=False)
     grads = []
     with no_grad():
         for i, x in enumerate(point):
@@ -43,12 +45,12 @@ def gradcheck(
     raises `GradcheckError` naming the input and both numbers, or returns False when
     `raise_exception` is False. Inputs may be numbers or Values (their labels name them).
     """
-    if eps <= 0:
-        raise ValueError(f"eps must be positive, received {eps!r}")
-    if not inputs:
+    eps = _check_setting(eps, "eps", positive=True)
+    atol = _check_setting(atol, "atol", positive=False)
+    rtol = _check_setting(rtol, "rtol", positive=False)
+    point, labels = _check_point(inputs, "gradcheck", values_allowed=True)
+    if not point:
         raise ValueError("gradcheck needs at least one input, received none")
-    labels = [x.label if isinstance(x, Value) else "" for x in inputs]
-    point = [x.data if isinstance(x, Value) else _to_float(x) for x in inputs]
     leaves = [Value(x, label) for x, label in zip(point, labels)]
     out = f(*leaves)
     if not isinstance(out, Value):
@@ -73,3 +75,40 @@ def gradcheck(
 def _evaluate(f: Callable[..., Value], point: list[float]) -> float:
     out = f(*(Value(x) for x in point))
     return out.data if isinstance(out, Value) else _to_float(out)
+
+
+def _check_point(inputs: object, where: str, values_allowed: bool) -> tuple[list[float], list[str]]:
+    """The numbers of `inputs` and their labels; each a real number (or a Value: its `.data`)."""
+    expected = "real numbers or Values" if values_allowed else "real numbers"
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
+        raise TypeError(
+            f"{where} inputs must be a sequence of {expected}, "
+            f"received {type(inputs).__name__}: {inputs!r:.60}"
+        )
+    point, labels = [], []
+    for i, x in enumerate(inputs):
+        if values_allowed and isinstance(x, Value):
+            point.append(x.data)
+            labels.append(x.label)
+        elif isinstance(x, numbers.Real):
+            point.append(_to_float(x))
+            labels.append("")
+        else:
+            raise TypeError(
+                f"{where} input {i} must be a real number{' or a Value' * values_allowed}, "
+                f"received {type(x).__name__}: {x!r:.60}"
+            )
+    return point, labels
+
+
+def _check_setting(value: object, name: str, positive: bool) -> float:
+    """eps (finite, > 0) or a tolerance (finite, >= 0) as a float."""
+    expected = "a finite number > 0" if positive else "a finite number >= 0"
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(
+            f"{name} must be {expected}, received {type(value).__name__}: {value!r:.60}"
+        )
+    number = _to_float(value)
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{name} must be {expected}, received {value!r}")
+    return number

@@ -25,8 +25,10 @@ a parameter (it would be frozen as a constant). Branching on `v.data`, and value
 `no_grad()`, cannot be detected: they are recorded as constants for the path taken. Trace
 functions whose ops do not depend on the numbers, or trace each path as its own tape.
 
-The numpy replay warns about inf and nan as numpy does (not naming the op), and reuses its
-buffers between calls, so one tape must not be replayed from two threads at once.
+Replays take real numbers only (ints, floats and bools, as `Value()` does) and refuse anything
+else by name, whichever the backend. The numpy replay warns about inf and nan as numpy does (not
+naming the op), and reuses its buffers between calls, one set per thread, so several threads may
+replay one tape at once.
 
 The numpy replay calls each op record's array versions (`Op.array_forward`,
 `Op.array_local_grads`), so an op defined in `micrograd.ops` replays here with nothing to add.
@@ -39,11 +41,18 @@ array versions (it raises NotImplementedError; `run` still works).
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from micrograd.engine import TracingError, Value, _grad_mode, _to_float, topological_order
+from micrograd.engine import (
+    TracingError,
+    Value,
+    _check_number,
+    _grad_mode,
+    topological_order,
+)
 from micrograd.ops import Op
 
 __all__ = ["BatchResult", "Instruction", "Result", "Tape", "TracingError", "trace"]
@@ -90,6 +99,8 @@ def trace(
     """
     if isinstance(inputs, int) and not isinstance(inputs, bool):
         inputs = [0.0] * inputs
+    else:
+        inputs = _numbers(inputs, "trace() inputs", "a count or a sequence of numbers")
     placeholders = [Value(x, f"x{i}") for i, x in enumerate(inputs)]
     params = list(params)
     for p in params:
@@ -204,16 +215,24 @@ class Tape:
     def _param_values(self, params: Sequence[float] | None) -> list[float]:
         if params is None:
             return [p.data for p in self.params]
-        values = [_to_float(x) for x in params]
+        values = _numbers(params, "params")
         if len(values) != len(self.params):
             raise ValueError(f"the tape has {len(self.params)} params, received {len(values)}")
         return values
 
     def _check_inputs(self, inputs: Sequence[float]) -> list[float]:
-        values = [_to_float(x) for x in inputs]
+        values = _numbers(inputs, "inputs")
         if len(values) != self.n_inputs:
             raise ValueError(f"the tape takes {self.n_inputs} inputs, received {len(values)}")
         return values
+
+    def _seeds(self, output_grads: Sequence[float] | None) -> list[float]:
+        if output_grads is None:
+            return [1.0] * len(self.outputs)
+        seeds = _numbers(output_grads, "output_grads")
+        if len(seeds) != len(self.outputs):
+            raise ValueError(f"the tape has {len(self.outputs)} outputs, received {len(seeds)}")
+        return seeds
 
     def run(
         self,
@@ -227,15 +246,15 @@ class Tape:
         with respect to the inputs and to the parameters (their current `.data` unless `params`
         gives numbers).
         """
-        seeds = [1.0] * len(self.outputs) if output_grads is None else list(output_grads)
-        if len(seeds) != len(self.outputs):
-            raise ValueError(f"the tape has {len(self.outputs)} outputs, received {len(seeds)}")
+        seeds = self._seeds(output_grads)
+        return self._replay(self._check_inputs(inputs), self._param_values(params), seeds)
+
+    def _replay(self, inputs: list[float], params: list[float], seeds: list[float]) -> Result:
+        # Numbers already checked: run_batch checks all its rows once, then replays them here.
         if self._python is None:
             self._python = _compile_python(self)
         grads = [0.0] * (self.n_inputs + len(self.params))
-        outputs = self._python(
-            self._check_inputs(inputs), self._param_values(params), seeds, grads, self.constants
-        )
+        outputs = self._python(inputs, params, seeds, grads, self.constants)
         return Result(outputs, grads[: self.n_inputs], grads[self.n_inputs :])
 
     # Replay batched.
@@ -260,31 +279,52 @@ class Tape:
             raise ValueError(f"reduce must be 'sum' or 'mean', received {reduce!r}")
         if backend not in ("auto", "numpy", "python"):
             raise ValueError(f"backend must be 'auto', 'numpy' or 'python', received {backend!r}")
-        seeds = [1.0] * len(self.outputs) if output_grads is None else list(output_grads)
-        if len(seeds) != len(self.outputs):
-            raise ValueError(f"the tape has {len(self.outputs)} outputs, received {len(seeds)}")
+        seeds = self._seeds(output_grads)
         if backend == "auto":
             backend = "numpy" if _have_numpy() else "python"
         if backend == "numpy":
             if self._numpy_plan is None:
                 self._numpy_plan = _NumpyPlan(self)
-            if params is None:
-                params = [p.data for p in self.params]
             return self._numpy_plan.run(inputs, params, reduce, seeds)
         param_values = self._param_values(params)
-        rows = [list(row) for row in inputs]
+        rows = _rows(inputs)
         if not rows:
             raise ValueError("run_batch needs at least one row of inputs")
         outputs, input_grads = [], []
         param_grads = [0.0] * len(self.params)
         for row in rows:
-            result = self.run(row, param_values, seeds)
+            if len(row) != self.n_inputs:
+                raise ValueError(f"the tape takes {self.n_inputs} inputs, received {len(row)}")
+        for row in rows:
+            result = self._replay(row, param_values, seeds)
             outputs.append(result.outputs)
             input_grads.append(result.input_grads)
             param_grads = list(map(operator.add, param_grads, result.param_grads))
         if reduce == "mean":
             param_grads = [g / len(rows) for g in param_grads]
         return BatchResult(outputs, input_grads, param_grads)
+
+
+def _numbers(values: object, what: str, expected: str = "a sequence of numbers") -> list[float]:
+    """`values` as floats, refusing anything but real numbers (bools count, as in `Value()`)."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise TypeError(
+            f"{what} must be {expected}, received {type(values).__name__}: {values!r:.60}"
+        )
+    # Floats, by far the most common, skip the general check (and its f-string).
+    return [
+        x if type(x) is float else _check_number(x, f"{what}[{i}]") for i, x in enumerate(values)
+    ]
+
+
+def _rows(inputs: object) -> list[list[float]]:
+    """`inputs` of run_batch, one sequence of numbers per sample, as lists of floats."""
+    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
+        raise TypeError(
+            "run_batch takes one row of numbers per sample, "
+            f"received {type(inputs).__name__}: {inputs!r:.60}"
+        )
+    return [_numbers(row, f"inputs[{k}]", "a row of numbers") for k, row in enumerate(inputs)]
 
 
 def _have_numpy() -> bool:
@@ -424,155 +464,80 @@ class _NumpyPlan:
         import numpy as np
 
         self.np = np
-        for ins in tape.instructions:
-            op = ins.op
-            if op.array_forward is None or len(op.array_local_grads) != op.arity:
-                raise NotImplementedError(
-                    f"op {op.name!r} has no array versions (Op.array_forward) for the numpy "
-                    "replay; tape.run and run_batch(backend='python') replay it"
-                )
-        n, p = tape.n_inputs, len(tape.params)
-        uses = [0] * tape.n_slots
-        for ins in tape.instructions:
-            for a in ins.args:
-                uses[a] += 1
-        for o in tape.outputs:
-            uses[o] += 1
-        producer = {ins.out: ins for ins in tape.instructions}
-
-        # Fuse chains of additions: an add whose left operand is an add used only there
-        # continues that sum. Only the left operand, so that adding the terms in order rounds as
-        # the chain did.
-        terms: dict[int, list[int]] = {}
-        absorbed: set[int] = set()
-        for ins in tape.instructions:
-            if ins.op.name == "add":
-                left, right = ins.args
-                if left in terms and uses[left] == 1:
-                    terms[ins.out] = [*terms.pop(left), right]
-                    absorbed.add(left)
-                else:
-                    terms[ins.out] = [left, right]
-
-        # A sum whose terms after the first are products of a parameter and something else,
-        # each used only there, is a neuron: start + Σ w·x. Neurons reading the same x rows
-        # become one matrix product (rounded differently from the chain, by ~1e-16 relative).
-        def weight_and_x(slot: int) -> tuple[int, int] | None:
-            ins = producer.get(slot)
-            if ins is None or ins.op.name != "mul" or uses[slot] != 1:
-                return None
-            a, b = ins.args
-            if n <= a < n + p:
-                return a - n, b
-            if n <= b < n + p:
-                return b - n, a
-            return None
-
-        affine: dict[int, tuple[int, list[int], list[int]]] = {}
-        for out, chain in terms.items():
-            pairs = [weight_and_x(t) for t in chain[1:]]
-            if all(pairs):
-                affine[out] = (chain[0], [w for w, _ in pairs], [x for _, x in pairs])
-                absorbed.update(chain[1:])
-
-        # Depth of each remaining node, then groups by (depth, kind, shape), in order of depth
-        # so that every group reads only rows written by earlier groups.
-        depth = [0] * tape.n_slots
-        groups: dict[tuple, tuple[Op | str, list[tuple[int, list]]]] = {}
-        for ins in tape.instructions:
-            if ins.out in absorbed:
-                continue
-            if ins.out in affine:
-                start, weights, xs = affine[ins.out]
-                depth[ins.out] = 1 + max(depth[a] for a in (start, *xs))
-                key = (depth[ins.out], "affine", 0, tuple(xs))
-                entry: tuple[int, list] = (ins.out, [start, weights, xs])
-                kind: Op | str = "affine"
-            elif len(terms.get(ins.out, ())) > 2:
-                depth[ins.out] = 1 + max(depth[a] for a in terms[ins.out])
-                key = (depth[ins.out], "sum", 0, len(terms[ins.out]))
-                entry, kind = (ins.out, terms[ins.out]), "sum"
-            else:
-                depth[ins.out] = 1 + max(depth[a] for a in ins.args)
-                key = (depth[ins.out], ins.op.name, id(ins.op), len(ins.args))
-                entry, kind = (ins.out, list(ins.args)), ins.op
-            groups.setdefault(key, (kind, []))[1].append(entry)
-
-        # Rows, one per value a group reads or writes, each of one number per lane: inputs,
-        # the parameters read as rows (weights inside matrix products need none), constants,
-        # then group outputs block by block.
-        read: set[int] = set()
-        for kind, members in groups.values():
-            for _, args in members:
-                read.update([args[0], *args[2]] if kind == "affine" else args)
-        row = [-1] * tape.n_slots
-        row[:n] = range(n)
-        row_params = [k for k in range(p) if n + k in read]
+        _check_array_versions(tape)
+        uses = _use_counts(tape)
+        terms, absorbed_adds = _fuse_additions(tape, uses)
+        affine, absorbed_products = _find_neurons(tape, uses, terms)
+        groups = _group_by_depth(tape, terms, affine, absorbed_adds | absorbed_products)
+        row, row_params, self.fixed, self.n_rows = _lay_out_rows(tape, groups)
         self.row_params = np.array(row_params, dtype=np.intp)
-        for r, k in enumerate(row_params):
-            row[n + k] = n + r
-        next_row = n + len(row_params)
-        for k in range(len(tape.constants)):
-            row[n + p + k] = next_row
-            next_row += 1
-        self.fixed = next_row
-        for key in sorted(groups):
-            for out, _ in groups[key][1]:
-                row[out] = next_row
-                next_row += 1
-        self.groups: list[_Group] = []
-        for key in sorted(groups):
-            kind, members = groups[key]
-            out = slice(row[members[0][0]], row[members[-1][0]] + 1)
-            if kind == "affine":
-                args = [
-                    [row[start] for _, (start, _, _) in members],
-                    [weights for _, (_, weights, _) in members],
-                    [row[x] for x in members[0][1][2]],
-                ]
-            elif kind == "sum":
-                args = [[row[t] for t in chain] for _, chain in members]
-            else:
-                args = [[row[a[i]] for _, a in members] for i in range(key[3])]
-            self.groups.append(_Group(kind, out, args))
-        self.n_rows = next_row
+        self.groups = [_make_group(kind, members, row) for kind, members in groups]
         self.output_rows = np.array([row[o] for o in tape.outputs], dtype=np.intp)
         if (self.output_rows < 0).any():
             raise NotImplementedError("a parameter is an output of the tape; return p * 1.0")
-        self.n_inputs, self.n_params = n, p
+        self.n_inputs, self.n_params, self.params = tape.n_inputs, len(tape.params), tape.params
         self.constants = np.array(tape.constants, dtype=float)
-        self._buffers: tuple[int, Any, Any] = (0, None, None)
+        # Each thread replays into its own buffers, so one tape can serve several threads.
+        self._local = threading.local()
 
     def run(self, inputs: Any, param_values: Any, reduce: str, seeds: list[float]) -> BatchResult:
+        """Tape.run_batch with numpy; `param_values` None reads the parameters' `.data`."""
         np = self.np
-        try:
-            x = np.asarray(inputs, dtype=float)
-        except OverflowError:  # an int beyond floats: inf with a warning, as in the engine
-            x = np.asarray([[_to_float(v) for v in row] for row in inputs], dtype=float)
-        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+        n, p, r = self.n_inputs, self.n_params, len(self.row_params)
+        x = _as_floats(np, inputs, lambda: self._rows_or_raise(inputs))
+        if x.ndim < 2:  # a number or a single row: say which entry is not a row
+            x = self._rows_or_raise(inputs)
+        if x.ndim != 2 or x.shape[1] != n:
             raise ValueError(
-                f"run_batch takes one row of {self.n_inputs} inputs per sample, "
+                f"run_batch takes one row of {n} inputs per sample, "
                 f"received an array of shape {x.shape}"
             )
         lanes = x.shape[0]
         if lanes == 0:
             raise ValueError("run_batch needs at least one row of inputs")
-        n, p, r = self.n_inputs, self.n_params, len(self.row_params)
-        try:
-            weights = np.asarray(param_values, dtype=float)
-        except OverflowError:
-            weights = np.asarray([_to_float(v) for v in param_values], dtype=float)
+        if param_values is None:  # numbers already, checked by Value()
+            weights = np.array([v.data for v in self.params], dtype=float)
+        else:
+            weights = _as_floats(
+                np, param_values, lambda: np.array(_numbers(param_values, "params"))
+            )
         if weights.shape != (p,):
             raise ValueError(f"the tape has {p} params, received {weights.size} values")
-        # Reused from the last call with as many lanes: fresh arrays of this size come from
-        # new memory pages, and touching those costs more than the replay itself.
-        if self._buffers[0] != lanes:
-            self._buffers = (lanes, np.empty((self.n_rows, lanes)), np.empty((self.n_rows, lanes)))
-        _, values, grads = self._buffers
+        values, grads = self._buffers(lanes)
         values[:n] = x.T
         values[n : n + r] = weights[self.row_params][:, None]
         values[n + r : self.fixed] = self.constants[:, None]
-        saved = []
+        saved = self._forward(values, weights)
+        param_grads = self._backward(values, grads, saved, seeds)
+        if reduce == "mean":
+            param_grads /= lanes
+        return BatchResult(values[self.output_rows].T.copy(), grads[:n].T.copy(), param_grads)
+
+    def _rows_or_raise(self, inputs: Any) -> Any:
+        # The slow path of run's conversion: names the first entry that is not a number.
+        rows = _rows(inputs)
+        for k, row in enumerate(rows):
+            if len(row) != self.n_inputs:
+                raise ValueError(
+                    f"run_batch takes one row of {self.n_inputs} inputs per sample, "
+                    f"received a row of {len(row)} (row {k})"
+                )
+        return self.np.array(rows, dtype=float).reshape(len(rows), self.n_inputs)
+
+    def _buffers(self, lanes: int) -> tuple[Any, Any]:
+        # Reused from this thread's last call with as many lanes: fresh arrays of this size come
+        # from new memory pages, and touching those costs more than the replay itself.
+        buffers = getattr(self._local, "buffers", None)
+        if buffers is None or buffers[0] != lanes:
+            np = self.np
+            buffers = (lanes, np.empty((self.n_rows, lanes)), np.empty((self.n_rows, lanes)))
+            self._local.buffers = buffers
+        return buffers[1], buffers[2]
+
+    def _forward(self, values: Any, weights: Any) -> list:
+        """Fills the group rows of `values`; returns what each group's backward step needs."""
+        np = self.np
+        saved: list = []
         for group in self.groups:
             if group.kind == "affine":
                 w, xs = weights[group.weights], values[group.x.index]
@@ -587,9 +552,14 @@ class _NumpyPlan:
                 args = [values[s.index] for s in group.scatter]
                 values[group.out] = group.op.array_forward(np, *args)
                 saved.append(args)
+        return saved
 
+    def _backward(self, values: Any, grads: Any, saved: list, seeds: list[float]) -> Any:
+        """Fills `grads` from the output seeds; returns parameter gradients summed over lanes."""
+        np = self.np
+        n, r, lanes = self.n_inputs, len(self.row_params), values.shape[1]
         grads.fill(0.0)
-        weight_grads = np.zeros(p)  # from matrix products, already summed over lanes
+        weight_grads = np.zeros(self.n_params)  # from matrix products, already summed over lanes
         # add.at: an output may be listed twice.
         np.add.at(grads, self.output_rows, np.array(seeds, dtype=float)[:, None])
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
@@ -613,8 +583,180 @@ class _NumpyPlan:
                             scatter.add(grads, upstream)
                         else:  # another constant derivative
                             scatter.add(grads, local_grad * upstream)
-        param_grads = weight_grads
-        param_grads[self.row_params] += grads[n : n + r].sum(axis=1)
-        if reduce == "mean":
-            param_grads /= lanes
-        return BatchResult(values[self.output_rows].T.copy(), grads[:n].T.copy(), param_grads)
+        weight_grads[self.row_params] += grads[n : n + r].sum(axis=1)
+        return weight_grads
+
+
+def _as_floats(np: Any, data: Any, slow: Callable[[], Any]) -> Any:
+    """`data` as a float array, or `slow()` (checks entry by entry) if it is not all numbers.
+
+    The fast path is one `np.asarray`; only when numpy does not see plain numbers (strings,
+    None, Values, ragged rows, ints beyond int64) does `slow()` run to name the bad entry, or to
+    turn an int beyond floats into inf with a warning as the engine does.
+    """
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError, OverflowError):
+        array = None
+    if array is not None and array.dtype.kind in "biuf":
+        return array.astype(float, copy=False)
+    return slow()
+
+
+# Building the plan: each step below is one pass over the tape's instructions.
+
+
+def _check_array_versions(tape: Tape) -> None:
+    for ins in tape.instructions:
+        op = ins.op
+        if op.array_forward is None or len(op.array_local_grads) != op.arity:
+            raise NotImplementedError(
+                f"op {op.name!r} has no array versions (Op.array_forward) for the numpy "
+                "replay; tape.run and run_batch(backend='python') replay it"
+            )
+
+
+def _use_counts(tape: Tape) -> list[int]:
+    """How many instructions (or outputs) read each slot."""
+    uses = [0] * tape.n_slots
+    for ins in tape.instructions:
+        for a in ins.args:
+            uses[a] += 1
+    for o in tape.outputs:
+        uses[o] += 1
+    return uses
+
+
+def _fuse_additions(tape: Tape, uses: list[int]) -> tuple[dict[int, list[int]], set[int]]:
+    """The terms of every addition, chains fused; and the additions absorbed into a longer chain.
+
+    An add whose left operand is an add used only there continues that sum. Only the left
+    operand, so that adding the terms in order rounds as the chain did.
+    """
+    terms: dict[int, list[int]] = {}
+    absorbed: set[int] = set()
+    for ins in tape.instructions:
+        if ins.op.name == "add":
+            left, right = ins.args
+            if left in terms and uses[left] == 1:
+                terms[ins.out] = [*terms.pop(left), right]
+                absorbed.add(left)
+            else:
+                terms[ins.out] = [left, right]
+    return terms, absorbed
+
+
+def _find_neurons(
+    tape: Tape, uses: list[int], terms: dict[int, list[int]]
+) -> tuple[dict[int, tuple[int, list[int], list[int]]], set[int]]:
+    """Sums that are neurons, start + Σ w·x, as (start, parameter numbers, x slots); and the
+    products they absorb.
+
+    A sum whose terms after the first are products of a parameter and something else, each used
+    only there, is a neuron. Neurons reading the same x rows become one matrix product (rounded
+    differently from the chain, by ~1e-16 relative).
+    """
+    n, p = tape.n_inputs, len(tape.params)
+    producer = {ins.out: ins for ins in tape.instructions}
+
+    def weight_and_x(slot: int) -> tuple[int, int] | None:
+        ins = producer.get(slot)
+        if ins is None or ins.op.name != "mul" or uses[slot] != 1:
+            return None
+        a, b = ins.args
+        if n <= a < n + p:
+            return a - n, b
+        if n <= b < n + p:
+            return b - n, a
+        return None
+
+    affine: dict[int, tuple[int, list[int], list[int]]] = {}
+    absorbed: set[int] = set()
+    for out, chain in terms.items():
+        pairs = [weight_and_x(t) for t in chain[1:]]
+        if all(pairs):
+            affine[out] = (chain[0], [w for w, _ in pairs], [x for _, x in pairs])
+            absorbed.update(chain[1:])
+    return affine, absorbed
+
+
+def _group_by_depth(
+    tape: Tape,
+    terms: dict[int, list[int]],
+    affine: dict[int, tuple[int, list[int], list[int]]],
+    absorbed: set[int],
+) -> list[tuple[Op | str, list[tuple[int, list]]]]:
+    """The instructions left after fusing, grouped by (depth, kind, shape), in order of depth.
+
+    In that order every group reads only rows written by earlier groups. Each group is its kind
+    and its members, (output slot, arguments) pairs.
+    """
+    depth = [0] * tape.n_slots
+    groups: dict[tuple, tuple[Op | str, list[tuple[int, list]]]] = {}
+    for ins in tape.instructions:
+        if ins.out in absorbed:
+            continue
+        if ins.out in affine:
+            start, weights, xs = affine[ins.out]
+            depth[ins.out] = 1 + max(depth[a] for a in (start, *xs))
+            key = (depth[ins.out], "affine", 0, tuple(xs))
+            entry: tuple[int, list] = (ins.out, [start, weights, xs])
+            kind: Op | str = "affine"
+        elif len(terms.get(ins.out, ())) > 2:
+            depth[ins.out] = 1 + max(depth[a] for a in terms[ins.out])
+            key = (depth[ins.out], "sum", 0, len(terms[ins.out]))
+            entry, kind = (ins.out, terms[ins.out]), "sum"
+        else:
+            depth[ins.out] = 1 + max(depth[a] for a in ins.args)
+            key = (depth[ins.out], ins.op.name, id(ins.op), len(ins.args))
+            entry, kind = (ins.out, list(ins.args)), ins.op
+        groups.setdefault(key, (kind, []))[1].append(entry)
+    return [groups[key] for key in sorted(groups)]
+
+
+def _lay_out_rows(
+    tape: Tape, groups: list[tuple[Op | str, list[tuple[int, list]]]]
+) -> tuple[list[int], list[int], int, int]:
+    """The row of each slot (-1 for none), the parameters given rows, the first group row, and
+    the number of rows.
+
+    One row per value a group reads or writes, each of one number per lane: inputs, the
+    parameters read as rows (weights inside matrix products need none), constants, then group
+    outputs block by block.
+    """
+    n, p = tape.n_inputs, len(tape.params)
+    read: set[int] = set()
+    for kind, members in groups:
+        for _, args in members:
+            read.update([args[0], *args[2]] if kind == "affine" else args)
+    row = [-1] * tape.n_slots
+    row[:n] = range(n)
+    row_params = [k for k in range(p) if n + k in read]
+    for r, k in enumerate(row_params):
+        row[n + k] = n + r
+    next_row = n + len(row_params)
+    for k in range(len(tape.constants)):
+        row[n + p + k] = next_row
+        next_row += 1
+    fixed = next_row
+    for _, members in groups:
+        for out, _ in members:
+            row[out] = next_row
+            next_row += 1
+    return row, row_params, fixed, next_row
+
+
+def _make_group(kind: Op | str, members: list[tuple[int, list]], row: list[int]) -> _Group:
+    """A group's members in rows: where it writes its block and where it reads its arguments."""
+    out = slice(row[members[0][0]], row[members[-1][0]] + 1)
+    if kind == "affine":
+        args = [
+            [row[start] for _, (start, _, _) in members],
+            [weights for _, (_, weights, _) in members],
+            [row[x] for x in members[0][1][2]],
+        ]
+    elif kind == "sum":
+        args = [[row[t] for t in chain] for _, chain in members]
+    else:
+        args = [[row[a[i]] for _, a in members] for i in range(len(members[0][1]))]
+    return _Group(kind, out, args)

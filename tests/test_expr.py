@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import warnings
 
 import pytest
@@ -217,3 +218,55 @@ def test_any_text_is_accepted_or_refused_with_expression_error(text):
     except ExpressionError:
         return
     assert isinstance(out, Value)
+
+
+@pytest.mark.parametrize(
+    ("bound", "message"),
+    [
+        (2.0, "a is bound to float: 2.0; names must be bound to Values"),
+        ("2", "a is bound to str: '2'; names must be bound to Values"),
+        (None, "a is bound to NoneType: None; names must be bound to Values"),
+    ],
+)
+def test_names_must_be_bound_to_values(bound, message):
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        evaluate(parse("a"), {"a": bound})
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        evaluate(parse("exp(a) + 1"), {"a": bound})
+
+
+def hand_built(body: ast.AST) -> ast.Expression:
+    return ast.Expression(body=body)  # no source positions, as a hand-built tree may lack them
+
+
+def looping_sum() -> ast.AST:
+    node = ast.BinOp(ast.Constant(1.0), ast.Add(), ast.Constant(1.0))
+    node.right = node  # a "tree" that contains itself
+    return node
+
+
+@pytest.mark.parametrize(
+    ("tree", "message"),
+    [
+        ("a + 1", "evaluate takes the syntax tree from parse(), received str"),
+        (ast.parse("a = 1"), "evaluate takes the syntax tree from parse(), received Module"),
+        (ast.Expression(body=ast.Load()), "Expression.body is Load, expected expr"),
+        (hand_built(ast.BinOp(ast.Constant(1.0), ast.FloorDiv(), ast.Constant(2.0))), "//"),
+        (hand_built(ast.BinOp()), "BinOp.left is NoneType, expected expr"),
+        (hand_built(ast.Name(id=["a"], ctx=ast.Load())), "Name.id is list, expected str"),
+        (hand_built(ast.Constant("x")), "only numbers are allowed as literals, received 'x'"),
+        (hand_built(ast.Constant(1e300)), "1e+300 is out of range"),
+        (hand_built(ast.Call(ast.Name("exp", ast.Load()), [], [])), "exactly one argument"),
+        (hand_built(ast.Call(ast.Name("eval", ast.Load()), [ast.Constant(1.0)], [])), "eval"),
+        (hand_built(ast.Expression(body=ast.Constant(1.0))), "body is Expression, expected expr"),
+        (hand_built(looping_sum()), "at most 200 are accepted"),
+    ],
+)
+def test_a_tree_not_from_parse_is_checked_as_parse_would(tree, message):
+    with pytest.raises(ExpressionError, match=re.escape(message)):
+        evaluate(tree, {"a": Value(1.0)})
+
+
+def test_names_must_be_a_mapping():
+    with pytest.raises(ExpressionError, match="names must map names to Values, received list"):
+        evaluate(parse("a"), [("a", Value(1.0))])

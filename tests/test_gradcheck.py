@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pytest
 
@@ -59,3 +60,40 @@ def test_bad_arguments():
         gradcheck(lambda: Value(1.0), [])
     with pytest.raises(TypeError, match="float"):
         gradcheck(lambda x: 3.0, [1.0])
+
+
+def test_inputs_must_be_numbers_or_values():
+    with pytest.raises(TypeError, match="input 0 must be a real number or a Value, received str"):
+        gradcheck(Value.exp, ["2"])
+    with pytest.raises(TypeError, match="input 1 must be a real number or a Value, .*NoneType"):
+        gradcheck(lambda x, y: x * y, [1.0, None])
+    with pytest.raises(TypeError, match="inputs must be a sequence of real numbers or Values"):
+        gradcheck(Value.exp, 2.0)
+    with pytest.raises(TypeError, match="input 0 must be a real number, received str"):
+        numerical_grad(Value.exp, ["2"])
+    # Ints, bools (as Value() takes them), Values and a generator of them are all fine.
+    assert gradcheck(lambda x, y, z: x * y + z, (v for v in [2, True, Value(0.5, "z")]))
+    assert numerical_grad(lambda x: x * x, [3]) == pytest.approx([6.0], rel=1e-8)
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "error", "expected"),
+    [
+        ("eps", "a", TypeError, "eps must be a finite number > 0, received str: 'a'"),
+        ("eps", math.nan, ValueError, "eps must be a finite number > 0, received nan"),
+        ("eps", math.inf, ValueError, "eps must be a finite number > 0, received inf"),
+        ("eps", -1e-6, ValueError, "eps must be a finite number > 0, received -1e-06"),
+        ("atol", math.nan, ValueError, "atol must be a finite number >= 0, received nan"),
+        ("atol", -1.0, ValueError, "atol must be a finite number >= 0, received -1.0"),
+        ("rtol", None, TypeError, "rtol must be a finite number >= 0, received NoneType"),
+        ("rtol", math.inf, ValueError, "rtol must be a finite number >= 0, received inf"),
+    ],
+)
+def test_eps_and_tolerances_are_checked(setting, value, error, expected):
+    with pytest.raises(error, match=re.escape(expected)):
+        gradcheck(Value.exp, [1.0], **{setting: value})
+    if setting == "eps":
+        with pytest.raises(error, match=re.escape(expected)):
+            numerical_grad(Value.exp, [1.0], eps=value)
+    # Zero tolerances are allowed: exact agreement is a legitimate (strict) demand.
+    assert gradcheck(lambda x: x * 2.0, [1.0], eps=0.5, atol=0.0, rtol=0.0)

@@ -12,7 +12,6 @@ import pathlib
 import random
 import warnings
 
-import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -98,6 +97,7 @@ def edge_cases(op_name):
 
 
 def numpy_reference(op_name: str, inputs: list[float]) -> float:
+    np = pytest.importorskip("numpy")
     x = [np.float64(v) for v in inputs]
     functions = {
         "add": np.add,
@@ -145,6 +145,7 @@ def test_edge_values_gradients_like_pytorch(op_name):
 def test_array_versions_agree_with_the_float_versions(op_name):
     # The record's numpy versions (used by the tape's batched replay) against its float ones,
     # lane by lane: random inputs in the domain, then every combination of edge values.
+    np = pytest.importorskip("numpy")
     op = OPS[op_name]
     assert op.array_forward is not None and len(op.array_local_grads) == op.arity
     rng = random.Random(op_name)

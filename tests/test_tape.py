@@ -317,3 +317,85 @@ def test_an_op_defined_in_one_record_replays_batched_with_numpy():
     out = apply(op, x, w, apply(op, y, y, x)).tanh()
     out.backward()
     assert close(batch.input_grads[1][0], x.grad) and close(batch.input_grads[1][1], y.grad)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "python"])
+def test_replays_refuse_what_is_not_a_number_by_name(backend):
+    w = Value(0.5)
+    tape = trace(lambda a, b: a * w + b, [1.0, 2.0], [w])
+
+    def run(*args, **kwargs):
+        return tape.run_batch(*args, backend=backend, **kwargs)
+
+    with pytest.raises(TypeError, match=r"params\[0\] .*real number.*NoneType: None"):
+        run([[1.0, 2.0]], params=[None])
+    with pytest.raises(TypeError, match=r"inputs\[1\]\[0\] .*real number.*str: '1'"):
+        run([[1.0, 2.0], ["1", 2.0]])
+    with pytest.raises(TypeError, match=r"inputs\[0\]\[1\] .*real number.*NoneType"):
+        run([[1.0, None]])
+    with pytest.raises(TypeError, match=r"inputs\[0\]\[0\] .*real number.*Value"):
+        run([[Value(1.0), 2.0]])
+    with pytest.raises(TypeError, match=r"output_grads\[0\] .*real number.*str: '1'"):
+        run([[1.0, 2.0]], output_grads=["1"])
+    with pytest.raises(TypeError, match="one row of numbers per sample, received float: 3.0"):
+        run(3.0)
+    with pytest.raises(TypeError, match=r"inputs\[0\] must be a row of numbers, received float"):
+        run([1.0, 2.0])
+    with pytest.raises(ValueError, match="one row of 2 inputs|takes 2 inputs, received 1"):
+        run([[1.0, 2.0], [1.0]])
+    # Bools are numbers, as in Value(); an int beyond floats is inf with a warning, as eagerly.
+    assert list(run([[True, 2]], params=[False]).outputs[0]) == [2.0]
+    with pytest.warns(RuntimeWarning, match="too large for a float"):
+        assert list(run([[10**400, 0.0]], reduce="sum").outputs[0]) == [math.inf]
+
+
+def test_single_replays_and_trace_refuse_what_is_not_a_number_by_name():
+    tape = trace(lambda a: a * 2.0, 1)
+    with pytest.raises(
+        TypeError, match="inputs must be a sequence of numbers, received float: 3.0"
+    ):
+        tape.run(3.0)
+    with pytest.raises(TypeError, match=r"inputs\[0\] .*real number.*str: '3'"):
+        tape.run(["3"])
+    with pytest.raises(TypeError, match=r"params\[0\] .*real number.*str"):
+        trace(lambda a: a * w, 1, [w := Value(1.0)]).run([1.0], params=["2"])
+    with pytest.raises(TypeError, match=r"output_grads\[0\] .*real number.*NoneType"):
+        tape.run([1.0], output_grads=[None])
+    with pytest.raises(TypeError, match="a count or a sequence of numbers, received float: 2.5"):
+        trace(lambda a: a, 2.5)
+    with pytest.raises(TypeError, match=r"trace\(\) inputs\[0\] .*real number.*NoneType"):
+        trace(lambda a: a, [None])
+    assert tape.run([True]).outputs == [2.0]
+
+
+def test_two_threads_replaying_one_tape_get_their_own_results():
+    import sys
+    import threading
+
+    model = MLP(2, [8, 1], seed=3)
+    tape = trace(lambda a, b: model([a, b]).tanh(), 2, model.parameters())
+    batches = [[row[:2] for row in moons_like(16, seed)] for seed in (1, 2)]
+    expected = [tape.run_batch(rows, backend="numpy") for rows in batches]
+    results: dict[int, list] = {0: [], 1: []}
+    start = threading.Barrier(2)
+
+    def worker(k: int) -> None:
+        start.wait()
+        for _ in range(300):
+            results[k].append(tape.run_batch(batches[k], backend="numpy"))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, inside replays
+    try:
+        threads = [threading.Thread(target=worker, args=(k,)) for k in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    for k in (0, 1):
+        for got in results[k]:
+            assert np.array_equal(got.outputs, expected[k].outputs)
+            assert np.array_equal(got.input_grads, expected[k].input_grads)
+            assert np.array_equal(got.param_grads, expected[k].param_grads)
