@@ -7,6 +7,8 @@ import math
 
 import pytest
 
+from micrograd.ops import Op
+
 HAVE_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.skipif(not HAVE_TORCH, reason="PyTorch is not installed")
 
@@ -47,3 +49,13 @@ def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
     if math.isinf(a) or math.isinf(b):
         return a == b
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
+
+
+# An op of three inputs, which no record in OPS has: the engine's general path is tested with it.
+FUSED_MULTIPLY_ADD = Op(
+    "fma",
+    "fma",
+    forward=lambda x, y, z: x * y + z,
+    local_grads=(lambda x, y, z, out: y, lambda x, y, z, out: x, lambda x, y, z, out: 1.0),
+    domain=((-1.0, 1.0),) * 3,
+)

@@ -16,7 +16,6 @@ from micrograd import (
     MLP,
     OPS,
     AnomalyError,
-    Op,
     Value,
     detect_anomaly,
     engine,
@@ -26,6 +25,7 @@ from micrograd import (
 from micrograd.engine import apply
 from micrograd.functional import grad
 from micrograd.tape import trace
+from tests.references import FUSED_MULTIPLY_ADD
 from tests.test_fuzz import graphs
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -300,13 +300,7 @@ def test_recorded_lines_go_with_their_graph():
 
 
 def test_an_op_of_three_inputs_is_checked_forward_and_backward():
-    fma = Op(
-        "fma",
-        "fma",
-        forward=lambda x, y, z: x * y + z,
-        local_grads=(lambda x, y, z, out: y, lambda x, y, z, out: x, lambda x, y, z, out: 1.0),
-        domain=((-1.0, 1.0),) * 3,
-    )
+    fma = FUSED_MULTIPLY_ADD
     a, b, c = Value(1e200, "a"), Value(1e200, "b"), Value(1.0, "c")
     with detect_anomaly(), pytest.raises(AnomalyError, match=r"fma\(a=1e\+200, b=1e\+200, c=1.0\)"):
         apply(fma, a, b, c)

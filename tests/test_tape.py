@@ -13,6 +13,7 @@ import micrograd.tape as tape_module
 from micrograd import MLP, OPS, Op, Value, is_grad_enabled, no_grad
 from micrograd.engine import TracingError, apply
 from micrograd.tape import trace
+from tests.references import FUSED_MULTIPLY_ADD
 
 np = pytest.importorskip("numpy")
 
@@ -277,13 +278,7 @@ def test_bad_calls_say_what_was_expected():
 
 
 def test_an_op_of_three_inputs_runs_eagerly_and_in_python_replay():
-    fma = Op(
-        "fma",
-        "fma",
-        forward=lambda x, y, z: x * y + z,
-        local_grads=(lambda x, y, z, out: y, lambda x, y, z, out: x, lambda x, y, z, out: 1.0),
-        domain=((-1.0, 1.0),) * 3,
-    )
+    fma = FUSED_MULTIPLY_ADD
     a, b, c = Value(2.0), Value(3.0), Value(4.0)
     out = apply(fma, a, b, apply(fma, a, a, c))
     out.backward()
