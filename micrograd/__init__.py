@@ -9,12 +9,10 @@
 """
 
 from micrograd import data, losses, optim
+from micrograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from micrograd.engine import (
-    AnomalyError,
     Value,
-    detect_anomaly,
     enable_grad,
-    is_anomaly_enabled,
     is_grad_enabled,
     is_tracing,
     no_grad,

@@ -6,24 +6,19 @@ an explicit stack, never recursion, so a graph a million ops deep is fine.
 
 Primitive ops come from `micrograd.ops`; everything here that is not a primitive (subtraction,
 division, square root, ...) is written in terms of them. Drawing, higher-order gradients and
-compiling live elsewhere.
-
-`detect_anomaly()` is the debugging mode that stops at the first op whose value or gradient
-turns into nan or inf; it costs nothing while no thread uses it (see `_install_checks`).
+compiling live elsewhere, and so does anomaly detection (`micrograd.anomaly`), which builds
+on this module and plugs in through the two hooks at the end of it.
 """
 
 from __future__ import annotations
 
-import linecache
 import math
 import numbers
-import sys
 import threading
 import warnings
-import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sized
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from micrograd.ops import (
     ABS,
@@ -38,7 +33,6 @@ from micrograd.ops import (
     SIN,
     TANH,
     Op,
-    _outside_package,
     _user_stacklevel,
 )
 
@@ -53,7 +47,7 @@ class _GradMode(threading.local):
 
     `tracing` is set while `micrograd.tape.trace` runs a function: turning a Value into a
     Python bool or float then raises, since the tape could not record the branch it decides.
-    `anomaly` is set inside `detect_anomaly()`.
+    `anomaly` is set inside `micrograd.anomaly.detect_anomaly()`.
     """
 
     enabled = True
@@ -66,7 +60,8 @@ class TracingError(RuntimeError):
 
 
 # The package's mode, per thread: whether ops record a graph, trace, or check for anomalies.
-# (The one other piece of module state is anomaly detection's, described where it is defined.)
+# The only other module state is what anomaly detection sets through the hooks at the end of
+# this file: which `_apply1` and `_apply2` the operators call, and `_recorded_sites`.
 _grad_mode = _GradMode()
 
 
@@ -302,11 +297,13 @@ class Value:
             )
         order = _depth_first(self, reset_grads=True)
         self.grad += 1.0
-        # One test per call, not per node: the scan in `_anomaly_checks` runs only while some
-        # graph made inside detect_anomaly() is still alive.
-        if _grad_mode.anomaly or _sites:
-            if _anomaly_checks(order):
-                _backpropagate_checked(order)
+        # One test per call, not per node: anomaly detection is consulted only in its mode or
+        # while some graph made inside detect_anomaly() is still alive.
+        if _grad_mode.anomaly or _recorded_sites:
+            from micrograd import anomaly  # it builds on this module, so it is imported here
+
+            if anomaly._anomaly_checks(order):
+                anomaly._backpropagate_checked(order)
                 return
         _backpropagate(order)
 
@@ -407,6 +404,8 @@ def apply(op: Op, *inputs: Value) -> Value:
         out.op = op
         out.requires_grad = True
     if _grad_mode.anomaly:
+        from micrograd.anomaly import _check_forward  # it builds on this module
+
         _check_forward(op, inputs, out)
     return out
 
@@ -510,197 +509,23 @@ def _depth_first(root: Value, reset_grads: bool) -> list[Value]:
     return order
 
 
-# Anomaly detection.
-#
-# Zero cost while off: the hot functions above never look at the mode. While at least one
-# thread is inside detect_anomaly(), the module names `_apply1` and `_apply2` (which every
-# operator looks up at call time) point at checking versions instead, and those test this
-# thread's flag, so other threads carry on unchecked. `backward()` picks the checking
-# `_backpropagate_checked` once per call. Which versions are installed is the only module state
-# besides the thread-local mode, and it follows from a count kept under a lock.
+# Hooks for anomaly detection (`micrograd.anomaly`), the only code that calls them. Operators look
+# `_apply1` and `_apply2` up at call time, so installing checking versions reaches every op while
+# the functions above stay free of any test for the mode. `_recorded_sites` is anomaly
+# detection's table of the nodes made inside `detect_anomaly()`: while it is empty (or before it
+# is installed), `backward()` knows no checked graph is alive and takes the fast path.
+_recorded_sites: Sized = ()
 
 
-class Site(NamedTuple):
-    """Where in the user's code a value was made: file, line number and function."""
-
-    filename: str
-    lineno: int
-    function: str
-
-    @property
-    def line(self) -> str:
-        """The source line, as the traceback module would show it ('' if not available)."""
-        return linecache.getline(self.filename, self.lineno).strip()
-
-    def __str__(self) -> str:
-        line = self.line
-        return f"{self.filename}:{self.lineno} in {self.function}" + (f": {line}" if line else "")
+def _use_apply_functions(
+    apply1: Callable[[Op, Value], Value], apply2: Callable[[Op, Value, Value], Value]
+) -> None:
+    """Make every operator build its nodes with `apply1` (one input) and `apply2` (two)."""
+    global _apply1, _apply2
+    _apply1, _apply2 = apply1, apply2
 
 
-class AnomalyError(RuntimeError):
-    """Inside `detect_anomaly()`, an op made nan or inf from finite numbers.
-
-    Attributes: `op` (the `Op`), `phase` ("forward" or "backward"), `inputs` (the op's input
-    Values), `result` (the nan or inf), `input_index` (backward: which input's gradient went
-    bad, else None) and `site` (the `Site` where the node was made, or None if unknown).
-    """
-
-    def __init__(
-        self,
-        message: str,
-        op: Op,
-        phase: str,
-        inputs: tuple[Value, ...],
-        result: float,
-        input_index: int | None,
-        site: Site | None,
-    ) -> None:
-        super().__init__(message)
-        self.op = op
-        self.phase = phase
-        self.inputs = inputs
-        self.result = result
-        self.input_index = input_index
-        self.site = site
-
-
-# The line each node made inside detect_anomaly() came from, kept as long as the node lives (so
-# backward() after the block can name it) and dropped with it: no extra slot on every Value.
-_sites: weakref.WeakKeyDictionary[Value, Site] = weakref.WeakKeyDictionary()
-_checking_threads = 0
-_checking_lock = threading.Lock()
-_fast_apply1, _fast_apply2 = _apply1, _apply2
-
-
-def is_anomaly_enabled() -> bool:
-    """Whether this thread is inside `detect_anomaly()`."""
-    return _grad_mode.anomaly
-
-
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Within this block (in this thread), stop at the first op that makes nan or inf.
-
-    An op whose result is nan or inf although its inputs are finite raises `AnomalyError`
-    naming the op, its inputs with their labels, and the line of your code that made it. Values
-    that are already nan or inf pass through ops unchecked: the error is raised where they
-    start. `backward()` checks too: inside the block, and afterwards on any graph with a node
-    made inside it; it stops at the first gradient that becomes nan or inf while the gradient
-    flowing in and the one it adds to are finite. Tape replays are not checked.
-    """
-    previous = _grad_mode.anomaly
-    if not previous:
-        _install_checks(+1)
-    _grad_mode.anomaly = True
-    try:
-        yield
-    finally:
-        _grad_mode.anomaly = previous
-        if not previous:
-            _install_checks(-1)
-
-
-def _install_checks(change: int) -> None:
-    global _apply1, _apply2, _checking_threads
-    with _checking_lock:
-        _checking_threads += change
-        if _checking_threads:
-            _apply1, _apply2 = _checked_apply1, _checked_apply2
-        else:
-            _apply1, _apply2 = _fast_apply1, _fast_apply2
-
-
-def _checked_apply1(op: Op, x: Value) -> Value:
-    out = _fast_apply1(op, x)
-    if _grad_mode.anomaly:
-        _check_forward(op, (x,), out)
-    return out
-
-
-def _checked_apply2(op: Op, x: Value, y: Value) -> Value:
-    out = _fast_apply2(op, x, y)
-    if _grad_mode.anomaly:
-        _check_forward(op, (x, y), out)
-    return out
-
-
-def _finite(x: float) -> bool:
-    return x - x == 0.0  # False for inf and nan only; cheaper than math.isfinite
-
-
-def _user_site() -> Site | None:
-    """The innermost frame outside this package: the user's line that led to this op."""
-    frame = _outside_package(sys._getframe(1))[0]
-    if frame is None:
-        return None
-    return Site(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
-
-
-def _describe(op: Op, inputs: tuple[Value, ...]) -> str:
-    shown = [f"{v.label}={v.data!r}" if v.label else repr(v.data) for v in inputs]
-    return f"{op.name}({', '.join(shown)})"
-
-
-def _where(site: Site | None) -> str:
-    if site is None:
-        return "\n  (made outside detect_anomaly(), so its line was not recorded)"
-    return f"\n  made at {site}"
-
-
-def _check_forward(op: Op, inputs: tuple[Value, ...], out: Value) -> None:
-    data = out.data
-    if not _finite(data) and all(_finite(v.data) for v in inputs):
-        site = _user_site()
-        raise AnomalyError(
-            f"forward: {_describe(op, inputs)} is {data!r}, from finite inputs{_where(site)}",
-            op,
-            "forward",
-            tuple(inputs),
-            data,
-            None,
-            site,
-        )
-    if out.op is not None:
-        _sites[out] = _user_site()
-
-
-def _anomaly_checks(order: list[Value]) -> bool:
-    """Whether backpropagating over `order` must check: the mode is on or a node was made in it."""
-    if _grad_mode.anomaly:
-        return True
-    return bool(_sites) and any(node in _sites for node in order if node.parents)
-
-
-def _check_gradient(node: Value, index: int, upstream: float, before: float, after: float) -> None:
-    """Raise `AnomalyError` if `after`, input `index`'s accumulated gradient, just went bad."""
-    if _finite(after) or not (_finite(upstream) and _finite(before)):
-        return
-    parent = node.parents[index]
-    name = f"input {index}" + (f" ({parent.label})" if parent.label else "")
-    site = _sites.get(node)
-    raise AnomalyError(
-        f"backward: the gradient of {_describe(node.op, node.parents)} with respect to {name} "
-        f"is {after!r}, from finite numbers (gradient flowing in: {upstream!r}){_where(site)}",
-        node.op,
-        "backward",
-        node.parents,
-        after,
-        index,
-        site,
-    )
-
-
-def _backpropagate_checked(order: list[Value]) -> None:
-    """`_backpropagate` (the same arithmetic, in the same order) checking every gradient."""
-    for node in reversed(order):
-        parents = node.parents
-        if not parents:
-            continue
-        grad = node.grad
-        local_grads = node.op.local_grads
-        inputs = [parent.data for parent in parents]
-        for index, (parent, local_grad) in enumerate(zip(parents, local_grads)):
-            if parent.requires_grad:
-                before = parent.grad
-                parent.grad += local_grad(*inputs, node.data) * grad
-                _check_gradient(node, index, grad, before, parent.grad)
+def _use_recorded_sites(sites: Sized) -> None:
+    """Have `backward()` consult anomaly detection while `sites` is non-empty."""
+    global _recorded_sites
+    _recorded_sites = sites

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
-from micrograd import engine
+from micrograd import anomaly, engine
 from micrograd.engine import Value, enable_grad, topological_order
 
 __all__ = ["backward_with_graph", "grad", "hessian", "jacobian", "value_and_grad"]
@@ -58,8 +58,8 @@ def _backprop(
     results: dict[int, Any] = {}
     # Under detect_anomaly() (or for a graph made inside it), check each gradient as backward()
     # does, and the ops building a gradient graph as any op; otherwise one false test per edge.
-    check = engine._anomaly_checks(order)
-    with engine.detect_anomaly() if check else nullcontext():
+    check = anomaly._anomaly_checks(order)
+    with anomaly.detect_anomaly() if check else nullcontext():
         for node in reversed(order):
             upstream = grads.pop(id(node), None)
             if upstream is None:
@@ -97,7 +97,7 @@ def _backprop(
                 grads[id(parent)] = total
                 if check:
                     before = 0.0 if previous is None else _number(previous)
-                    engine._check_gradient(node, index, _number(upstream), before, _number(total))
+                    anomaly._check_gradient(node, index, _number(upstream), before, _number(total))
     gradients = [results.get(id(v), 0.0) for v in wrt]
     if create_graph:
         return [_constant(g) if type(g) is float else g for g in gradients]

@@ -17,6 +17,7 @@ from micrograd import (
     OPS,
     AnomalyError,
     Value,
+    anomaly,
     detect_anomaly,
     engine,
     is_anomaly_enabled,
@@ -269,18 +270,18 @@ def test_the_mode_is_per_thread_and_off_by_default():
 def test_leaving_the_block_restores_the_fast_functions_even_after_an_error():
     with pytest.raises(AnomalyError):
         with detect_anomaly():
-            assert engine._apply1 is engine._checked_apply1
+            assert engine._apply1 is anomaly._checked_apply1
             with detect_anomaly():  # nested: still on after the inner block
                 pass
             assert is_anomaly_enabled()
             Value(0.0).log()
     assert not is_anomaly_enabled()
-    assert engine._apply1 is engine._fast_apply1 and engine._apply2 is engine._fast_apply2
+    assert engine._apply1 is anomaly._fast_apply1 and engine._apply2 is anomaly._fast_apply2
 
 
 def test_the_hot_functions_do_not_look_at_the_mode():
     # Zero cost while off is by construction: the functions used then never read the flag.
-    for function in (engine._fast_apply1, engine._fast_apply2, engine._backpropagate):
+    for function in (anomaly._fast_apply1, anomaly._fast_apply2, engine._backpropagate):
         assert "anomaly" not in function.__code__.co_names
         assert "_sites" not in function.__code__.co_names
 
@@ -292,9 +293,9 @@ def test_recorded_lines_go_with_their_graph():
         with detect_anomaly():
             x = Value(0.5)
             y = (x * 2.0).tanh() + x
-        assert len(engine._sites) == 3
+        assert len(anomaly._sites) == 3
         del y
-        assert len(engine._sites) == 0
+        assert len(anomaly._sites) == 0
     finally:
         gc.enable()
 
