@@ -256,12 +256,21 @@ def _sign_array(np: Any, x: Any, out: Any) -> Any:
     return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))  # 0 at 0 and nan, as `_sign`
 
 
+# Derivatives that read the same on floats and on Values are written once, for both
+# `local_grads` and `graph_grads`; the others differ (special cases, math vs Value methods).
+_ADD_GRADS = (lambda x, y, out: 1.0, lambda x, y, out: 1.0)
+_MUL_GRADS = (lambda x, y, out: y, lambda x, y, out: x)
+_EXP_GRADS = (lambda x, out: out,)
+_TANH_GRADS = (lambda x, out: 1.0 - out * out,)
+_SIGMOID_GRADS = (lambda x, out: out * (1.0 - out),)
+
+
 ADD = Op(
     "add",
     "+",
     forward=_add,
-    local_grads=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
-    graph_grads=(lambda x, y, out: 1.0, lambda x, y, out: 1.0),
+    local_grads=_ADD_GRADS,
+    graph_grads=_ADD_GRADS,
     domain=((-10.0, 10.0), (-10.0, 10.0)),
     array_forward=lambda np, x, y: x + y,
     array_local_grads=(1.0, 1.0),
@@ -270,8 +279,8 @@ MUL = Op(
     "mul",
     "*",
     forward=_mul,
-    local_grads=(lambda x, y, out: y, lambda x, y, out: x),
-    graph_grads=(lambda x, y, out: y, lambda x, y, out: x),
+    local_grads=_MUL_GRADS,
+    graph_grads=_MUL_GRADS,
     domain=((-10.0, 10.0), (-10.0, 10.0)),
     array_forward=lambda np, x, y: x * y,
     array_local_grads=(lambda np, x, y, out: y, lambda np, x, y, out: x),
@@ -290,8 +299,8 @@ EXP = Op(
     "exp",
     "exp",
     forward=_exp,
-    local_grads=(lambda x, out: out,),
-    graph_grads=(lambda x, out: out,),
+    local_grads=_EXP_GRADS,
+    graph_grads=_EXP_GRADS,
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: np.exp(x),
     array_local_grads=(lambda np, x, out: out,),
@@ -310,8 +319,8 @@ TANH = Op(
     "tanh",
     "tanh",
     forward=math.tanh,
-    local_grads=(lambda x, out: 1.0 - out * out,),
-    graph_grads=(lambda x, out: 1.0 - out * out,),
+    local_grads=_TANH_GRADS,
+    graph_grads=_TANH_GRADS,
     domain=((-5.0, 5.0),),
     array_forward=lambda np, x: np.tanh(x),
     array_local_grads=(lambda np, x, out: 1.0 - out * out,),
@@ -322,8 +331,8 @@ SIGMOID = Op(
     "sigmoid",
     "σ",
     forward=_sigmoid,
-    local_grads=(lambda x, out: out * (1.0 - out),),
-    graph_grads=(lambda x, out: out * (1.0 - out),),
+    local_grads=_SIGMOID_GRADS,
+    graph_grads=_SIGMOID_GRADS,
     domain=((-10.0, 10.0),),
     array_forward=_sigmoid_array,
     array_local_grads=(lambda np, x, out: out * (1.0 - out),),

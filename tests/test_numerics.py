@@ -162,7 +162,8 @@ def test_an_int_beyond_the_float_range_is_inf_on_every_path():
     assert (Value(1.0) * big).data == math.inf
     assert grad(lambda x: x * 2.0)(big) == 2.0
     assert grad(lambda x: big)(1.0) == 0.0  # a constant output
-    assert gradcheck(lambda x: x.tanh(), [big], raise_exception=False) in (True, False)
+    # tanh is flat out there: backward() and central differences both give 0.
+    assert gradcheck(lambda x: x.tanh(), [big], raise_exception=False) is True
 
 
 @pytest.mark.parametrize("backend", ["python", "numpy"])
