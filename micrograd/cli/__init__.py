@@ -8,9 +8,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from micrograd.cli import demo, draw, example
+from micrograd.cli import demo, draw, example, playground
 
-COMMANDS = (demo, example, draw)
+COMMANDS = (demo, example, draw, playground)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,291 @@
+"""What the browser playground asks of the package, answered with JSON-ready data.
+
+The page (index.html and playground.js, run by Pyodide) calls `handle(request_json)` and gets a
+JSON text back: `{"ok": true, ...}` or `{"ok": false, "error": "..."}`, so every bad input is a
+message the page can show. The state the page holds is a *spec*, plain data that rebuilds the
+graph on every call (the graphs are small, and nothing is left half-changed between calls):
+
+- `{"kind": "expression", "expression": "tanh(a*b + c)", "values": "a=2, b=-3, c=10"}`, parsed
+  by the `draw` command's whitelist parser (`micrograd.expr`, never `eval`);
+- `{"kind": "network", "weights": [w1, ..., w8], "lr": 0.5, "step": 0}`, the 2-2-2 sigmoid network
+  of the backpropagation walk-through (`micrograd.data.TWO_TWO_TWO`), trained by plain SGD on
+  w1..w8 with the biases held, as in the walk-through.
+
+Drawing pixels is the page's job (Graphviz compiled to WebAssembly); here we give it DOT text.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from micrograd.data import TWO_TWO_TWO
+from micrograd.engine import Value, topological_order
+from micrograd.expr import ExpressionError, evaluate, names_used, parse, parse_binding
+from micrograd.viz import backward_steps
+from micrograd.viz.dot import build_dot
+
+Spec = dict[str, Any]
+
+MAX_TRAIN_STEPS = 10_000
+"""Most training steps one request may take: each is a forward and backward pass in the page."""
+_WEIGHTS = tuple(f"w{k}" for k in range(1, 9))
+
+
+class PlaygroundError(ValueError):
+    """A request the playground cannot answer; the message is shown in the page as it is."""
+
+
+def preset() -> Spec:
+    """The spec of the 2-2-2 network at the walk-through's initial weights and learning rate."""
+    return {
+        "kind": "network",
+        "weights": list(TWO_TWO_TWO.weights),
+        "lr": TWO_TWO_TWO.lr,
+        "step": 0,
+    }
+
+
+def build(spec: Spec) -> tuple[Value, dict[str, Value]]:
+    """The spec's output after `backward()`, and its named leaves (inputs and weights) by name."""
+    if not isinstance(spec, dict):
+        raise PlaygroundError(f"a spec must be an object, received {type(spec).__name__}")
+    kind = spec.get("kind")
+    if kind == "expression":
+        out, leaves = _expression(spec.get("expression"), spec.get("values", ""))
+    elif kind == "network":
+        out, leaves = _network(_weights(spec))
+    else:
+        raise PlaygroundError(f'spec kind must be "expression" or "network", received {kind!r}')
+    out.backward()
+    return out, leaves
+
+
+def parse_values(text: str) -> dict[str, float]:
+    """`"a=2, b=-3 c=1e-2"` as `{"a": 2.0, "b": -3.0, "c": 0.01}`: commas, semicolons or spaces."""
+    if not isinstance(text, str):
+        raise PlaygroundError(f"values must be text such as a=2, b=-3; received {text!r:.60}")
+    values: dict[str, float] = {}
+    # "a = 2" is one binding: spaces around "=" are dropped before splitting on spaces.
+    for item in re.split(r"[,;\s]+", re.sub(r"\s*=\s*", "=", text.strip())):
+        if not item:
+            continue
+        name, number = parse_binding(item)
+        if name in values:
+            raise PlaygroundError(f"{name} is given a value twice")
+        values[name] = number
+    return values
+
+
+def _expression(expression: object, values_text: object) -> tuple[Value, dict[str, Value]]:
+    if not isinstance(expression, str):
+        raise PlaygroundError(f"the expression must be text, received {expression!r:.60}")
+    tree = parse(expression)
+    values = parse_values(values_text)  # type: ignore[arg-type]  # checked inside
+    used = names_used(tree)
+    missing = [name for name in used if name not in values]
+    if missing:
+        raise PlaygroundError(
+            f"give a value to {', '.join(missing)} (for example {missing[0]}=1); "
+            f"the expression uses {', '.join(used)}"
+        )
+    unused = [name for name in values if name not in used]
+    if unused:
+        raise PlaygroundError(
+            f"{', '.join(unused)} {'is' if len(unused) == 1 else 'are'} given a value but not "
+            f"used in the expression, which uses {', '.join(used) or 'no names'}"
+        )
+    leaves = {name: Value(values[name], name) for name in used}
+    # The parser reports overflow and domain errors itself, as the draw command does.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        out = evaluate(tree, leaves)
+    if not out.requires_grad:
+        raise PlaygroundError("the expression has no names, so there is no gradient to show")
+    return out, leaves
+
+
+def _weights(spec: Spec) -> list[float]:
+    weights = spec.get("weights")
+    if not isinstance(weights, list) or len(weights) != len(_WEIGHTS):
+        raise PlaygroundError(f"the network needs 8 weights w1..w8, received {weights!r:.80}")
+    for name, w in zip(_WEIGHTS, weights):
+        if not isinstance(w, (int, float)) or isinstance(w, bool) or not math.isfinite(w):
+            raise PlaygroundError(f"{name} must be a finite number, received {w!r:.40}")
+    return [float(w) for w in weights]
+
+
+def _network(weights: list[float]) -> tuple[Value, dict[str, Value]]:
+    """E_total of the 2-2-2 network at `weights`, written as in notebook 3."""
+    net = TWO_TWO_TWO
+    w = [Value(x, name) for name, x in zip(_WEIGHTS, weights)]
+    b1, b2 = Value(net.b1, "b1"), Value(net.b2, "b2")
+    # Inputs and targets are data, not parameters: drawn as constants, given no gradient.
+    i1, i2 = (Value(x, f"i{k}", requires_grad=False) for k, x in enumerate(net.inputs, 1))
+    t1, t2 = (Value(x, f"t{k}", requires_grad=False) for k, x in enumerate(net.targets, 1))
+    v = {"net_h1": w[0] * i1 + w[1] * i2 + b1}
+    v["out_h1"] = v["net_h1"].sigmoid()
+    v["net_h2"] = w[2] * i1 + w[3] * i2 + b1
+    v["out_h2"] = v["net_h2"].sigmoid()
+    v["net_o1"] = w[4] * v["out_h1"] + w[5] * v["out_h2"] + b2
+    v["out_o1"] = v["net_o1"].sigmoid()
+    v["net_o2"] = w[6] * v["out_h1"] + w[7] * v["out_h2"] + b2
+    v["out_o2"] = v["net_o2"].sigmoid()
+    v["E_total"] = 0.5 * (t1 - v["out_o1"]) ** 2 + 0.5 * (t2 - v["out_o2"]) ** 2
+    for label, value in v.items():
+        value.label = label
+    return v["E_total"], {name: x for name, x in zip(_WEIGHTS, w)} | {"b1": b1, "b2": b2}
+
+
+def graph(spec: Spec) -> dict[str, Any]:
+    """The graph to draw: DOT text, the output, and each named leaf with its DOT node and grad."""
+    out, leaves = build(spec)
+    order = topological_order(out)
+    node_of = {id(v): f"v{i}" for i, v in enumerate(order)}
+    result: dict[str, Any] = {
+        "dot": build_dot(out),
+        "output": {"label": out.label or "output", "data": out.data},
+        "leaves": [
+            {"name": name, "node": node_of[id(v)], "data": v.data, "grad": v.grad}
+            for name, v in leaves.items()
+            if id(v) in node_of
+        ],
+        # Graphviz nodes: a box per value and a circle per op.
+        "node_count": len(order) + sum(1 for v in order if v.parents),
+    }
+    if spec["kind"] == "network":
+        result["network"] = {"lr": spec.get("lr"), "step": spec.get("step", 0)}
+    return result
+
+
+def backward_frames(out: Value, laid_out_svg: str | None = None) -> dict[str, Any]:
+    """The backward pass of `out` as frames the page shows one at a time.
+
+    Today each frame is DOT text (`micrograd.viz.backward_steps`), laid out by the page's
+    Graphviz. The page also understands two other answers, so that frames drawn from ONE layout
+    need no change in JavaScript: `{"layout_dot": DOT}` asks the page to lay out DOT and call
+    again with that SVG as `laid_out_svg`; frames given as `{"svg": ...}` are shown as they are.
+    """
+    steps = backward_steps(out)
+    return {
+        "frames": [
+            {"title": _frame_title(k, len(steps), node), "dot": frame.source}
+            for k, (frame, node) in enumerate(zip(steps.frames, steps.nodes), start=1)
+        ]
+    }
+
+
+def _frame_title(k: int, count: int, node: Value) -> str:
+    name = node.label or f"the {node.op.name} node"
+    return f"step {k} of {count}: backpropagating through {name} ({node.op.symbol})"
+
+
+def frames(spec: Spec, svg: str | None = None) -> dict[str, Any]:
+    """The backward frames of the spec's graph (see `backward_frames`)."""
+    out, _ = build(spec)
+    return backward_frames(out, svg)
+
+
+def explain_paths(spec: Spec, name: str) -> dict[str, Any]:
+    """`micrograd.explain`'s chain-rule paths from the leaf `name` to the output, for the page."""
+    try:
+        from micrograd.explain import explain
+    except ImportError:
+        raise PlaygroundError(
+            "chain-rule paths need micrograd.explain, which this build of the package does not "
+            "include"
+        ) from None
+    out, leaves = build(spec)
+    if name not in leaves:
+        raise PlaygroundError(
+            f"{name!r} is not an input of this graph; click one of {', '.join(leaves)}"
+        )
+    order = topological_order(out)
+    node_of = {id(v): f"v{i}" for i, v in enumerate(order)}
+    rule = explain(out, leaves[name])
+    return {
+        "wrt": name,
+        "grad": leaves[name].grad,
+        "total": rule.total,
+        "formula": rule.formula,
+        "table": str(rule),
+        "paths": [
+            {
+                "nodes": [_node_name(v, order) for v in path.nodes],
+                "dot_nodes": [node_of[id(v)] for v in path.nodes if id(v) in node_of],
+                "local_grads": list(path.local_grads),
+                "product": path.product,
+                "formula": path.formula,
+            }
+            for path in rule.paths
+        ],
+    }
+
+
+def _node_name(v: Value, order: list[Value]) -> str:
+    if v.label:
+        return v.label
+    return f"{v.op.name} node" if v.op is not None else f"{v.data:.4g}"
+
+
+def train(spec: Spec, steps: int = 1, lr: float | None = None) -> dict[str, Any]:
+    """`steps` SGD steps on w1..w8 of the network spec; the new spec and E_total after each."""
+    if not isinstance(spec, dict) or spec.get("kind") != "network":
+        raise PlaygroundError("training needs the 2-2-2 network: load the preset first")
+    rate = spec.get("lr") if lr is None else lr
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not math.isfinite(rate):
+        raise PlaygroundError(f"the learning rate must be a finite number, received {rate!r:.40}")
+    if not 0 < rate <= 100:
+        raise PlaygroundError(f"the learning rate must be in (0, 100], received {rate!r}")
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= MAX_TRAIN_STEPS:
+        raise PlaygroundError(
+            f"steps must be a whole number from 1 to {MAX_TRAIN_STEPS}, received {steps!r:.40}"
+        )
+    weights = _weights(spec)
+    errors = []
+    for _ in range(steps):
+        error, leaves = _network(weights)
+        error.backward()
+        weights = [leaves[name].data - rate * leaves[name].grad for name in _WEIGHTS]
+        errors.append(_network(weights)[0].data)
+    step = spec.get("step", 0)
+    new_spec = {"kind": "network", "weights": weights, "lr": float(rate)}
+    new_spec["step"] = (step if isinstance(step, int) else 0) + steps
+    return {"spec": new_spec, "errors": errors}
+
+
+def _finite(data: Any) -> Any:
+    """`data` with each inf or nan float as the string "inf", "-inf" or "nan": JSON has none."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return str(data)
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(value) for value in data]
+    return data
+
+
+_CALLS: dict[str, Callable[..., dict[str, Any]]] = {
+    "graph": graph,
+    "frames": frames,
+    "explain": explain_paths,
+    "train": train,
+    "preset": lambda: {"spec": preset()},
+}
+
+
+def handle(request_json: str) -> str:
+    """Answer one page request `{"call": NAME, "args": {...}}` with JSON, errors included."""
+    try:
+        request = json.loads(request_json)
+        call = _CALLS.get(request.get("call")) if isinstance(request, dict) else None
+        if call is None:
+            raise PlaygroundError(f"unknown request {request!r:.80}; known: {', '.join(_CALLS)}")
+        answer = call(**request.get("args", {}))
+        return json.dumps(_finite({"ok": True, **answer}), allow_nan=False)
+    except (PlaygroundError, ExpressionError, ValueError, TypeError, ArithmeticError) as error:
+        return json.dumps({"ok": False, "error": str(error)})

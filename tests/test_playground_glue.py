@@ -1,0 +1,247 @@
+"""Tests for the playground's Python side, in plain Python: `micrograd.playground.glue` and the
+page builder (`micrograd.playground.build`, `python -m micrograd playground`). The browser tests
+are in test_playground.py."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import pathlib
+import tarfile
+
+import pytest
+
+from micrograd.cli import main
+from micrograd.data import TWO_TWO_TWO
+from micrograd.playground import build, glue
+
+
+def ask(call: str, **args: object) -> dict:
+    """What the page gets back for one request, through the same JSON text it uses."""
+    return json.loads(glue.handle(json.dumps({"call": call, "args": args})))
+
+
+def expression(text: str, values: str) -> dict:
+    return {"kind": "expression", "expression": text, "values": values}
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def hand_error(w: list[float]) -> float:
+    """E_total of the 2-2-2 network written out with math, as in the walk-through."""
+    net = TWO_TWO_TWO
+    (i1, i2), (t1, t2) = net.inputs, net.targets
+    h1 = sigmoid(w[0] * i1 + w[1] * i2 + net.b1)
+    h2 = sigmoid(w[2] * i1 + w[3] * i2 + net.b1)
+    o1 = sigmoid(w[4] * h1 + w[5] * h2 + net.b2)
+    o2 = sigmoid(w[6] * h1 + w[7] * h2 + net.b2)
+    return 0.5 * (t1 - o1) ** 2 + 0.5 * (t2 - o2) ** 2
+
+
+def central_difference(f, x: list[float], k: int, h: float = 1e-6) -> float:
+    up, down = list(x), list(x)
+    up[k] += h
+    down[k] -= h
+    return (f(up) - f(down)) / (2 * h)
+
+
+def test_preset_has_the_walkthroughs_published_numbers():
+    answer = ask("graph", spec=ask("preset")["spec"])
+    assert answer["ok"]
+    assert answer["output"]["label"] == "E_total"
+    assert abs(answer["output"]["data"] - TWO_TWO_TWO.expected_error) < 1e-9
+    grads = {leaf["name"]: leaf["grad"] for leaf in answer["leaves"]}
+    assert abs(grads["w5"] - TWO_TWO_TWO.expected_grad_w5) < 1e-9
+    weights = list(TWO_TWO_TWO.weights)
+    for k in range(8):
+        assert grads[f"w{k + 1}"] == pytest.approx(
+            central_difference(hand_error, weights, k), rel=1e-6, abs=1e-10
+        )
+    assert answer["network"] == {"lr": 0.5, "step": 0}
+
+
+def test_one_training_step_gives_the_published_weights():
+    answer = ask("train", spec=ask("preset")["spec"], steps=1)
+    assert answer["spec"]["step"] == 1
+    for got, published in zip(answer["spec"]["weights"], TWO_TWO_TWO.updated_weights):
+        # The walk-through prints 8 or 9 decimals: agree to the last one printed.
+        assert abs(got - published) <= 10.0 ** -len(repr(published).split(".")[1])
+    assert answer["errors"] == [pytest.approx(hand_error(answer["spec"]["weights"]), rel=1e-15)]
+
+
+def test_training_steps_lower_the_error_and_can_be_split():
+    start = ask("preset")["spec"]
+    ten = ask("train", spec=start, steps=10, lr=2.0)
+    assert all(b < a for a, b in zip(ten["errors"], ten["errors"][1:]))
+    assert ten["errors"][0] < TWO_TWO_TWO.expected_error
+    five = ask("train", spec=start, steps=5, lr=2.0)
+    again = ask("train", spec=five["spec"], steps=5)  # the spec remembers lr=2.0
+    assert again["spec"]["weights"] == ten["spec"]["weights"]
+    assert again["spec"]["step"] == 10
+
+
+@pytest.mark.parametrize(
+    ("steps", "lr", "words"),
+    [(0, 0.5, "steps"), (True, 0.5, "steps"), (10**6, 0.5, "10000"), (1, -1.0, "learning rate")],
+)
+def test_bad_training_requests_are_messages(steps, lr, words):
+    answer = ask("train", spec=ask("preset")["spec"], steps=steps, lr=lr)
+    assert not answer["ok"] and words in answer["error"]
+
+
+def test_expression_graph_matches_math_and_finite_differences():
+    answer = ask("graph", spec=expression("tanh(a*b + c)", "a=2, b = -3 c=10"))
+    t = math.tanh(4.0)
+    assert answer["output"]["data"] == t
+    grads = {leaf["name"]: leaf["grad"] for leaf in answer["leaves"]}
+    assert grads == pytest.approx({"a": -3 * (1 - t * t), "b": 2 * (1 - t * t), "c": 1 - t * t})
+    # Two inputs, a*b, a*b+c, the output (five boxes) and three op circles.
+    assert answer["node_count"] == 8 + 1
+    assert answer["dot"].startswith("digraph") and "tanh" in answer["dot"]
+    leaf_nodes = {leaf["name"]: leaf["node"] for leaf in answer["leaves"]}
+    for name, node in leaf_nodes.items():
+        assert f"{node} [shape=plain" in answer["dot"]
+        assert f"<b>{name}</b>" in answer["dot"].split(f"{node} [", 1)[1].split("\n", 1)[0]
+
+
+def test_frames_one_per_op_with_dot_text():
+    answer = ask("frames", spec=expression("a*a + sin(b)", "a=3 b=0.5"))
+    frames = answer["frames"]
+    # Three ops (a*a, sin(b), +): one frame each, the output's op first.
+    assert [f["title"].split(":")[0] for f in frames] == [f"step {k} of 3" for k in (1, 2, 3)]
+    assert all(f["dot"].startswith("digraph") for f in frames)
+    assert "(+)" in frames[0]["title"]
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "words"),
+    [
+        ("a +* b", "a=1 b=2", "syntax error"),
+        ("__import__('os')", "", "__import__"),
+        ("a.real", "a=1", "attribute"),
+        ("a + q", "a=1", "give a value to q"),
+        ("a", "a=1 b=2", "b is given a value but not used"),
+        ("a", "a=1 a=2", "a is given a value twice"),
+        ("a", "a=x", "needs a number"),
+        ("2 + 3", "", "no names"),
+        ("exp(a)", "a=1000", "beyond"),
+    ],
+)
+def test_bad_expressions_are_one_line_messages(text, values, words):
+    answer = ask("graph", spec=expression(text, values))
+    assert answer == {"ok": False, "error": answer["error"]}
+    assert words in answer["error"] and "\n" not in answer["error"]
+
+
+def test_non_finite_grads_reach_the_page_as_text():
+    answer = ask("graph", spec=expression("sqrt(a)", "a=0"))
+    assert answer["ok"] and answer["leaves"][0]["grad"] == "inf"
+
+
+@pytest.mark.parametrize(
+    "request_text",
+    [
+        '{"call": "nope"}',
+        "[1, 2]",
+        "not json",
+        '{"call": "graph", "args": {"spec": 3}}',
+        '{"call": "graph", "args": {"spec": {"kind": "network", "weights": [1, 2]}}}',
+        '{"call": "graph", "args": {"wrong": 1}}',
+    ],
+)
+def test_malformed_requests_are_messages(request_text):
+    answer = json.loads(glue.handle(request_text))
+    assert answer["ok"] is False and answer["error"]
+
+
+def test_explain_is_reported_clearly_or_matches_backward():
+    spec = expression("a*b + a", "a=2 b=-3")
+    answer = ask("explain", spec=spec, name="a")
+    try:
+        import micrograd.explain  # noqa: F401
+    except ImportError:
+        assert not answer["ok"] and "micrograd.explain" in answer["error"]
+        return
+    # d/da (a*b + a) = b + 1: two paths, products b and 1.
+    assert answer["ok"] and answer["total"] == pytest.approx(-2.0)
+    assert sorted(p["product"] for p in answer["paths"]) == pytest.approx([-3.0, 1.0])
+    assert ask("explain", spec=spec, name="zz")["ok"] is False
+
+
+# ---- The page builder -----------------------------------------------------------------------
+
+
+def test_build_without_assets_uses_the_pinned_cdn(tmp_path, capsys):
+    assert main(["playground", "--out", str(tmp_path / "site")]) == 0
+    assert "index.html" in capsys.readouterr().out
+    site = tmp_path / "site"
+    config = (site / "config.js").read_text()
+    assert f"pyodide/v{build.PYODIDE_VERSION}/" in config
+    assert f"@viz-js/viz@{build.VIZ_VERSION}/" in config
+    index = (site / "index.html").read_text()
+    for script in ("config.js", "micrograd-package.js", "playground.js"):
+        assert f'<script src="{script}">' in index
+    # The package's own sources, unchanged, glue included.
+    bundle = (site / "micrograd-package.js").read_text()
+    files = json.loads(bundle.removeprefix("window.MICROGRAD_FILES = ").rstrip().rstrip(";"))
+    package = pathlib.Path(glue.__file__).parent.parent
+    assert files["micrograd/playground/glue.py"] == pathlib.Path(glue.__file__).read_text()
+    assert files["micrograd/engine.py"] == (package / "engine.py").read_text()
+    assert not any("__pycache__" in name for name in files)
+    # Built twice into the same folder: fine; into a folder of other files: refused.
+    assert main(["playground", "--out", str(site)]) == 0
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine")
+    assert main(["playground", "--out", str(tmp_path / "other")]) == 1
+    assert "not empty" in capsys.readouterr().err
+
+
+def fake_package(name: str, version: str, files: tuple[str, ...]) -> dict[str, bytes]:
+    contents = {"package.json": json.dumps({"name": name, "version": version}).encode()}
+    contents.update({f: f"contents of {f}".encode() for f in files})
+    return contents
+
+
+def write_tgz(path: pathlib.Path, contents: dict[str, bytes]) -> None:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in contents.items():
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_assets_from_npm_pack_archives_and_unpacked_folders(tmp_path):
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    pyodide = fake_package("pyodide", build.PYODIDE_VERSION, build.PYODIDE_FILES)
+    write_tgz(assets / f"pyodide-{build.PYODIDE_VERSION}.tgz", pyodide)
+    viz = fake_package("@viz-js/viz", build.VIZ_VERSION, build.VIZ_FILES)
+    for name, data in viz.items():  # unpacked, as `tar xzf` leaves it
+        (assets / "viz" / "package" / name).parent.mkdir(parents=True, exist_ok=True)
+        (assets / "viz" / "package" / name).write_bytes(data)
+    index = build.build_page(tmp_path / "site", assets)
+    site = index.parent
+    assert (site / "assets/pyodide/pyodide.asm.wasm").read_bytes() == pyodide["pyodide.asm.wasm"]
+    assert (site / "assets/viz/viz-global.js").read_bytes() == viz["dist/viz-global.js"]
+    assert '"pyodide": "assets/pyodide/"' in (site / "config.js").read_text()
+
+
+def test_assets_of_another_version_or_incomplete_are_refused(tmp_path, capsys):
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    write_tgz(assets / "pyodide-0.1.tgz", fake_package("pyodide", "0.1", build.PYODIDE_FILES))
+    assert main(["playground", "--out", str(tmp_path / "a"), "--assets", str(assets)]) == 1
+    err = capsys.readouterr().err
+    assert f"pyodide@{build.PYODIDE_VERSION}" in err and "pyodide@0.1" in err
+    assert f"npm pack pyodide@{build.PYODIDE_VERSION} @viz-js/viz@{build.VIZ_VERSION}" in err
+    viz = fake_package("@viz-js/viz", build.VIZ_VERSION, ())  # no dist/viz-global.js
+    write_tgz(assets / "viz.tgz", viz)
+    write_tgz(
+        assets / "pyodide.tgz", fake_package("pyodide", build.PYODIDE_VERSION, build.PYODIDE_FILES)
+    )
+    with pytest.raises(build.AssetError, match="dist/viz-global.js"):
+        build.build_page(tmp_path / "b", assets)
+    assert not (tmp_path / "b").exists()  # nothing written before the assets were checked
