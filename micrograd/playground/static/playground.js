@@ -9,12 +9,17 @@ const $ = (id) => document.getElementById(id);
 const state = {
   spec: null,          // what is drawn: see glue.py's docstring
   graph: null,         // glue's answer for the spec: DOT, output, leaves
+  graphElement: null,  // its drawing, the final graph
   frames: null,        // backward frames of the spec, fetched on the first step
   frameIndex: -1,      // -1: the final graph; k: frame k
   errors: [],          // E_total per training step, for the chart
   writtenHash: "",
 };
-const timings = { pyodideLoaded: null, pythonReady: null, vizReady: null, firstGraph: null, lastFrame: null, frames: [] };
+// Milliseconds since the page was opened, and durations; the browser tests read them.
+const timings = {
+  pyodideLoaded: null, pythonReady: null, vizReady: null, firstGraph: null,
+  framesComputed: null, lastFrame: null, frames: [], renders: [],
+};
 let python = null;    // glue.handle, a Python function
 let viz = null;       // the viz.js instance
 window.playground = { state, timings, ready: false };
@@ -113,7 +118,8 @@ function show(spec) {
   state.graph = graph;
   state.frames = null;
   state.frameIndex = -1;
-  showGraph(render(graph.dot));
+  state.graphElement = render(graph.dot);
+  showGraph(state.graphElement);
   showSummary(graph);
   $("explain-panel").hidden = true;
   $("frame-title").textContent =
@@ -132,7 +138,7 @@ function showGraph(svg) {
   const leafOf = new Map(state.graph.leaves.map((leaf) => [leaf.node, leaf.name]));
   for (const node of svg.querySelectorAll("g.node")) {
     const name = leafOf.get(node.querySelector("title").textContent);
-    if (name === undefined) continue;
+    if (name === undefined || node.dataset.leaf) continue;  // a frame shown before has them
     node.classList.add("clickable");
     node.dataset.leaf = name;
     node.addEventListener("click", guarded(() => explain(name)));
@@ -188,12 +194,14 @@ function drawChart() {
 // glue.backward_frames answers with DOT frames today; it may instead ask for the graph laid out
 // once ({layout_dot}) and answer with SVG frames, which are shown as they are.
 function loadFrames() {
+  const started = performance.now();
   let answer = ask("frames", { spec: state.spec });
   if (answer.layout_dot !== undefined) {
     const svg = viz.renderString(answer.layout_dot, { format: "svg" });
     answer = ask("frames", { spec: state.spec, svg });
   }
   state.frames = answer.frames.map((frame) => ({ ...frame, element: null }));
+  timings.framesComputed = performance.now() - started;
 }
 
 function frameElement(frame) {
@@ -201,7 +209,9 @@ function frameElement(frame) {
     if (frame.svg !== undefined) {
       frame.element = new DOMParser().parseFromString(frame.svg, "image/svg+xml").documentElement;
     } else {
+      const started = performance.now();
       frame.element = render(frame.dot);
+      timings.renders.push(performance.now() - started);
     }
   }
   return frame.element;
@@ -214,7 +224,7 @@ function goToFrame(index) {
   if (index >= count) index = count - 1;
   if (index < 0) {
     state.frameIndex = -1;
-    showGraph(render(state.graph.dot));
+    showGraph(state.graphElement);
     $("frame-title").textContent = "The graph after backward(): every grad is final.";
   } else {
     state.frameIndex = index;
@@ -226,6 +236,9 @@ function goToFrame(index) {
   timings.frames.push(timings.lastFrame);
   updateStepper();
   showTimings();
+  // Lay out the next frame while the learner reads this one, so stepping on is instant.
+  const next = state.frames[state.frameIndex + 1];
+  if (next) setTimeout(() => { try { frameElement(next); } catch (error) { /* shown on the step */ } }, 0);
 }
 
 function updateStepper() {
@@ -349,7 +362,10 @@ function showTimings() {
   const seconds = (ms) => (ms === null ? "–" : (ms / 1000).toFixed(2) + " s");
   let text = `First graph ${seconds(timings.firstGraph)} after opening ` +
     `(Python ready ${seconds(timings.pythonReady)}, Graphviz ${seconds(timings.vizReady)}).`;
-  if (timings.lastFrame !== null) text += ` Last backward step: ${timings.lastFrame.toFixed(0)} ms.`;
+  if (timings.lastFrame !== null) {
+    text += ` Backward frames computed in ${timings.framesComputed.toFixed(0)} ms;` +
+      ` last step shown in ${timings.lastFrame.toFixed(0)} ms.`;
+  }
   $("timings").textContent = text;
 }
 
@@ -377,6 +393,7 @@ async function start() {
   $("prev").addEventListener("click", guarded(() => goToFrame(state.frameIndex - 1)));
   $("first").addEventListener("click", guarded(() => goToFrame(0)));
   $("final").addEventListener("click", guarded(() => goToFrame(-1)));
+  $("fit").addEventListener("change", () => $("graph").classList.toggle("fit", $("fit").checked));
   window.addEventListener("hashchange", guarded(() => {
     if (location.hash !== state.writtenHash) restore();
   }));
