@@ -216,7 +216,9 @@ def explain_paths(spec: Spec, name: str) -> dict[str, Any]:
         "paths": [
             {
                 "nodes": [_node_name(v, order) for v in path.nodes],
-                "dot_nodes": [node_of[id(v)] for v in path.nodes if id(v) in node_of],
+                # Each value on the path, and the op circle that made it (not for `wrt`).
+                "dot_nodes": [node_of[id(v)] for v in path.nodes if id(v) in node_of]
+                + ["o" + node_of[id(v)][1:] for v in path.nodes[1:] if id(v) in node_of],
                 "local_grads": list(path.local_grads),
                 "product": path.product,
                 "formula": path.formula,

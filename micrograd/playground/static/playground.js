@@ -110,6 +110,11 @@ function number(x, digits = 9) {
   return typeof x === "number" ? x.toFixed(digits) : String(x);  // "inf", "nan" from Python
 }
 
+// Six significant digits, without trailing zeros: for the factors of a product.
+function short(x) {
+  return typeof x === "number" ? String(Number(x.toPrecision(6))) : String(x);
+}
+
 // ---- Drawing a spec -----------------------------------------------------------------------
 
 function show(spec) {
@@ -262,7 +267,7 @@ function explain(name) {
   for (const path of answer.paths) {
     const row = body.insertRow();
     row.insertCell().textContent = path.nodes.join(" → ");
-    row.insertCell().textContent = path.local_grads.map((g) => number(g, 6)).join(" × ");
+    row.insertCell().textContent = path.local_grads.map(short).join(" × ");
     const product = row.insertCell();
     product.className = "number";
     product.textContent = number(path.product);
