@@ -61,7 +61,11 @@ def _assets() -> pathlib.Path:
 
 def _chromium() -> tuple[str, str]:
     browser = next(
-        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)),
+        (
+            shutil.which(n)
+            for n in ("chromium", "chromium-browser", "google-chrome")
+            if shutil.which(n)
+        ),
         None,
     )
     driver = shutil.which("chromedriver")
@@ -300,7 +304,9 @@ def test_training_lowers_the_error_and_the_address_restores_it(browser, server):
     bad.clear()
     bad.send_keys("fast")
     by_id(browser, "train").click()
-    assert "learning rate" in wait_for(browser, "return document.getElementById('error').textContent")
+    assert "learning rate" in wait_for(
+        browser, "return document.getElementById('error').textContent"
+    )
 
 
 def test_clicking_an_input_shows_explains_paths(browser):
@@ -313,8 +319,9 @@ def test_clicking_an_input_shows_explains_paths(browser):
     rule = explain.explain(out, leaves["a"])
     rows = browser.find_elements("css selector", "#explain-paths tbody tr")
     assert len(rows) == len(rule.paths) == 2
-    shown = sorted(float(r.find_elements("css selector", "td")[2].get_attribute("data-value"))
-                   for r in rows)
+    shown = sorted(
+        float(r.find_elements("css selector", "td")[2].get_attribute("data-value")) for r in rows
+    )
     assert shown == sorted(path.product for path in rule.paths) == [-3.0, 1.0]
     for row, path in zip(rows, rule.paths):
         assert row.find_elements("css selector", "td")[0].text.count("→") == len(path.nodes) - 1
@@ -335,3 +342,26 @@ def test_without_explain_the_page_says_so(browser):
     assert "micrograd.explain" in wait_for(
         browser, "return document.getElementById('error').textContent"
     )
+
+
+def test_opened_from_disk_with_local_assets_the_page_says_to_serve_it(site):
+    # Browsers refuse a file:// page the WebAssembly beside it; the page must say what to do.
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium")
+    from selenium.webdriver.chrome.service import Service
+
+    binary, driver_path = _chromium()
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    profile = tempfile.mkdtemp(prefix="playground-chromium-")
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    try:
+        driver.get((site / "index.html").as_uri())
+        message = wait_for(driver, "return document.getElementById('error').textContent")
+        assert "python -m http.server" in message
+        assert "could not start" in by_id(driver, "status").text
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

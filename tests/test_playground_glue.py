@@ -8,7 +8,9 @@ import io
 import json
 import math
 import pathlib
+import re
 import tarfile
+from importlib import resources
 
 import pytest
 
@@ -245,3 +247,17 @@ def test_assets_of_another_version_or_incomplete_are_refused(tmp_path, capsys):
     with pytest.raises(build.AssetError, match="dist/viz-global.js"):
         build.build_page(tmp_path / "b", assets)
     assert not (tmp_path / "b").exists()  # nothing written before the assets were checked
+
+
+def test_page_files_ship_with_the_package():
+    static = resources.files("micrograd.playground") / "static"
+    for name in ("index.html", "playground.js", "playground.css"):
+        assert static.joinpath(name).is_file()
+    # Declared as package data wherever the metadata lives, so wheels carry the page too.
+    root = pathlib.Path(__file__).parent.parent
+    metadata = "".join(
+        (root / name).read_text()
+        for name in ("setup.cfg", "pyproject.toml")
+        if (root / name).exists()
+    )
+    assert re.search(r"micrograd\.playground\"?\s*=\s*\[?\s*\"?static/\*", metadata)
