@@ -131,6 +131,7 @@ function show(spec) {
     "The graph after backward(): click a blue or orange leaf for its chain rule.";
   updateStepper();
   writeHash();
+  prepareFrames(spec);
   if (timings.firstGraph === null) {
     timings.firstGraph = performance.now();
     showTimings();
@@ -209,6 +210,20 @@ function loadFrames() {
   timings.framesComputed = performance.now() - started;
 }
 
+// Once the page is idle, compute the frames and lay out the first, so the first step is instant.
+function prepareFrames(spec) {
+  const later = window.requestIdleCallback || ((f) => setTimeout(f, 200));
+  later(() => {
+    if (state.spec !== spec || state.frames !== null) return;  // moved on, or already there
+    try {
+      loadFrames();
+      if (state.frames.length) frameElement(state.frames[0]);
+    } catch (error) {
+      state.frames = null;  // the step itself will show the message
+    }
+  });
+}
+
 function frameElement(frame) {
   if (frame.element === null) {
     if (frame.svg !== undefined) {
@@ -241,6 +256,7 @@ function goToFrame(index) {
   timings.frames.push(timings.lastFrame);
   updateStepper();
   showTimings();
+  writeHash();
   // Lay out the next frame while the learner reads this one, so stepping on is instant.
   const next = state.frames[state.frameIndex + 1];
   if (next) setTimeout(() => { try { frameElement(next); } catch (error) { /* shown on the step */ } }, 0);
@@ -325,6 +341,7 @@ function writeHash() {
     params.set("lr", spec.lr);
     params.set("step", spec.step);
   }
+  if (state.frameIndex >= 0) params.set("frame", state.frameIndex + 1);
   state.writtenHash = "#" + params.toString();
   history.replaceState(null, "", state.writtenHash);
 }
@@ -347,6 +364,8 @@ function specFromHash(hash) {
 
 function restore() {
   const spec = specFromHash(location.hash);
+  // Read before show() rewrites the address.
+  const frame = Number(new URLSearchParams(location.hash.replace(/^#/, "")).get("frame"));
   if (spec === null) return false;
   if (spec.kind === "expression") {
     $("expression").value = spec.expression;
@@ -360,6 +379,7 @@ function restore() {
     state.errors = [state.graph.output.data];
     drawChart();
   }
+  if (Number.isInteger(frame) && frame >= 1) goToFrame(frame - 1);
   return true;
 }
 
