@@ -194,7 +194,9 @@ def explain_paths(spec: Spec, name: str) -> dict[str, Any]:
     """`micrograd.explain`'s chain-rule paths from the leaf `name` to the output, for the page."""
     try:
         from micrograd.explain import explain
-    except ImportError:
+    except ModuleNotFoundError as error:
+        if error.name != "micrograd.explain":
+            raise  # a bug inside explain, not its absence
         raise PlaygroundError(
             "chain-rule paths need micrograd.explain, which this build of the package does not "
             "include"
@@ -215,7 +217,7 @@ def explain_paths(spec: Spec, name: str) -> dict[str, Any]:
         "table": str(rule),
         "paths": [
             {
-                "nodes": [_node_name(v, order) for v in path.nodes],
+                "nodes": [_node_name(v) for v in path.nodes],
                 # Each value on the path, and the op circle that made it (not for `wrt`).
                 "dot_nodes": [node_of[id(v)] for v in path.nodes if id(v) in node_of]
                 + ["o" + node_of[id(v)][1:] for v in path.nodes[1:] if id(v) in node_of],
@@ -228,7 +230,7 @@ def explain_paths(spec: Spec, name: str) -> dict[str, Any]:
     }
 
 
-def _node_name(v: Value, order: list[Value]) -> str:
+def _node_name(v: Value) -> str:
     if v.label:
         return v.label
     return f"{v.op.name} node" if v.op is not None else f"{v.data:.4g}"
