@@ -180,6 +180,7 @@ def backward_frames(out: Value, laid_out_svg: str | None = None) -> dict[str, An
 
 
 def _frame_title(k: int, count: int, node: Value) -> str:
+    assert node.op is not None  # frames are of op nodes only
     name = node.label or f"the {node.op.name} node"
     return f"step {k} of {count}: backpropagating through {name} ({node.op.symbol})"
 
@@ -193,7 +194,7 @@ def frames(spec: Spec, svg: str | None = None) -> dict[str, Any]:
 def explain_paths(spec: Spec, name: str) -> dict[str, Any]:
     """`micrograd.explain`'s chain-rule paths from the leaf `name` to the output, for the page."""
     try:
-        from micrograd.explain import explain
+        from micrograd.explain import explain  # type: ignore[import-not-found,unused-ignore]
     except ModuleNotFoundError as error:
         if error.name != "micrograd.explain":
             raise  # a bug inside explain, not its absence
@@ -286,7 +287,7 @@ def handle(request_json: str) -> str:
     """Answer one page request `{"call": NAME, "args": {...}}` with JSON, errors included."""
     try:
         request = json.loads(request_json)
-        call = _CALLS.get(request.get("call")) if isinstance(request, dict) else None
+        call = _CALLS.get(str(request.get("call"))) if isinstance(request, dict) else None
         if call is None:
             raise PlaygroundError(f"unknown request {request!r:.80}; known: {', '.join(_CALLS)}")
         answer = call(**request.get("args", {}))
