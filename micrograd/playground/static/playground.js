@@ -51,6 +51,7 @@ async function loadPython() {
   $("version").textContent = pyodide.runPython("import micrograd; micrograd.__version__");
   $("pyodide-version").textContent = pyodide.version;
   timings.pythonReady = performance.now();
+  window.playground.pyodide = pyodide;  // for the curious, in the browser's console
   return glue.handle;
 }
 
