@@ -40,6 +40,7 @@ async function loadPython() {
   await loadScript(config.pyodide + "pyodide.js");
   const pyodide = await loadPyodide({ indexURL: config.pyodide });
   timings.pyodideLoaded = performance.now();
+  $("status").textContent = "Python is running; importing micrograd…";
   // The package's sources come in micrograd-package.js, a plain script, so file:// pages work.
   const root = "/micrograd_src/";
   for (const [path, text] of Object.entries(window.MICROGRAD_FILES)) {
