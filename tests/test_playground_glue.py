@@ -115,6 +115,9 @@ def test_frames_one_per_op_with_dot_text():
     # Three ops (a*a, sin(b), +): one frame each, the output's op first.
     assert [f["title"].split(":")[0] for f in frames] == [f"step {k} of 3" for k in (1, 2, 3)]
     assert all(f["dot"].startswith("digraph") for f in frames)
+    for frame in frames:  # the node to keep in view is the step's op, drawn highlighted
+        line = frame["dot"].split(f"  {frame['node']} [", 1)[1].split("\n", 1)[0]
+        assert "shape=circle" in line and "penwidth=2" in line
     assert "(+)" in frames[0]["title"]
 
 

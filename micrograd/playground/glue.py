@@ -169,11 +169,17 @@ def backward_frames(out: Value, laid_out_svg: str | None = None) -> dict[str, An
     Graphviz. The page also understands two other answers, so that frames drawn from ONE layout
     need no change in JavaScript: `{"layout_dot": DOT}` asks the page to lay out DOT and call
     again with that SVG as `laid_out_svg`; frames given as `{"svg": ...}` are shown as they are.
+    A frame's optional `"node"` names the Graphviz node the page scrolls into view.
     """
     steps = backward_steps(out)
+    index = {id(v): i for i, v in enumerate(topological_order(out))}
     return {
         "frames": [
-            {"title": _frame_title(k, len(steps), node), "dot": frame.source}
+            {
+                "title": _frame_title(k, len(steps), node),
+                "dot": frame.source,
+                "node": f"o{index[id(node)]}",  # the op circle this step is at: kept in view
+            }
             for k, (frame, node) in enumerate(zip(steps.frames, steps.nodes), start=1)
         ]
     }

@@ -253,6 +253,7 @@ function goToFrame(index) {
     const frame = state.frames[index];
     showGraph(frameElement(frame));
     $("frame-title").textContent = frame.title;
+    scrollToNode(frame.node);
   }
   timings.lastFrame = performance.now() - started;
   timings.frames.push(timings.lastFrame);
@@ -262,6 +263,15 @@ function goToFrame(index) {
   // Lay out the next frame while the learner reads this one, so stepping on is instant.
   const next = state.frames[state.frameIndex + 1];
   if (next) setTimeout(() => { try { frameElement(next); } catch (error) { /* shown on the step */ } }, 0);
+}
+
+// Keeps the step's node in view when the graph is wider than the page.
+function scrollToNode(name) {
+  for (const node of $("graph").querySelectorAll("g.node")) {
+    if (node.querySelector("title").textContent === name) {
+      node.scrollIntoView({ block: "nearest", inline: "center" });
+    }
+  }
 }
 
 function updateStepper() {
