@@ -509,11 +509,12 @@ class MLP(Module):
             "output_activation": self.output_activation,
         }
 
-    def to_torch(self) -> Any:
-        """An equivalent float64 `torch.nn.Sequential` (needs PyTorch; see `micrograd.interop`)."""
+    def to_torch(self, dtype: Any = None) -> Any:
+        """An equivalent `torch.nn.Sequential`, float64 unless `dtype` says otherwise (needs
+        PyTorch; see `micrograd.interop`)."""
         from micrograd.interop import to_torch  # lazily: torch is optional
 
-        return to_torch(self)
+        return to_torch(self, dtype)
 
     @classmethod
     def from_torch(cls, sequential: Any) -> MLP:
