@@ -26,23 +26,27 @@ from typing import Any
 from micrograd.engine import Value
 
 
-def _check_float(value: object, name: str, low: float = 0.0, high: float = math.inf) -> float:
-    """A real number in [low, high), else ValueError naming `name`."""
+def _check_float(
+    value: object, name: str, low: float = 0.0, high: float = math.inf, *, where: str = ""
+) -> float:
+    """A real number in [low, high), else ValueError naming `name` (after `where`)."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a number, received {type(value).__name__}: {value!r:.60}")
+        raise TypeError(
+            f"{where}{name} must be a number, received {type(value).__name__}: {value!r:.60}"
+        )
     try:
         value = float(value)
     except OverflowError:  # an int too large for a float: out of range below, with its name
         value = math.inf if value > 0 else -math.inf
     if not low <= value < high or math.isnan(value):
         upper = "" if high == math.inf else f" and below {high}"
-        raise ValueError(f"invalid {name}: {value!r}; expected a number >= {low}{upper}")
+        raise ValueError(f"{where}invalid {name}: {value!r}; expected a number >= {low}{upper}")
     return value
 
 
-def _check_bool(value: object, name: str) -> bool:
+def _check_bool(value: object, name: str, *, where: str = "") -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, received {type(value).__name__}")
+        raise TypeError(f"{where}{name} must be True or False, received {type(value).__name__}")
     return value
 
 
@@ -105,8 +109,9 @@ class Optimizer:
             if not isinstance(p, Value):
                 raise TypeError(f"{prefix}[{i}] must be a Value, received {type(p).__name__}")
             if p.parents:
+                op = getattr(p.op, "name", p.op)
                 raise ValueError(
-                    f"{prefix}[{i}] ({p!r}) is made by an op ({p.op}); only leaf Values can be "
+                    f"{prefix}[{i}] ({p!r}) is made by an op ({op}); only leaf Values can be "
                     "trained, as in PyTorch"
                 )
             if id(p) in seen:
@@ -131,7 +136,7 @@ class Optimizer:
     _HYPER: tuple[str, ...] = ("lr",)
 
     def _check(self, group: Mapping[str, Any], where: str) -> dict[str, Any]:
-        return {"lr": _check_float(group["lr"], f"{where}learning rate")}
+        return {"lr": _check_float(group["lr"], "learning rate", where=where)}
 
     def _groups(self) -> list[tuple[dict[str, Any], list[Value]]]:
         """Each group's hyperparameters, checked now (they may have been written since)."""
@@ -251,7 +256,7 @@ class Optimizer:
         checked: dict[str, Any] = {}
         for name, value in entry.items():
             if self._STATE[name] is int:
-                if not float(_check_float(value, f"{where}[{name!r}]")).is_integer():
+                if not float(_check_float(value, "[{name!r}]", where=where)).is_integer():
                     raise ValueError(f"{where}[{name!r}] must be a whole count, received {value!r}")
                 checked[name] = int(value)
             else:
@@ -302,11 +307,11 @@ class SGD(Optimizer):
 
     def _check(self, group: Mapping[str, Any], where: str) -> dict[str, Any]:
         checked = {
-            "lr": _check_float(group["lr"], f"{where}learning rate"),
-            "momentum": _check_float(group["momentum"], f"{where}momentum"),
-            "dampening": _check_float(group["dampening"], f"{where}dampening"),
-            "weight_decay": _check_float(group["weight_decay"], f"{where}weight_decay"),
-            "nesterov": _check_bool(group["nesterov"], f"{where}nesterov"),
+            "lr": _check_float(group["lr"], "learning rate", where=where),
+            "momentum": _check_float(group["momentum"], "momentum", where=where),
+            "dampening": _check_float(group["dampening"], "dampening", where=where),
+            "weight_decay": _check_float(group["weight_decay"], "weight_decay", where=where),
+            "nesterov": _check_bool(group["nesterov"], "nesterov", where=where),
         }
         if checked["nesterov"] and (checked["momentum"] <= 0 or checked["dampening"] != 0):
             raise ValueError(
@@ -365,21 +370,21 @@ class Adam(Optimizer):
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{where}betas must be a pair (beta1, beta2), received {betas!r:.60}")
-        eps = _check_float(group["eps"], f"{where}eps")
+        eps = _check_float(group["eps"], "eps", where=where)
         if eps == 0.0:
             # With a zero gradient the step would be 0 / 0; PyTorch gives nan, we refuse up front.
             raise ValueError(
                 f"{where}invalid eps: 0.0; expected a number > 0 (it keeps the step finite)"
             )
         return {
-            "lr": _check_float(group["lr"], f"{where}learning rate"),
+            "lr": _check_float(group["lr"], "learning rate", where=where),
             "betas": (
-                _check_float(betas[0], f"{where}beta1 (betas[0])", high=1.0),
-                _check_float(betas[1], f"{where}beta2 (betas[1])", high=1.0),
+                _check_float(betas[0], "beta1 (betas[0])", where=where, high=1.0),
+                _check_float(betas[1], "beta2 (betas[1])", where=where, high=1.0),
             ),
             "eps": eps,
-            "weight_decay": _check_float(group["weight_decay"], f"{where}weight_decay"),
-            "amsgrad": _check_bool(group["amsgrad"], f"{where}amsgrad"),
+            "weight_decay": _check_float(group["weight_decay"], "weight_decay", where=where),
+            "amsgrad": _check_bool(group["amsgrad"], "amsgrad", where=where),
         }
 
     def step(self) -> None:
