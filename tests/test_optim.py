@@ -374,7 +374,6 @@ def test_writing_lr_in_param_groups_takes_effect_on_the_next_step_as_in_torch():
             opt.step()
         return ps
 
-    ours = [p.data for p in run([Value(x) for x in START], SGD([Value(0.0)], lr=0.01))]
     ps = [Value(x) for x in START]
     ours = [p.data for p in run(ps, SGD(ps, lr=0.01, momentum=0.9))]
     tps = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]
