@@ -75,6 +75,16 @@ class Module:
                 continue
             if id(obj) in seen:
                 continue
+            dot = f"{name}." if name else ""
+            if isinstance(obj, (list, tuple)):
+                if _holds_parameters(obj):
+                    seen.add(id(obj))
+                    # Indices are always valid names: no key check on this, the busiest path.
+                    stack.extend(
+                        (f"{dot}{i}", member, bad_name)
+                        for i, member in reversed(list(enumerate(obj)))
+                    )
+                continue
             if isinstance(obj, Module):
                 seen.add(id(obj))
                 yield name, obj, frozen
@@ -82,14 +92,13 @@ class Module:
                     continue
                 members = [(k, v) for k, v in vars(obj).items() if k != _FROZEN]
                 frozen.update(id(p) for p in vars(obj).get(_FROZEN, ()))
-            elif isinstance(obj, (list, tuple, Mapping)) and _holds_parameters(obj):
+            elif isinstance(obj, Mapping) and _holds_parameters(obj):
                 seen.add(id(obj))
-                members = list(obj.items()) if isinstance(obj, Mapping) else list(enumerate(obj))
+                members = list(obj.items())
             else:
                 continue
             for key, member in reversed(members):
-                path = f"{name}.{key}" if name else str(key)
-                stack.append((path, member, bad_name or _bad_key(obj, key)))
+                stack.append((f"{dot}{key}", member, bad_name or _bad_key(obj, key)))
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """(dotted name, parameter) pairs in a fixed order; a shared parameter appears once.
