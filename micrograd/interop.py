@@ -2,8 +2,8 @@
 
 `to_torch(model, dtype=...)` gives a `torch.nn.Sequential` (float64 unless asked) with the same
 weights; `optimizer_to_torch` gives the torch optimizer that continues a run where this package's
-left off (momentum buffers, moments, step counts). PyTorch is optional and imported only inside
-these functions. An MLP becomes
+left off (momentum buffers, moments, step counts), and `optimizer_from_torch` the way back.
+PyTorch is optional and imported only inside these functions. An MLP becomes
 `Sequential(Linear, activation, Linear, activation, ..., Linear[, output activation])`, where
 `Linear(nin, nout).weight[j, i]` is neuron j's weight `w[i]` and `bias[j]` its `b`. The way back
 accepts any Sequential of that shape. Other torch layers (convolutions, dropout, ...) are left
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.optim import SGD, Adam, AdamW, Optimizer
 
@@ -174,6 +175,68 @@ def _gather_state(torch: Any, tensor: Any, state: dict[str, dict]) -> dict[str, 
                 gathered[index] = value
         out[key] = gathered.detach()
     return out
+
+
+def optimizer_from_torch(torch_optimizer: Any, torch_model: Any, model: MLP) -> Optimizer:
+    """The `SGD`, `Adam` or `AdamW` that continues `torch_optimizer`'s run on `model`.
+
+    `model` holds `torch_model`'s weights (`MLP.from_torch(torch_model)`). The way back of
+    `optimizer_to_torch`: the same param groups and hyperparameters, and each tensor's state
+    split into the state of its Values. Torch options this package does not have (`maximize`)
+    are refused with their names.
+    """
+    torch = _import_torch()
+    if not isinstance(torch_optimizer, (torch.optim.SGD, torch.optim.Adam)):
+        raise TypeError(
+            f"optimizer_from_torch takes a torch.optim SGD, Adam or AdamW, received "
+            f"{type(torch_optimizer).__name__}"
+        )
+    if not isinstance(model, MLP):
+        raise TypeError(f"optimizer_from_torch takes an MLP, received {type(model).__name__}")
+    slots = _torch_slots(model, torch_model)
+    values_of: dict[int, list[tuple[Value, tuple[int, ...]]]] = {}
+    for _, p in model.named_parameters():
+        tensor, index = slots[id(p)]
+        values_of.setdefault(id(tensor), []).append((p, index))
+    is_sgd = isinstance(torch_optimizer, torch.optim.SGD)
+    cls: type[Optimizer] = SGD
+    groups = []
+    for g, group in enumerate(torch_optimizer.param_groups):
+        if group.get("maximize"):
+            raise ValueError(f"torch param group {g} has maximize=True, which this package lacks")
+        if not is_sgd:
+            cls = AdamW if group.get("decoupled_weight_decay") else Adam
+        params = []
+        for t, tensor in enumerate(group["params"]):
+            if id(tensor) not in values_of:
+                raise ValueError(
+                    f"torch param group {g} holds params[{t}] (shape {tuple(tensor.shape)}), "
+                    "which is not a Linear weight or bias of torch_model"
+                )
+            params += [p for p, _ in values_of[id(tensor)]]
+        hyper = {k: group[k] for k in cls._HYPER}
+        if "betas" in hyper:
+            hyper["betas"] = tuple(hyper["betas"])
+        groups.append({"params": params, **hyper})
+    kinds = {
+        AdamW if g.get("decoupled_weight_decay") else Adam for g in torch_optimizer.param_groups
+    }
+    if not is_sgd and len(kinds) > 1:
+        raise ValueError("torch param groups mix Adam and AdamW weight decay; one optimizer here")
+    optimizer = cls(groups)
+    tensors = {id(t): t for group in torch_optimizer.param_groups for t in group["params"]}
+    for tensor_id, tensor in tensors.items():
+        state = torch_optimizer.state.get(tensor, {})
+        for p, index in values_of[tensor_id]:
+            own = {}
+            for key, value in state.items():
+                if key == "step":  # a float tensor in torch, a plain number in older versions
+                    own[key] = value.item() if hasattr(value, "item") else value
+                elif key in cls._STATE and value is not None:
+                    own[key] = value[index].item()
+            if own:
+                optimizer.state[p] = optimizer._check_state(own, f"torch state of {p!r}")
+    return optimizer
 
 
 def from_torch(sequential: Any) -> MLP:

@@ -6,7 +6,7 @@ import pytest
 
 from micrograd import MLP, Value, optim
 from micrograd.data import make_moons
-from micrograd.interop import optimizer_to_torch
+from micrograd.interop import optimizer_from_torch, optimizer_to_torch
 from micrograd.losses import mse
 
 torch = pytest.importorskip("torch")
@@ -265,3 +265,43 @@ def test_optimizer_state_follows_float32_layers():
     assert state["exp_avg"].dtype == torch.float32 and state["step"].item() == 1.0
     first = model.layers[0].neurons[1].w[0]
     assert state["exp_avg_sq"][1, 0].item() == pytest.approx(opt.state[first]["exp_avg_sq"])
+
+
+@pytest.mark.parametrize(("name", "kwargs"), OPTIMIZERS)
+def test_round_trip_of_model_and_optimizer_through_torch_continues_the_run(name, kwargs):
+    # 40 steps here == 20 here, 10 in torch, 10 here again after coming back.
+    points, targets = moons_batch()
+    straight = MLP(2, [6, 1], activation="tanh", seed=1)
+    opt = getattr(optim, name)(straight.parameters(), **kwargs)
+    for _ in range(40):
+        our_step(straight, opt, points, targets)
+
+    model = MLP(2, [6, 1], activation="tanh", seed=1)
+    opt = getattr(optim, name)(model.parameters(), **kwargs)
+    for _ in range(20):
+        our_step(model, opt, points, targets)
+    net = model.to_torch()
+    torch_opt = optimizer_to_torch(opt, model, net)
+    x, y = torch.tensor(points, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64)
+    for _ in range(10):
+        torch_step(net, torch_opt, x, y)
+    back = MLP.from_torch(net)
+    back_opt = optimizer_from_torch(torch_opt, net, back)
+    assert type(back_opt) is type(opt)
+    assert back_opt.param_groups[0]["lr"] == kwargs["lr"]
+    for _ in range(10):
+        our_step(back, back_opt, points, targets)
+    theirs = [p.data for p in back.parameters()]
+    assert theirs == pytest.approx([p.data for p in straight.parameters()], rel=1e-12, abs=1e-12)
+
+
+def test_optimizer_from_torch_refuses_what_it_cannot_carry():
+    model = MLP(2, [3, 1], seed=0)
+    net = model.to_torch()
+    with pytest.raises(ValueError, match="maximize=True"):
+        optimizer_from_torch(torch.optim.SGD(net.parameters(), maximize=True), net, model)
+    stray = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(ValueError, match=r"params\[0\] \(shape \(2,\)\), which is not a Linear"):
+        optimizer_from_torch(torch.optim.Adam([stray]), net, model)
+    with pytest.raises(TypeError, match="received RMSprop"):
+        optimizer_from_torch(torch.optim.RMSprop(net.parameters()), net, model)
