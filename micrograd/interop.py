@@ -80,7 +80,7 @@ def _torch_slots(model: MLP, torch_model: Any) -> dict[int, tuple[Any, tuple[int
             f"torch_model's Linear layers {shapes} (in, out) do not match the MLP's "
             f"{[(layer.nin, layer.nout) for layer in model.layers]}"
         )
-    slots = {}
+    slots: dict[int, tuple[Any, tuple[int, ...]]] = {}
     for layer, linear in zip(model.layers, linears):
         for j, neuron in enumerate(layer.neurons):
             slots[id(neuron.b)] = (linear.bias, (j,))
@@ -107,7 +107,8 @@ def optimizer_to_torch(optimizer: Optimizer, model: MLP, torch_model: Any) -> An
         raise TypeError(f"optimizer_to_torch takes an MLP, received {type(model).__name__}")
     slots = _torch_slots(model, torch_model)
     names = {id(p): name for name, p in model.named_parameters()}
-    groups, group_of_tensor = [], {}
+    groups: list[dict[str, Any]] = []
+    group_of_tensor: dict[int, int] = {}
     for g, group in enumerate(optimizer.param_groups):
         tensors: dict[int, Any] = {}
         for i, p in enumerate(group["params"]):
@@ -199,7 +200,7 @@ def optimizer_from_torch(torch_optimizer: Any, torch_model: Any, model: MLP) -> 
         tensor, index = slots[id(p)]
         values_of.setdefault(id(tensor), []).append((p, index))
     is_sgd = isinstance(torch_optimizer, torch.optim.SGD)
-    cls: type[Optimizer] = SGD
+    cls: type[SGD] | type[Adam] = SGD
     groups = []
     for g, group in enumerate(torch_optimizer.param_groups):
         if group.get("maximize"):

@@ -69,18 +69,18 @@ class Optimizer:
                 "params must be an iterable of Values (model.parameters()), not one Value"
             )
         try:
-            params = list(params)
+            items: list[Any] = list(params)
         except TypeError:
             raise TypeError(
                 f"params must be an iterable of Values (model.parameters()), received "
                 f"{type(params).__name__}"
             ) from None
-        if not params:
+        if not items:
             raise ValueError("optimizer got an empty parameter list; expected at least one Value")
         self.defaults = self._check_hyper(dict(defaults), "")
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Value, dict[str, Any]] = {}
-        groups = params if isinstance(params[0], Mapping) else [{"params": params}]
+        groups = items if isinstance(items[0], Mapping) else [{"params": items}]
         for group in groups:
             self.add_param_group(group)
 
@@ -461,6 +461,7 @@ class LambdaLR:
             group.setdefault("initial_lr", group["lr"])
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = 0
+        self._last_lr: list[float] = []
         self._apply()
 
     def _apply(self) -> None:
