@@ -268,12 +268,12 @@ class Optimizer:
         return checked
 
     def __repr__(self) -> str:
-        groups = ", ".join(
-            f"group {i}: {len(g['params'])} parameters, "
-            + ", ".join(f"{k}={g[k]}" for k in self._HYPER)
-            for i, g in enumerate(self.param_groups)
-        )
-        return f"{type(self).__name__}({groups})"
+        # PyTorch's layout: each group's settings in name order, one per line.
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join([*lines, ")"])
 
 
 class SGD(Optimizer):

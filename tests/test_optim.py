@@ -458,3 +458,21 @@ def test_zero_grad_set_to_none_resets_to_zero(set_to_none):
     assert [p.grad for p in ps] == [0.0] * 4
     with pytest.raises(TypeError, match="set_to_none must be True or False"):
         opt.zero_grad(set_to_none=None)
+
+
+def test_repr_is_laid_out_as_torchs():
+    torch = pytest.importorskip("torch")
+    ps = [Value(x) for x in START]
+    ours = repr(Adam([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.5}], lr=0.1)).splitlines()
+    tps = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]
+    theirs = repr(torch.optim.Adam([{"params": tps[:2]}, {"params": tps[2:], "lr": 0.5}], lr=0.1))
+    # torch shows settings this package lacks (foreach, fused, ...) and blank lines between
+    # groups: without those, the lines are the same (torch writes an int 0 where we keep 0.0).
+    keys = {"lr", "betas", "eps", "weight_decay", "amsgrad"}
+    kept = [
+        line.replace(": 0", ": 0.0") if line.endswith(": 0") else line
+        for line in theirs.splitlines()
+        if line.strip() and (not line.startswith("    ") or line.split(":")[0].strip() in keys)
+    ]
+    assert ours == kept
+    assert ours[0] == "Adam (" and "Parameter Group 1" in ours and "    lr: 0.5" in ours
