@@ -1,9 +1,11 @@
 """Small seeded datasets in plain Python lists, and minibatch iteration.
 
 Generators return `(X, y)`: `X` a list of points (lists of floats), `y` a list of int labels.
-`make_moons`, `make_circles` and `make_blobs` follow scikit-learn's geometry and label
-conventions (the random numbers differ: these use Python's `random`, never numpy). Each takes a
-`seed` (an int or a `random.Random`) and never touches the global random state when given one.
+`make_moons`, `make_circles` and `make_blobs` are scikit-learn's: the same parameter names and
+order, the same class counts, shapes and geometry (the random numbers differ: these use Python's
+`random`, never numpy). Each takes a `random_state` (an int or a `random.Random`; `seed` is
+accepted as this package's older name) and never touches the global random state when given
+one. Counts above `MAX_SAMPLES` are refused before anything is allocated.
 The tiny tables of the backpropagation walk-through live here too, so notebooks and tests share
 them. Plotting and file formats are left out.
 """
@@ -24,7 +26,7 @@ Dataset = tuple[list[list[float]], list[int]]
 # imports only the standard library, so nn can build on it without any cycle.
 
 
-def _rng(seed: Seed, *, unseeded_global: bool = False) -> random.Random | Any:
+def _rng(seed: Seed, *, unseeded_global: bool = False, name: str = "seed") -> random.Random | Any:
     """`seed` as a generator: a `random.Random` as is, an int seeds a new one.
 
     Without a seed: a freshly seeded generator, or, with `unseeded_global`, the `random` module
@@ -39,7 +41,7 @@ def _rng(seed: Seed, *, unseeded_global: bool = False) -> random.Random | Any:
     if seed is None:
         return random.Random()
     raise TypeError(
-        f"seed must be an int, a random.Random or None, received {type(seed).__name__}: "
+        f"{name} must be an int, a random.Random or None, received {type(seed).__name__}: "
         f"{seed!r:.60}"
     )
 
@@ -87,6 +89,65 @@ def _check_sequence(seq: object, name: str) -> Sequence[Any]:
     return seq
 
 
+# Dataset sizes: a scalar engine trains on thousands of points; a count far beyond this is a typo
+# (make_moons(10**12) would otherwise allocate until the machine gives up).
+MAX_SAMPLES = 1_000_000
+# The numbers one dataset may hold (samples times features, or centers times features).
+MAX_NUMBERS = 10_000_000
+
+
+def _check_samples(n: object, name: str, minimum: int) -> int:
+    """A sample count: an int >= minimum and at most MAX_SAMPLES."""
+    n = _check_count(n, name, minimum)
+    if n > MAX_SAMPLES:
+        raise ValueError(
+            f"{name} is {n:,}; this package makes at most MAX_SAMPLES = {MAX_SAMPLES:,} samples "
+            "(plain Python lists, for a scalar engine)"
+        )
+    return n
+
+
+def _check_numbers(rows: int, columns: int, name: str) -> None:
+    """Refuse a table of more than MAX_NUMBERS numbers before it is built."""
+    if rows * columns > MAX_NUMBERS:
+        raise ValueError(
+            f"{name} would make {rows:,} x {columns:,} = {rows * columns:,} numbers; this "
+            f"package makes at most MAX_NUMBERS = {MAX_NUMBERS:,}"
+        )
+
+
+def _split_two(n_samples: object) -> tuple[int, int]:
+    """scikit-learn's split of n_samples between two classes: an int halves (the second class
+    taking the odd one), a pair gives each class its count."""
+    if isinstance(n_samples, (tuple, list)):
+        if len(n_samples) != 2:
+            raise ValueError(f"n_samples must be an int or a pair of ints, received {n_samples!r}")
+        first = _check_count(n_samples[0], "n_samples[0]", 0)
+        second = _check_count(n_samples[1], "n_samples[1]", 0)
+        _check_samples(first + second, "the sum of n_samples", 2)
+        return first, second
+    n = _check_samples(n_samples, "n_samples", 2)
+    return n // 2, n - n // 2
+
+
+def _random_state(random_state: Seed, seed: Seed) -> random.Random:
+    """The generator for scikit-learn's `random_state`, or for `seed` (this package's older name
+    for it): not both."""
+    if seed is not None and random_state is not None:
+        raise TypeError(
+            "received both random_state and seed (its older name in this package); pass one"
+        )
+    if random_state is None:
+        return _rng(seed)
+    return _rng(random_state, name="random_state")
+
+
+def _flag(value: object, name: str = "shuffle") -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, received {type(value).__name__}")
+    return value
+
+
 def _linspace(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
     """n evenly spaced numbers, like numpy.linspace."""
     if n == 1:
@@ -110,78 +171,132 @@ def _finish(
 
 
 def make_moons(
-    n_samples: int = 100, noise: float | None = None, seed: Seed = None, shuffle: bool = True
+    n_samples: int | tuple[int, int] = 100,
+    *,
+    shuffle: bool = True,
+    noise: float | None = None,
+    random_state: Seed = None,
+    seed: Seed = None,
 ) -> Dataset:
-    """Two interleaving half circles, labels 0 (upper moon) and 1 (lower moon).
+    """Two interleaving half circles: `(X, y)`, X `n_samples` points [x, y], y labels 0 and 1.
 
-    The upper moon is the unit half circle; the lower one is it flipped and shifted by (1, 0.5),
-    as in scikit-learn. `noise` is the standard deviation of Gaussian noise on each coordinate.
+    scikit-learn's `make_moons`: label 0 on the upper unit half circle, label 1 on it flipped and
+    shifted by (1, 0.5); `n_samples` may be a pair (upper, lower). `noise` is the standard
+    deviation of Gaussian noise on each coordinate. `seed` is this package's older name for
+    `random_state`.
     """
-    n = _check_count(n_samples, "n_samples", 2)
+    n_out, n_in = _split_two(n_samples)
     noise = _check_noise(noise)
-    rng = _rng(seed)
-    n_out = n // 2
-    n_in = n - n_out
+    rng = _random_state(random_state, seed)
     outer = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_out)]
     inner = [[1.0 - math.cos(t), 1.0 - math.sin(t) - 0.5] for t in _linspace(0.0, math.pi, n_in)]
-    return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, shuffle, rng)
+    return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, _flag(shuffle), rng)
 
 
 def make_circles(
-    n_samples: int = 100,
+    n_samples: int | tuple[int, int] = 100,
+    *,
+    shuffle: bool = True,
     noise: float | None = None,
+    random_state: Seed = None,
     factor: float = 0.8,
     seed: Seed = None,
-    shuffle: bool = True,
 ) -> Dataset:
-    """A unit circle (label 0) around a smaller one of radius `factor` (label 1)."""
-    n = _check_count(n_samples, "n_samples", 2)
+    """A unit circle (label 0) around a smaller one of radius `factor` (label 1): `(X, y)`.
+
+    scikit-learn's `make_circles`; `n_samples` may be a pair (outer, inner).
+    """
+    n_out, n_in = _split_two(n_samples)
     noise = _check_noise(noise)
     factor = _check_real(factor, "factor")
     if not 0 <= factor < 1:
         raise ValueError(f"factor must be a number in [0, 1), received {factor!r}")
-    rng = _rng(seed)
-    n_out = n // 2
-    n_in = n - n_out
+    rng = _random_state(random_state, seed)
     outer = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, 2 * math.pi, n_out, False)]
     inner = [
         [factor * math.cos(t), factor * math.sin(t)]
         for t in _linspace(0.0, 2 * math.pi, n_in, False)
     ]
-    return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, shuffle, rng)
+    return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, _flag(shuffle), rng)
 
 
 def make_blobs(
-    n_samples: int = 100,
-    centers: int | Sequence[Sequence[float]] = 3,
-    cluster_std: float = 1.0,
+    n_samples: int | Sequence[int] = 100,
     n_features: int = 2,
+    *,
+    centers: int | Sequence[Sequence[float]] | None = None,
+    cluster_std: float | Sequence[float] = 1.0,
     center_box: tuple[float, float] = (-10.0, 10.0),
-    seed: Seed = None,
     shuffle: bool = True,
-) -> Dataset:
-    """Gaussian clusters, label i around center i; random centers in `center_box` if an int.
+    random_state: Seed = None,
+    return_centers: bool = False,
+    seed: Seed = None,
+) -> Dataset | tuple[list[list[float]], list[int], list[list[float]]]:
+    """Gaussian clusters: `(X, y)`, label i around center i (`(X, y, centers)` with
+    `return_centers`).
 
-    Samples are split evenly between centers, the first `n_samples % k` getting one extra, as
-    in scikit-learn.
+    scikit-learn's `make_blobs`: without `centers`, 3 random centers in `center_box` (or one per
+    entry when `n_samples` lists a count per center); an int asks for that many; a list of points
+    fixes them (and `n_features` follows their dimension). An int `n_samples` is split evenly,
+    the first `n_samples % k` centers getting one extra. `cluster_std` may give one standard
+    deviation per center.
     """
-    n = _check_count(n_samples, "n_samples")
-    rng = _rng(seed)
+    rng = _random_state(random_state, seed)
+    nf = _check_count(n_features, "n_features")
+    if isinstance(n_samples, int) and not isinstance(n_samples, bool):
+        n = _check_samples(n_samples, "n_samples", 1)
+        counts = None
+        if centers is None:
+            centers = 3
+    else:
+        counts = [
+            _check_count(c, f"n_samples[{i}]", 0)
+            for i, c in enumerate(_check_sequence(n_samples, "n_samples"))
+        ]
+        if not counts:
+            raise ValueError("n_samples must be an int or a non-empty list of counts per center")
+        n = _check_samples(sum(counts), "the sum of n_samples", 1)
+        if centers is None:
+            centers = len(counts)
+        elif isinstance(centers, int):
+            raise ValueError(
+                f"centers must be a list of points when n_samples lists counts per center, "
+                f"received {centers!r}"
+            )
     if isinstance(centers, int) and not isinstance(centers, bool):
         k = _check_count(centers, "centers")
-        nf = _check_count(n_features, "n_features")
+        _check_numbers(k, nf, "centers")
         low, high = _check_box(center_box)
         points_of_centers = [[rng.uniform(low, high) for _ in range(nf)] for _ in range(k)]
     else:
         points_of_centers = _check_centers(centers)
-    std = _check_noise(cluster_std, "cluster_std", optional=False)
     k = len(points_of_centers)
+    _check_numbers(n, len(points_of_centers[0]), "n_samples")
+    if counts is None:
+        counts = [n // k + (1 if label < n % k else 0) for label in range(k)]
+    elif len(counts) != k:
+        raise ValueError(f"n_samples lists {len(counts)} counts for {k} centers; expected {k}")
+    stds = _check_stds(cluster_std, k)
     points, labels = [], []
-    for label, center in enumerate(points_of_centers):
-        for _ in range(n // k + (1 if label < n % k else 0)):
+    for label, (center, count, std) in enumerate(zip(points_of_centers, counts, stds)):
+        for _ in range(count):
             points.append([c + rng.gauss(0.0, std) for c in center])
             labels.append(label)
-    return _finish(points, labels, 0.0, shuffle, rng)
+    points, labels = _finish(points, labels, 0.0, _flag(shuffle), rng)
+    if _flag(return_centers, "return_centers"):
+        return points, labels, points_of_centers
+    return points, labels
+
+
+def _check_stds(cluster_std: object, k: int) -> list[float]:
+    if isinstance(cluster_std, (str, bytes)) or not isinstance(cluster_std, Sequence):
+        return [_check_noise(cluster_std, "cluster_std", optional=False)] * k
+    if len(cluster_std) != k:
+        raise ValueError(
+            f"cluster_std lists {len(cluster_std)} standard deviations for {k} centers; "
+            f"expected one number or {k}"
+        )
+    return [_check_noise(s, f"cluster_std[{i}]", optional=False) for i, s in enumerate(cluster_std)]
 
 
 def _check_box(box: object) -> tuple[float, float]:
@@ -199,6 +314,7 @@ def _check_centers(centers: object) -> list[list[float]]:
             f"centers must be an int or a list of points, received {type(centers).__name__}: "
             f"{centers!r:.60}"
         )
+    _check_numbers(len(centers), 1, "centers")
     points = []
     for i, center in enumerate(centers):
         if isinstance(center, (str, bytes)) or not isinstance(center, Sequence):
@@ -206,6 +322,7 @@ def _check_centers(centers: object) -> list[list[float]]:
                 f"centers[{i}] must be a point (a list of numbers), received "
                 f"{type(center).__name__}: {center!r:.60}"
             )
+        _check_numbers(len(centers), len(center), "centers")
         points.append([_check_real(c, f"centers[{i}][{j}]") for j, c in enumerate(center)])
     if not points or not points[0] or len({len(p) for p in points}) != 1:
         raise ValueError(
@@ -218,21 +335,25 @@ def _check_centers(centers: object) -> list[list[float]]:
 def make_spiral(
     n_samples: int = 100,
     n_classes: int = 2,
+    *,
     noise: float = 0.2,
     turns: float = 4.0,
-    seed: Seed = None,
     shuffle: bool = True,
+    random_state: Seed = None,
+    seed: Seed = None,
 ) -> Dataset:
-    """Interleaved spiral arms from the origin, one per class (the CS231n spiral).
+    """Interleaved spiral arms from the origin, one per class (the CS231n spiral): `(X, y)`.
 
     Arm j has radius growing from 0 to 1 while its angle runs from `turns * j` to
     `turns * (j + 1)` radians, plus Gaussian noise of standard deviation `noise` on the angle.
     """
-    n = _check_count(n_samples, "n_samples")
+    n = _check_samples(n_samples, "n_samples", 1)
     k = _check_count(n_classes, "n_classes")
+    if k > n:
+        raise ValueError(f"n_classes ({k}) must be at most n_samples ({n}): one point per class")
     noise = _check_noise(noise)
     turns = _check_real(turns, "turns")
-    rng = _rng(seed)
+    rng = _random_state(random_state, seed)
     points, labels = [], []
     for label in range(k):
         count = n // k + (1 if label < n % k else 0)
@@ -242,26 +363,31 @@ def make_spiral(
             t += rng.gauss(0.0, noise) if noise else 0.0
             points.append([r * math.sin(t), r * math.cos(t)])
             labels.append(label)
-    return _finish(points, labels, 0.0, shuffle, rng)
+    return _finish(points, labels, 0.0, _flag(shuffle), rng)
 
 
 def xor(
-    n_samples: int | None = None, noise: float = 0.1, seed: Seed = None, shuffle: bool = True
+    n_samples: int | None = None,
+    *,
+    noise: float = 0.1,
+    shuffle: bool = True,
+    random_state: Seed = None,
+    seed: Seed = None,
 ) -> Dataset:
     """The XOR truth table ([0,0]->0, [0,1]->1, [1,0]->1, [1,1]->0), or noisy samples of it.
 
-    Without `n_samples`, the four rows in that order. With it, `n_samples` points drawn from
-    the four corners in turn, each with Gaussian noise of standard deviation `noise`.
+    Without `n_samples`, the four rows in that order: `(X, y)`. With it, `n_samples` points
+    drawn from the four corners in turn, each with Gaussian noise of standard deviation `noise`.
     """
     table = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     labels = [0, 1, 1, 0]
     noise = _check_noise(noise)  # checked even when unused, so a typo is never ignored
-    rng = _rng(seed)
+    rng = _random_state(random_state, seed)
     if n_samples is None:
         return table, labels
-    n = _check_count(n_samples, "n_samples")
+    n = _check_samples(n_samples, "n_samples", 1)
     points = [list(table[i % 4]) for i in range(n)]
-    return _finish(points, [labels[i % 4] for i in range(n)], noise, shuffle, rng)
+    return _finish(points, [labels[i % 4] for i in range(n)], noise, _flag(shuffle), rng)
 
 
 def iterate_minibatches(

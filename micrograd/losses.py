@@ -1,5 +1,8 @@
 """Loss functions on `Value`s: mean squared error, hinge, binary and multi-class cross-entropy.
 
+Names and meanings are PyTorch's: `binary_cross_entropy` takes probabilities,
+`binary_cross_entropy_with_logits` takes logits, `cross_entropy` takes logits and class indices.
+
 Each loss takes predictions (Values or plain numbers) and targets (plain numbers), checks that
 they line up, and returns one `Value` reduced with `reduction="mean"` or `"sum"` (or, with
 `"none"`, the list of per-sample losses). Everything is written from the engine's primitives, so
@@ -8,7 +11,8 @@ live elsewhere.
 
 Tracing (`micrograd.tape`): targets are plain numbers, so a Value target is refused while
 tracing (its number would be frozen into the tape), as are `hinge(prune=True)` (it drops samples
-by their loss's number) and `binary_cross_entropy` (it picks its formula by the logit's sign).
+by their loss's number), `binary_cross_entropy_with_logits` (it picks its formula by the logit's
+sign) and `binary_cross_entropy` (it clamps its logs by the probability's number).
 `log_sum_exp` and `cross_entropy` trace, with the shift frozen at the traced maximum: a replay
 gives the same values and gradients, and overflows only if its logits exceed the traced maximum
 by about 709.
@@ -141,27 +145,71 @@ def _softplus(x: Value) -> Value:
 
 
 def binary_cross_entropy(
-    logits: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
+    probabilities: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
 ) -> Value | list[Value]:
-    """Cross-entropy of sigmoid(logit) against targets in [0, 1], taking logits for stability.
+    """Cross-entropy -(t * log(p) + (1 - t) * log(1 - p)) of probabilities p against targets t.
 
-    The same as PyTorch's `binary_cross_entropy_with_logits`: softplus(x) - t * x, finite for
-    any finite logit (even +-1000), with gradient sigmoid(x) - t. Refused while tracing:
-    the formula is picked by the sign of each logit, which a tape would freeze.
+    PyTorch's `binary_cross_entropy`: p must lie in [0, 1] (a sigmoid's output), and each log is
+    clamped at -100 so that p = 0 or 1 gives a finite loss; where it is clamped the gradient is
+    0 (PyTorch's is (p - t) / 1e-12). From logits use `binary_cross_entropy_with_logits`, which is
+    exact for any logit. Refused while tracing: the clamp is picked by each number.
     """
     _check_reduction(reduction)
     if is_tracing():
         raise TracingError(
-            "binary_cross_entropy while tracing: it picks its overflow-free formula by the sign "
-            "of each logit's number, which a tape would freeze; trace with the engine's ops "
-            "instead, e.g. (1 + (-x).exp()).log() + (1 - t) * x for logits of moderate size"
+            "binary_cross_entropy while tracing: it clamps each log at -100 by the "
+            "probability's number, which a tape would freeze; trace "
+            "-(t * p.log() + (1 - t) * (1 - p).log()) instead"
         )
-    preds, targs = _check_pair(logits, targets, "binary_cross_entropy")
-    for i, t in enumerate(targs):
-        if not 0.0 <= t <= 1.0:
+    preds, targs = _check_pair(probabilities, targets, "binary_cross_entropy")
+    _check_unit_targets(targs, "binary_cross_entropy")
+    losses = []
+    for i, (p, t) in enumerate(zip(preds, targs)):
+        p = _as_value(p)
+        if not 0.0 <= p.data <= 1.0:
             raise ValueError(
-                f"binary_cross_entropy: targets[{i}] is {t!r}; expected a number in [0, 1]"
+                f"binary_cross_entropy: predictions[{i}] is {p.data!r}; expected a probability "
+                "in [0, 1] (for logits use binary_cross_entropy_with_logits)"
             )
+        losses.append(-(_clamped_log(p) * t + _clamped_log(1.0 - p) * (1.0 - t)))
+    return _reduce(losses, reduction)
+
+
+# PyTorch clamps the logs of binary_cross_entropy at -100 (e ** -100 is about 3.7e-44).
+_LOG_FLOOR = -100.0
+
+
+def _clamped_log(p: Value) -> Value:
+    if p.data > math.exp(_LOG_FLOOR):
+        return p.log()
+    return Value(_LOG_FLOOR, requires_grad=False)
+
+
+def _check_unit_targets(targets: list[float], who: str) -> None:
+    for i, t in enumerate(targets):
+        if not 0.0 <= t <= 1.0:
+            raise ValueError(f"{who}: targets[{i}] is {t!r}; expected a number in [0, 1]")
+
+
+def binary_cross_entropy_with_logits(
+    logits: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
+) -> Value | list[Value]:
+    """Cross-entropy of sigmoid(logit) against targets in [0, 1], taking logits for stability.
+
+    PyTorch's `binary_cross_entropy_with_logits`: softplus(x) - t * x, finite for any finite
+    logit (even +-1000), with gradient sigmoid(x) - t. Refused while tracing: the formula is
+    picked by the sign of each logit, which a tape would freeze.
+    """
+    _check_reduction(reduction)
+    if is_tracing():
+        raise TracingError(
+            "binary_cross_entropy_with_logits while tracing: it picks its overflow-free formula "
+            "by the sign of each logit's number, which a tape would freeze; trace with the "
+            "engine's ops instead, e.g. (1 + (-x).exp()).log() + (1 - t) * x for logits of "
+            "moderate size"
+        )
+    preds, targs = _check_pair(logits, targets, "binary_cross_entropy_with_logits")
+    _check_unit_targets(targs, "binary_cross_entropy_with_logits")
     losses = []
     for x, t in zip(preds, targs):
         x = _as_value(x)

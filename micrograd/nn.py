@@ -33,9 +33,11 @@ class IncompatibleKeys(NamedTuple):
 class Module:
     """Base class for anything built of Values; finds parameters in its attributes.
 
-    Parameters are the leaf `Value`s (with `requires_grad`) held in attributes, directly, in
-    lists, tuples or str-keyed dicts, or inside sub-`Module`s, named by the attribute path:
-    `layers.0.neurons.1.w.0`, `heads.a.w.0`.
+    Parameters are the leaf `Value`s (with `requires_grad`, or frozen by `requires_grad_(False)`)
+    held in attributes, directly, in lists, tuples or str-keyed dicts, or inside sub-`Module`s,
+    named by the attribute path: `layers.0.neurons.1.w.0`, `heads.a.w.0`. A list, tuple or dict
+    is entered only when its first item is a Value, a Module or such a container: one that starts
+    with plain data (a history of losses, a table) is data, however long, and is not walked.
     """
 
     training: bool = True
@@ -47,51 +49,73 @@ class Module:
         """The computation; subclasses define it (or `__call__`, as micrograd 0.1.0 did)."""
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
-    def _walk(self) -> Iterator[tuple[str, Value | Module]]:
+    def _walk(
+        self, *, recurse: bool = True, prefix: str = ""
+    ) -> Iterator[tuple[str, Value | Module, frozenset[int] | set[int]]]:
         """Every Value and Module reachable through attributes, depth first, with its name.
 
-        A module, list, tuple or dict reached a second time (`self.me = self`, a child holding
-        its parent) is walked only the first time, under its first name.
+        Also yields, with each item, the ids of the parameters frozen by `requires_grad_(False)`
+        that the walk has learnt of so far. A module, list, tuple or dict reached a second time
+        (`self.me = self`, a child holding its parent) is walked only the first time, under its
+        first name. Without `recurse`, sub-modules are yielded but not entered.
         """
         seen: set[int] = set()
-        # Each entry: (name, object, the first non-str dict key on the path to it, if any).
-        stack: list[tuple[str, object, object]] = [("", self, None)]
+        frozen: set[int] = set()
+        # Each entry: (name, object, why its name cannot be used, if it cannot).
+        stack: list[tuple[str, object, str | None]] = [(prefix, self, None)]
         while stack:
-            name, obj, odd_key = stack.pop()
-            if odd_key is not None and (isinstance(obj, Module) or _is_parameter(obj)):
+            name, obj, bad_name = stack.pop()
+            if bad_name is not None and (
+                isinstance(obj, Module) or _is_parameter(obj) or id(obj) in frozen
+            ):
                 kind = "module" if isinstance(obj, Module) else "parameter"
-                raise TypeError(
-                    f"the {kind} {name} is held in a dict under the key {odd_key!r} "
-                    f"({type(odd_key).__name__}); expected str keys, as they become names"
-                )
+                raise TypeError(f"the {kind} {name} is held {bad_name}")
             if isinstance(obj, Value):
-                yield name, obj
+                yield name, obj, frozen
                 continue
-            if not isinstance(obj, (Module, list, tuple, Mapping)) or id(obj) in seen:
+            if id(obj) in seen:
                 continue
-            seen.add(id(obj))
+            dot = f"{name}." if name else ""
+            if isinstance(obj, (list, tuple)):
+                if _holds_parameters(obj):
+                    seen.add(id(obj))
+                    # Indices are always valid names: no key check on this, the busiest path.
+                    stack.extend(
+                        (f"{dot}{i}", member, bad_name)
+                        for i, member in reversed(list(enumerate(obj)))
+                    )
+                continue
             if isinstance(obj, Module):
-                yield name, obj
-                members = list(vars(obj).items())
-            elif isinstance(obj, Mapping):
+                seen.add(id(obj))
+                yield name, obj, frozen
+                if obj is not self and not recurse:
+                    continue
+                members = [(k, v) for k, v in vars(obj).items() if k != _FROZEN]
+                frozen.update(id(p) for p in vars(obj).get(_FROZEN, ()))
+            elif isinstance(obj, Mapping) and _holds_parameters(obj):
+                seen.add(id(obj))
                 members = list(obj.items())
             else:
-                members = list(enumerate(obj))
+                continue
             for key, member in reversed(members):
-                path = f"{name}.{key}" if name else str(key)
-                is_odd = isinstance(obj, Mapping) and not isinstance(key, str)
-                stack.append((path, member, key if is_odd and odd_key is None else odd_key))
+                stack.append((f"{dot}{key}", member, bad_name or _bad_key(obj, key)))
 
     def named_parameters(self) -> list[tuple[str, Value]]:
         """(dotted name, parameter) pairs in a fixed order; a shared parameter appears once.
 
-        Parameters are leaf Values that require grad; a Value made by an op (say an output
-        cached in `forward`) is a result, not a parameter.
+        Parameters are leaf Values that require grad, or were frozen by `requires_grad_(False)`;
+        a Value made by an op (say an output cached in `forward`) is a result, not a parameter,
+        and a leaf made with `requires_grad=False` is a constant.
         """
         seen: set[int] = set()
         found = []
-        for name, obj in self._walk():
-            if _is_parameter(obj) and id(obj) not in seen:
+        for name, obj, frozen in self._walk():
+            if (
+                isinstance(obj, Value)
+                and not obj.parents
+                and (obj.requires_grad or id(obj) in frozen)
+                and id(obj) not in seen
+            ):
                 seen.add(id(obj))
                 found.append((name, obj))
         return found
@@ -100,12 +124,94 @@ class Module:
         """All parameters, in the order of `named_parameters()`."""
         return [p for _, p in self.named_parameters()]
 
-    def modules(self) -> list[Module]:
-        """This module and every module inside it."""
-        return [obj for _, obj in self._walk() if isinstance(obj, Module)]
+    def named_modules(self, prefix: str = "") -> list[tuple[str, Module]]:
+        """(dotted name, module) for this module (named `prefix`, "" by default) and every one
+        inside it, depth first in attribute order, each once, as PyTorch's `named_modules()`."""
+        return [
+            (name, obj) for name, obj, _ in self._walk(prefix=prefix) if isinstance(obj, Module)
+        ]
 
-    def zero_grad(self) -> None:
-        """Set every parameter's grad to 0.0."""
+    def modules(self) -> list[Module]:
+        """This module and every module inside it, in the order of `named_modules()`."""
+        return [module for _, module in self.named_modules()]
+
+    def named_children(self) -> list[tuple[str, Module]]:
+        """(name, module) for the modules held directly, not inside another module.
+
+        A module in a list or dict is a child named by its path: `layers.0`, `heads.a`.
+        """
+        return [
+            (name, obj)
+            for name, obj, _ in self._walk(recurse=False)
+            if isinstance(obj, Module) and obj is not self
+        ]
+
+    def children(self) -> list[Module]:
+        """The modules held directly, in the order of `named_children()`."""
+        return [module for _, module in self.named_children()]
+
+    def apply(self, fn: Callable[[Module], object]) -> Module:
+        """Call `fn` on every sub-module, children before parents, then on self; returns self.
+
+        The order is PyTorch's: depth first, each module after all the modules inside it.
+        """
+        if not callable(fn):
+            raise TypeError(f"apply takes a function of a module, received {type(fn).__name__}")
+        done: set[int] = {id(self)}
+        # Iterative post-order: (module, its children already pushed?).
+        stack: list[tuple[Module, bool]] = [(self, False)]
+        while stack:
+            module, expanded = stack.pop()
+            if expanded:
+                fn(module)
+                continue
+            stack.append((module, True))
+            for child in reversed(module.children()):
+                if id(child) not in done:
+                    done.add(id(child))
+                    stack.append((child, False))
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze (True) every parameter; returns self.
+
+        Frozen parameters stay parameters (in `parameters()`, `state_dict()` and saved files),
+        take no gradient in `backward()`, and optimizers leave them alone, as in PyTorch.
+        """
+        if not isinstance(requires_grad, bool):
+            raise TypeError(
+                f"requires_grad must be True or False, received {type(requires_grad).__name__}: "
+                f"{requires_grad!r:.60}"
+            )
+        # Each module inside remembers which of its parameters are frozen, so a walk from it,
+        # or from a module holding it, still finds them once they no longer require grad.
+        held = [(module, module.parameters()) for module in self.modules()]
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        for module, params in held:
+            old = vars(module).get(_FROZEN, [])
+            if requires_grad:
+                ids = {id(p) for p in params}
+                kept = [p for p in old if id(p) not in ids]
+            else:
+                ids = {id(p) for p in old}
+                kept = old + [p for p in params if id(p) not in ids]
+            if kept:
+                vars(module)[_FROZEN] = kept
+            else:
+                vars(module).pop(_FROZEN, None)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's grad to 0.0.
+
+        `set_to_none` is accepted for PyTorch's sake and changes nothing: a grad here is a float
+        that `backward()` adds into, and 0.0 is how "no gradient yet" reads.
+        """
+        if not isinstance(set_to_none, bool):
+            raise TypeError(
+                f"set_to_none must be True or False, received {type(set_to_none).__name__}"
+            )
         for p in self.parameters():
             p.grad = 0.0
 
@@ -175,12 +281,85 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.extra_repr()})"
+        return self._repr_tree(set())
+
+    def _repr_tree(self, active: set[int]) -> str:
+        """PyTorch's layout: `Name(extra)`, or one line per child, indented, when it has some.
+
+        Consecutive children of one list with the same repr are shown once, as PyTorch shows a
+        `ModuleList`: `(neurons.0-15): 16 x Neuron(2, activation='relu')`.
+        """
+        name, extra = type(self).__name__, self.extra_repr()
+        children = self.named_children()
+        if not children:
+            return f"{name}({extra})"
+        active = active | {id(self)}
+        lines = extra.split("\n") if extra else []
+        groups: list[list[Any]] = []  # [first name, last name, count, repr]
+        for child_name, child in children:
+            if id(child) in active:  # a child that holds its parent: no endless repr
+                text = f"<{type(child).__name__} shown above>"
+            else:
+                text = child._repr_tree(active)
+            head, _, tail = child_name.rpartition(".")
+            if groups and tail.isdigit() and text == groups[-1][3]:
+                last_head, _, last_tail = groups[-1][1].rpartition(".")
+                if last_head == head and last_tail.isdigit() and int(last_tail) + 1 == int(tail):
+                    groups[-1][1:3] = [child_name, groups[-1][2] + 1]
+                    continue
+            groups.append([child_name, child_name, 1, text])
+        for first, last, count, text in groups:
+            text = text.replace("\n", "\n  ")
+            if count == 1:
+                lines.append(f"({first}): {text}")
+            else:
+                lines.append(f"({first}-{last.rpartition('.')[2]}): {count} x {text}")
+        return name + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+# Where `requires_grad_(False)` keeps a module's frozen parameters (skipped by the walk).
+_FROZEN = "_frozen_parameters"
+# How deep `_holds_parameters` looks down first items before it gives up and walks.
+_PEEK_DEPTH = 8
 
 
 def _is_parameter(obj: object) -> bool:
     """A leaf Value that requires grad; a Value made by an op is a result, not a parameter."""
     return isinstance(obj, Value) and obj.requires_grad and not obj.parents
+
+
+def _holds_parameters(container: list | tuple | Mapping) -> bool:
+    """Whether a walk enters this container: its first item is a Value, a Module, or such a
+    container. A list that starts with plain data (say 200,000 past losses) costs nothing."""
+    item: object = container
+    for _ in range(_PEEK_DEPTH):
+        if isinstance(item, Mapping):
+            if not item:
+                return False
+            item = next(iter(item.values()))
+        elif isinstance(item, (list, tuple)):
+            if not item:
+                return False
+            item = item[0]
+        else:
+            return isinstance(item, (Value, Module))
+    return True
+
+
+def _bad_key(container: object, key: object) -> str | None:
+    """Why `key` in `container` cannot be part of a dotted name, or None when it can."""
+    if isinstance(container, (list, tuple)):
+        return None
+    where = "in the attribute" if isinstance(container, Module) else "in a dict under the key"
+    if not isinstance(key, str):
+        return f"{where} {key!r} ({type(key).__name__}); expected str keys, as they become names"
+    if not key or "." in key:
+        # "x.y" next to "x": {"y": ...} would give two parameters one name (PyTorch refuses too).
+        return (
+            f"{where} {key!r}; expected a non-empty name without '.', as dots join the parts "
+            "of a parameter's name"
+        )
+    return None
 
 
 def _state_number(name: str, value: object) -> float:
@@ -339,11 +518,12 @@ class MLP(Module):
             "output_activation": self.output_activation,
         }
 
-    def to_torch(self) -> Any:
-        """An equivalent float64 `torch.nn.Sequential` (needs PyTorch; see `micrograd.interop`)."""
+    def to_torch(self, dtype: Any = None) -> Any:
+        """An equivalent `torch.nn.Sequential`, float64 unless `dtype` says otherwise (needs
+        PyTorch; see `micrograd.interop`)."""
         from micrograd.interop import to_torch  # lazily: torch is optional
 
-        return to_torch(self)
+        return to_torch(self, dtype)
 
     @classmethod
     def from_torch(cls, sequential: Any) -> MLP:

@@ -1,37 +1,52 @@
 """Optimizers that update `Value` parameters from their gradients: `SGD`, `Adam`, `AdamW`.
 
 Names, defaults and update rules are PyTorch's (`torch.optim`), so results match it step for
-step. Per-parameter state (momentum buffers, moment estimates, step counts) lives in the
-optimizer's `state` dict, keyed by parameter, never on the `Value`s. Learning-rate schedules are
-small objects that set `optimizer.lr` (`LambdaLR`, `LinearLR`). Parameter groups, closures and
-optimizer checkpoints are left out.
+step. Hyperparameters live in `param_groups` (a list of dicts, as in PyTorch: write
+`optimizer.param_groups[0]["lr"] = 0.01` and the next step uses it); per-parameter state
+(momentum buffers, moment estimates, step counts) lives in the optimizer's `state` dict, keyed
+by parameter, never on the `Value`s. `state_dict()` / `load_state_dict()` carry both, in
+PyTorch's layout, so a run continues exactly. Learning-rate schedules (`LambdaLR`, `LinearLR`)
+set each group's `lr`. Closures, `maximize` and sparse gradients are left out.
 
 A step reads each gradient's number: after `backward(create_graph=True)` a leaf's `grad` is a
 `Value`, and the update uses its `data`, as `torch.optim` uses the value of a grad tensor that has
-a graph. The parameters stay plain floats and the step is never part of a graph.
+a graph. The parameters stay plain floats and the step is never part of a graph. A parameter
+that does not require grad (frozen with `requires_grad_(False)`) is left alone, as PyTorch
+leaves one whose grad is None.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from micrograd.engine import Value
 
 
-def _check_float(value: object, name: str, low: float = 0.0, high: float = math.inf) -> float:
-    """A real number in [low, high), else ValueError naming `name`."""
+def _check_float(
+    value: object, name: str, low: float = 0.0, high: float = math.inf, *, where: str = ""
+) -> float:
+    """A real number in [low, high), else ValueError naming `name` (after `where`)."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a number, received {type(value).__name__}: {value!r}")
+        raise TypeError(
+            f"{where}{name} must be a number, received {type(value).__name__}: {value!r:.60}"
+        )
     try:
         value = float(value)
     except OverflowError:  # an int too large for a float: out of range below, with its name
         value = math.inf if value > 0 else -math.inf
     if not low <= value < high or math.isnan(value):
         upper = "" if high == math.inf else f" and below {high}"
-        raise ValueError(f"invalid {name}: {value!r}; expected a number >= {low}{upper}")
+        raise ValueError(f"{where}invalid {name}: {value!r}; expected a number >= {low}{upper}")
+    return value
+
+
+def _check_bool(value: object, name: str, *, where: str = "") -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{where}{name} must be True or False, received {type(value).__name__}")
     return value
 
 
@@ -42,39 +57,123 @@ def _grad_number(p: Value) -> float:
 
 
 class Optimizer:
-    """Base class: holds the parameters, the learning rate and per-parameter `state`."""
+    """Base class: parameter groups with their hyperparameters, and per-parameter `state`.
 
-    def __init__(self, params: Iterable[Value], lr: float) -> None:
+    `params` is an iterable of Values, or of dicts `{"params": [...], "lr": ...}` (one per
+    group; keys left out take the constructor's values), as in PyTorch.
+    """
+
+    def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict) -> None:
         if isinstance(params, Value):
             raise TypeError(
                 "params must be an iterable of Values (model.parameters()), not one Value"
             )
         try:
-            params = list(params)
+            items: list[Any] = list(params)
         except TypeError:
             raise TypeError(
                 f"params must be an iterable of Values (model.parameters()), received "
                 f"{type(params).__name__}"
             ) from None
-        if not params:
+        if not items:
             raise ValueError("optimizer got an empty parameter list; expected at least one Value")
-        seen: set[int] = set()
+        self.defaults = self._check_hyper(dict(defaults), "")
+        self.param_groups: list[dict[str, Any]] = []
+        self.state: dict[Value, dict[str, Any]] = {}
+        groups = items if isinstance(items[0], Mapping) else [{"params": items}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group: Mapping[str, Any]) -> None:
+        """Add a group `{"params": [...], hyperparameter: value, ...}`; missing ones default."""
+        where = f"param group {len(self.param_groups)}"
+        if not isinstance(param_group, Mapping) or "params" not in param_group:
+            raise TypeError(
+                f"{where} must be a dict with a 'params' list, received "
+                f"{type(param_group).__name__}: {param_group!r:.60}"
+            )
+        params = param_group["params"]
+        if isinstance(params, Value):
+            params = [params]
+        try:
+            params = list(params)
+        except TypeError:
+            raise TypeError(
+                f"{where}: params must be an iterable of Values, received {type(params).__name__}"
+            ) from None
+        if not params:
+            raise ValueError(f"{where} has an empty parameter list; expected at least one Value")
+        seen = {id(p) for group in self.param_groups for p in group["params"]}
+        prefix = f"{where} params" if self.param_groups else "params"
         for i, p in enumerate(params):
             if not isinstance(p, Value):
-                raise TypeError(f"params[{i}] must be a Value, received {type(p).__name__}")
-            if not p.requires_grad:
-                raise ValueError(f"params[{i}] ({p!r}) does not require grad; it cannot be trained")
-            if id(p) in seen:
+                raise TypeError(f"{prefix}[{i}] must be a Value, received {type(p).__name__}")
+            if p.parents:
+                op = getattr(p.op, "name", p.op)
                 raise ValueError(
-                    f"params[{i}] ({p!r}) appears more than once in the parameter list"
+                    f"{prefix}[{i}] ({p!r}) is made by an op ({op}); only leaf Values can be "
+                    "trained, as in PyTorch"
                 )
+            if id(p) in seen:
+                raise ValueError(f"{prefix}[{i}] ({p!r}) appears more than once in the parameters")
             seen.add(id(p))
-        self.params: list[Value] = params
-        self.lr = _check_float(lr, "learning rate")
-        self.state: dict[Value, dict[str, Any]] = {}
+        group = {**self.defaults, **{k: v for k, v in param_group.items() if k != "params"}}
+        group = self._check_hyper(group, f"{where}: ")
+        self.param_groups.append({"params": params, **group})
 
-    def zero_grad(self) -> None:
-        """Set every parameter's grad to 0.0."""
+    def _check_hyper(self, group: dict[str, Any], where: str) -> dict[str, Any]:
+        """The group's hyperparameters checked and normalised; unknown keys refused."""
+        # "initial_lr" is where a schedule keeps a group's starting rate, as in PyTorch.
+        unknown = sorted(set(group) - set(self._HYPER) - {"params", "initial_lr"})
+        if unknown:
+            raise ValueError(
+                f"{where}unknown hyperparameters {unknown} for {type(self).__name__}; expected "
+                f"{list(self._HYPER)}"
+            )
+        return {**group, **self._check(group, where)}
+
+    # Subclasses: the hyperparameter names, and a check that returns them normalised.
+    _HYPER: tuple[str, ...] = ("lr",)
+
+    def _check(self, group: Mapping[str, Any], where: str) -> dict[str, Any]:
+        return {"lr": _check_float(group["lr"], "learning rate", where=where)}
+
+    def _groups(self) -> list[tuple[dict[str, Any], list[Value]]]:
+        """Each group's hyperparameters, checked now (they may have been written since)."""
+        return [
+            (self._check(group, f"param group {i}: "), group["params"])
+            for i, group in enumerate(self.param_groups)
+        ]
+
+    @property
+    def params(self) -> list[Value]:
+        """Every parameter of every group, in order."""
+        return [p for group in self.param_groups for p in group["params"]]
+
+    @property
+    def lr(self) -> float:
+        """The learning rate, when all groups share one; setting it sets every group's."""
+        rates = {group["lr"] for group in self.param_groups}
+        if len(rates) > 1:
+            raise AttributeError(
+                f"the {len(self.param_groups)} parameter groups have different learning rates "
+                f"{[group['lr'] for group in self.param_groups]}; read param_groups[i]['lr']"
+            )
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        value = _check_float(value, "learning rate")
+        for group in self.param_groups:
+            group["lr"] = value
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset every parameter's grad to 0.0.
+
+        `set_to_none` is accepted for PyTorch's sake and changes nothing: a grad here is a float
+        that `backward()` adds into, and 0.0 is how "no gradient yet" reads.
+        """
+        _check_bool(set_to_none, "set_to_none")
         for p in self.params:
             p.grad = 0.0
 
@@ -82,8 +181,99 @@ class Optimizer:
         """Update every parameter once from the number in its current grad."""
         raise NotImplementedError(f"{type(self).__name__} does not define step()")
 
+    # The per-parameter state entries and whether each is an int (a step count) or a float.
+    _STATE: dict[str, type] = {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """PyTorch's layout: `{"state": {index: {...}}, "param_groups": [{..., "params": [index,
+        ...]}]}`, parameters numbered across groups in order; a copy, holding no Values."""
+        index = {id(p): i for i, p in enumerate(self.params)}
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        groups = []
+        for group in self.param_groups:
+            saved = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            saved["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(saved)
+        return {"state": dict(sorted(state.items())), "param_groups": groups}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Take the hyperparameters and state saved by `state_dict()` of a like optimizer.
+
+        The groups must hold as many parameters as this one's, in the same order. Everything is
+        checked before anything is written, so on error the optimizer is unchanged.
+        """
+        if not isinstance(state_dict, Mapping) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError(
+                f"load_state_dict takes a dict with the keys 'state' and 'param_groups' (from "
+                f"state_dict()), received {state_dict!r:.80}"
+            )
+        saved_groups, saved_state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(saved_groups, list) or len(saved_groups) != len(self.param_groups):
+            count = len(saved_groups) if isinstance(saved_groups, list) else saved_groups
+            raise ValueError(
+                f"the saved state has {count!r:.60} parameter groups; this optimizer has "
+                f"{len(self.param_groups)}"
+            )
+        params = self.params
+        new_groups = []
+        for i, (saved, group) in enumerate(zip(saved_groups, self.param_groups)):
+            if not isinstance(saved, Mapping) or not isinstance(saved.get("params"), list):
+                raise ValueError(f"saved param group {i} must be a dict with a 'params' list")
+            if len(saved["params"]) != len(group["params"]):
+                raise ValueError(
+                    f"saved param group {i} has {len(saved['params'])} parameters; this "
+                    f"optimizer's has {len(group['params'])}"
+                )
+            hyper = {k: v for k, v in saved.items() if k != "params"}
+            missing = sorted(set(self._HYPER) - set(hyper))
+            if missing:
+                raise ValueError(f"saved param group {i} lacks the hyperparameters {missing}")
+            new_groups.append(self._check_hyper(hyper, f"saved param group {i}: "))
+        if not isinstance(saved_state, Mapping):
+            raise ValueError(f"the saved 'state' must be a dict, received {saved_state!r:.60}")
+        new_state = {}
+        for key, entry in saved_state.items():
+            # JSON turns int keys into strings; both read the same.
+            i = int(key) if isinstance(key, str) and key.isdigit() else key
+            if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < len(params):
+                raise ValueError(
+                    f"saved state key {key!r} is not a parameter index from 0 to {len(params) - 1}"
+                )
+            new_state[params[i]] = self._check_state(entry, f"saved state[{key!r}]")
+        for group, hyper in zip(self.param_groups, new_groups):
+            group.update(hyper)
+        self.state = new_state
+
+    def _check_state(self, entry: object, where: str) -> dict[str, Any]:
+        if not isinstance(entry, Mapping):
+            raise ValueError(f"{where} must be a dict, received {entry!r:.60}")
+        unknown = sorted(set(entry) - set(self._STATE))
+        if unknown:
+            raise ValueError(
+                f"{where} has unknown entries {unknown}; {type(self).__name__} keeps "
+                f"{list(self._STATE)}"
+            )
+        checked: dict[str, Any] = {}
+        for name, value in entry.items():
+            if self._STATE[name] is int:
+                if not float(_check_float(value, "[{name!r}]", where=where)).is_integer():
+                    raise ValueError(f"{where}[{name!r}] must be a whole count, received {value!r}")
+                checked[name] = int(value)
+            else:
+                if not isinstance(value, numbers.Real) or isinstance(value, bool):
+                    raise TypeError(
+                        f"{where}[{name!r}] must be a number, received {type(value).__name__}"
+                    )
+                checked[name] = float(value)
+        return checked
+
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({len(self.params)} parameters, lr={self.lr})"
+        # PyTorch's layout: each group's settings in name order, one per line.
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {key}: {group[key]}" for key in sorted(group) if key != "params"]
+        return "\n".join([*lines, ")"])
 
 
 class SGD(Optimizer):
@@ -94,40 +284,60 @@ class SGD(Optimizer):
     `nesterov`); then `p -= lr * step`.
     """
 
+    _HYPER = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
+    _STATE = {"momentum_buffer": float}
+
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Iterable[dict[str, Any]],
         lr: float = 1e-3,
         momentum: float = 0.0,
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        super().__init__(params, lr)
-        self.momentum = _check_float(momentum, "momentum")
-        self.dampening = _check_float(dampening, "dampening")
-        self.weight_decay = _check_float(weight_decay, "weight_decay")
-        self.nesterov = bool(nesterov)
-        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": bool(nesterov),
+        }
+        super().__init__(params, defaults)
+
+    def _check(self, group: Mapping[str, Any], where: str) -> dict[str, Any]:
+        checked = {
+            "lr": _check_float(group["lr"], "learning rate", where=where),
+            "momentum": _check_float(group["momentum"], "momentum", where=where),
+            "dampening": _check_float(group["dampening"], "dampening", where=where),
+            "weight_decay": _check_float(group["weight_decay"], "weight_decay", where=where),
+            "nesterov": _check_bool(group["nesterov"], "nesterov", where=where),
+        }
+        if checked["nesterov"] and (checked["momentum"] <= 0 or checked["dampening"] != 0):
             raise ValueError(
-                f"Nesterov momentum requires momentum > 0 and dampening = 0, received "
-                f"momentum={self.momentum}, dampening={self.dampening}"
+                f"{where}Nesterov momentum requires momentum > 0 and dampening = 0, received "
+                f"momentum={checked['momentum']}, dampening={checked['dampening']}"
             )
+        return checked
 
     def step(self) -> None:
         """One SGD update of every parameter."""
-        lr, momentum, dampening, decay = self.lr, self.momentum, self.dampening, self.weight_decay
-        for p in self.params:
-            g = _grad_number(p)
-            if decay:
-                g += decay * p.data
-            if momentum:
-                state = self.state.setdefault(p, {})
-                buf = state.get("momentum_buffer")
-                buf = g if buf is None else momentum * buf + (1.0 - dampening) * g
-                state["momentum_buffer"] = buf
-                g = g + momentum * buf if self.nesterov else buf
-            p.data -= lr * g
+        for hyper, params in self._groups():
+            lr, momentum, dampening = hyper["lr"], hyper["momentum"], hyper["dampening"]
+            decay, nesterov = hyper["weight_decay"], hyper["nesterov"]
+            for p in params:
+                if not p.requires_grad:
+                    continue
+                g = _grad_number(p)
+                if decay:
+                    g += decay * p.data
+                if momentum:
+                    state = self.state.setdefault(p, {})
+                    buf = state.get("momentum_buffer")
+                    buf = g if buf is None else momentum * buf + (1.0 - dampening) * g
+                    state["momentum_buffer"] = buf
+                    g = g + momentum * buf if nesterov else buf
+                p.data -= lr * g
 
 
 class Adam(Optimizer):
@@ -135,54 +345,82 @@ class Adam(Optimizer):
 
     # AdamW changes how weight decay enters; the moment updates are shared.
     _decoupled_weight_decay = False
+    _HYPER = ("lr", "betas", "eps", "weight_decay", "amsgrad")
+    _STATE = {"step": int, "exp_avg": float, "exp_avg_sq": float, "max_exp_avg_sq": float}
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Iterable[dict[str, Any]],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ) -> None:
-        super().__init__(params, lr)
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": bool(amsgrad),
+        }
+        super().__init__(params, defaults)
+
+    def _check(self, group: Mapping[str, Any], where: str) -> dict[str, Any]:
+        betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), received {betas!r}")
-        self.betas = (
-            _check_float(betas[0], "beta1 (betas[0])", high=1.0),
-            _check_float(betas[1], "beta2 (betas[1])", high=1.0),
-        )
-        self.eps = _check_float(eps, "eps")
-        if self.eps == 0.0:
+            raise ValueError(f"{where}betas must be a pair (beta1, beta2), received {betas!r:.60}")
+        eps = _check_float(group["eps"], "eps", where=where)
+        if eps == 0.0:
             # With a zero gradient the step would be 0 / 0; PyTorch gives nan, we refuse up front.
-            raise ValueError("invalid eps: 0.0; expected a number > 0 (it keeps the step finite)")
-        self.weight_decay = _check_float(weight_decay, "weight_decay")
-        self.amsgrad = bool(amsgrad)
+            raise ValueError(
+                f"{where}invalid eps: 0.0; expected a number > 0 (it keeps the step finite)"
+            )
+        return {
+            "lr": _check_float(group["lr"], "learning rate", where=where),
+            "betas": (
+                _check_float(betas[0], "beta1 (betas[0])", where=where, high=1.0),
+                _check_float(betas[1], "beta2 (betas[1])", where=where, high=1.0),
+            ),
+            "eps": eps,
+            "weight_decay": _check_float(group["weight_decay"], "weight_decay", where=where),
+            "amsgrad": _check_bool(group["amsgrad"], "amsgrad", where=where),
+        }
 
     def step(self) -> None:
         """One Adam update of every parameter."""
-        lr, eps, decay = self.lr, self.eps, self.weight_decay
-        beta1, beta2 = self.betas
-        for p in self.params:
-            state = self.state.setdefault(p, {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0})
-            g = _grad_number(p)
-            if decay:
-                if self._decoupled_weight_decay:
-                    p.data *= 1.0 - lr * decay  # AdamW: shrink the weight, apart from the gradient
-                else:
-                    g += decay * p.data  # Adam: L2 penalty folded into the gradient
-            state["step"] += 1
-            step = state["step"]
-            exp_avg = state["exp_avg"] = beta1 * state["exp_avg"] + (1.0 - beta1) * g
-            exp_avg_sq = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
-            if self.amsgrad:
-                exp_avg_sq = state["max_exp_avg_sq"] = max(
-                    state.get("max_exp_avg_sq", 0.0), exp_avg_sq
+        for hyper, params in self._groups():
+            lr, eps, decay, amsgrad = (
+                hyper["lr"],
+                hyper["eps"],
+                hyper["weight_decay"],
+                hyper["amsgrad"],
+            )
+            beta1, beta2 = hyper["betas"]
+            for p in params:
+                if not p.requires_grad:
+                    continue
+                state = self.state.setdefault(p, {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0})
+                g = _grad_number(p)
+                if decay:
+                    if self._decoupled_weight_decay:
+                        p.data *= 1.0 - lr * decay  # AdamW: shrink the weight, apart from the grad
+                    else:
+                        g += decay * p.data  # Adam: L2 penalty folded into the gradient
+                state["step"] += 1
+                step = state["step"]
+                exp_avg = state["exp_avg"] = beta1 * state["exp_avg"] + (1.0 - beta1) * g
+                exp_avg_sq = state["exp_avg_sq"] = (
+                    beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
                 )
-            bias_correction1 = 1.0 - beta1**step
-            bias_correction2 = 1.0 - beta2**step
-            denom = math.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps
-            p.data -= lr / bias_correction1 * exp_avg / denom
+                if amsgrad:
+                    exp_avg_sq = state["max_exp_avg_sq"] = max(
+                        state.get("max_exp_avg_sq", 0.0), exp_avg_sq
+                    )
+                bias_correction1 = 1.0 - beta1**step
+                bias_correction2 = 1.0 - beta2**step
+                denom = math.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps
+                p.data -= lr / bias_correction1 * exp_avg / denom
 
 
 class AdamW(Adam):
@@ -192,7 +430,7 @@ class AdamW(Adam):
 
     def __init__(
         self,
-        params: Iterable[Value],
+        params: Iterable[Value] | Iterable[dict[str, Any]],
         lr: float = 1e-3,
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
@@ -203,7 +441,8 @@ class AdamW(Adam):
 
 
 class LambdaLR:
-    """Learning-rate schedule: after k calls to `step()`, `optimizer.lr = base_lr * lr_lambda(k)`.
+    """Learning-rate schedule: after k calls to `step()`, each group's
+    `lr = base_lr * lr_lambda(k)`.
 
     As in PyTorch, the factor for k = 0 is applied at construction; call `scheduler.step()` after
     each `optimizer.step()`. The classic demo's decay is
@@ -217,29 +456,60 @@ class LambdaLR:
             raise TypeError(f"lr_lambda must be callable, received {type(lr_lambda).__name__}")
         self.optimizer = optimizer
         self.lr_lambda = lr_lambda
-        self.base_lr = optimizer.lr
-        self.last_step = 0
+        # PyTorch keeps each group's starting rate as "initial_lr" in the group.
+        for group in optimizer.param_groups:
+            group.setdefault("initial_lr", group["lr"])
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = 0
+        self._last_lr: list[float] = []
         self._apply()
 
     def _apply(self) -> None:
-        factor = self.lr_lambda(self.last_step)
+        factor = self.lr_lambda(self.last_epoch)
         if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
             raise TypeError(
-                f"lr_lambda({self.last_step}) must return a number (the factor on the base "
+                f"lr_lambda({self.last_epoch}) must return a number (the factor on the base "
                 f"learning rate), received {type(factor).__name__}: {factor!r:.60}"
             )
-        self.optimizer.lr = _check_float(
-            self.base_lr * factor, f"learning rate at step {self.last_step}"
-        )
+        rates = [
+            _check_float(base * factor, f"learning rate at step {self.last_epoch}")
+            for base in self.base_lrs
+        ]
+        for group, rate in zip(self.optimizer.param_groups, rates):
+            group["lr"] = rate
+        self._last_lr = rates
 
     def step(self) -> None:
-        """Advance the schedule by one step and set the optimizer's learning rate."""
-        self.last_step += 1
+        """Advance the schedule by one step and set each group's learning rate."""
+        self.last_epoch += 1
         self._apply()
 
-    def get_last_lr(self) -> float:
-        """The learning rate the schedule set most recently."""
-        return self.optimizer.lr
+    def get_last_lr(self) -> list[float]:
+        """The learning rates the schedule set most recently, one per group (as in PyTorch)."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        """The schedule's position and base rates (the function itself is not saved)."""
+        return {"last_epoch": self.last_epoch, "base_lrs": list(self.base_lrs)}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Continue a schedule saved by `state_dict()`; sets the rates for its position."""
+        if not isinstance(state_dict, Mapping) or set(state_dict) != {"last_epoch", "base_lrs"}:
+            raise ValueError(
+                f"load_state_dict takes {{'last_epoch': int, 'base_lrs': [...]}}, received "
+                f"{state_dict!r:.80}"
+            )
+        epoch, bases = state_dict["last_epoch"], state_dict["base_lrs"]
+        if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+            raise ValueError(f"last_epoch must be an int >= 0, received {epoch!r:.60}")
+        if not isinstance(bases, list) or len(bases) != len(self.optimizer.param_groups):
+            raise ValueError(
+                f"base_lrs must list one rate per parameter group "
+                f"({len(self.optimizer.param_groups)}), received {bases!r:.60}"
+            )
+        self.base_lrs = [_check_float(b, f"base_lrs[{i}]") for i, b in enumerate(bases)]
+        self.last_epoch = epoch
+        self._apply()
 
 
 class LinearLR(LambdaLR):

@@ -75,7 +75,7 @@ def test_default_run_reaches_full_training_accuracy(tmp_path, capsys):
     assert "(tape, numpy replay)" in summary or "(tape, python replay)" in summary
     # The saved model is the trained one: it classifies every training point correctly.
     model = MLP.load(folder / "model.json")
-    points, labels = data.make_moons(100, noise=0.1, seed=DEFAULT_SEED)
+    points, labels = data.make_moons(100, noise=0.1, random_state=DEFAULT_SEED)
     assert sum((model(p).data > 0) == (y == 1) for p, y in zip(points, labels)) == 100
     # The README's training loop is this run, and prints the same final loss.
     loss = summary.split("loss ")[1].split(",")[0]
@@ -85,7 +85,7 @@ def test_default_run_reaches_full_training_accuracy(tmp_path, capsys):
 
 @pytest.mark.parametrize("engine", ["auto", "tape", "eager"])
 def test_training_matches_a_hand_written_loop(engine):
-    points, labels = data.make_moons(10, noise=0.1, seed=0)
+    points, labels = data.make_moons(10, noise=0.1, random_state=0)
     _, history = train(points, labels, [3], 4, 0.5, seed=2, engine=engine)
     # Karpathy's loop, written out: hinge + 1e-4 L2, lr = 0.5 * (1 - 0.9 k / 4).
     model = MLP(2, [3, 1], seed=2)
@@ -104,7 +104,7 @@ def test_training_matches_a_hand_written_loop(engine):
 
 
 def test_tape_and_eager_training_agree(monkeypatch):
-    points, labels = data.make_moons(40, noise=0.2, seed=3)
+    points, labels = data.make_moons(40, noise=0.2, random_state=3)
     runs = {"eager": train(points, labels, [8, 6], 15, 1.0, seed=5, engine="eager")}
     if importlib.util.find_spec("numpy") is not None:
         runs["tape, numpy replay"] = train(points, labels, [8, 6], 15, 1.0, seed=5, engine="tape")
@@ -126,7 +126,7 @@ def test_auto_falls_back_to_eager_when_tracing_fails(monkeypatch):
         raise TracingError("cannot trace this model")
 
     monkeypatch.setattr(tape_module, "trace", refuse)
-    points, labels = data.make_moons(10, noise=0.1, seed=0)
+    points, labels = data.make_moons(10, noise=0.1, random_state=0)
     _, history = train(points, labels, [3], 2, 0.5, seed=2)
     assert history.engine == "eager" and len(history.loss) == 2
     with pytest.raises(TracingError, match="cannot trace this model"):

@@ -1,12 +1,15 @@
 """Datasets: scikit-learn's geometry, seeding, minibatches, and the walk-through's tables."""
 
+import collections
+import inspect
 import math
 import random
 import statistics
+import time
 
 import pytest
 
-from micrograd import MLP
+from micrograd import MLP, data
 from micrograd.data import (
     LINEAR_TABLE,
     TWO_TWO_TWO,
@@ -49,26 +52,26 @@ def test_moons_match_sklearn_exactly_when_installed():
 
 def test_moons_noise_has_the_requested_spread_and_seed_reproduces():
     clean, clean_labels = make_moons(2000, shuffle=False)
-    noisy, labels = make_moons(2000, noise=0.1, seed=3, shuffle=False)
+    noisy, labels = make_moons(2000, noise=0.1, random_state=3, shuffle=False)
     assert labels == clean_labels
     deviations = [n - c for a, b in zip(noisy, clean) for n, c in zip(a, b)]
     assert statistics.pstdev(deviations) == pytest.approx(0.1, rel=0.05)
     assert abs(statistics.fmean(deviations)) < 0.01
-    assert make_moons(50, noise=0.1, seed=3) == make_moons(50, noise=0.1, seed=3)
-    assert make_moons(50, noise=0.1, seed=3) != make_moons(50, noise=0.1, seed=4)
+    assert make_moons(50, noise=0.1, random_state=3) == make_moons(50, noise=0.1, random_state=3)
+    assert make_moons(50, noise=0.1, random_state=3) != make_moons(50, noise=0.1, random_state=4)
 
 
 def test_seeded_generators_leave_global_random_alone():
     random.seed(123)
     expected = random.random()
     random.seed(123)
-    make_moons(20, noise=0.1, seed=1)
-    make_blobs(20, seed=1)
+    make_moons(20, noise=0.1, random_state=1)
+    make_blobs(20, random_state=1)
     assert random.random() == expected
 
 
 def test_shuffle_keeps_points_with_their_labels():
-    points, labels = make_moons(40, seed=0)
+    points, labels = make_moons(40, random_state=0)
     clean, clean_labels = make_moons(40, shuffle=False)
     assert labels != clean_labels  # shuffled
     pairs = sorted((tuple(p), y) for p, y in zip(points, labels))
@@ -85,13 +88,13 @@ def test_circles_radii():
 
 
 def test_blobs_split_and_centres():
-    points, labels = make_blobs(301, centers=[[0.0, 0.0], [5.0, 5.0], [-5.0, 5.0]], seed=0)
+    points, labels = make_blobs(301, centers=[[0.0, 0.0], [5.0, 5.0], [-5.0, 5.0]], random_state=0)
     assert [labels.count(k) for k in range(3)] == [101, 100, 100]
     for k, centre in enumerate([[0.0, 0.0], [5.0, 5.0], [-5.0, 5.0]]):
         cluster = [p for p, y in zip(points, labels) if y == k]
         mean = [statistics.fmean(c) for c in zip(*cluster)]
         assert mean == pytest.approx(centre, abs=0.3)
-    random_centres, _ = make_blobs(30, centers=4, n_features=3, seed=1)
+    random_centres, _ = make_blobs(30, centers=4, n_features=3, random_state=1)
     assert all(len(p) == 3 for p in random_centres)
 
 
@@ -104,7 +107,7 @@ def test_spiral_arms():
 
 def test_xor_table_and_samples():
     assert xor() == ([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [0, 1, 1, 0])
-    points, labels = xor(40, noise=0.05, seed=0)
+    points, labels = xor(40, noise=0.05, random_state=0)
     for (a, b), y in zip(points, labels):
         assert y == (round(a) != round(b))
 
@@ -195,7 +198,11 @@ def test_two_two_two_network_reproduces_the_published_numbers():
         (lambda: make_moons(2.0), TypeError, "n_samples must be an int >= 2, received float"),
         (lambda: make_moons(10, noise="0.1"), TypeError, "noise must be a number, received str"),
         (lambda: make_moons(10, noise=math.nan), ValueError, "noise must be a finite number"),
-        (lambda: make_moons(10, seed="1"), TypeError, "seed must be an int.*received str"),
+        (
+            lambda: make_moons(10, random_state="1"),
+            TypeError,
+            "random_state must be an int.*received str",
+        ),
         (lambda: make_circles(10, factor="0.5"), TypeError, "factor must be a number"),
         (lambda: make_blobs(10, centers=3.0), TypeError, "centers must be an int or a list"),
         (lambda: make_blobs(10, centers=True), TypeError, "centers must be an int or a list"),
@@ -213,7 +220,7 @@ def test_two_two_two_network_reproduces_the_published_numbers():
         (lambda: xor(4.0), TypeError, "n_samples must be an int >= 1, received float"),
         (lambda: xor(4, noise=-0.5), ValueError, "noise must be a number >= 0"),
         (lambda: xor(noise="0.1"), TypeError, "noise must be a number, received str"),
-        (lambda: xor(seed=1.5), TypeError, "seed must be an int.*received float"),
+        (lambda: xor(random_state=1.5), TypeError, "random_state must be an int.*received float"),
         (
             lambda: iterate_minibatches(iter([1, 2]), [1, 2], 1),
             TypeError,
@@ -231,4 +238,124 @@ def test_two_two_two_network_reproduces_the_published_numbers():
 def test_every_bad_argument_is_named_when_called(call, error, message):
     # Checked at the call, not at the first batch: iterate_minibatches is not consumed here.
     with pytest.raises(error, match=message):
+        call()
+
+
+# scikit-learn's names, order, class counts and shapes (checked against it when installed).
+
+MAKERS = ("make_moons", "make_circles", "make_blobs")
+
+
+@pytest.mark.parametrize("name", MAKERS)
+def test_signatures_are_scikit_learns(name):
+    datasets = pytest.importorskip("sklearn.datasets")
+    ours = inspect.signature(getattr(data, name)).parameters
+    theirs = inspect.signature(getattr(datasets, name)).parameters
+    # Same names, same order, same kinds and defaults; `seed` is our extra, older name, last.
+    assert list(ours)[:-1] == list(theirs) and list(ours)[-1] == "seed"
+    for key, param in theirs.items():
+        assert ours[key].kind == param.kind, key
+        assert ours[key].default == param.default, key
+
+
+@pytest.mark.parametrize(
+    ("name", "args", "kwargs"),
+    [
+        ("make_blobs", (100, 2), {}),  # the issue's example: 3 classes, as in scikit-learn
+        ("make_blobs", (100,), {}),
+        ("make_blobs", (7, 3), {"centers": 4}),
+        ("make_blobs", ([3, 5, 2],), {}),
+        ("make_blobs", ([3, 5],), {"centers": [[0.0, 0.0, 1.0], [1.0, 1.0, 2.0]]}),
+        ("make_blobs", (11,), {"centers": [[0.0], [1.0]], "n_features": 5}),
+        ("make_moons", (), {}),
+        ("make_moons", (7,), {}),
+        ("make_moons", ((3, 8),), {}),
+        ("make_circles", (9,), {"factor": 0.3}),
+        ("make_circles", ((4, 1),), {}),
+    ],
+)
+def test_class_counts_and_shapes_match_scikit_learn(name, args, kwargs):
+    datasets = pytest.importorskip("sklearn.datasets")
+    points, y = getattr(data, name)(*args, **kwargs, random_state=0)
+    points_ref, y_ref = getattr(datasets, name)(*args, **kwargs, random_state=0)
+    assert (len(points), len({len(row) for row in points}), len(points[0])) == (
+        points_ref.shape[0],
+        1,
+        points_ref.shape[1],
+    )
+    assert sorted(collections.Counter(y).items()) == sorted(
+        collections.Counter(y_ref.tolist()).items()
+    )
+    assert all(type(row) is list and all(type(c) is float for c in row) for row in points)
+    assert all(type(label) is int for label in y)
+
+
+def test_blobs_without_spread_match_scikit_learn_point_for_point():
+    np = pytest.importorskip("numpy")
+    datasets = pytest.importorskip("sklearn.datasets")
+    centers = [[0.0, 1.0], [2.0, -3.0], [5.0, 5.0]]
+    for n_samples in (10, [2, 0, 4]):
+        ours = make_blobs(n_samples, centers=centers, cluster_std=0.0, shuffle=False)
+        theirs = datasets.make_blobs(n_samples, centers=centers, cluster_std=0.0, shuffle=False)
+        assert np.array_equal(ours[0], theirs[0]) and ours[1] == theirs[1].tolist()
+
+
+def test_blobs_return_centers_and_a_spread_per_center():
+    points, y, centers = make_blobs(
+        3000, centers=2, cluster_std=[0.1, 2.0], return_centers=True, random_state=4
+    )
+    assert len(centers) == 2 and all(-10 <= c <= 10 for center in centers for c in center)
+    for label, std in ((0, 0.1), (1, 2.0)):
+        cluster = [p for p, k in zip(points, y) if k == label]
+        assert statistics.fmean(p[0] for p in cluster) == pytest.approx(centers[label][0], abs=0.2)
+        assert statistics.pstdev(p[0] for p in cluster) == pytest.approx(std, rel=0.1)
+
+
+def test_random_state_and_the_older_seed_name_are_one_thing():
+    assert make_moons(30, noise=0.1, random_state=5) == make_moons(30, noise=0.1, seed=5)
+    assert make_blobs(30, random_state=random.Random(2)) == make_blobs(30, seed=2)
+    with pytest.raises(TypeError, match="both random_state and seed"):
+        make_moons(30, random_state=1, seed=1)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: make_moons(10**12), r"n_samples is 1,000,000,000,000; .*MAX_SAMPLES = 1,000,000"),
+        (lambda: make_circles((10**9, 10**9)), r"sum of n_samples is 2,000,000,000"),
+        (lambda: make_blobs(10**15), "n_samples is 1,000,000,000,000,000"),
+        (lambda: make_blobs([10**8] * 3), "sum of n_samples"),
+        (lambda: make_blobs(1000, n_features=10**9), r"3 x 1,000,000,000 .*MAX_NUMBERS"),
+        (lambda: make_blobs(10**6, n_features=20), r"n_samples would make 1,000,000 x 20"),
+        (lambda: make_blobs(10, centers=10**9), r"centers would make 1,000,000,000 x 2"),
+        (lambda: make_spiral(10**10), "n_samples is 10,000,000,000"),
+        (lambda: make_spiral(10, n_classes=10**12), r"n_classes \(1000000000000\) must be"),
+        (lambda: xor(10**9), "n_samples is 1,000,000,000"),
+    ],
+)
+def test_absurd_counts_are_refused_before_anything_is_allocated(call, message):
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match=message):
+        call()
+    assert time.perf_counter() - started < 0.5  # refused up front, not after filling memory
+
+
+def test_the_size_limit_still_allows_a_large_honest_dataset():
+    points, y = make_moons(data.MAX_SAMPLES // 10, random_state=0, shuffle=False)
+    assert len(points) == len(y) == data.MAX_SAMPLES // 10
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: make_blobs([3, 4], centers=2), "centers must be a list of points"),
+        (lambda: make_blobs([3, 4], centers=[[0.0]] * 3), "lists 2 counts for 3 centers"),
+        (lambda: make_blobs(10, centers=2, cluster_std=[1.0]), "1 standard deviations for 2"),
+        (lambda: make_blobs(10, cluster_std=[1.0, -1.0, 1.0]), r"cluster_std\[1\] must be"),
+        (lambda: make_moons((1, 2, 3)), "a pair of ints"),
+        (lambda: make_moons(10, shuffle=1), "shuffle must be True or False"),
+    ],
+)
+def test_scikit_learn_forms_are_checked(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
         call()

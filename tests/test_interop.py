@@ -4,7 +4,9 @@ import random
 
 import pytest
 
-from micrograd import MLP
+from micrograd import MLP, Value, optim
+from micrograd.data import make_moons
+from micrograd.interop import optimizer_from_torch, optimizer_to_torch
 from micrograd.losses import mse
 
 torch = pytest.importorskip("torch")
@@ -112,3 +114,194 @@ def test_type_errors():
 
     with pytest.raises(TypeError, match="takes an MLP"):
         to_torch("model")
+
+
+# Training state carried to torch.optim: a run continued in torch follows the run continued here.
+
+OPTIMIZERS = [
+    ("SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("SGD", {"lr": 0.05, "momentum": 0.8, "nesterov": True, "weight_decay": 0.01}),
+    ("SGD", {"lr": 0.05, "momentum": 0.5, "dampening": 0.3}),
+    ("Adam", {"lr": 0.02}),
+    ("Adam", {"lr": 0.02, "weight_decay": 0.05, "amsgrad": True}),
+    ("AdamW", {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6}),
+]
+
+
+def moons_batch():
+    points, labels = make_moons(16, noise=0.1, random_state=0)
+    return points, [2.0 * y - 1.0 for y in labels]
+
+
+def our_step(model, opt, points, targets):
+    opt.zero_grad()
+    loss = mse([model(p) for p in points], targets)
+    loss.backward()
+    opt.step()
+    return loss.data
+
+
+def torch_step(net, opt, x, y):
+    opt.zero_grad()
+    loss = torch.nn.functional.mse_loss(net(x).flatten(), y)
+    loss.backward()
+    opt.step()
+    return loss.item()
+
+
+def weights_of(model):
+    """The MLP's weights laid out as the torch Sequential's parameters, each flattened."""
+    out = []
+    for layer in model.layers:
+        out.append([w.data for n in layer.neurons for w in n.w])
+        out.append([n.b.data for n in layer.neurons])
+    return out
+
+
+@pytest.mark.parametrize(("name", "kwargs"), OPTIMIZERS)
+def test_training_continued_in_torch_follows_training_continued_here(name, kwargs):
+    points, targets = moons_batch()
+    model = MLP(2, [6, 1], activation="tanh", seed=1)
+    opt = getattr(optim, name)(model.parameters(), **kwargs)
+    for _ in range(20):
+        our_step(model, opt, points, targets)
+
+    net = model.to_torch()
+    torch_opt = optimizer_to_torch(opt, model, net)
+    assert type(torch_opt) is getattr(torch.optim, name)
+    x = torch.tensor(points, dtype=torch.float64)
+    y = torch.tensor(targets, dtype=torch.float64)
+    ours, theirs = [], []
+    for _ in range(20):
+        ours.append(our_step(model, opt, points, targets))
+        theirs.append(torch_step(net, torch_opt, x, y))
+    assert ours == pytest.approx(theirs, rel=1e-12, abs=1e-12)
+    expected = weights_of(model)
+    for param, mine in zip(net.parameters(), expected):
+        assert param.detach().flatten().tolist() == pytest.approx(mine, rel=1e-12, abs=1e-12)
+
+
+def test_without_the_state_torch_restarts_momentum_and_drifts():
+    # The issue's observation: the weights alone are not the run; this is why the state goes too.
+    points, targets = moons_batch()
+    model = MLP(2, [6, 1], activation="tanh", seed=1)
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(20):
+        our_step(model, opt, points, targets)
+    net = model.to_torch()
+    fresh = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+    x, y = torch.tensor(points, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64)
+    for _ in range(20):
+        our_step(model, opt, points, targets)
+        torch_step(net, fresh, x, y)
+    final = torch.nn.functional.mse_loss(net(x).flatten(), y).item()
+    assert abs(final - mse([model(p) for p in points], targets).data) > 1e-6
+
+
+def test_param_groups_carry_their_own_hyperparameters():
+    points, targets = moons_batch()
+    model = MLP(2, [4, 1], seed=2)
+    first, last = model.layers
+    opt = optim.Adam(
+        [
+            {"params": first.parameters()},
+            {"params": last.parameters(), "lr": 0.001, "betas": (0.5, 0.9)},
+        ],
+        lr=0.05,
+    )
+    for _ in range(5):
+        our_step(model, opt, points, targets)
+    net = model.to_torch()
+    torch_opt = optimizer_to_torch(opt, model, net)
+    assert [g["lr"] for g in torch_opt.param_groups] == [0.05, 0.001]
+    assert torch_opt.param_groups[1]["betas"] == (0.5, 0.9)
+    x, y = torch.tensor(points, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64)
+    for _ in range(5):
+        assert our_step(model, opt, points, targets) == pytest.approx(
+            torch_step(net, torch_opt, x, y), rel=1e-12
+        )
+
+
+def test_a_group_that_splits_a_torch_tensor_is_refused():
+    model = MLP(2, [3, 1], seed=0)
+    neuron = model.layers[0].neurons[0]
+    rest = [p for p in model.parameters() if p not in neuron.w]
+    opt = optim.SGD([{"params": neuron.w, "lr": 0.1}, {"params": rest}], lr=0.2)
+    with pytest.raises(ValueError, match=r"layers\.0\.neurons\.1\.w\.0 is in param group 1"):
+        optimizer_to_torch(opt, model, model.to_torch())
+    partial = optim.SGD(model.layers[0].neurons[0].parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"leaves out layers\.0\.neurons\.1\.w\.0"):
+        optimizer_to_torch(partial, model, model.to_torch())
+    stranger = optim.SGD([*model.parameters(), Value(1.0)], lr=0.1)
+    with pytest.raises(ValueError, match=r"params\[13\].*not a parameter of the MLP"):
+        optimizer_to_torch(stranger, model, model.to_torch())
+    with pytest.raises(ValueError, match=r"do not match the MLP"):
+        optimizer_to_torch(optim.SGD(model.parameters()), model, MLP(2, [4, 1]).to_torch())
+
+
+def test_float32_layers_take_torchs_default_inputs():
+    model = MLP(2, [5, 1], activation="tanh", seed=4)
+    net = model.to_torch(dtype=torch.float32)
+    assert all(p.dtype == torch.float32 for p in net.parameters())
+    points = random_points(2, 5, seed=6)
+    out = net(torch.tensor(points))  # torch's default dtype: float32
+    assert out.dtype == torch.float32
+    assert out.flatten().tolist() == pytest.approx([model(p).data for p in points], rel=1e-5)
+    assert MLP.from_torch(net).state_dict() == pytest.approx(model.state_dict(), rel=1e-7)
+    with pytest.raises(TypeError, match="floating torch dtype.*torch.int64"):
+        model.to_torch(dtype=torch.int64)
+    with pytest.raises(TypeError, match="floating torch dtype"):
+        model.to_torch(dtype="float32")
+
+
+def test_optimizer_state_follows_float32_layers():
+    model = MLP(2, [3, 1], seed=0)
+    opt = optim.AdamW(model.parameters(), lr=0.01)
+    points, targets = moons_batch()
+    our_step(model, opt, points, targets)
+    net = model.to_torch(dtype=torch.float32)
+    torch_opt = optimizer_to_torch(opt, model, net)
+    state = torch_opt.state[net[0].weight]
+    assert state["exp_avg"].dtype == torch.float32 and state["step"].item() == 1.0
+    first = model.layers[0].neurons[1].w[0]
+    assert state["exp_avg_sq"][1, 0].item() == pytest.approx(opt.state[first]["exp_avg_sq"])
+
+
+@pytest.mark.parametrize(("name", "kwargs"), OPTIMIZERS)
+def test_round_trip_of_model_and_optimizer_through_torch_continues_the_run(name, kwargs):
+    # 40 steps here == 20 here, 10 in torch, 10 here again after coming back.
+    points, targets = moons_batch()
+    straight = MLP(2, [6, 1], activation="tanh", seed=1)
+    opt = getattr(optim, name)(straight.parameters(), **kwargs)
+    for _ in range(40):
+        our_step(straight, opt, points, targets)
+
+    model = MLP(2, [6, 1], activation="tanh", seed=1)
+    opt = getattr(optim, name)(model.parameters(), **kwargs)
+    for _ in range(20):
+        our_step(model, opt, points, targets)
+    net = model.to_torch()
+    torch_opt = optimizer_to_torch(opt, model, net)
+    x, y = torch.tensor(points, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64)
+    for _ in range(10):
+        torch_step(net, torch_opt, x, y)
+    back = MLP.from_torch(net)
+    back_opt = optimizer_from_torch(torch_opt, net, back)
+    assert type(back_opt) is type(opt)
+    assert back_opt.param_groups[0]["lr"] == kwargs["lr"]
+    for _ in range(10):
+        our_step(back, back_opt, points, targets)
+    theirs = [p.data for p in back.parameters()]
+    assert theirs == pytest.approx([p.data for p in straight.parameters()], rel=1e-12, abs=1e-12)
+
+
+def test_optimizer_from_torch_refuses_what_it_cannot_carry():
+    model = MLP(2, [3, 1], seed=0)
+    net = model.to_torch()
+    with pytest.raises(ValueError, match="maximize=True"):
+        optimizer_from_torch(torch.optim.SGD(net.parameters(), maximize=True), net, model)
+    stray = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(ValueError, match=r"params\[0\] \(shape \(2,\)\), which is not a Linear"):
+        optimizer_from_torch(torch.optim.Adam([stray]), net, model)
+    with pytest.raises(TypeError, match="received RMSprop"):
+        optimizer_from_torch(torch.optim.RMSprop(net.parameters()), net, model)

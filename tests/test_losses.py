@@ -12,6 +12,7 @@ from micrograd.engine import TracingError
 from micrograd.gradcheck import gradcheck
 from micrograd.losses import (
     binary_cross_entropy,
+    binary_cross_entropy_with_logits,
     cross_entropy,
     hinge,
     l2_penalty,
@@ -60,7 +61,7 @@ def test_hinge_rejects_zero_one_labels():
 
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(finite, st.floats(0, 1)), min_size=1, max_size=5))
-def test_bce_matches_torch(pairs):
+def test_bce_with_logits_matches_torch(pairs):
     torch = torch_or_skip()
     logits = [x for x, _ in pairs]
     targets = [t for _, t in pairs]
@@ -68,7 +69,7 @@ def test_bce_matches_torch(pairs):
     for reduction in ("mean", "sum"):
         for v in ours:
             v.grad = 0.0
-        loss = binary_cross_entropy(ours, targets, reduction=reduction)
+        loss = binary_cross_entropy_with_logits(ours, targets, reduction=reduction)
         loss.backward()
         x = torch.tensor(logits, dtype=torch.float64, requires_grad=True)
         ref = torch.nn.functional.binary_cross_entropy_with_logits(
@@ -81,9 +82,9 @@ def test_bce_matches_torch(pairs):
 
 @pytest.mark.parametrize("logit", [-1000.0, -40.0, -1e-300, 0.0, 1e-300, 40.0, 1000.0])
 @pytest.mark.parametrize("target", [0.0, 0.3, 1.0])
-def test_bce_is_stable_for_large_logits(logit, target):
+def test_bce_with_logits_is_stable_for_large_logits(logit, target):
     x = Value(logit)
-    loss = binary_cross_entropy([x], [target])
+    loss = binary_cross_entropy_with_logits([x], [target])
     loss.backward()
     # Independent reference: softplus(x) - t x, with softplus computed from log1p.
     softplus = max(logit, 0.0) + math.log1p(math.exp(-abs(logit)))
@@ -99,14 +100,14 @@ def test_bce_is_stable_for_large_logits(logit, target):
     assert x.grad == pytest.approx(grad, rel=1e-12, abs=1e-300)
 
 
-def test_bce_gradient_at_zero_is_sigmoid_not_one_sided():
+def test_bce_with_logits_gradient_at_zero_is_sigmoid_not_one_sided():
     x = Value(0.0)
-    binary_cross_entropy([x], [1.0]).backward()
+    binary_cross_entropy_with_logits([x], [1.0]).backward()
     assert x.grad == pytest.approx(-0.5)
 
 
-def test_bce_central_differences():
-    assert gradcheck(lambda a, b: binary_cross_entropy([a, b], [0.2, 0.9]), [0.7, -1.3])
+def test_bce_with_logits_central_differences():
+    assert gradcheck(lambda a, b: binary_cross_entropy_with_logits([a, b], [0.2, 0.9]), [0.7, -1.3])
 
 
 @settings(max_examples=30, deadline=None)
@@ -172,7 +173,7 @@ def test_l2_penalty():
         (lambda: mse(values([1.0]), [1.0], reduction="avg"), ValueError, "reduction must be"),
         (lambda: mse(values([1.0]), ["1"]), TypeError, r"targets\[0\] must be a number"),
         (lambda: mse(["a"], [1.0]), TypeError, r"predictions\[0\] must be a Value"),
-        (lambda: binary_cross_entropy([0.0], [2.0]), ValueError, r"in \[0, 1\]"),
+        (lambda: binary_cross_entropy_with_logits([0.0], [2.0]), ValueError, r"in \[0, 1\]"),
         (lambda: cross_entropy([[1.0, 2.0]], [2]), ValueError, "class 2, out of range for 2"),
         (lambda: cross_entropy([[1.0, 2.0]], [-1]), ValueError, "out of range"),
         (lambda: cross_entropy([[1.0, 2.0]], [0, 1]), ValueError, "1 rows of logits but 2"),
@@ -247,9 +248,9 @@ def test_hinge_with_pruning_is_refused_while_tracing():
     assert eager.data == 0.75 and (a.grad, b.grad) == (0.0, 0.5)
 
 
-def test_bce_is_refused_while_tracing():
+def test_bce_with_logits_is_refused_while_tracing():
     with pytest.raises(TracingError, match="sign of each logit"):
-        trace(lambda x: binary_cross_entropy([x], [1.0]), [0.5])
+        trace(lambda x: binary_cross_entropy_with_logits([x], [1.0]), [0.5])
 
 
 def test_log_sum_exp_traces_with_a_frozen_shift():
@@ -280,3 +281,70 @@ def test_log_sum_exp_traces_with_a_frozen_shift():
 def test_log_sum_exp_bad_input_is_named_by_kind(values, error, message):
     with pytest.raises(error, match=message):
         log_sum_exp(values)
+
+
+# binary_cross_entropy takes probabilities, as torch.nn.functional.binary_cross_entropy does.
+
+
+def test_bce_takes_a_probability_as_pytorch_does():
+    # The example: 0.9 read as a probability gives -log(0.9), not softplus(-0.9).
+    p = Value(0.9)
+    loss = binary_cross_entropy([p], [1.0])
+    loss.backward()
+    assert loss.data == pytest.approx(-math.log(0.9), rel=1e-15)
+    assert p.grad == pytest.approx(-1 / 0.9, rel=1e-15)
+    assert binary_cross_entropy_with_logits([0.9], [1.0]).data == pytest.approx(
+        math.log1p(math.exp(-0.9)), rel=1e-15
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.floats(1e-6, 1 - 1e-6), st.floats(0, 1)), min_size=1, max_size=5))
+def test_bce_matches_torch(pairs):
+    torch = torch_or_skip()
+    probs = [p for p, _ in pairs]
+    targets = [t for _, t in pairs]
+    ours = values(probs)
+    for reduction in ("mean", "sum"):
+        for v in ours:
+            v.grad = 0.0
+        loss = binary_cross_entropy(ours, targets, reduction=reduction)
+        loss.backward()
+        x = torch.tensor(probs, dtype=torch.float64, requires_grad=True)
+        ref = torch.nn.functional.binary_cross_entropy(
+            x, torch.tensor(targets, dtype=torch.float64), reduction=reduction
+        )
+        ref.backward()
+        assert loss.data == pytest.approx(ref.item(), rel=1e-12, abs=1e-12)
+        assert [v.grad for v in ours] == pytest.approx(x.grad.tolist(), rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0, 1e-50])
+@pytest.mark.parametrize("t", [0.0, 0.4, 1.0])
+def test_bce_clamps_its_logs_at_minus_100_as_pytorch(p, t):
+    loss = binary_cross_entropy([p], [t])
+    log_p = max(math.log(p), -100.0) if p > 0 else -100.0
+    log_q = math.log1p(-p) if p < 1 else -100.0
+    assert loss.data == pytest.approx(-(t * log_p + (1 - t) * log_q), rel=1e-15)
+    torch = pytest.importorskip("torch")
+    ref = torch.nn.functional.binary_cross_entropy(
+        torch.tensor([p], dtype=torch.float64), torch.tensor([t], dtype=torch.float64)
+    )
+    assert loss.data == pytest.approx(ref.item(), rel=1e-12)
+
+
+def test_bce_central_differences():
+    assert gradcheck(lambda a, b: binary_cross_entropy([a, b], [0.2, 0.9]), [0.7, 0.05])
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5, math.nan])
+def test_bce_refuses_a_number_outside_0_1_and_points_to_logits(p):
+    with pytest.raises(
+        ValueError, match=r"predictions\[0\] is .*probability in \[0, 1\].*with_logits"
+    ):
+        binary_cross_entropy([Value(p)], [1.0])
+
+
+def test_bce_is_refused_while_tracing():
+    with pytest.raises(TracingError, match="clamps each log"):
+        trace(lambda x: binary_cross_entropy([x], [1.0]), [0.5])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import pytest
 
@@ -139,9 +140,21 @@ def test_narrow_middle_layer_works():
 
 def test_repr():
     assert repr(Neuron(2, seed=0)) == "Neuron(2, activation='relu')"
-    assert repr(Layer(2, 3, activation="tanh", seed=0)) == "Layer(2, 3, activation='tanh')"
+    assert repr(Layer(2, 3, activation="tanh", seed=0)) == (
+        "Layer(\n  2, 3, activation='tanh'\n  (neurons.0-2): 3 x Neuron(2, activation='tanh')\n)"
+    )
     assert repr(MLP(2, [16, 1], seed=0)) == (
-        "MLP(2, [16, 1], activation='relu', output_activation='linear')"
+        "MLP(\n"
+        "  2, [16, 1], activation='relu', output_activation='linear'\n"
+        "  (layers.0): Layer(\n"
+        "    2, 16, activation='relu'\n"
+        "    (neurons.0-15): 16 x Neuron(2, activation='relu')\n"
+        "  )\n"
+        "  (layers.1): Layer(\n"
+        "    16, 1, activation='linear'\n"
+        "    (neurons.0): Neuron(16, activation='linear')\n"
+        "  )\n"
+        ")"
     )
 
 
@@ -324,3 +337,248 @@ def test_a_dict_key_that_is_not_a_str_is_refused(held):
     model.table = {"ok": Value(3.0), 7: {"inner": held}}
     with pytest.raises(TypeError, match=r"table\.7\.inner.* under the key 7 \(int\); expected str"):
         model.named_parameters()
+
+
+# PyTorch habits on modules, checked against torch.nn where the concept matches.
+
+
+def torch_twin(module, torch):
+    """A torch.nn module tree shaped like `module`: same class names and extra_repr, lists as
+    ModuleList, dicts as ModuleDict, so torch's names and orders can be compared with ours."""
+
+    def build(ours):
+        text = ours.extra_repr()
+        cls = type(type(ours).__name__, (torch.nn.Module,), {"extra_repr": lambda self: text})
+        twin = cls()
+        for key, value in vars(ours).items():
+            held = convert(value)
+            if held is not None:
+                twin.add_module(key, held)
+        return twin
+
+    def convert(value):
+        if isinstance(value, Module):
+            return build(value)
+        if isinstance(value, list) and value and isinstance(value[0], Module):
+            return torch.nn.ModuleList([convert(v) for v in value])
+        if isinstance(value, dict) and value and isinstance(next(iter(value.values())), Module):
+            return torch.nn.ModuleDict({k: convert(v) for k, v in value.items()})
+        return None
+
+    return build(module)
+
+
+def torch_names(named, torch):
+    """Torch's (name, module) pairs without its list and dict containers (we have none)."""
+    containers = (torch.nn.ModuleList, torch.nn.ModuleDict)
+    return [name for name, m in named if not isinstance(m, containers)]
+
+
+class Twins(Module):
+    """Direct children, a list and a dict of modules, and a nested custom module."""
+
+    def __init__(self):
+        self.encoder = MLP(2, [3, 2], seed=0)
+        self.heads = {"left": Neuron(2, seed=1), "right": Layer(2, 2, seed=2)}
+        self.scale = Value(2.0)
+        self.blocks = [Neuron(1, seed=3), Affine()]
+
+    def extra_repr(self):
+        return "twins=True"
+
+
+@needs_torch
+@pytest.mark.parametrize("build", [lambda: MLP(2, [3, 3, 1], seed=0), Twins, Affine, Heads])
+def test_module_walks_match_torch_nn(build):
+    import torch
+
+    model = build()
+    twin = torch_twin(model, torch)
+    assert [name for name, _ in model.named_modules()] == torch_names(twin.named_modules(), torch)
+    assert [name for name, _ in model.named_modules(prefix="net")] == torch_names(
+        twin.named_modules(prefix="net"), torch
+    )
+    ours = [name for name, _ in model.named_children()]
+    theirs = []
+    for name, child in twin.named_children():
+        if isinstance(child, (torch.nn.ModuleList, torch.nn.ModuleDict)):
+            theirs += [f"{name}.{key}" for key, _ in child.named_children()]
+        else:
+            theirs.append(name)
+    assert ours == theirs
+    assert model.children() == [m for _, m in model.named_children()]
+    assert model.modules() == [m for _, m in model.named_modules()]
+    # apply: children before parents, depth first, as torch.nn.Module.apply.
+    names = {id(m): name for name, m in model.named_modules()}
+    their_names = {id(m): name for name, m in twin.named_modules()}
+    ours_order, theirs_order = [], []
+    assert model.apply(lambda m: ours_order.append(names[id(m)])) is model
+    twin.apply(lambda m: theirs_order.append(their_names[id(m)]))
+    containers = set(their_names.values()) - set(torch_names(twin.named_modules(), torch))
+    assert ours_order == [n for n in theirs_order if n not in containers]
+
+
+@needs_torch
+def test_repr_of_a_custom_module_is_laid_out_as_torchs():
+    import torch
+
+    model = Affine()
+    assert repr(model) == repr(torch_twin(model, torch))
+    assert repr(model) == "Affine(\n  (inner): Neuron(1, activation='linear')\n)"
+    twins = repr(Twins())
+    assert twins.startswith("Twins(\n  twins=True\n  (encoder): MLP(\n    2, [3, 2],")
+    assert "\n  (heads.left): Neuron(2, activation='relu')\n  (heads.right): Layer(\n" in twins
+    assert "\n  (blocks.0): Neuron(1, activation='relu')\n  (blocks.1): Affine(\n" in twins
+
+
+def test_repr_of_a_module_holding_its_parent_ends():
+    assert repr(Tree()) == (
+        "Tree(\n  (child): Neuron(\n    1, activation='relu'\n    (parent): <Tree shown above>\n"
+        "  )\n)"
+    )
+
+
+def test_apply_initialises_weights_and_returns_self():
+    model = MLP(2, [3, 1], seed=0)
+
+    def zero_biases(module):
+        if isinstance(module, Neuron):
+            module.b.data = 0.25
+
+    assert model.apply(zero_biases) is model
+    assert [n.b.data for layer in model.layers for n in layer.neurons] == [0.25] * 4
+    with pytest.raises(TypeError, match="apply takes a function of a module, received int"):
+        model.apply(3)
+
+
+def test_requires_grad_freezes_like_torch_and_keeps_the_parameters():
+    model = MLP(2, [3, 1], seed=0)
+    names = [name for name, _ in model.named_parameters()]
+    first = model.layers[0]
+    assert first.requires_grad_(False) is first
+    # Frozen parameters stay parameters (names, state_dict), as in torch.
+    assert [name for name, _ in model.named_parameters()] == names
+    assert list(model.state_dict()) == names
+    assert len(first.parameters()) == 9 and len(first.neurons[1].parameters()) == 3
+    assert all(not p.requires_grad for p in first.parameters())
+    model([1.0, -1.0]).backward()
+    assert all(p.grad == 0.0 for p in first.parameters())
+    assert all(p.grad != 0.0 for p in model.layers[1].neurons[0].w)
+    model.zero_grad()
+    model.requires_grad_()  # unfreezes everything
+    assert all(p.requires_grad for p in model.parameters())
+    assert [name for name, _ in model.named_parameters()] == names
+    model([1.0, -1.0]).backward()
+    assert any(p.grad != 0.0 for p in first.parameters())
+    assert not any("frozen" in name for name in vars(first))
+    with pytest.raises(TypeError, match="requires_grad must be True or False, received str"):
+        model.requires_grad_("no")
+
+
+@needs_torch
+def test_frozen_gradients_match_torch():
+    import torch
+
+    model = MLP(2, [3, 1], activation="tanh", seed=4)
+    net = model.to_torch()
+    model.layers[1].requires_grad_(False)
+    net[2].requires_grad_(False)
+    model([0.5, -1.0]).backward()
+    net(torch.tensor([0.5, -1.0], dtype=torch.float64)).sum().backward()
+    assert net[2].weight.grad is None
+    assert all(p.grad == 0.0 for p in model.layers[1].parameters())
+    theirs = net[0].weight.grad.flatten().tolist()
+    assert [w.grad for n in model.layers[0].neurons for w in n.w] == pytest.approx(theirs)
+
+
+def test_a_frozen_model_saves_and_loads(tmp_path):
+    model = MLP(2, [2, 1], seed=0).requires_grad_(False)
+    model.save(tmp_path / "frozen.json")
+    loaded = MLP.load(tmp_path / "frozen.json")
+    assert loaded.state_dict() == model.state_dict()
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_set_to_none_gives_zero_floats(set_to_none):
+    # Grads here are floats that backward() adds into: both settings give 0.0 (documented).
+    model = MLP(2, [2, 1], seed=0)
+    model([1.0, 1.0]).backward()
+    model.zero_grad(set_to_none=set_to_none)
+    assert all(type(p.grad) is float and p.grad == 0.0 for p in model.parameters())
+    with pytest.raises(TypeError, match="set_to_none must be True or False"):
+        model.zero_grad(set_to_none="yes")
+
+
+class CountingList(list):
+    """A list that counts how many of its items are read."""
+
+    reads = 0
+
+    def __getitem__(self, index):
+        CountingList.reads += 1
+        return super().__getitem__(index)
+
+    def __iter__(self):
+        for item in super().__iter__():
+            CountingList.reads += 1
+            yield item
+
+
+class WithHistory(Module):
+    def __init__(self, rows):
+        self.inner = Neuron(2, seed=0)
+        self.losses = CountingList(float(i) for i in range(rows))
+        self.table = CountingList((i, float(i)) for i in range(rows))
+        self.scale = [Value(1.0)]
+
+
+def test_walks_do_not_read_a_long_data_list():
+    model = WithHistory(200_000)
+    CountingList.reads = 0
+    names = [name for name, _ in model.named_parameters()]
+    model.zero_grad()
+    model.modules()
+    assert names == ["inner.w.0", "inner.w.1", "inner.b", "scale.0"]
+    assert CountingList.reads <= 12  # the first item of each list, per walk: not 400,000
+
+
+def test_a_list_that_starts_with_data_is_data():
+    # The documented rule: a walk enters a list only when its first item is a Value, a Module or
+    # such a container; plain data first means the list is data.
+    model = Module()
+    model.mixed = [0.5, Value(1.0)]
+    model.nested = [[Value(2.0)], [Value(3.0)]]
+    model.empty = []
+    assert [name for name, _ in model.named_parameters()] == ["nested.0.0", "nested.1.0"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "key"),
+    [
+        ({"x.y": Value(1.0), "x": {"y": Value(2.0)}}, "'x.y'"),  # the issue's collision
+        ({"": Value(1.0)}, "''"),
+        ({"a": {"b.c": Neuron(1, seed=0)}}, "'b.c'"),
+    ],
+)
+def test_a_key_that_would_give_two_parameters_one_name_is_refused(layout, key, tmp_path):
+    model = Module()
+    model.d = layout
+    with pytest.raises(TypeError, match=f"under the key {re.escape(key)}; expected a non-empty"):
+        model.named_parameters()
+    with pytest.raises(TypeError, match=re.escape(key)):
+        model.save(tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_a_dotted_attribute_name_is_refused():
+    model = Module()
+    model.x = {"y": Value(2.0)}
+    setattr(model, "x.y", Value(1.0))
+    with pytest.raises(TypeError, match=r"parameter x\.y is held in the attribute 'x\.y'"):
+        model.state_dict()
+
+
+def test_parameter_names_are_unique_in_every_layout():
+    for model in (MLP(2, [3, 2], seed=0), Twins(), Heads(), Tree(), Affine()):
+        names = [name for name, _ in model.named_parameters()]
+        assert len(names) == len(set(names)) == len(model.state_dict())

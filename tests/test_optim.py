@@ -1,5 +1,7 @@
 """Optimizers stepped side by side with torch.optim from the same start; schedules; bad input."""
 
+import copy
+import json
 import math
 import random
 
@@ -170,10 +172,22 @@ def test_adam_converges_on_a_quadratic():
         (lambda: SGD([1.0], lr=0.1), TypeError, r"params\[0\] must be a Value"),
         (lambda: SGD(Value(1.0), lr=0.1), TypeError, "not one Value"),
         (lambda: SGD(5, lr=0.1), TypeError, "iterable of Values"),
+        (lambda: SGD([Value(1.0) * 2], lr=0.1), ValueError, r"made by an op \(mul\)"),
+        (lambda: SGD([Value(1.0)], lr=0.1, betas=(0.9, 0.9)), TypeError, "betas"),
         (
-            lambda: SGD([Value(1.0, requires_grad=False)], lr=0.1),
+            lambda: SGD([{"params": [Value(1.0)], "betas": (0.9, 0.9)}], lr=0.1),
             ValueError,
-            "does not require grad",
+            r"param group 0: unknown hyperparameters \['betas'\]",
+        ),
+        (
+            lambda: SGD([{"params": [Value(1.0)]}, {"params": [], "lr": 0.1}]),
+            ValueError,
+            "param group 1 has an empty parameter list",
+        ),
+        (
+            lambda: Adam([{"params": [Value(1.0)], "lr": -1.0}]),
+            ValueError,
+            "param group 0: invalid learning rate: -1.0",
         ),
         (lambda: SGD([Value(1.0)] * 2, lr=0.1), ValueError, "more than once"),
         (lambda: SGD([Value(1.0)], lr=0.1, momentum=-1), ValueError, "invalid momentum"),
@@ -241,3 +255,224 @@ def test_adam_refuses_zero_eps_instead_of_dividing_by_zero():
 def test_lr_lambda_returning_a_non_number_is_named(returned):
     with pytest.raises(TypeError, match=r"lr_lambda\(0\) must return a number.*received"):
         LambdaLR(SGD([Value(1.0)], lr=1.0), lambda k: returned)
+
+
+# PyTorch habits: param_groups, state_dict / load_state_dict, get_last_lr, frozen parameters.
+
+MAKERS = {
+    "SGD momentum": lambda ps: SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    "SGD dampening": lambda ps: SGD(ps, lr=0.05, momentum=0.8, dampening=0.2, weight_decay=0.1),
+    "Adam": lambda ps: Adam(ps, lr=0.05, amsgrad=True, weight_decay=0.01),
+    "AdamW": lambda ps: AdamW(ps, lr=0.05, betas=(0.8, 0.95)),
+}
+
+
+def steps(ps, opt, n):
+    for _ in range(n):
+        opt.zero_grad()
+        objective(ps).backward()
+        opt.step()
+
+
+@pytest.mark.parametrize("through_json", [False, True])
+@pytest.mark.parametrize("name", list(MAKERS))
+def test_state_dict_continues_a_run_exactly(name, through_json):
+    straight = [Value(x) for x in START]
+    steps(straight, MAKERS[name](straight), 40)
+
+    ps = [Value(x) for x in START]
+    first = MAKERS[name](ps)
+    steps(ps, first, 20)
+    saved = first.state_dict()
+    if through_json:  # int keys become strings, tuples lists: both load
+        saved = json.loads(json.dumps(saved))
+    resumed = MAKERS[name]([Value(0.0) for _ in START])  # built fresh, then loaded
+    resumed.param_groups[0]["lr"] = 123.0  # overwritten by the load, as in PyTorch
+    resumed.load_state_dict(saved)
+    ps_resumed = resumed.params
+    for p, q in zip(ps_resumed, ps):
+        p.data = q.data
+    steps(ps_resumed, resumed, 20)
+    assert [p.data for p in ps_resumed] == [p.data for p in straight]  # bit for bit
+
+
+@pytest.mark.parametrize("name", list(MAKERS))
+def test_state_dict_has_torchs_layout_and_loads_into_torch(name):
+    torch = pytest.importorskip("torch")
+    ps = [Value(x) for x in START]
+    opt = MAKERS[name](ps)
+    steps(ps, opt, 3)
+    ours = opt.state_dict()
+    tps = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]
+    torch_name = name.split()[0]
+    kwargs = {k: v for k, v in ours["param_groups"][0].items() if k != "params"}
+    topt = getattr(torch.optim, torch_name)(tps, **kwargs)
+    for _ in range(3):
+        topt.zero_grad()
+        objective(tps).backward()
+        topt.step()
+    theirs = topt.state_dict()
+    assert sorted(ours) == sorted(theirs) == ["param_groups", "state"]
+    assert sorted(ours["state"]) == sorted(theirs["state"]) == [0, 1, 2, 3]
+    for i in range(4):
+        assert sorted(ours["state"][i]) == sorted(theirs["state"][i])
+        for key, value in ours["state"][i].items():
+            assert value == pytest.approx(theirs["state"][i][key].item(), rel=1e-10)
+    group, their_group = ours["param_groups"][0], theirs["param_groups"][0]
+    assert group["params"] == their_group["params"] == [0, 1, 2, 3]
+    assert {k: v for k, v in group.items()} == {k: their_group[k] for k in group}
+
+
+def test_state_dict_is_a_copy():
+    ps = [Value(x) for x in START]
+    opt = MAKERS["Adam"](ps)
+    steps(ps, opt, 2)
+    saved = opt.state_dict()
+    before = copy.deepcopy(saved)
+    steps(ps, opt, 2)
+    assert saved == before
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda sd: sd.pop("state"), "keys 'state' and 'param_groups'"),
+        (lambda sd: sd["param_groups"].append({}), "2 parameter groups; this optimizer has 1"),
+        (lambda sd: sd["param_groups"][0]["params"].pop(), "has 3 parameters; this .* has 4"),
+        (lambda sd: sd["param_groups"][0].pop("momentum"), r"lacks the hyperparameters \['mom"),
+        (lambda sd: sd["param_groups"][0].update(lr=-1.0), "invalid learning rate: -1.0"),
+        (lambda sd: sd["state"].update({9: {}}), "key 9 is not a parameter index from 0 to 3"),
+        (lambda sd: sd["state"][0].update(exp_avg=1.0), r"unknown entries \['exp_avg'\]"),
+        (lambda sd: sd["state"][0].update(momentum_buffer="x"), "must be a number"),
+    ],
+)
+def test_load_state_dict_checks_everything_before_writing(change, message):
+    ps = [Value(x) for x in START]
+    opt = SGD(ps, lr=0.1, momentum=0.9)
+    steps(ps, opt, 2)
+    saved = opt.state_dict()
+    change(saved)
+    before = opt.state_dict()
+    with pytest.raises((ValueError, TypeError), match=message):
+        opt.load_state_dict(saved)
+    assert opt.state_dict() == before
+
+
+def test_writing_lr_in_param_groups_takes_effect_on_the_next_step_as_in_torch():
+    torch = pytest.importorskip("torch")
+
+    def change_lr(opt, k):
+        if k == 3:
+            opt.param_groups[0]["lr"] = 0.2
+            opt.param_groups[0]["momentum"] = 0.5
+
+    def run(ps, opt):
+        for k in range(6):
+            change_lr(opt, k)
+            opt.zero_grad()
+            objective(ps).backward()
+            opt.step()
+        return ps
+
+    ps = [Value(x) for x in START]
+    ours = [p.data for p in run(ps, SGD(ps, lr=0.01, momentum=0.9))]
+    tps = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]
+    theirs = [p.item() for p in run(tps, torch.optim.SGD(tps, lr=0.01, momentum=0.9))]
+    assert ours == pytest.approx(theirs, rel=1e-12)
+    plain = [Value(x) for x in START]
+    steps(plain, SGD(plain, lr=0.01, momentum=0.9), 6)
+    assert ours != pytest.approx([p.data for p in plain], rel=1e-6)  # the write mattered
+
+
+def test_a_bad_value_written_into_param_groups_is_named_at_the_next_step():
+    opt = SGD([Value(1.0)], lr=0.1)
+    opt.param_groups[0]["lr"] = "fast"
+    with pytest.raises(TypeError, match="param group 0: learning rate must be a number.*fast"):
+        opt.step()
+
+
+def test_param_groups_with_their_own_rates_match_torch():
+    torch = pytest.importorskip("torch")
+    ps = [Value(x) for x in START]
+    opt = Adam([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.01, "betas": (0.5, 0.6)}], lr=0.1)
+    steps(ps, opt, 10)
+    tps = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]
+    topt = torch.optim.Adam(
+        [{"params": tps[:2]}, {"params": tps[2:], "lr": 0.01, "betas": (0.5, 0.6)}], lr=0.1
+    )
+    steps(tps, topt, 10)
+    assert [p.data for p in ps] == pytest.approx([p.item() for p in tps], rel=1e-10)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.01]
+    with pytest.raises(AttributeError, match=r"different learning rates \[0.1, 0.01\]"):
+        opt.lr  # noqa: B018
+    opt.lr = 0.5  # sets every group
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.5]
+
+
+def test_get_last_lr_is_a_list_per_group_as_in_torch():
+    torch = pytest.importorskip("torch")
+    ps = [Value(x) for x in START]
+    opt = SGD([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.5}], lr=0.1)
+    sched = LinearLR(opt, 1.0, 0.1, 4)
+    tps = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]
+    topt = torch.optim.SGD([{"params": tps[:2]}, {"params": tps[2:], "lr": 0.5}], lr=0.1)
+    tsched = torch.optim.lr_scheduler.LinearLR(topt, 1.0, 0.1, 4)
+    for _ in range(6):
+        assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-15)
+        steps(ps, opt, 1)
+        steps(tps, topt, 1)
+        sched.step()
+        tsched.step()
+    assert [p.data for p in ps] == pytest.approx([p.item() for p in tps], rel=1e-12)
+
+
+def test_scheduler_state_dict_resumes_the_schedule():
+    opt = SGD([Value(1.0)], lr=1.0)
+    sched = LinearLR(opt, 1.0, 0.1, 10)
+    for _ in range(4):
+        sched.step()
+    saved = sched.state_dict()
+    other = LinearLR(SGD([Value(1.0)], lr=1.0), 1.0, 0.1, 10)
+    other.load_state_dict(saved)
+    assert other.get_last_lr() == sched.get_last_lr() == [pytest.approx(1.0 - 0.9 * 4 / 10)]
+
+
+def test_frozen_parameters_are_left_alone_as_torch_leaves_grad_none():
+    model = MLP(2, [3, 1], seed=0)
+    opt = SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.1)
+    model.layers[0].requires_grad_(False)
+    frozen = {id(p): p.data for p in model.layers[0].parameters()}
+    model([1.0, -1.0]).backward()
+    opt.step()
+    assert all(p.data == frozen[id(p)] for p in model.layers[0].parameters())
+    assert all(p.grad == 0.0 for p in model.layers[0].parameters())
+    assert all(p.grad != 0.0 for p in model.layers[1].parameters()[:1])
+
+
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_zero_grad_set_to_none_resets_to_zero(set_to_none):
+    ps = [Value(x) for x in START]
+    opt = SGD(ps, lr=0.1)
+    objective(ps).backward()
+    opt.zero_grad(set_to_none=set_to_none)
+    assert [p.grad for p in ps] == [0.0] * 4
+    with pytest.raises(TypeError, match="set_to_none must be True or False"):
+        opt.zero_grad(set_to_none=None)
+
+
+def test_repr_is_laid_out_as_torchs():
+    torch = pytest.importorskip("torch")
+    ps = [Value(x) for x in START]
+    ours = repr(Adam([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.5}], lr=0.1)).splitlines()
+    tps = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]
+    theirs = repr(torch.optim.Adam([{"params": tps[:2]}, {"params": tps[2:], "lr": 0.5}], lr=0.1))
+    # torch shows settings this package lacks (foreach, fused, ...) and blank lines between
+    # groups: without those, the lines are the same (torch writes an int 0 where we keep 0.0).
+    keys = {"lr", "betas", "eps", "weight_decay", "amsgrad"}
+    kept = [
+        line.replace(": 0", ": 0.0") if line.endswith(": 0") else line
+        for line in theirs.splitlines()
+        if line.strip() and (not line.startswith("    ") or line.split(":")[0].strip() in keys)
+    ]
+    assert ours == kept
+    assert ours[0] == "Adam (" and "Parameter Group 1" in ours and "    lr: 0.5" in ours

@@ -33,13 +33,17 @@ from micrograd.optim import SGD, LinearLR
 
 # Two-class datasets only: the hinge loss separates labels -1 and +1.
 DATASETS: dict[str, Callable[[int, float, int], data.Dataset]] = {
-    "moons": lambda n, noise, seed: data.make_moons(n, noise=noise, seed=seed),
-    "circles": lambda n, noise, seed: data.make_circles(n, noise=noise, factor=0.5, seed=seed),
-    "blobs": lambda n, noise, seed: data.make_blobs(
-        n, centers=[[-1.0, -1.0], [1.0, 1.0]], cluster_std=noise, seed=seed
+    "moons": lambda n, noise, seed: data.make_moons(n, noise=noise, random_state=seed),
+    "circles": lambda n, noise, seed: data.make_circles(
+        n, noise=noise, factor=0.5, random_state=seed
     ),
-    "spiral": lambda n, noise, seed: data.make_spiral(n, 2, noise=noise, turns=3.0, seed=seed),
-    "xor": lambda n, noise, seed: data.xor(n, noise=noise, seed=seed),
+    "blobs": lambda n, noise, seed: data.make_blobs(
+        n, centers=[[-1.0, -1.0], [1.0, 1.0]], cluster_std=noise, random_state=seed
+    ),
+    "spiral": lambda n, noise, seed: data.make_spiral(
+        n, 2, noise=noise, turns=3.0, random_state=seed
+    ),
+    "xor": lambda n, noise, seed: data.xor(n, noise=noise, random_state=seed),
 }
 
 DEFAULT_SEED = 1337  # with the defaults below, this seed reaches 100% training accuracy
