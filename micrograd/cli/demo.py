@@ -12,15 +12,21 @@ into a tape (`micrograd.tape`) and replayed for the whole batch each step, with 
 installed and in pure Python otherwise, updating the model's parameters in place; the eager
 engine is the fallback when the model cannot be traced. Both give the same losses and weights
 to about 1e-12.
+
+A run whose loss or weights stop being finite (a learning rate far too large) ends at that step
+with one line on stderr and exit code 1; numerical warnings during a run are counted, not
+printed one by one.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -75,9 +81,13 @@ def _non_negative_float(text: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, received {text!r}")
+    if not 0 <= value < math.inf:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, received {text!r}")
     return value
+
+
+class DivergedError(ArithmeticError):
+    """Training produced a loss or a weight that is not a finite number."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -184,6 +194,7 @@ def train(
             loss, correct = step()
             optimizer.step()
             schedule.step()
+            _check_finite(k + 1, steps, loss, model)
             history.loss.append(loss)
             history.accuracy.append(correct / len(targets))
             if on_step is not None:
@@ -193,6 +204,16 @@ def train(
             gc.enable()
     history.seconds = time.perf_counter() - start
     return model, history
+
+
+def _check_finite(step: int, steps: int, loss: float, model: MLP) -> None:
+    # Once a weight is inf or nan every later step is too: stop at the first one.
+    where = f"training diverged at step {step} of {steps}"
+    if not math.isfinite(loss):
+        raise DivergedError(f"{where}: the loss is {loss}")
+    for name, p in model.named_parameters():
+        if not math.isfinite(p.data):
+            raise DivergedError(f"{where}: after the update, weight {name} is {p.data}")
 
 
 # A step function fills in the parameters' grads of hinge loss + L2 term for the current weights
@@ -274,19 +295,30 @@ class ProgressBar:
         self.width = width
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.every = max(1, total // 10)
+        self.open = False  # a bar drawn on a terminal, not yet ended by a newline
 
     def __call__(self, done: int, loss: float, accuracy: float) -> None:
         """Show progress after step `done` of `total`."""
         filled = self.width * done // self.total
         bar = "#" * filled + "-" * (self.width - filled)
         line = f"[{bar}] {done:>{len(str(self.total))}}/{self.total}  "
-        line += f"loss {loss:.4f}  accuracy {accuracy:6.1%}"
+        # A loss run away to 1e58 in exponent form, not 59 digits.
+        line += f"loss {loss:.4f}" if abs(loss) < 1e6 else f"loss {loss:.4e}"
+        line += f"  accuracy {accuracy:6.1%}"
         if self.tty:
             self.stream.write("\r" + line + ("\n" if done == self.total else ""))
             self.stream.flush()
         elif done % self.every == 0 or done == self.total:
             self.stream.write(line + "\n")
             self.stream.flush()
+        self.open = self.tty and done < self.total
+
+    def interrupt(self) -> None:
+        """End a bar left part-drawn on a terminal, so that a message starts on a new line."""
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
 
 
 def predict_grid(model: MLP, xs: Any, ys: Any) -> Any:
@@ -406,10 +438,26 @@ def run(args: argparse.Namespace) -> int:
         f"for {args.steps} steps, lr {args.lr} falling to {args.lr * 0.1:g}, seed {args.seed}"
     )
     progress = ProgressBar(args.steps, sys.stderr)
-    model, history = train(
-        points, labels, args.hidden, args.steps, args.lr, args.seed, progress, args.engine
-    )
-    final_accuracy = accuracy(model, points, labels)
+    numerical_warnings: list[str] = []
+    with warnings.catch_warnings():
+        # Counted, not printed: a diverging run raises thousands, and ends in one line below.
+        warnings.simplefilter("always", RuntimeWarning)
+        warnings.showwarning = lambda message, *rest: numerical_warnings.append(str(message))
+        try:
+            model, history = train(
+                points, labels, args.hidden, args.steps, args.lr, args.seed, progress, args.engine
+            )
+            final_accuracy = accuracy(model, points, labels)
+        except DivergedError as e:
+            progress.interrupt()
+            print(f"demo: error: {e}; try a smaller --lr (received {args.lr:g})", file=sys.stderr)
+            return 1
+    if numerical_warnings:
+        print(
+            f"demo: {len(numerical_warnings)} numerical warnings during training, the first: "
+            f"{numerical_warnings[0]}",
+            file=sys.stderr,
+        )
     print(
         f"done in {history.seconds:.1f} s ({history.engine}): loss {history.loss[-1]:.4f}, "
         f"training accuracy {final_accuracy:.0%}"
@@ -417,7 +465,7 @@ def run(args: argparse.Namespace) -> int:
     written = [os.path.join(args.out, "model.json")]
     try:
         model.save(written[0])
-    except OSError as e:
+    except (OSError, ValueError) as e:
         print(f"demo: cannot write {written[0]}: {e}", file=sys.stderr)
         return 1
     try:
