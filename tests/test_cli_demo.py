@@ -263,7 +263,7 @@ def test_a_diverging_run_ends_in_one_line(engine, tmp_path, capsys):
     assert len(lines) <= 5
     assert lines[-1] == (
         "demo: error: training diverged at step 4 of 5: the loss is inf; "
-        "try a smaller --lr (received 1e+20)"
+        "try a smaller --lr (received 1e+20) or --noise (received 0.1)"
     )
     assert "e+58" in err  # a runaway loss is shown in exponent form, not 59 digits
     assert not (tmp_path / "out" / "model.json").exists()
@@ -316,3 +316,20 @@ def test_an_interrupted_bar_on_a_terminal_ends_its_line():
     bar.interrupt()
     bar.interrupt()  # only once
     assert stream.getvalue().count("\n") == 1 and stream.getvalue().endswith("\n")
+
+
+def test_a_dataset_the_generator_refuses_is_one_line(tmp_path, capsys):
+    assert run_demo(tmp_path, "--samples", "1") == 1
+    err = capsys.readouterr().err
+    assert err == "demo: error: moons: n_samples must be an int >= 2, received 1\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_output_folder_with_control_characters_is_shown_escaped(tmp_path, capsys):
+    folder = tmp_path / "out\x1b[2J"
+    args = ["--steps", "1", "--samples", "4", "--hidden", "2", "--engine", "eager"]
+    assert main(["demo", "--out", str(folder), *args]) == 0
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err
+    assert f"wrote {tmp_path}/out\\x1b[2J/model.json" in out
+    assert MLP.load(folder / "model.json").config()["nouts"] == [2, 1]

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from micrograd import data
+from micrograd.cli.terminal import printable
 from micrograd.engine import TracingError, Value, no_grad
 from micrograd.losses import hinge, l2_penalty
 from micrograd.nn import ACTIVATIONS, MLP
@@ -427,11 +428,15 @@ def _draw_neuron(model: MLP, points: list[list[float]], out: str) -> str:
 def run(args: argparse.Namespace) -> int:
     """Train, report, and write the model file and pictures into the output folder."""
     try:
+        points, labels = DATASETS[args.dataset](args.samples, args.noise, args.seed)
+    except (TypeError, ValueError) as e:  # the generator's own check, naming the argument
+        print(printable(f"demo: error: {args.dataset}: {e}"), file=sys.stderr)
+        return 1
+    try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
-        print(f"demo: cannot create output folder {args.out!r}: {e}", file=sys.stderr)
+        print(printable(f"demo: cannot create output folder {args.out!r}: {e}"), file=sys.stderr)
         return 1
-    points, labels = DATASETS[args.dataset](args.samples, args.noise, args.seed)
     model_name = f"MLP(2, {[*args.hidden, 1]})"
     print(
         f"training {model_name} on {args.samples} {args.dataset} points (noise {args.noise}) "
@@ -450,7 +455,8 @@ def run(args: argparse.Namespace) -> int:
             final_accuracy = accuracy(model, points, labels)
         except DivergedError as e:
             progress.interrupt()
-            print(f"demo: error: {e}; try a smaller --lr (received {args.lr:g})", file=sys.stderr)
+            hint = f"try a smaller --lr (received {args.lr:g}) or --noise (received {args.noise:g})"
+            print(f"demo: error: {e}; {hint}", file=sys.stderr)
             return 1
     if numerical_warnings:
         print(
@@ -466,7 +472,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         model.save(written[0])
     except (OSError, ValueError) as e:
-        print(f"demo: cannot write {written[0]}: {e}", file=sys.stderr)
+        print(printable(f"demo: cannot write {written[0]}: {e}"), file=sys.stderr)
         return 1
     try:
         written += _plot(model, points, labels, history, final_accuracy, args.out)
@@ -475,9 +481,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         written.append(_draw_neuron(model, points, args.out))
     except ImportError as e:
-        print(f"demo: cannot draw the neuron graph ({e}); skipping it")
+        print(printable(f"demo: cannot draw the neuron graph ({e}); skipping it"))
     except (RuntimeError, OSError) as e:  # the renderer's error: Graphviz missing or failing
-        print(f"demo: cannot render the neuron graph ({str(e).splitlines()[0]}); skipping it")
+        first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(printable(f"demo: cannot render the neuron graph ({first_line}); skipping it"))
     for path in written:
-        print(f"wrote {path}")
+        print(printable(f"wrote {path}"))  # the folder name is the user's: shown, not obeyed
     return 0
