@@ -78,10 +78,12 @@ def _json_value(value: object, where: str, depth: int) -> Any:
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, numbers.Integral):
-        number = int(value)
-        if number.bit_length() > _MAX_INT_BITS:
-            raise ValueError(f"{where} is an int of {number.bit_length()} bits; too large to store")
-        return number
+        integer = int(value)
+        if integer.bit_length() > _MAX_INT_BITS:
+            raise ValueError(
+                f"{where} is an int of {integer.bit_length()} bits; too large to store"
+            )
+        return integer
     if isinstance(value, numbers.Real):
         number = float(value)
         if not math.isfinite(number):
@@ -126,7 +128,7 @@ def to_dict(module: Module) -> dict[str, Any]:
     """The JSON-ready contents of a model file for `module`."""
     if not isinstance(module, Module):
         raise TypeError(f"save takes a micrograd Module, received {type(module).__name__}")
-    parameters = {}
+    parameters: dict[str, float] = {}
     for name, value in module.state_dict().items():
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise TypeError(
