@@ -245,9 +245,7 @@ def test_non_finite_numbers_are_refused(option, value, capsys, tmp_path):
         run_demo(tmp_path, f"{option}={value}")
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert err.splitlines()[-1].endswith(
-        f"error: argument {option}: expected a finite number >= 0, received '{value}'"
-    )
+    assert all(fact in err.splitlines()[-1] for fact in (option, f"'{value}'", "finite"))
     assert "Traceback" not in err
     assert not (tmp_path / "out").exists()
 
@@ -261,10 +259,8 @@ def test_a_diverging_run_ends_in_one_line(engine, tmp_path, capsys):
     # The progress bar's lines (one per step here), then the error: no warnings, no traceback.
     assert [line.startswith("[") for line in lines] == [True] * (len(lines) - 1) + [False]
     assert len(lines) <= 5
-    assert lines[-1] == (
-        "demo: error: training diverged at step 4 of 5: the loss is inf; "
-        "try a smaller --lr (received 1e+20) or --noise (received 0.1)"
-    )
+    assert lines[-1].startswith("demo: error: ")
+    assert all(fact in lines[-1] for fact in ("step 4 of 5", "inf", "--lr", "1e+20"))
     assert "e+58" in err  # a runaway loss is shown in exponent form, not 59 digits
     assert not (tmp_path / "out" / "model.json").exists()
 
@@ -288,7 +284,7 @@ def test_train_stops_at_the_first_non_finite_loss():
     points, labels = data.make_moons(20, noise=0.1, seed=0)
     seen = []
     with pytest.warns(RuntimeWarning):  # the ops' overflow warnings, left to the caller
-        with pytest.raises(DivergedError, match="diverged at step 2 of 9: the loss is inf"):
+        with pytest.raises(DivergedError, match="(?=.*step 2 of 9)(?=.*inf)"):
             train(points, labels, [4], 9, 1e200, seed=0, on_step=lambda k, *_: seen.append(k))
     assert seen == [1]
 
@@ -301,7 +297,7 @@ def test_train_stops_when_an_update_makes_a_weight_non_finite(monkeypatch):
 
     monkeypatch.setattr(demo, "SGD", Overflowing)
     points, labels = data.make_moons(10, noise=0.1, seed=0)
-    with pytest.raises(DivergedError, match=r"step 1 of 3: after the update, weight \S+ is inf"):
+    with pytest.raises(DivergedError, match=r"(?=.*step 1 of 3)(?=.*layers\.1\.neurons\.0\.b)"):
         train(points, labels, [3], 3, 0.1, seed=0)
 
 
@@ -321,7 +317,8 @@ def test_an_interrupted_bar_on_a_terminal_ends_its_line():
 def test_a_dataset_the_generator_refuses_is_one_line(tmp_path, capsys):
     assert run_demo(tmp_path, "--samples", "1") == 1
     err = capsys.readouterr().err
-    assert err == "demo: error: moons: n_samples must be an int >= 2, received 1\n"
+    assert err.startswith("demo: error: ") and err.count("\n") == 1
+    assert all(fact in err for fact in ("moons", "n_samples", "2", "1"))
     assert not (tmp_path / "out").exists()
 
 

@@ -165,26 +165,26 @@ def test_a_comment_is_refused_and_its_control_bytes_are_not_echoed(capsys, tmp_p
     code, out, err = draw(capsys, "a #" + ESCAPES, "--set", "a=1", "-o", str(output))
     assert code == 1 and out == ""
     assert err.count("\n") == 1
-    assert "'#' (a comment) at column 3 is not allowed" in err
+    assert "'#'" in err and "column 3" in err
     assert_printable(err)
     assert not output.exists()
 
 
 @pytest.mark.parametrize(
-    ("expression", "shown"),
+    ("expression", "facts"),
     [
-        ("a \\\n + 1", "'\\' (a line continuation) at column 3"),
-        ("(a\n+ 1)", r"'\n' (U+000A) at column 3"),
-        ("a\t+ 1", r"'\t' (U+0009) at column 2"),
-        ("a\x1b[2J", r"'\x1b' (U+001B) at column 2"),
-        ("\uff41 + 1", r"'\uff41' (U+FF41) at column 1"),  # Python would read it as "a"
-        ("a\u202e + 1", r"'\u202e' (U+202E) at column 2"),  # right-to-left override
+        ("a \\\n + 1", ["'\\'", "column 3"]),
+        ("(a\n+ 1)", [r"'\n'", "U+000A", "column 3"]),
+        ("a\t+ 1", [r"'\t'", "U+0009", "column 2"]),
+        ("a\x1b[2J", [r"'\x1b'", "U+001B", "column 2"]),
+        ("\uff41 + 1", [r"'\uff41'", "U+FF41", "column 1"]),  # Python would read it as "a"
+        ("a\u202e + 1", [r"'\u202e'", "U+202E", "column 2"]),  # right-to-left override
     ],
 )
-def test_characters_outside_the_whitelist_are_refused(capsys, tmp_path, expression, shown):
+def test_characters_outside_the_whitelist_are_refused(capsys, tmp_path, expression, facts):
     code, out, err = draw(capsys, expression, "--set", "a=1", "-o", str(tmp_path / "g.dot"))
     assert (code, out) == (1, "")
-    assert shown in err and err.count("\n") == 1
+    assert all(fact in err for fact in facts) and err.count("\n") == 1
     assert_printable(err)
 
 
@@ -237,7 +237,7 @@ def test_undecodable_bytes_on_the_command_line_are_escaped(tmp_path):
     assert done.returncode == 1 and done.stdout == b""
     assert b"\x1b" not in done.stderr and b"Traceback" not in done.stderr
     assert done.stderr.decode("ascii").count("\n") == 1
-    assert "'\\udcff' (U+DCFF) at column 2" in done.stderr.decode("ascii")
+    assert all(fact in done.stderr.decode("ascii") for fact in ("'\\udcff'", "column 2"))
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,5 +1,6 @@
 """Model files: exact round trip, atomic writes, and a clear error for every kind of bad file."""
 
+import errno
 import json
 import os
 import tempfile
@@ -428,6 +429,11 @@ def test_trailing_junk_is_not_called_truncated(tmp_path):
 
 # Issue 13: every model the package saves loads back (or save refuses up front), permissions,
 # long file names, errors that name the user's path, and a size limit read before the file.
+# Error messages are checked for the facts they must carry (names, numbers), not their wording.
+
+
+def has_facts(error: BaseException, *facts: str) -> bool:
+    return all(fact in str(error) for fact in facts)
 
 
 def test_int_weights_save_and_load_back(tmp_path):
@@ -454,24 +460,28 @@ def test_numpy_weights_save_as_floats(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("weight", "error", "message"),
+    ("weight", "error", "facts"),
     [
-        ("0.5", TypeError, "holds str: '0.5'; expected a real number"),
-        (True, TypeError, "holds bool"),
-        (10**400, ValueError, "non-finite"),
-        (float("nan"), ValueError, "non-finite"),
+        ("0.5", TypeError, ["str", "'0.5'"]),
+        (True, TypeError, ["bool"]),
+        (10**400, ValueError, ["1000000000"]),
+        (float("nan"), ValueError, ["nan"]),
     ],
 )
 def test_a_weight_that_cannot_load_back_is_refused_before_the_file_is_touched(
-    tmp_path, weight, error, message
+    tmp_path, weight, error, facts
 ):
     path = tmp_path / "m.json"
     path.write_text("the old file")
     m = MLP(2, [1], seed=0)
-    m.layers[0].neurons[0].b.data = weight
-    with pytest.raises(error, match=message) as info:
-        m.save(path)
-    assert "layers.0.neurons.0.b" in str(info.value)
+    try:
+        m.layers[0].neurons[0].b.data = weight
+    except (TypeError, ValueError, OverflowError):
+        pass  # an engine that checks `.data` refuses it earlier still: no file touched either
+    else:
+        with pytest.raises(error) as info:
+            m.save(path)
+        assert has_facts(info.value, "layers.0.neurons.0.b", *facts)
     assert path.read_text() == "the old file"
     assert os.listdir(tmp_path) == ["m.json"]
 
@@ -504,27 +514,28 @@ def test_tuple_and_int_key_config_loads_into_the_class_that_wrote_it(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("config", "error", "message"),
+    ("config", "error", "facts"),
     [
-        ({"keep": {1, 2}}, TypeError, r"config\(\)\['keep'\] is a set"),
-        ({"rate": float("nan")}, ValueError, r"\['rate'\] is nan"),
-        ({"rate": float("inf")}, ValueError, "finite numbers only"),
-        ({"f": len}, TypeError, "builtin_function_or_method"),
-        ({"t": {1: "a", "1": "b"}}, ValueError, "two keys stored as '1'"),
-        ({"t": {1.5: "a"}}, TypeError, r"key 1.5 \(float\)"),
-        ({"t": {(1, 2): "a"}}, TypeError, r"key \(1, 2\) \(tuple\)"),
-        ({"t": {True: "a"}}, TypeError, r"key True \(bool\)"),
-        ({"n": 10**5000}, ValueError, "too large to store"),
-        ([1, 2], TypeError, r"config\(\) must return a dict \(or None\), returned list"),
+        ({"keep": {1, 2}}, TypeError, ["Configured.config()['keep']", "set"]),
+        ({"rate": float("nan")}, ValueError, ["['rate']", "nan"]),
+        ({"deep": [[float("inf")]]}, ValueError, ["['deep'][0][0]", "inf"]),
+        ({"f": len}, TypeError, ["['f']", "builtin_function_or_method"]),
+        ({"t": {1: "a", "1": "b"}}, ValueError, ["['t']", "'1'"]),
+        ({"t": {1.5: "a"}}, TypeError, ["['t']", "1.5", "float"]),
+        ({"t": {(1, 2): "a"}}, TypeError, ["['t']", "(1, 2)", "tuple"]),
+        ({"t": {True: "a"}}, TypeError, ["['t']", "True", "bool"]),
+        ({"n": 10**5000}, ValueError, ["['n']", "16610 bits"]),
+        ([1, 2], TypeError, ["Configured.config()", "dict", "list"]),
     ],
 )
 def test_a_config_that_cannot_load_back_is_refused_before_the_file_is_touched(
-    tmp_path, config, error, message
+    tmp_path, config, error, facts
 ):
     path = tmp_path / "c.json"
     path.write_text("the old file")
-    with pytest.raises(error, match=message):
+    with pytest.raises(error) as info:
         Configured(config).save(path)
+    assert has_facts(info.value, *facts)
     assert path.read_text() == "the old file"
     assert os.listdir(tmp_path) == ["c.json"]
 
@@ -533,8 +544,9 @@ def test_a_config_nested_too_deeply_is_refused(tmp_path):
     config: dict = {"x": None}
     for _ in range(serialize.MAX_CONFIG_DEPTH + 1):
         config = {"x": [config]}
-    with pytest.raises(ValueError, match=f"more than {serialize.MAX_CONFIG_DEPTH} levels"):
+    with pytest.raises(ValueError) as info:
         Configured(config).save(tmp_path / "c.json")
+    assert has_facts(info.value, str(serialize.MAX_CONFIG_DEPTH), "['x'][0]['x']")
     assert not (tmp_path / "c.json").exists()
 
 
@@ -597,13 +609,14 @@ def test_saving_into_a_missing_folder_names_the_users_path(tmp_path):
     with pytest.raises(FileNotFoundError) as info:
         model().save(path)
     check_names_only_the_users_path(info.value, path)
-    assert f"the folder {str(path.parent)!r} does not exist" in str(info.value)
+    assert has_facts(info.value, repr(str(path.parent)))  # the folder that is missing
 
 
 def test_a_file_name_too_long_for_the_folder_names_the_users_path(tmp_path):
     path = tmp_path / ("m" * 300 + ".json")
-    with pytest.raises(OSError, match="too long") as info:
+    with pytest.raises(OSError) as info:
         model().save(path)
+    assert info.value.errno == errno.ENAMETOOLONG
     check_names_only_the_users_path(info.value, path)
     assert os.listdir(tmp_path) == []
 
@@ -644,28 +657,30 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 1_000_000  # nothing near the file's size was allocated
-    message = str(info.value)
-    assert str(path) in message and "67,108,865 bytes" in message and "67,108,864" in message
-    assert "max_bytes=" in message
+    assert has_facts(info.value, str(path), "67,108,865", "67,108,864", "max_bytes=")
 
 
 def test_the_size_limit_is_a_keyword(tmp_path):
     path = tmp_path / "m.json"
     model().save(path)
     size = path.stat().st_size
-    with pytest.raises(ModelFileError, match=f"{size:,} bytes, larger than the limit of 100 "):
+    with pytest.raises(ModelFileError) as info:
         load(path, max_bytes=100)
-    with pytest.raises(ModelFileError, match="larger than the limit"):
+    assert has_facts(info.value, str(path), f"{size:,}", "100")
+    with pytest.raises(ModelFileError) as info:
         load_into(model(), path, max_bytes=size - 1)
+    assert has_facts(info.value, f"{size:,}", f"{size - 1:,}")
     assert load(path, max_bytes=size).state_dict() == model().state_dict()
-    with pytest.raises(ValueError, match="max_bytes must be an int >= 0, received -1"):
+    with pytest.raises(ValueError) as info:
         read(path, max_bytes=-1)
+    assert has_facts(info.value, "max_bytes", "-1")
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
 def test_an_endless_file_is_read_only_up_to_the_limit():
-    with pytest.raises(ModelFileError, match="larger than the limit of 1,000 bytes"):
+    with pytest.raises(ModelFileError) as info:
         read("/dev/zero", max_bytes=1000)
+    assert has_facts(info.value, "/dev/zero", "1,001", "1,000")
 
 
 # Random module layouts (nested modules, lists and str-keyed dicts of modules) and configs.
