@@ -137,8 +137,8 @@ def to_dict(module: Module) -> dict[str, Any]:
             )
         try:
             number = float(value)  # an int weight is stored (and read back) as a float
-        except OverflowError:  # an int too large for a float
-            number = math.inf
+        except OverflowError:
+            raise ValueError(f"parameter {name} is an int too large for a float") from None
         if not math.isfinite(number):
             raise ValueError(
                 f"parameter {name} is {value!r:.60}; refusing to save a model with non-finite "

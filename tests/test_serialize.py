@@ -464,7 +464,8 @@ def test_numpy_weights_save_as_floats(tmp_path):
     [
         ("0.5", TypeError, ["str", "'0.5'"]),
         (True, TypeError, ["bool"]),
-        (10**400, ValueError, ["1000000000"]),
+        (10**400, ValueError, ["int too large"]),
+        (10**5000, ValueError, ["int too large"]),
         (float("nan"), ValueError, ["nan"]),
     ],
 )
