@@ -38,8 +38,8 @@ def defined_tests(file: str) -> set[str]:
 
 
 ROWS = promise_rows()
-# The thread row's test belongs to the engine's branch (helper `arch`): this mark goes when that
-# branch is merged (strict: the row passing then fails here until the mark is removed).
+# The thread row's test (tests/test_engine_habits.py) comes with the engine's branch (`arch`):
+# empty this set when merging it (strict: once the row passes, the mark fails until removed).
 PENDING = {"Threads calling `backward()`"}
 
 
