@@ -4,6 +4,7 @@ import builtins
 import importlib.util
 import io
 import pathlib
+import re
 import subprocess
 import sys
 import types
@@ -330,3 +331,15 @@ def test_an_output_folder_with_control_characters_is_shown_escaped(tmp_path, cap
     assert "\x1b" not in out + err
     assert f"wrote {tmp_path}/out\\x1b[2J/model.json" in out
     assert MLP.load(folder / "model.json").config()["nouts"] == [2, 1]
+
+
+def test_a_finished_run_sums_up_its_numerical_warnings_in_one_line(tmp_path, capsys):
+    # lr 1e10: the weights stay finite, but some scores overflow (inf) on the way.
+    assert run_demo(tmp_path, "--lr", "1e10", "--steps", "5") == 0
+    out, err = capsys.readouterr()
+    summaries = [line for line in err.splitlines() if "numerical warnings" in line]
+    assert len(summaries) == 1 and "inf" in summaries[0]
+    assert int(summaries[0].split()[1]) > 100  # the warnings it stands for
+    assert "Warning" not in err
+    assert re.search(r"\): loss \d\.\d{4}e\+\d{3}, ", out)  # a runaway loss, in exponent form
+    assert MLP.load(tmp_path / "out" / "model.json")  # a finite model, saved

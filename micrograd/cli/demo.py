@@ -287,6 +287,11 @@ def _floats(values: Any) -> list[float]:
     return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
+def _loss_text(loss: float) -> str:
+    # A loss run away to 1e58 is shown in exponent form, not as 59 digits.
+    return f"loss {loss:.4f}" if abs(loss) < 1e6 else f"loss {loss:.4e}"
+
+
 class ProgressBar:
     """A one-line bar redrawn in place on a terminal; a line per tenth of the run otherwise."""
 
@@ -303,9 +308,7 @@ class ProgressBar:
         filled = self.width * done // self.total
         bar = "#" * filled + "-" * (self.width - filled)
         line = f"[{bar}] {done:>{len(str(self.total))}}/{self.total}  "
-        # A loss run away to 1e58 in exponent form, not 59 digits.
-        line += f"loss {loss:.4f}" if abs(loss) < 1e6 else f"loss {loss:.4e}"
-        line += f"  accuracy {accuracy:6.1%}"
+        line += f"{_loss_text(loss)}  accuracy {accuracy:6.1%}"
         if self.tty:
             self.stream.write("\r" + line + ("\n" if done == self.total else ""))
             self.stream.flush()
@@ -427,6 +430,33 @@ def _draw_neuron(model: MLP, points: list[list[float]], out: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Train, report, and write the model file and pictures into the output folder."""
+    numerical: list[str] = []
+    show = warnings.showwarning
+
+    def count(message: Warning | str, category: type[Warning], *rest: Any) -> None:
+        if issubclass(category, RuntimeWarning):
+            numerical.append(str(message))
+        else:
+            show(message, category, *rest)
+
+    with warnings.catch_warnings():
+        # Counted, not printed: a run gone wrong raises thousands (overflow in the engine's ops,
+        # in numpy); a diverging one ends in its own line of error, a finished one in a summary.
+        warnings.simplefilter("always", RuntimeWarning)
+        warnings.showwarning = count
+        code = _run(args)
+    if numerical and code == 0:
+        print(
+            printable(
+                f"demo: {len(numerical)} numerical warnings (overflow or nan), the first: "
+                f"{numerical[0]}"
+            ),
+            file=sys.stderr,
+        )
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         points, labels = DATASETS[args.dataset](args.samples, args.noise, args.seed)
     except (TypeError, ValueError) as e:  # the generator's own check, naming the argument
@@ -443,29 +473,18 @@ def run(args: argparse.Namespace) -> int:
         f"for {args.steps} steps, lr {args.lr} falling to {args.lr * 0.1:g}, seed {args.seed}"
     )
     progress = ProgressBar(args.steps, sys.stderr)
-    numerical_warnings: list[str] = []
-    with warnings.catch_warnings():
-        # Counted, not printed: a diverging run raises thousands, and ends in one line below.
-        warnings.simplefilter("always", RuntimeWarning)
-        warnings.showwarning = lambda message, *rest: numerical_warnings.append(str(message))
-        try:
-            model, history = train(
-                points, labels, args.hidden, args.steps, args.lr, args.seed, progress, args.engine
-            )
-            final_accuracy = accuracy(model, points, labels)
-        except DivergedError as e:
-            progress.interrupt()
-            hint = f"try a smaller --lr (received {args.lr:g}) or --noise (received {args.noise:g})"
-            print(f"demo: error: {e}; {hint}", file=sys.stderr)
-            return 1
-    if numerical_warnings:
-        print(
-            f"demo: {len(numerical_warnings)} numerical warnings during training, the first: "
-            f"{numerical_warnings[0]}",
-            file=sys.stderr,
+    try:
+        model, history = train(
+            points, labels, args.hidden, args.steps, args.lr, args.seed, progress, args.engine
         )
+    except DivergedError as e:
+        progress.interrupt()
+        hint = f"try a smaller --lr (received {args.lr:g}) or --noise (received {args.noise:g})"
+        print(f"demo: error: {e}; {hint}", file=sys.stderr)
+        return 1
+    final_accuracy = accuracy(model, points, labels)
     print(
-        f"done in {history.seconds:.1f} s ({history.engine}): loss {history.loss[-1]:.4f}, "
+        f"done in {history.seconds:.1f} s ({history.engine}): {_loss_text(history.loss[-1])}, "
         f"training accuracy {final_accuracy:.0%}"
     )
     written = [os.path.join(args.out, "model.json")]
