@@ -4,7 +4,9 @@ The text is parsed with Python's `ast` and only a whitelist is accepted: int and
 names bound by the caller, `+ - * / **`, unary `+ -`, parentheses, and one-argument calls to the
 package's unary functions (`exp log tanh sigmoid relu abs sin cos sqrt`). Nothing is ever passed
 to `eval`; anything else (attributes, subscripts, lambdas, keywords, strings, comparisons, ...)
-is an `ExpressionError` with a one-line message. Every failure, whatever the input, is an
+is an `ExpressionError` with a one-line message. So is any character outside printable ASCII,
+and the two that Python's parser would silently drop (`#` starts a comment, `\\` joins lines):
+what is drawn is exactly what was typed. Every failure, whatever the input, is an
 `ExpressionError`. Drawing the result lives in `micrograd.viz`.
 """
 
@@ -74,6 +76,7 @@ def parse(text: str) -> ast.Expression:
         )
     if not text.strip():
         raise ExpressionError("the expression is empty")
+    _check_characters(text)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as error:
@@ -83,6 +86,20 @@ def parse(text: str) -> ast.Expression:
         raise ExpressionError(f"cannot parse the expression: {error}") from None
     _check_tree(tree, text.strip())
     return tree
+
+
+def _check_characters(text: str) -> None:
+    """Refuses characters the whitelist does not name and the syntax tree would not show."""
+    for column, char in enumerate(text, 1):
+        if " " <= char <= "~" and char not in "#\\":
+            continue
+        # ascii(): the message itself must not carry the control character it reports.
+        what = {"#": "'#' (a comment)", "\\": "'\\' (a line continuation)"}.get(
+            char, f"{ascii(char)} (U+{ord(char):04X})"
+        )
+        raise ExpressionError(
+            f"the character {what} at column {column} is not allowed; use {_ALLOWED}"
+        )
 
 
 def _check_tree(tree: ast.Expression, text: str | None) -> None:
@@ -245,10 +262,13 @@ def parse_binding(text: str) -> tuple[str, float]:
     """`"a=2.5"` as `("a", 2.5)`; a name must be an identifier, not a function name."""
     name, sep, number = text.partition("=")
     name = name.strip()
-    if not sep or not name.isidentifier() or name.startswith("_"):
+    # ASCII names only, as in expressions (where Python would fold "ａ" into "a").
+    if not sep or not name.isidentifier() or not name.isascii() or name.startswith("_"):
         raise ExpressionError(f"--set takes NAME=NUMBER, such as a=2.5; received {_short(text)!r}")
     if name in FUNCTIONS:
-        raise ExpressionError(f"{name} is a function name; choose another name for --set {text}")
+        raise ExpressionError(
+            f"{name} is a function name; choose another name for --set {_short(text)!r}"
+        )
     try:
         value = float(number.strip())
     except ValueError:

@@ -9,11 +9,22 @@ A model file is one JSON object:
 
 Floats are written with Python's shortest round-trip repr, so loading gives the exact weights
 back. The checksum covers the architecture and the parameter values (not the layout), so
-re-indenting the file is fine but a changed number is reported. Saving writes a temporary file
-in the same folder, flushes it to disk and renames it over the target, so a crash or a full disk
-never leaves a half-written file in place of a good one. Loading parses JSON only (no pickle,
-nothing is executed), checks every field, and builds the model completely before returning it.
-Optimizer state and training history are not stored.
+re-indenting the file is fine but a changed number is reported.
+
+Saving stores exactly what loading gives back, or refuses up front: weights are stored as floats
+(an int weight such as a bias set to 0 reads back as 0.0), and a module's `config()` is stored in
+its JSON form (tuples as lists, int dict keys as strings), which is also what `load_into` compares
+with. A weight that is not a finite real number, or a config holding anything JSON cannot store
+exactly, is a ValueError or TypeError before any file is touched.
+
+Saving writes a temporary file in the same folder (its name short enough for any file name the
+folder accepts), flushes it to disk and renames it over the target, so a crash or a full disk
+never leaves a half-written file in place of a good one. An overwritten file keeps its permission
+bits; a new one gets the usual mode (0o666 less the umask). A failure names the user's path,
+never the temporary file. Loading parses JSON only (no pickle, nothing is executed), refuses a
+file larger than `max_bytes` (default `MAX_FILE_BYTES`) before reading it, checks every field, and
+builds the model completely before returning it. Optimizer state and training history are not
+stored.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ import math
 import numbers
 import os
 import secrets
+import stat
 from typing import Any
 
 from micrograd.nn import MLP, Module
@@ -34,14 +46,72 @@ VERSION = 1
 # The module types a file can rebuild from its architecture; others load into an instance.
 BUILDERS: dict[str, type[Module]] = {"MLP": MLP}
 
+MAX_FILE_BYTES = 64 * 2**20
+"""Largest model file read by default, in bytes (64 MiB, over a million weights); pass
+`max_bytes=` to `read`, `load` or `load_into` for a bigger one."""
+
+MAX_CONFIG_DEPTH = 100
+"""Deepest nesting of lists and dicts stored from a module's `config()`."""
+
+# The part of the target's name kept in the temporary file's name, in bytes: with the random
+# suffix the name stays far below any file system's limit (255 on most, 143 on eCryptfs).
+_TEMP_NAME_BYTES = 100
+# Python refuses to parse ints of more decimal digits than this (sys.int_info).
+_MAX_INT_BITS = 14_000
+
 
 class ModelFileError(ValueError):
     """A model file that cannot be loaded: corrupt, truncated, wrong version, or edited."""
 
 
 def _architecture(module: Module) -> dict[str, Any]:
+    """The module's type name and config, as JSON stores them (tuples become lists, ...)."""
     config = module.config() if hasattr(module, "config") else None
-    return {"type": type(module).__name__, "config": config}
+    where = f"{type(module).__name__}.config()"
+    if config is not None and not isinstance(config, dict):
+        raise TypeError(f"{where} must return a dict (or None), returned {type(config).__name__}")
+    return {"type": type(module).__name__, "config": _json_value(config, where, 0)}
+
+
+def _json_value(value: object, where: str, depth: int) -> Any:
+    """`value` as JSON reads it back; TypeError/ValueError for what JSON cannot store exactly."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        integer = int(value)
+        if integer.bit_length() > _MAX_INT_BITS:
+            raise ValueError(
+                f"{where} is an int of {integer.bit_length()} bits; too large to store"
+            )
+        return integer
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"{where} is {number!r}; a config can store finite numbers only")
+        return number
+    if depth >= MAX_CONFIG_DEPTH and isinstance(value, (list, tuple, dict)):
+        raise ValueError(f"{where} is nested more than {MAX_CONFIG_DEPTH} levels deep")
+    if isinstance(value, (list, tuple)):
+        return [_json_value(item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        stored: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, bool) or not isinstance(key, (str, numbers.Integral)):
+                raise TypeError(
+                    f"{where} has the key {key!r:.60} ({type(key).__name__}); a config's dict "
+                    "keys must be str or int"
+                )
+            text = key if isinstance(key, str) else str(int(key))
+            if text in stored:
+                raise ValueError(
+                    f"{where} has two keys stored as {text!r} (an int key is stored as its str)"
+                )
+            stored[text] = _json_value(item, f"{where}[{key!r:.60}]", depth + 1)
+        return stored
+    raise TypeError(
+        f"{where} is a {type(value).__name__}: {value!r:.60}; a config can hold None, bool, "
+        "int, float, str, and lists, tuples and dicts of them"
+    )
 
 
 def _checksum(architecture: object, parameters: dict[str, float]) -> str:
@@ -58,13 +128,23 @@ def to_dict(module: Module) -> dict[str, Any]:
     """The JSON-ready contents of a model file for `module`."""
     if not isinstance(module, Module):
         raise TypeError(f"save takes a micrograd Module, received {type(module).__name__}")
-    parameters = module.state_dict()
-    for name, value in parameters.items():
-        if not math.isfinite(value):
+    parameters: dict[str, float] = {}
+    for name, value in module.state_dict().items():
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            raise TypeError(
+                f"parameter {name} holds {type(value).__name__}: {value!r:.60}; expected a "
+                "real number"
+            )
+        try:
+            number = float(value)  # an int weight is stored (and read back) as a float
+        except OverflowError:
+            raise ValueError(f"parameter {name} is an int too large for a float") from None
+        if not math.isfinite(number):
             raise ValueError(
-                f"parameter {name} is {value!r}; refusing to save a model with non-finite "
+                f"parameter {name} is {value!r:.60}; refusing to save a model with non-finite "
                 "weights (JSON has no nan or infinity)"
             )
+        parameters[name] = number
     architecture = _architecture(module)
     return {
         "format": FORMAT,
@@ -78,17 +158,35 @@ def to_dict(module: Module) -> dict[str, Any]:
 def save(module: Module, path: str | os.PathLike[str]) -> None:
     """Write `module` to `path` as a model file; the old file stays intact if anything fails."""
     text = json.dumps(to_dict(module), indent=1, allow_nan=False) + "\n"
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    where = os.fspath(path)
+    try:
+        _write_atomically(where, text)
+    except OSError as error:
+        raise _naming(error, where) from None
+
+
+def _write_atomically(where: str, text: str) -> None:
+    # A symlink stays a symlink: the file it points to is the one replaced.
+    target = os.path.realpath(where)
+    folder = os.path.dirname(target)
+    try:
+        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        mode = None
+    name = os.path.basename(target)
+    while len(os.fsencode(name)) > _TEMP_NAME_BYTES:  # cut whole characters, not bytes
+        name = name[:-1]
+    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
     # O_EXCL: never write through someone else's file; mode 0o666 less the umask, like open().
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
+        if mode is not None:
+            os.chmod(tmp, mode)  # the replaced file's permissions, not the umask's
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except BaseException:
         try:
             os.unlink(tmp)
@@ -96,6 +194,17 @@ def save(module: Module, path: str | os.PathLike[str]) -> None:
             pass
         raise
     _fsync_folder(folder)
+
+
+def _naming(error: OSError, where: str) -> OSError:
+    """The same kind of error, naming the user's path instead of the temporary file."""
+    if error.errno is None:
+        return OSError(f"cannot save {where!r}: {error}")
+    reason = error.strerror or str(error)
+    folder = os.path.dirname(where) or "."
+    if isinstance(error, FileNotFoundError) and not os.path.isdir(folder):
+        reason += f" (the folder {folder!r} does not exist)"
+    return type(error)(error.errno, reason, where)
 
 
 def _fsync_folder(folder: str) -> None:
@@ -133,11 +242,24 @@ def _parse_float(text: str) -> float:
     return number
 
 
-def read(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Parse and check a model file; returns its contents without building anything."""
+def read(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> dict[str, Any]:
+    """Parse and check a model file; returns its contents without building anything.
+
+    A file larger than `max_bytes` is refused before it is read.
+    """
     where = os.fspath(path)
+    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 0:
+        raise ValueError(f"max_bytes must be an int >= 0, received {max_bytes!r:.60}")
     with open(where, "rb") as f:
-        raw = f.read()
+        size = os.fstat(f.fileno()).st_size
+        # At most one byte past the limit: a file that grows, or a device, is not read whole.
+        raw = f.read(max_bytes + 1) if size <= max_bytes else b""
+        size = max(size, len(raw))
+    if size > max_bytes:
+        raise ModelFileError(
+            f"{where}: the file is {size:,} bytes, larger than the limit of {max_bytes:,} bytes "
+            "for a model file; pass max_bytes= to read a bigger one"
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -219,12 +341,18 @@ def _check(data: object) -> dict[str, Any]:
     return {"architecture": architecture, "parameters": parameters}
 
 
-def load(path: str | os.PathLike[str], expected: type[Module] | None = None) -> Module:
+def load(
+    path: str | os.PathLike[str],
+    expected: type[Module] | None = None,
+    *,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> Module:
     """Build the module a model file describes and fill in its weights.
 
-    `expected` (a Module class) makes a file holding another kind of module an error.
+    `expected` (a Module class) makes a file holding another kind of module an error; a file
+    larger than `max_bytes` is refused before it is read.
     """
-    contents = read(path)
+    contents = read(path, max_bytes=max_bytes)
     kind = contents["architecture"]["type"]
     config = contents["architecture"]["config"]
     if expected is not None and expected is not Module and kind != expected.__name__:
@@ -274,9 +402,14 @@ def _check_mlp_size(config: object, count: int, path: str | os.PathLike[str]) ->
         )
 
 
-def load_into(module: Module, path: str | os.PathLike[str]) -> Module:
-    """Load a model file's weights into an existing module of the same architecture."""
-    contents = read(path)
+def load_into(
+    module: Module, path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES
+) -> Module:
+    """Load a model file's weights into an existing module of the same architecture.
+
+    The module's config is compared in the form a file stores it (tuples as lists, ...).
+    """
+    contents = read(path, max_bytes=max_bytes)
     mine = _architecture(module)
     if contents["architecture"] != mine:
         raise ModelFileError(

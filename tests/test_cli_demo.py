@@ -4,6 +4,7 @@ import builtins
 import importlib.util
 import io
 import pathlib
+import re
 import subprocess
 import sys
 import types
@@ -12,9 +13,10 @@ import pytest
 
 import micrograd.tape as tape_module
 from micrograd import MLP, data
-from micrograd.cli import main
-from micrograd.cli.demo import DEFAULT_SEED, ProgressBar, predict_grid, train
+from micrograd.cli import demo, main
+from micrograd.cli.demo import DEFAULT_SEED, DivergedError, ProgressBar, predict_grid, train
 from micrograd.engine import TracingError
+from micrograd.optim import SGD
 
 
 def run_demo(tmp_path, *extra):
@@ -230,3 +232,114 @@ def test_output_folder_that_is_a_file_fails_cleanly(tmp_path, capsys):
     blocker.write_text("not a folder")
     assert run_demo(tmp_path, "--steps", "1", "--samples", "4", "--hidden", "2") == 1
     assert "demo: cannot create output folder" in capsys.readouterr().err
+
+
+# Issue 13: bad or diverging runs end in one line on stderr and a non-zero exit.
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--lr", "inf"), ("--lr", "nan"), ("--lr", "-inf"), ("--lr", "1e999"), ("--noise", "inf")],
+)
+def test_non_finite_numbers_are_refused(option, value, capsys, tmp_path):
+    with pytest.raises(SystemExit) as exit_info:
+        run_demo(tmp_path, f"{option}={value}")
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert all(fact in err.splitlines()[-1] for fact in (option, f"'{value}'", "finite"))
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("engine", ["tape", "eager"])
+def test_a_diverging_run_ends_in_one_line(engine, tmp_path, capsys):
+    code = run_demo(tmp_path, "--lr", "1e20", "--steps", "5", "--engine", engine)
+    err = capsys.readouterr().err
+    assert code == 1
+    lines = err.splitlines()
+    # The progress bar's lines (one per step here), then the error: no warnings, no traceback.
+    assert [line.startswith("[") for line in lines] == [True] * (len(lines) - 1) + [False]
+    assert len(lines) <= 5
+    assert lines[-1].startswith("demo: error: ")
+    assert all(fact in lines[-1] for fact in ("step 4 of 5", "inf", "--lr", "1e+20"))
+    assert "e+58" in err  # a runaway loss is shown in exponent form, not 59 digits
+    assert not (tmp_path / "out" / "model.json").exists()
+
+
+def test_a_diverging_run_as_a_process_prints_no_warnings(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "micrograd", "demo", "--lr", "1e20", "--steps", "5"]
+        + ["--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        cwd=pathlib.Path(__file__).parent.parent,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert "Warning" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith("demo: error: training diverged at step ")
+    assert len(done.stderr.splitlines()) <= 6
+
+
+def test_train_stops_at_the_first_non_finite_loss():
+    points, labels = data.make_moons(20, noise=0.1, seed=0)
+    seen = []
+    with pytest.warns(RuntimeWarning):  # the ops' overflow warnings, left to the caller
+        with pytest.raises(DivergedError, match="(?=.*step 2 of 9)(?=.*inf)"):
+            train(points, labels, [4], 9, 1e200, seed=0, on_step=lambda k, *_: seen.append(k))
+    assert seen == [1]
+
+
+def test_train_stops_when_an_update_makes_a_weight_non_finite(monkeypatch):
+    class Overflowing(SGD):
+        def step(self):
+            super().step()
+            self.params[-1].data = float("inf")
+
+    monkeypatch.setattr(demo, "SGD", Overflowing)
+    points, labels = data.make_moons(10, noise=0.1, seed=0)
+    with pytest.raises(DivergedError, match=r"(?=.*step 1 of 3)(?=.*layers\.1\.neurons\.0\.b)"):
+        train(points, labels, [3], 3, 0.1, seed=0)
+
+
+def test_an_interrupted_bar_on_a_terminal_ends_its_line():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    bar = ProgressBar(5, stream)
+    bar(1, 0.5, 1.0)
+    bar.interrupt()
+    bar.interrupt()  # only once
+    assert stream.getvalue().count("\n") == 1 and stream.getvalue().endswith("\n")
+
+
+def test_a_dataset_the_generator_refuses_is_one_line(tmp_path, capsys):
+    assert run_demo(tmp_path, "--samples", "1") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("demo: error: ") and err.count("\n") == 1
+    assert all(fact in err for fact in ("moons", "n_samples", "2", "1"))
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_output_folder_with_control_characters_is_shown_escaped(tmp_path, capsys):
+    folder = tmp_path / "out\x1b[2J"
+    args = ["--steps", "1", "--samples", "4", "--hidden", "2", "--engine", "eager"]
+    assert main(["demo", "--out", str(folder), *args]) == 0
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err
+    assert f"wrote {tmp_path}/out\\x1b[2J/model.json" in out
+    assert MLP.load(folder / "model.json").config()["nouts"] == [2, 1]
+
+
+def test_a_finished_run_sums_up_its_numerical_warnings_in_one_line(tmp_path, capsys):
+    # lr 1e10: the weights stay finite, but some scores overflow (inf) on the way.
+    assert run_demo(tmp_path, "--lr", "1e10", "--steps", "5") == 0
+    out, err = capsys.readouterr()
+    summaries = [line for line in err.splitlines() if "numerical warnings" in line]
+    assert len(summaries) == 1 and "inf" in summaries[0]
+    assert int(summaries[0].split()[1]) > 100  # the warnings it stands for
+    assert "Warning" not in err
+    assert re.search(r"\): loss \d\.\d{4}e\+\d{3}, ", out)  # a runaway loss, in exponent form
+    assert MLP.load(tmp_path / "out" / "model.json")  # a finite model, saved

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
+import os
 import pathlib
 import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from micrograd.cli import main
 from micrograd.viz import available_backends
@@ -142,3 +147,148 @@ def test_command_runs_as_a_module(tmp_path):
         "micrograd draw: error: calls are allowed only to exp, log, tanh, sigmoid, relu, abs, "
         "sin, cos, sqrt; received a call to __import__"
     ]
+
+
+# Issue 13: the whitelist is the whole story (no comments), nothing printed is a control
+# character, and an expression may start with "-".
+
+ESCAPES = "\x1b]0;PWNED\x07\x1b[2J"
+
+
+def assert_printable(text: str) -> None:
+    """Every character is one a terminal shows, apart from the line ends."""
+    assert all(ch.isprintable() for ch in text.replace("\n", "")), repr(text)
+
+
+def test_a_comment_is_refused_and_its_control_bytes_are_not_echoed(capsys, tmp_path):
+    output = tmp_path / "g.dot"
+    code, out, err = draw(capsys, "a #" + ESCAPES, "--set", "a=1", "-o", str(output))
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1
+    assert "'#'" in err and "column 3" in err
+    assert_printable(err)
+    assert not output.exists()
+
+
+@pytest.mark.parametrize(
+    ("expression", "facts"),
+    [
+        ("a \\\n + 1", ["'\\'", "column 3"]),
+        ("(a\n+ 1)", [r"'\n'", "U+000A", "column 3"]),
+        ("a\t+ 1", [r"'\t'", "U+0009", "column 2"]),
+        ("a\x1b[2J", [r"'\x1b'", "U+001B", "column 2"]),
+        ("\uff41 + 1", [r"'\uff41'", "U+FF41", "column 1"]),  # Python would read it as "a"
+        ("a\u202e + 1", [r"'\u202e'", "U+202E", "column 2"]),  # right-to-left override
+    ],
+)
+def test_characters_outside_the_whitelist_are_refused(capsys, tmp_path, expression, facts):
+    code, out, err = draw(capsys, expression, "--set", "a=1", "-o", str(tmp_path / "g.dot"))
+    assert (code, out) == (1, "")
+    assert all(fact in err for fact in facts) and err.count("\n") == 1
+    assert_printable(err)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["a", "--set", "a=1", "-o", "g" + ESCAPES + ".dot"],  # printed on success
+        ["a", "--set", "a=" + ESCAPES, "-o", "g.dot"],
+        ["a", "--set", ESCAPES + "=1", "-o", "g.dot"],
+        ["a", "--set", "exp=" + ESCAPES, "-o", "g.dot"],
+        ["a", "--set", "a=1", "-o", "missing" + ESCAPES + "/g.dot"],
+        ["a", "--set", "a=1", "-o", "g.dot", "--steps", "missing/" + ESCAPES],
+    ],
+)
+def test_no_control_character_reaches_the_terminal(capsys, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = draw(capsys, *args)
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "\\x1b" in out + err  # shown, escaped
+    assert_printable(out + err)
+    assert code in (0, 1)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["a", "--set", "a=1", "-o", "g.dot", ESCAPES],  # unrecognized argument
+        ["a", "--set", "a=1", "-o", "g.dot", "--backend", ESCAPES],  # invalid choice
+        ["a", "--set", "a=1", "-o", "g.dot", "--" + ESCAPES],
+    ],
+)
+def test_argparse_errors_are_escaped_too(capsys, tmp_path, monkeypatch, args):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as info:
+        main(["draw", *args])
+    _, err = capsys.readouterr()
+    assert info.value.code == 2
+    assert "\\x1b" in err and "\x1b" not in err and "\x07" not in err
+
+
+def test_undecodable_bytes_on_the_command_line_are_escaped(tmp_path):
+    # Bytes that are not UTF-8 reach Python as lone surrogates, which cannot even be printed.
+    done = subprocess.run(
+        [sys.executable, "-m", "micrograd", "draw", b"a\xff\x1b[2J", "--set", "a=1", "-o", "g.dot"],
+        capture_output=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "LC_ALL": "C.UTF-8"},
+        check=False,
+    )
+    assert done.returncode == 1 and done.stdout == b""
+    assert b"\x1b" not in done.stderr and b"Traceback" not in done.stderr
+    assert done.stderr.decode("ascii").count("\n") == 1
+    assert all(fact in done.stderr.decode("ascii") for fact in ("'\\udcff'", "column 2"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(text=st.text(max_size=30), name=st.text(max_size=8))
+def test_whatever_is_typed_every_printed_line_is_printable(tmp_path_factory, text, name):
+    folder = tmp_path_factory.mktemp("draw")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            main(["draw", text, "--set", f"{name}=1", "-o", str(folder / f"{name}.dot")])
+        except SystemExit:
+            pass  # argparse's own errors (text such as "-h" or "--x")
+    assert_printable(stdout.getvalue() + stderr.getvalue())
+
+
+def test_an_expression_may_start_with_minus(capsys, tmp_path):
+    code, out, err = draw(capsys, "-a*2", "--set", "a=1", "-o", str(tmp_path / "g.dot"))
+    assert (code, err) == (0, "")
+    assert out.splitlines()[:2] == ["-a*2 = -2", "  d/da = -2"]
+    assert "-> " in (tmp_path / "g.dot").read_text()
+
+
+@needs_backend
+def test_the_issue_example_with_a_leading_minus_writes_svg(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = draw(capsys, "-a*2", "--set", "a=1", "-o", "g.svg")
+    assert (code, err) == (0, "")
+    assert "<svg" in (tmp_path / "g.svg").read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "value", "grad"),
+    [
+        (["-o", "{out}", "-a-1", "--set", "a=3"], -4.0, -1.0),  # options first
+        (["-1 + a", "--set", "a=3", "-o", "{out}"], 2.0, 1.0),  # a negative number
+        (["-exp(a)", "--set", "a=0", "-o", "{out}"], -1.0, -1.0),
+        (["-(a)**2", "--set", "a=3", "-o", "{out}"], -9.0, -6.0),
+        (["--set", "a=3", "-o", "{out}", "--", "-o*a"], None, None),  # "-o" needs "--"
+    ],
+)
+def test_leading_minus_with_options_anywhere(capsys, tmp_path, args, value, grad):
+    args = [a.replace("{out}", str(tmp_path / "g.dot")) for a in args]
+    code, out, err = draw(capsys, *args)
+    if value is None:
+        assert code == 1 and "unknown name 'o'" in err
+        return
+    assert (code, err) == (0, "")
+    assert f"= {value:.6g}" in out and f"d/da = {grad:.6g}" in out
+
+
+def test_options_still_parse_after_an_expression_with_minus(capsys, tmp_path):
+    with pytest.raises(SystemExit):
+        main(["draw", "-a", "--set", "a=1"])  # -o is still required
+    assert "required: -o/--output" in capsys.readouterr().err

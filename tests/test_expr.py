@@ -121,7 +121,7 @@ def test_numbers_are_constants_and_intermediates_get_their_source_as_label():
         ("import os", "syntax error"),
         ("", "empty"),
         ("   ", "empty"),
-        ("a\x00", "syntax error|cannot parse"),
+        ("a\x00", r"the character .\\x00. \(U\+0000\) at column 2"),
         ("a" * (MAX_LENGTH + 1), f"at most {MAX_LENGTH}"),
         ("(" * 210 + "a" + ")" * 210, "syntax error|cannot parse"),
         ("+".join(["a"] * 120), "syntax nodes; at most 200"),
@@ -270,3 +270,47 @@ def test_a_tree_not_from_parse_is_checked_as_parse_would(tree, message):
 def test_names_must_be_a_mapping():
     with pytest.raises(ExpressionError, match="names must map names to Values, received list"):
         evaluate(parse("a"), [("a", Value(1.0))])
+
+
+# Issue 13: what is drawn is exactly what was typed.
+
+
+@pytest.mark.parametrize(
+    ("text", "column"),
+    [
+        ("a #", 3),
+        ("a # + b", 3),  # Python's parser would read only "a"
+        ("#a", 1),
+        ("a +\\\n1", 4),
+        ("a\u00a0+ 1", 2),  # a no-break space
+        ("\u0430 + 1", 1),  # a Cyrillic letter that looks like "a"
+        ("\U0001d44e", 1),  # mathematical italic a: Python would fold it into "a"
+    ],
+)
+def test_characters_the_tree_would_not_show_are_refused(text, column):
+    with pytest.raises(ExpressionError, match=f"at column {column} is not allowed") as caught:
+        parse(text)
+    assert str(caught.value).isascii() and str(caught.value).isprintable()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_an_accepted_expression_is_printable_ascii_without_comments(text):
+    try:
+        parse(text)
+    except ExpressionError as error:
+        assert str(error).isprintable()
+        return
+    assert text.isascii() and text.isprintable() and "#" not in text and "\\" not in text
+
+
+@pytest.mark.parametrize("text", ["\u0430=1", "\U0001d44e=1", "é=2"])
+def test_set_names_are_ascii_as_in_expressions(text):
+    with pytest.raises(ExpressionError, match="--set takes NAME=NUMBER"):
+        parse_binding(text)
+
+
+def test_a_function_name_in_set_is_quoted():
+    with pytest.raises(ExpressionError) as caught:
+        parse_binding("exp=\x1b[2J")
+    assert "\x1b" not in str(caught.value) and "'exp=\\x1b[2J'" in str(caught.value)

@@ -1,11 +1,12 @@
 """Model files: exact round trip, atomic writes, and a clear error for every kind of bad file."""
 
+import errno
 import json
 import os
 import tempfile
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from micrograd import MLP, Module, Value, serialize
@@ -424,3 +425,346 @@ def test_trailing_junk_is_not_called_truncated(tmp_path):
     with pytest.raises(ModelFileError) as info:
         load(path)
     assert "Extra data" in str(info.value) and "truncated" not in str(info.value)
+
+
+# Issue 13: every model the package saves loads back (or save refuses up front), permissions,
+# long file names, errors that name the user's path, and a size limit read before the file.
+# Error messages are checked for the facts they must carry (names, numbers), not their wording.
+
+
+def has_facts(error: BaseException, *facts: str) -> bool:
+    return all(fact in str(error) for fact in facts)
+
+
+def test_int_weights_save_and_load_back(tmp_path):
+    m = MLP(2, [2, 1], seed=0)
+    m.layers[0].neurons[0].b.data = 0  # an int, as a user resetting a bias writes it
+    m.layers[1].neurons[0].w[1].data = -3
+    path = tmp_path / "m.json"
+    m.save(path)
+    back = MLP.load(path)
+    assert back.state_dict() == m.state_dict()
+    assert all(type(v) is float for v in back.state_dict().values())
+    assert outputs(back) == outputs(m)
+
+
+def test_numpy_weights_save_as_floats(tmp_path):
+    np = pytest.importorskip("numpy")
+    m = MLP(2, [1], seed=0)
+    m.layers[0].neurons[0].b.data = np.float32(0.1)
+    m.layers[0].neurons[0].w[0].data = np.int64(7)
+    m.save(tmp_path / "m.json")
+    back = MLP.load(tmp_path / "m.json").state_dict()
+    assert back["layers.0.neurons.0.b"] == float(np.float32(0.1))
+    assert back["layers.0.neurons.0.w.0"] == 7.0
+
+
+@pytest.mark.parametrize(
+    ("weight", "error", "facts"),
+    [
+        ("0.5", TypeError, ["str", "'0.5'"]),
+        (True, TypeError, ["bool"]),
+        (10**400, ValueError, ["int too large"]),
+        pytest.param(10**5000, ValueError, ["int too large"], id="int of 5001 digits"),
+        (float("nan"), ValueError, ["nan"]),
+    ],
+)
+def test_a_weight_that_cannot_load_back_is_refused_before_the_file_is_touched(
+    tmp_path, weight, error, facts
+):
+    path = tmp_path / "m.json"
+    path.write_text("the old file")
+    m = MLP(2, [1], seed=0)
+    try:
+        m.layers[0].neurons[0].b.data = weight
+    except (TypeError, ValueError, OverflowError):
+        pass  # an engine that checks `.data` refuses it earlier still: no file touched either
+    else:
+        with pytest.raises(error) as info:
+            m.save(path)
+        assert has_facts(info.value, "layers.0.neurons.0.b", *facts)
+    assert path.read_text() == "the old file"
+    assert os.listdir(tmp_path) == ["m.json"]
+
+
+class Configured(Module):
+    """A custom module whose config() is whatever it was built with."""
+
+    def __init__(self, config):
+        self.settings = config
+        self.w = Value(0.25)
+
+    def config(self):
+        return self.settings
+
+
+def test_tuple_and_int_key_config_loads_into_the_class_that_wrote_it(tmp_path):
+    config = {"shape": (2, 3), "table": {1: "a", 2: (None, 1.5)}, "nested": [(1, (2,))]}
+    path = tmp_path / "c.json"
+    saved = Configured(config)
+    saved.w.data = -4.5
+    saved.save(path)
+    fresh = Configured(config)
+    load_into(fresh, path)
+    assert fresh.state_dict() == {"w": -4.5}
+    # Stored as JSON stores it; the reference is the json module itself.
+    assert read(path)["architecture"]["config"] == json.loads(json.dumps(config))
+    # A different config is still a different architecture.
+    with pytest.raises(ModelFileError, match="but the module is"):
+        load_into(Configured({**config, "shape": (3, 2)}), path)
+
+
+@pytest.mark.parametrize(
+    ("config", "error", "facts"),
+    [
+        ({"keep": {1, 2}}, TypeError, ["Configured.config()['keep']", "set"]),
+        ({"rate": float("nan")}, ValueError, ["['rate']", "nan"]),
+        ({"deep": [[float("inf")]]}, ValueError, ["['deep'][0][0]", "inf"]),
+        ({"f": len}, TypeError, ["['f']", "builtin_function_or_method"]),
+        ({"t": {1: "a", "1": "b"}}, ValueError, ["['t']", "'1'"]),
+        ({"t": {1.5: "a"}}, TypeError, ["['t']", "1.5", "float"]),
+        ({"t": {(1, 2): "a"}}, TypeError, ["['t']", "(1, 2)", "tuple"]),
+        ({"t": {True: "a"}}, TypeError, ["['t']", "True", "bool"]),
+        ({"n": 10**5000}, ValueError, ["['n']", "16610 bits"]),
+        ([1, 2], TypeError, ["Configured.config()", "dict", "list"]),
+    ],
+)
+def test_a_config_that_cannot_load_back_is_refused_before_the_file_is_touched(
+    tmp_path, config, error, facts
+):
+    path = tmp_path / "c.json"
+    path.write_text("the old file")
+    with pytest.raises(error) as info:
+        Configured(config).save(path)
+    assert has_facts(info.value, *facts)
+    assert path.read_text() == "the old file"
+    assert os.listdir(tmp_path) == ["c.json"]
+
+
+def test_a_config_nested_too_deeply_is_refused(tmp_path):
+    config: dict = {"x": None}
+    for _ in range(serialize.MAX_CONFIG_DEPTH + 1):
+        config = {"x": [config]}
+    with pytest.raises(ValueError) as info:
+        Configured(config).save(tmp_path / "c.json")
+    assert has_facts(info.value, str(serialize.MAX_CONFIG_DEPTH), "['x'][0]['x']")
+    assert not (tmp_path / "c.json").exists()
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o444])
+def test_overwriting_keeps_the_files_permissions(tmp_path, mode):
+    path = tmp_path / "m.json"
+    model().save(path)
+    os.chmod(path, mode)
+    model().save(path)  # a read-only file is replaced too: the folder, not the file, is written
+    assert os.stat(path).st_mode & 0o777 == mode
+    assert MLP.load(path).state_dict() == model().state_dict()
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+def test_a_new_file_gets_the_umask_mode(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        model().save(tmp_path / "m.json")
+    finally:
+        os.umask(old)
+    assert os.stat(tmp_path / "m.json").st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_saving_through_a_symlink_replaces_the_file_it_points_to(tmp_path):
+    real = tmp_path / "real.json"
+    link = tmp_path / "link.json"
+    Pair().save(real)
+    os.chmod(real, 0o600)
+    link.symlink_to(real)
+    saved = model()
+    saved.save(link)
+    assert link.is_symlink()
+    assert MLP.load(real).state_dict() == saved.state_dict()
+    assert os.stat(real).st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("length", [240, 255])
+def test_a_long_but_valid_file_name_saves(tmp_path, length):
+    path = tmp_path / ("m" * (length - 5) + ".json")
+    model().save(path)
+    assert MLP.load(path).state_dict() == model().state_dict()
+    assert os.listdir(tmp_path) == [path.name]  # no temporary file left behind
+
+
+def test_a_long_non_ascii_file_name_saves(tmp_path):
+    path = tmp_path / ("é" * 125 + ".json")  # 255 bytes of UTF-8
+    model().save(path)
+    assert MLP.load(path).state_dict() == model().state_dict()
+
+
+def check_names_only_the_users_path(error, path):
+    message = str(error)
+    assert repr(str(path)) in message
+    assert ".tmp" not in message and error.filename == str(path)
+    assert error.filename2 is None
+
+
+def test_saving_into_a_missing_folder_names_the_users_path(tmp_path):
+    path = tmp_path / "missing" / "dir" / "m.json"
+    with pytest.raises(FileNotFoundError) as info:
+        model().save(path)
+    check_names_only_the_users_path(info.value, path)
+    assert has_facts(info.value, repr(str(path.parent)))  # the folder that is missing
+
+
+def test_a_file_name_too_long_for_the_folder_names_the_users_path(tmp_path):
+    path = tmp_path / ("m" * 300 + ".json")
+    with pytest.raises(OSError) as info:
+        model().save(path)
+    assert info.value.errno == errno.ENAMETOOLONG
+    check_names_only_the_users_path(info.value, path)
+    assert os.listdir(tmp_path) == []
+
+
+def test_saving_over_a_folder_names_the_users_path(tmp_path):
+    path = tmp_path / "m.json"
+    path.mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        model().save(path)
+    check_names_only_the_users_path(info.value, path)
+    assert os.listdir(tmp_path) == ["m.json"]
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root ignores permissions")
+def test_saving_into_a_read_only_folder_names_the_users_path(tmp_path):
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    os.chmod(folder, 0o500)
+    try:
+        with pytest.raises(PermissionError) as info:
+            model().save(folder / "m.json")
+    finally:
+        os.chmod(folder, 0o700)
+    check_names_only_the_users_path(info.value, folder / "m.json")
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    import tracemalloc
+
+    path = tmp_path / "big.json"
+    with open(path, "wb") as f:  # sparse: 64 MiB + 1 of zeros, no disk space used
+        f.truncate(serialize.MAX_FILE_BYTES + 1)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError) as info:
+            MLP.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000  # nothing near the file's size was allocated
+    assert has_facts(info.value, str(path), "67,108,865", "67,108,864", "max_bytes=")
+
+
+def test_the_size_limit_is_a_keyword(tmp_path):
+    path = tmp_path / "m.json"
+    model().save(path)
+    size = path.stat().st_size
+    with pytest.raises(ModelFileError) as info:
+        load(path, max_bytes=100)
+    assert has_facts(info.value, str(path), f"{size:,}", "100")
+    with pytest.raises(ModelFileError) as info:
+        load_into(model(), path, max_bytes=size - 1)
+    assert has_facts(info.value, f"{size:,}", f"{size - 1:,}")
+    assert load(path, max_bytes=size).state_dict() == model().state_dict()
+    with pytest.raises(ValueError) as info:
+        read(path, max_bytes=-1)
+    assert has_facts(info.value, "max_bytes", "-1")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_an_endless_file_is_read_only_up_to_the_limit():
+    with pytest.raises(ModelFileError) as info:
+        read("/dev/zero", max_bytes=1000)
+    assert has_facts(info.value, "/dev/zero", "1,001", "1,000")
+
+
+# Random module layouts (nested modules, lists and str-keyed dicts of modules) and configs.
+
+NAMES = st.text(alphabet="abcxyz_", min_size=1, max_size=4)
+WEIGHTS = st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(10**6), 10**6)
+
+
+def layouts():
+    """A layout: "p" (a parameter), or ("module" | "list" | "dict", children)."""
+    return st.recursive(
+        st.just("p"),
+        lambda inner: st.one_of(
+            st.tuples(st.just("module"), st.dictionaries(NAMES, inner, min_size=1, max_size=3)),
+            st.tuples(st.just("list"), st.lists(inner, min_size=1, max_size=3)),
+            st.tuples(st.just("dict"), st.dictionaries(NAMES, inner, min_size=1, max_size=3)),
+        ),
+        max_leaves=12,
+    )
+
+
+def no_clashing_keys(d):
+    return len({str(k) for k in d}) == len(d)
+
+
+configs = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=4) | st.integers(), inner, max_size=3).filter(
+            no_clashing_keys
+        )
+    ),
+    max_leaves=10,
+)
+
+
+class Layout(Module):
+    def __init__(self, layout, config, weights):
+        self.settings = config
+        self.body = build(layout, iter(weights))
+
+    def config(self):
+        return self.settings
+
+
+def build(layout, weights):
+    if layout == "p":
+        return Value(next(weights, 0.0))
+    kind, children = layout
+    if kind == "list":
+        return [build(child, weights) for child in children]
+    built = {name: build(child, weights) for name, child in children.items()}
+    if kind == "dict":
+        return built
+    module = Module()
+    for name, child in built.items():
+        setattr(module, name, child)
+    return module
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    layout=layouts(),
+    config=st.dictionaries(st.text(max_size=6) | st.integers(), configs, max_size=4).filter(
+        no_clashing_keys
+    ),
+    weights=st.lists(WEIGHTS, max_size=12),
+)
+def test_any_layout_and_config_saves_and_loads_back(layout, config, weights):
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "m.json")
+        saved = Layout(layout, config, weights)
+        saved.save(path)
+        fresh = Layout(layout, config, [])  # every weight 0.0 until loaded
+        load_into(fresh, path)
+        expected = {name: float(v) for name, v in saved.state_dict().items()}
+        got = fresh.state_dict()
+        assert list(got) == list(expected)
+        assert [v.hex() for v in got.values()] == [v.hex() for v in expected.values()]
+        assert read(path)["architecture"]["config"] == json.loads(json.dumps(config))

@@ -9,13 +9,15 @@ import argparse
 from collections.abc import Sequence
 
 from micrograd.cli import demo, draw, example, playground
+from micrograd.cli.terminal import ArgumentParser
 
 COMMANDS = (demo, example, draw, playground)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command registered."""
-    parser = argparse.ArgumentParser(
+    # Sub-commands' parsers are of the same class, so every argparse error is escaped.
+    parser = ArgumentParser(
         prog="python -m micrograd",
         description="A scalar-valued autograd engine: examples, demos and graph drawing.",
     )

@@ -12,20 +12,27 @@ into a tape (`micrograd.tape`) and replayed for the whole batch each step, with 
 installed and in pure Python otherwise, updating the model's parameters in place; the eager
 engine is the fallback when the model cannot be traced. Both give the same losses and weights
 to about 1e-12.
+
+A run whose loss or weights stop being finite (a learning rate far too large) ends at that step
+with one line on stderr and exit code 1; numerical warnings during a run are counted, not
+printed one by one.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from micrograd import data
+from micrograd.cli.terminal import printable
 from micrograd.engine import TracingError, Value, no_grad
 from micrograd.losses import hinge, l2_penalty
 from micrograd.nn import ACTIVATIONS, MLP
@@ -79,9 +86,13 @@ def _non_negative_float(text: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not value >= 0:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, received {text!r}")
+    if not 0 <= value < math.inf:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, received {text!r}")
     return value
+
+
+class DivergedError(ArithmeticError):
+    """Training produced a loss or a weight that is not a finite number."""
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -188,6 +199,7 @@ def train(
             loss, correct = step()
             optimizer.step()
             schedule.step()
+            _check_finite(k + 1, steps, loss, model)
             history.loss.append(loss)
             history.accuracy.append(correct / len(targets))
             if on_step is not None:
@@ -197,6 +209,16 @@ def train(
             gc.enable()
     history.seconds = time.perf_counter() - start
     return model, history
+
+
+def _check_finite(step: int, steps: int, loss: float, model: MLP) -> None:
+    # Once a weight is inf or nan every later step is too: stop at the first one.
+    where = f"training diverged at step {step} of {steps}"
+    if not math.isfinite(loss):
+        raise DivergedError(f"{where}: the loss is {loss}")
+    for name, p in model.named_parameters():
+        if not math.isfinite(p.data):
+            raise DivergedError(f"{where}: after the update, weight {name} is {p.data}")
 
 
 # A step function fills in the parameters' grads of hinge loss + L2 term for the current weights
@@ -269,6 +291,11 @@ def _floats(values: Any) -> list[float]:
     return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
+def _loss_text(loss: float) -> str:
+    # A loss run away to 1e58 is shown in exponent form, not as 59 digits.
+    return f"loss {loss:.4f}" if abs(loss) < 1e6 else f"loss {loss:.4e}"
+
+
 class ProgressBar:
     """A one-line bar redrawn in place on a terminal; a line per tenth of the run otherwise."""
 
@@ -278,19 +305,28 @@ class ProgressBar:
         self.width = width
         self.tty = hasattr(stream, "isatty") and stream.isatty()
         self.every = max(1, total // 10)
+        self.open = False  # a bar drawn on a terminal, not yet ended by a newline
 
     def __call__(self, done: int, loss: float, accuracy: float) -> None:
         """Show progress after step `done` of `total`."""
         filled = self.width * done // self.total
         bar = "#" * filled + "-" * (self.width - filled)
         line = f"[{bar}] {done:>{len(str(self.total))}}/{self.total}  "
-        line += f"loss {loss:.4f}  accuracy {accuracy:6.1%}"
+        line += f"{_loss_text(loss)}  accuracy {accuracy:6.1%}"
         if self.tty:
             self.stream.write("\r" + line + ("\n" if done == self.total else ""))
             self.stream.flush()
         elif done % self.every == 0 or done == self.total:
             self.stream.write(line + "\n")
             self.stream.flush()
+        self.open = self.tty and done < self.total
+
+    def interrupt(self) -> None:
+        """End a bar left part-drawn on a terminal, so that a message starts on a new line."""
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
 
 
 def predict_grid(model: MLP, xs: Any, ys: Any) -> Any:
@@ -398,31 +434,68 @@ def _draw_neuron(model: MLP, points: list[list[float]], out: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Train, report, and write the model file and pictures into the output folder."""
+    numerical: list[str] = []
+    show = warnings.showwarning
+
+    def count(message: Warning | str, category: type[Warning], *rest: Any) -> None:
+        if issubclass(category, RuntimeWarning):
+            numerical.append(str(message))
+        else:
+            show(message, category, *rest)
+
+    with warnings.catch_warnings():
+        # Counted, not printed: a run gone wrong raises thousands (overflow in the engine's ops,
+        # in numpy); a diverging one ends in its own line of error, a finished one in a summary.
+        warnings.simplefilter("always", RuntimeWarning)
+        warnings.showwarning = count
+        code = _run(args)
+    if numerical and code == 0:
+        print(
+            printable(
+                f"demo: {len(numerical)} numerical warnings (overflow or nan), the first: "
+                f"{numerical[0]}"
+            ),
+            file=sys.stderr,
+        )
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    try:
+        points, labels = DATASETS[args.dataset](args.samples, args.noise, args.seed)
+    except (TypeError, ValueError) as e:  # the generator's own check, naming the argument
+        print(printable(f"demo: error: {args.dataset}: {e}"), file=sys.stderr)
+        return 1
     try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
-        print(f"demo: cannot create output folder {args.out!r}: {e}", file=sys.stderr)
+        print(printable(f"demo: cannot create output folder {args.out!r}: {e}"), file=sys.stderr)
         return 1
-    points, labels = DATASETS[args.dataset](args.samples, args.noise, args.seed)
     model_name = f"MLP(2, {[*args.hidden, 1]})"
     print(
         f"training {model_name} on {args.samples} {args.dataset} points (noise {args.noise}) "
         f"for {args.steps} steps, lr {args.lr} falling to {args.lr * 0.1:g}, seed {args.seed}"
     )
     progress = ProgressBar(args.steps, sys.stderr)
-    model, history = train(
-        points, labels, args.hidden, args.steps, args.lr, args.seed, progress, args.engine
-    )
+    try:
+        model, history = train(
+            points, labels, args.hidden, args.steps, args.lr, args.seed, progress, args.engine
+        )
+    except DivergedError as e:
+        progress.interrupt()
+        hint = f"try a smaller --lr (received {args.lr:g}) or --noise (received {args.noise:g})"
+        print(f"demo: error: {e}; {hint}", file=sys.stderr)
+        return 1
     final_accuracy = accuracy(model, points, labels)
     print(
-        f"done in {history.seconds:.1f} s ({history.engine}): loss {history.loss[-1]:.4f}, "
+        f"done in {history.seconds:.1f} s ({history.engine}): {_loss_text(history.loss[-1])}, "
         f"training accuracy {final_accuracy:.0%}"
     )
     written = [os.path.join(args.out, "model.json")]
     try:
         model.save(written[0])
-    except OSError as e:
-        print(f"demo: cannot write {written[0]}: {e}", file=sys.stderr)
+    except (OSError, ValueError) as e:
+        print(printable(f"demo: cannot write {written[0]}: {e}"), file=sys.stderr)
         return 1
     try:
         written += _plot(model, points, labels, history, final_accuracy, args.out)
@@ -431,9 +504,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         written.append(_draw_neuron(model, points, args.out))
     except ImportError as e:
-        print(f"demo: cannot draw the neuron graph ({e}); skipping it")
+        print(printable(f"demo: cannot draw the neuron graph ({e}); skipping it"))
     except (RuntimeError, OSError) as e:  # the renderer's error: Graphviz missing or failing
-        print(f"demo: cannot render the neuron graph ({str(e).splitlines()[0]}); skipping it")
+        first_line = str(e).splitlines()[0] if str(e) else type(e).__name__
+        print(printable(f"demo: cannot render the neuron graph ({first_line}); skipping it"))
     for path in written:
-        print(f"wrote {path}")
+        print(printable(f"wrote {path}"))  # the folder name is the user's: shown, not obeyed
     return 0

@@ -2,15 +2,21 @@
 
 The expression is parsed by `micrograd.expr` (never `eval`), run forward and backward, and drawn
 by `micrograd.viz`; `--steps DIR` also writes one frame per backward step. Errors are one line on
-stderr and exit code 1. Drawing options beyond these (models, clusters) are in the Python API.
+stderr and exit code 1. Everything printed is passed through `printable`, so no text from the
+command line or the file system reaches the terminal as a control character. An expression may
+start with `-` (`"-a*2"`); only one starting with `-o` or `-h` must be written another way
+(`"(-o*2)"`, `-- "-o*2"`). Drawing options beyond these (models, clusters) are in the Python API.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import warnings
+from typing import TextIO
 
+from micrograd.cli.terminal import printable
 from micrograd.engine import Value
 from micrograd.expr import ExpressionError, evaluate, names_used, parse, parse_binding
 from micrograd.viz import BACKENDS, GraphTooLargeError, RenderError, backward_steps, draw_dot
@@ -51,6 +57,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--shade-grad", action="store_true", help="darken each value by the size of its grad"
     )
     parser.set_defaults(run=run)
+    # argparse takes any argument that starts with "-" and is not a known option for an unknown
+    # option, except negative numbers; widening its negative-number pattern to everything
+    # after "-" that is not "-" lets "-a*2" be the expression. Set after the options are added,
+    # as argparse also reads the pattern while adding them (an option matching it disables it).
+    parser._negative_number_matcher = re.compile(r"^-[^-]")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,16 +74,20 @@ def run(args: argparse.Namespace) -> int:
             steps = backward_steps(out, shade_grad=args.shade_grad, backend=args.backend)
             written += steps.save(args.steps, args.steps_format)
     except (ExpressionError, GraphTooLargeError, RenderError, ValueError, OSError) as error:
-        print(f"micrograd draw: error: {error}", file=sys.stderr)
+        _say(f"micrograd draw: error: {error}", sys.stderr)
         return 1
-    print(f"{args.expression} = {out.data:.6g}")
+    _say(f"{args.expression.strip()} = {out.data:.6g}")
     for name, value in names.items():
-        print(f"  d/d{name} = {value.grad:.6g}")
-    print(
+        _say(f"  d/d{name} = {value.grad:.6g}")
+    _say(
         f"wrote {written[0]}"
         + (f" and {len(written) - 1} frames in {args.steps}" if args.steps else "")
     )
     return 0
+
+
+def _say(line: str, stream: TextIO | None = None) -> None:
+    print(printable(line), file=stream or sys.stdout)
 
 
 def build(expression: str, bindings: list[str]) -> tuple[Value, dict[str, Value]]:
