@@ -31,12 +31,13 @@ __all__ = [
 
 def draw_dot(
     root: Value,
+    format: str = "svg",
+    rankdir: str = "LR",
     *,
     model: object | None = None,
     cluster: bool | None = None,
     collapse: str | bool | None = None,
     shade_grad: bool = False,
-    rankdir: str = "LR",
     digits: int = 4,
     max_nodes: int = DEFAULT_MAX_NODES,
     backend: str | None = None,
@@ -48,18 +49,32 @@ def draw_dot(
     - `collapse`: with `model`, draw one box per `"neuron"` (innermost module) or per `"layer"`
       (the module holding those), so a whole MLP's forward pass fits on a page.
     - `shade_grad`: darken each value's fill by the size of its grad.
+    - `format`: what `render()`/`pipe()` write by default, as graphviz's (Karpathy's call
+      `draw_dot(root, format='svg', rankdir='LR')` works unchanged).
     - `rankdir`: "LR" (default), "TB", "RL" or "BT"; `digits`: significant digits shown.
-    - `max_nodes`: refuse, with `GraphTooLargeError`, a drawing of more nodes than this.
+    - `max_nodes`: a drawing of more nodes than this (about 2 s of Graphviz here) is refused
+      with `GraphTooLargeError`, unless `model` is given and `collapse` is not: then each
+      neuron (or, if still too many, each layer) becomes one box and the drawing says so.
     - `backend`: "dot", "graphviz-pure", or None for the first one installed.
     """
-    source = build_dot(
-        root,
-        model=model,
-        cluster=cluster,
-        collapse=collapse,
-        shade_grad=shade_grad,
-        rankdir=rankdir,
-        digits=digits,
-        max_nodes=max_nodes,
-    )
-    return Drawing(source, backend)
+    options = dict(cluster=cluster, shade_grad=shade_grad, rankdir=rankdir, digits=digits)
+    note = ""
+    try:
+        source = build_dot(root, model=model, collapse=collapse, max_nodes=max_nodes, **options)
+    except GraphTooLargeError as error:
+        if model is None or collapse:
+            raise
+        for fallback in ("neuron", "layer"):
+            note = (
+                f"Too many nodes to draw one by one ({error.drawn} > max_nodes={max_nodes}): "
+                f"one box per {fallback} (collapse={fallback!r})."
+            )
+            try:
+                source = build_dot(
+                    root, model=model, collapse=fallback, max_nodes=max_nodes, note=note, **options
+                )
+                break
+            except GraphTooLargeError:
+                if fallback == "layer":
+                    raise
+    return Drawing(source, backend, format=format, note=note)
