@@ -53,10 +53,9 @@ def stepper_html(svgs: list[str], key: str | None = None) -> str:
     box_w = max(shown_w, 8 * _TAB_WIDTH)
     per_row = max(1, box_w // _TAB_WIDTH)
     rows = -(-count // per_row)
-    top = rows * _TAB_HEIGHT + 26
+    top = rows * _TAB_HEIGHT + 24
     help_text = (
-        f"{count} backward steps: click ▸ for the next step, click an open ▾ tab to go back "
-        "to the step before it (the picture shown is the last open tab)."
+        f"{count} steps: ▶ opens the next step, an open ▼ tab goes back to the step before it"
     )
 
     def tab_style(k: int) -> str:
@@ -88,6 +87,7 @@ def stepper_html(svgs: list[str], key: str | None = None) -> str:
         f'<div class="mg-stepper" id="{key}" style="position:relative; width:{box_w}px; '
         f'height:{top + shown_h}px; background:white; color:#222; padding:4px;">'
         f'<div style="position:absolute; top:{rows * _TAB_HEIGHT + 4}px; left:0px; '
-        f'font:12px sans-serif; color:#222;">{html.escape(help_text)}</div>'
+        f"width:{box_w}px; white-space:nowrap; overflow:hidden; font:12px sans-serif; "
+        f'color:#222;">{html.escape(help_text)}</div>'
         f"{first}{frame(0)}{inner}</div>"
     )
