@@ -257,4 +257,27 @@ def _recolour(svg: ET.Element, overlay: Overlay, digits: int) -> str:
                     shape.set("stroke-width", "2")
                     if shape.tag == _tag("polygon"):
                         shape.set("fill", HOT)
+    _compact(svg)
     return ET.tostring(svg, encoding="unicode")
+
+
+def _compact(svg: ET.Element) -> None:
+    """Drop what a picture does not need (titles, ids, classes, repeated fonts, blank text).
+
+    A viewer carries every frame as a data: URI, so a third off each frame matters.
+    """
+    fonts = {node.get("font-family") for node in svg.iter(_tag("text"))} - {None}
+    common = fonts.pop() if len(fonts) == 1 else None
+    if common is not None:
+        svg.set("font-family", common)
+    for parent in list(svg.iter()):
+        for child in list(parent):
+            if child.tag == _tag("title"):
+                parent.remove(child)
+                continue
+            for name in ("id", "class"):
+                child.attrib.pop(name, None)
+            if common is not None and child.get("font-family") == common:
+                del child.attrib["font-family"]
+            child.tail = None
+        parent.text = parent.text if parent.tag == _tag("text") else None

@@ -19,7 +19,9 @@ import uuid
 
 _SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)(pt|px)?"[^>]*?height="([\d.]+)(pt|px)?"', re.DOTALL)
 MAX_WIDTH = 860
-"""Frames wider than this many CSS pixels are scaled down to fit a notebook's width."""
+"""Frames wider than this many CSS pixels are scaled down to fit a notebook's width..."""
+MIN_SCALE = 0.75
+"""...but not below this scale, where text gets too small to read: wider frames scroll."""
 _TAB_WIDTH, _TAB_HEIGHT = 70, 24
 _counter = itertools.count(1)
 
@@ -41,17 +43,19 @@ def data_uri(svg: str) -> str:
 
 
 def stepper_html(svgs: list[str], key: str | None = None) -> str:
-    """One HTML block showing `svgs` one at a time, stepped by a strip of ▸/▾ tabs."""
+    """One HTML block showing `svgs` one at a time, stepped by a strip of ▶/▼ tabs."""
     if not svgs:
         return "<p>No backward steps: the graph has no op nodes.</p>"
     # A fresh id per display: two displays of one viewer in a notebook stay independent.
     key = key or f"mg-steps-{uuid.uuid4().hex[:8]}-{next(_counter)}"
     width, height = svg_size(svgs[0])
-    scale = min(1.0, MAX_WIDTH / width)
+    # Fit the notebook's width, but never shrink text below MIN_SCALE: past that the frames
+    # scroll sideways under a tab strip that stays put.
+    scale = min(1.0, max(MAX_WIDTH / width, MIN_SCALE))
     shown_w, shown_h = round(width * scale), round(height * scale)
     count = len(svgs)
-    box_w = max(shown_w, 8 * _TAB_WIDTH)
-    per_row = max(1, box_w // _TAB_WIDTH)
+    strip_w = min(max(shown_w, 8 * _TAB_WIDTH), MAX_WIDTH)
+    per_row = max(1, strip_w // _TAB_WIDTH)
     rows = -(-count // per_row)
     top = rows * _TAB_HEIGHT + 24
     help_text = (
@@ -68,26 +72,31 @@ def stepper_html(svgs: list[str], key: str | None = None) -> str:
         )
 
     def frame(k: int) -> str:
-        alt = f"backward step {k + 1} of {count}"
+        # In normal flow, each frame pulled up over the one before: later frames paint on top.
+        pull = "0" if k == 0 else f"-{shown_h}px"
         return (
-            f'<img class="mg-frame" data-step="{k + 1}" alt="{alt}" src="{data_uri(svgs[k])}" '
-            f'width="{shown_w}" height="{shown_h}" style="position:absolute; top:{top}px; '
-            f'left:0px; width:{shown_w}px; height:{shown_h}px; background:white; max-width:none;">'
+            f'<img class="mg-frame" alt="backward step {k + 1} of {count}" '
+            f'src="{data_uri(svgs[k])}" width="{shown_w}" height="{shown_h}" '
+            f'style="display:block; margin:{pull} 0px 0px 0px; width:{shown_w}px; '
+            f'height:{shown_h}px; max-width:none; background:white;">'
         )
 
     inner = ""
     for k in reversed(range(1, count)):
         inner = (
-            f'<details class="mg-step" data-step="{k + 1}">'
+            f'<details class="mg-step" style="display:block; margin:0px; padding:0px;">'
             f'<summary class="mg-next" style="{tab_style(k)}">step {k + 1}</summary>'
             f"{frame(k)}{inner}</details>"
         )
     first = f'<span class="mg-first" style="{tab_style(0)}">step 1</span>'
+    # The tabs are placed against the outer box (positioned), the frames scroll inside the
+    # inner one (not positioned), so scrolling a wide frame leaves the tabs where they are.
     return (
-        f'<div class="mg-stepper" id="{key}" style="position:relative; width:{box_w}px; '
-        f'height:{top + shown_h}px; background:white; color:#222; padding:4px;">'
+        f'<div class="mg-stepper" id="{key}" style="position:relative; max-width:100%; '
+        f'background:white; color:#222; padding:4px;">'
         f'<div style="position:absolute; top:{rows * _TAB_HEIGHT + 4}px; left:0px; '
-        f"width:{box_w}px; white-space:nowrap; overflow:hidden; font:12px sans-serif; "
-        f'color:#222;">{html.escape(help_text)}</div>'
-        f"{first}{frame(0)}{inner}</div>"
+        f'white-space:nowrap; font:12px sans-serif; color:#222;">{html.escape(help_text)}</div>'
+        f"{first}"
+        f'<div style="margin-top:{top}px; overflow-x:auto; overflow-y:hidden; max-width:100%;">'
+        f"{frame(0)}{inner}</div></div>"
     )
