@@ -195,3 +195,18 @@ def test_to_graphviz_without_the_package(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_graphviz)
     with pytest.raises(ImportError, match="pip install graphviz"):
         draw_dot(neuron()).to_graphviz()
+
+
+def test_saving_into_a_missing_folder_names_the_users_path(tmp_path):
+    target = tmp_path / "missing" / "g.gv"
+    with pytest.raises(FileNotFoundError, match="missing.*does not exist") as error:
+        draw_dot(neuron()).save(target)
+    assert ".tmp" not in str(error.value)
+
+
+def test_overwriting_a_drawing_keeps_its_permissions(tmp_path):
+    target = tmp_path / "g.gv"
+    target.write_text("old")
+    target.chmod(0o600)
+    draw_dot(neuron()).save(target)
+    assert target.stat().st_mode & 0o777 == 0o600 and target.read_text().startswith("digraph")

@@ -144,6 +144,10 @@ class Drawing:
 
 def _write_atomically(path: pathlib.Path, data: bytes) -> None:
     """Write `data` to `path` through a temporary file in the same folder, keeping permissions."""
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist"
+        )
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     mode = path.stat().st_mode & 0o7777 if path.exists() else None
     try:

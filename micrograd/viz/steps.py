@@ -224,10 +224,13 @@ def _recolour(svg: ET.Element, overlay: Overlay, digits: int) -> str:
         name = _title(group)
         if kind == "node" and name.startswith("v"):
             i = int(name[1:])
-            texts = [t for t in group.iter(_tag("text")) if (t.text or "").startswith("grad ")]
-            if texts:
+            children = list(group)
+            for k, child in enumerate(children):
+                if child.tag != _tag("text") or not (child.text or "").startswith("grad "):
+                    continue
                 g = overlay.grads.get(i)
-                texts[0].text = "grad " if g is None else f"grad {g:.{digits}g}"
+                child.text = "grad " if g is None else f"grad {g:.{digits}g}"
+                _centre_in_cell(child, children[:k])
             if overlay.current == i:
                 for shape in group.iter(_tag("polygon")):
                     if shape.get("fill") == "none":
@@ -259,6 +262,21 @@ def _recolour(svg: ET.Element, overlay: Overlay, digits: int) -> str:
                         shape.set("fill", HOT)
     _compact(svg)
     return ET.tostring(svg, encoding="unicode")
+
+
+def _centre_in_cell(text: ET.Element, before: list[ET.Element]) -> None:
+    """Centre a replaced cell text in its cell (the polygon Graphviz draws just before it).
+
+    Graphviz anchors table text at its left end, placed for the layout's (widest) text; a
+    shorter text would hug the left border.
+    """
+    cells = [e for e in before if e.tag == _tag("polygon") and e.get("fill") == "none"]
+    if not cells:
+        return
+    xs = [float(p.split(",")[0]) for p in (cells[-1].get("points") or "").split() if "," in p]
+    if xs:
+        text.set("x", f"{(min(xs) + max(xs)) / 2:.2f}")
+        text.set("text-anchor", "middle")
 
 
 def _compact(svg: ET.Element) -> None:
