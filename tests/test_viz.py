@@ -368,3 +368,13 @@ def test_inputs_and_parameters_of_one_rank_are_stacked_in_creation_order():
     chain = re.search(r"\{rank=same; (.*) \[style=invis\];\}", source).group(1)
     names = dict(re.findall(r"(v\d+) \[shape=plain label=<.*?<b>(\w+)</b>", source))
     assert [names[v] for v in chain.split(" -> ")] == ["w1", "i1", "w2", "i2", "w3", "w4"]
+
+
+def test_collapsed_boxes_of_a_layer_are_stacked_in_index_order():
+    model = MLP(2, [3, 3, 1], seed=0)
+    out = model([0.5, -1.0])
+    source = draw_dot(out, model=model, collapse="neuron").source
+    names = dict(re.findall(r"(m\d+) \[shape=plain label=<<table.*?<b>([^<]*)</b>", source))
+    chains = re.findall(r"\{rank=same; (.*) \[style=invis\];\}", source)
+    stacked = [[names[m] for m in chain.split(" -> ")] for chain in chains]
+    assert stacked == [[f"layers.{k}.neurons.{j}" for j in range(3)] for k in range(2)]

@@ -131,7 +131,8 @@ def build_dot(
         # A white background keeps the picture readable in dark themes too.
         f'  rankdir={rankdir}; fontname="Helvetica"; bgcolor="white";',
         # Parents in argument order, top to bottom: weights and neurons keep their index order.
-        "  ordering=in; ranksep=0.2; nodesep=0.1;",
+        # Boxes of a collapsed view need room between layers for their many edges.
+        f"  ordering=in; ranksep={0.9 if collapse else 0.2}; nodesep=0.1;",
         '  node [fontname="Helvetica" fontsize=12];',
         '  edge [fontname="Helvetica" fontsize=10 arrowsize=0.6];',
     ]
@@ -383,6 +384,13 @@ def _collapsed(
             f'  {box_name[path]} [shape=plain label=<<table border="1" cellborder="0" '
             f'cellpadding="3" bgcolor="#ffe0b2">{cells}</table>>];'
         )
+    # Boxes of one layer (one parent module) stacked in index order, top to bottom.
+    siblings: dict[str | None, list[str]] = {}
+    for path in boxes:
+        siblings.setdefault(modules[path].parent, []).append(box_name[path])
+    for names in siblings.values():
+        if len(names) > 1:
+            lines.append(f"  {{rank=same; {' -> '.join(names)} [style=invis];}}")
     seen = set()
     for tail, head, attrs in edges:
         tail, head = where.get(tail, tail), where.get(head, head)
