@@ -306,7 +306,7 @@ def _clustered(
 def _leaf_order(
     order: Sequence[Value], groups: list[str | None], node_roles: list[str]
 ) -> list[str]:
-    """Invisible edges that stack the inputs and parameters of one rank in creation order.
+    """Invisible edges that stack the single-use leaves (weights) of one rank in creation order.
 
     Graphviz orders a rank to cut crossings, which put w1, w3, w2, w4 above each other in the
     2-2-2 network; a learner follows w1..w4 (and neurons 0, 1, ...) better in index order. A
@@ -320,13 +320,19 @@ def _leaf_order(
             # value node i is two ranks after its furthest non-leaf parent (value -> op -> value)
             rank[i] = 2 + max((rank[index[id(p)]] for p in node.parents if p.parents), default=0)
     first_use: dict[int, int] = {}
+    uses = [0] * len(order)
     for i, node in enumerate(order):
         for parent in node.parents:
             p = index[id(parent)]
+            uses[p] += 1
             first_use[p] = min(first_use.get(p, rank[i]), rank[i])
     rows: dict[int, list[int]] = {}
     for i, node in enumerate(order):
         if node.parents or groups[i] is not None or node_roles[i] not in ("input", "parameter"):
+            continue
+        # A leaf used by several ops (an input such as i1, feeding every neuron) must sit
+        # between its consumers; chaining it too would contradict the argument order.
+        if uses[i] > 1:
             continue
         rows.setdefault(first_use.get(i, 2) - 2, []).append(i)
     lines = []
