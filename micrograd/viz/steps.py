@@ -32,6 +32,7 @@ ET.register_namespace("", _SVG)
 ET.register_namespace("xlink", _XLINK)
 _EDGE_TITLE = re.compile(r"^(v\d+)->(o(\d+))$")
 _CURRENT_FILL = "#ffd6d6"
+_TWO_DECIMALS = re.compile(r"(\d\.\d)\d+")
 
 
 @dataclass(frozen=True)
@@ -297,5 +298,8 @@ def _compact(svg: ET.Element) -> None:
                 child.attrib.pop(name, None)
             if common is not None and child.get("font-family") == common:
                 del child.attrib["font-family"]
+            for name in ("points", "d"):  # a tenth of a point is finer than a pixel
+                if name in child.attrib:
+                    child.set(name, _TWO_DECIMALS.sub(r"\1", child.get(name, "")))
             child.tail = None
         parent.text = parent.text if parent.tag == _tag("text") else None
