@@ -13,18 +13,20 @@ from micrograd.engine import Value
 from micrograd.viz.backends import BACKENDS, RenderError, available_backends, render
 from micrograd.viz.dot import DEFAULT_MAX_NODES, GraphTooLargeError, build_dot
 from micrograd.viz.drawing import Drawing
-from micrograd.viz.steps import BackwardSteps, backward_steps
+from micrograd.viz.steps import BackwardSteps, Frame, backward_steps, frames_from_svg
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_MAX_NODES",
     "BackwardSteps",
     "Drawing",
+    "Frame",
     "GraphTooLargeError",
     "RenderError",
     "available_backends",
     "backward_steps",
     "draw_dot",
+    "frames_from_svg",
     "render",
 ]
 
