@@ -171,11 +171,17 @@ def _screenshot(driver, name: str) -> None:
         driver.save_screenshot(str(Path(folder) / name))
 
 
-_STATE = """
+# The notebook on show (others in the page are hidden tabs) and its step viewers.
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+_VIEWERS = f"const VIEWERS = '{PANEL} .mg-stepper';"
+
+_STATE = (
+    _VIEWERS
+    + """
 const open = el => { for (let p = el.parentElement; p; p = p.parentElement) {
     if (p.tagName === 'DETAILS' && !p.open) return false; } return el.checkVisibility(); };
 const out = [];
-for (const viewer of document.querySelectorAll('.jp-OutputArea-output .mg-stepper')) {
+for (const viewer of document.querySelectorAll(VIEWERS)) {
   const shown = [...viewer.querySelectorAll('img.mg-frame')].filter(open);
   const next = [...viewer.querySelectorAll('summary.mg-next')].filter(
       s => open(s.parentElement) && !s.parentElement.open);
@@ -186,14 +192,18 @@ for (const viewer of document.querySelectorAll('.jp-OutputArea-output .mg-steppe
 }
 return out;
 """
+)
 
-_CLICK_NEXT = """
-const viewer = document.querySelectorAll('.jp-OutputArea-output .mg-stepper')[arguments[0]];
+_CLICK_NEXT = (
+    _VIEWERS
+    + """
+const viewer = document.querySelectorAll(VIEWERS)[arguments[0]];
 const next = [...viewer.querySelectorAll('summary.mg-next')].filter(
     s => s.checkVisibility() && !s.parentElement.open)[0];
 next.scrollIntoView({block: 'center'});
 return next;
 """
+)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
@@ -202,28 +212,39 @@ def test_untrusted_notebook_shows_every_picture_and_steps(lab, browser, path):
     from selenium.webdriver.support.ui import WebDriverWait
 
     pictures, steppers = _expected_images(path)
-    browser.get(f"{lab}/lab/tree/{path.name}")
+    # A workspace of its own per notebook: only this notebook's outputs are in the page.
+    browser.get(f"{lab}/lab/workspaces/{path.stem}/tree/{path.name}?reset")
     wait = WebDriverWait(browser, 60)
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"))
     time.sleep(2)  # let every output render
     # Untrusted: the SVG beside each PNG is not rendered (a trusted notebook would prefer it).
-    assert browser.execute_script("return document.querySelectorAll('.jp-RenderedSVG').length") == 0
-    images = """
-    return [...document.querySelectorAll('.jp-RenderedImage img')]
+    assert (
+        browser.execute_script(
+            f"return document.querySelectorAll('{PANEL} .jp-RenderedSVG').length"
+        )
+        == 0
+    )
+    images = (
+        "const PANEL = '.jp-NotebookPanel:not(.lm-mod-hidden)';"
+        + """
+    return [...document.querySelectorAll(PANEL + ' .jp-RenderedImage img')]
            .map(i => [i.complete && i.naturalWidth > 0, i.src.slice(0, 15)]);
     """
+    )
     wait.until(lambda d: len(d.execute_script(images)) >= pictures)
     shown = browser.execute_script(images)
     assert len(shown) == pictures, f"{len(shown)} pictures shown, {pictures} in the notebook"
     assert all(ok for ok, _ in shown), "a picture did not load"
     # No output fell back to the text of a Drawing.
     texts = browser.execute_script(
-        "return [...document.querySelectorAll('.jp-OutputArea-output')].map(o => o.innerText)"
+        f"return [...document.querySelectorAll('{PANEL} .jp-OutputArea-output')]"
+        ".map(o => o.innerText)"
     )
     assert not [t for t in texts if t.startswith("<Drawing:")]
     if pictures:
         browser.execute_script(
-            "document.querySelector('.jp-RenderedImage img').scrollIntoView({block: 'start'})"
+            f"document.querySelector('{PANEL} .jp-RenderedImage img')"
+            ".scrollIntoView({block: 'start'})"
         )
         _screenshot(browser, f"{path.stem}.png")
     states = browser.execute_script(_STATE)
@@ -235,12 +256,13 @@ def test_untrusted_notebook_shows_every_picture_and_steps(lab, browser, path):
         after = browser.execute_script(_STATE)[k]
         assert after["front"] == 2 and after["loaded"], after
         browser.execute_script(
-            "document.querySelectorAll('.mg-stepper')[arguments[0]].scrollIntoView()", k
+            _VIEWERS + "document.querySelectorAll(VIEWERS)[arguments[0]].scrollIntoView()",
+            k,
         )
         _screenshot(browser, f"{path.stem}_stepper{k + 1}_step2.png")
         # Clicking the open tab goes back.
         browser.execute_script(
-            "const v = document.querySelectorAll('.jp-OutputArea-output .mg-stepper')"
+            _VIEWERS + "const v = document.querySelectorAll(VIEWERS)"
             "[arguments[0]]; v.querySelector('details.mg-step > summary').click();",
             k,
         )
