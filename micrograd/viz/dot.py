@@ -140,7 +140,8 @@ def build_dot(
     if shade_grad:
         title = (title + "\n" if title else "") + builder.shade_note()
     if title:
-        lines.append(f"  labelloc=t; label=<{escape(title, limit=None)}>;")
+        # Left-justified: a wide frame scrolled to its start still shows its title.
+        lines.append(f"  labelloc=t; labeljust=l; label=<{escape(title, limit=None)}>;")
     node_lines = builder.node_lines()
     edges = builder.edges()
     if collapse:
