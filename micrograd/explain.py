@@ -128,6 +128,12 @@ def explain(output: Value, wrt: Value, *, max_paths: int = 1000) -> ChainRule:
         key = (child, position)
         if key not in locals_cache:
             node = order[child]
+            if node.op is None:
+                raise TypeError(
+                    f"explain reads local derivatives from op records; {_shown_plain(node)} "
+                    "has none (it was built with a _backward closure), so its paths cannot be "
+                    "listed"
+                )
             inputs = [p.data for p in node.parents]
             locals_cache[key] = float(node.op.local_grads[position](*inputs, node.data))
         return locals_cache[key]
@@ -171,4 +177,10 @@ def _shown(node: Value) -> str:
     """A node in a path: its label, else its op symbol in brackets, else its number."""
     if node.label:
         return node.label
-    return f"({node.op.symbol})" if node.parents else f"{node.data:.4g}"
+    if node.parents:
+        return f"({node.op.symbol})" if node.op is not None else "(?)"
+    return f"{node.data:.4g}"
+
+
+def _shown_plain(node: Value) -> str:
+    return node.label or f"the value {node.data:.6g}"

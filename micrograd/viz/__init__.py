@@ -59,10 +59,23 @@ def draw_dot(
       neuron (or, if still too many, each layer) becomes one box and the drawing says so.
     - `backend`: "dot", "graphviz-pure", or None for the first one installed.
     """
-    options = dict(cluster=cluster, shade_grad=shade_grad, rankdir=rankdir, digits=digits)
+
+    def build(collapse: str | bool | None, note: str = "") -> str:
+        return build_dot(
+            root,
+            model=model,
+            cluster=cluster,
+            collapse=collapse,
+            shade_grad=shade_grad,
+            rankdir=rankdir,
+            digits=digits,
+            max_nodes=max_nodes,
+            note=note,
+        )
+
     note = ""
     try:
-        source = build_dot(root, model=model, collapse=collapse, max_nodes=max_nodes, **options)
+        source = build(collapse)
     except GraphTooLargeError as error:
         if model is None or collapse:
             raise
@@ -72,9 +85,7 @@ def draw_dot(
                 f"one box per {fallback} (collapse={fallback!r})."
             )
             try:
-                source = build_dot(
-                    root, model=model, collapse=fallback, max_nodes=max_nodes, note=note, **options
-                )
+                source = build(fallback, note)
                 break
             except GraphTooLargeError:
                 if fallback == "layer":

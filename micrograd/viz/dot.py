@@ -148,7 +148,7 @@ def build_dot(
         lines += _collapsed(builder, groups, modules, boxes, node_lines, edges)
     else:
         use_clusters = model is not None and cluster is not False
-        shown_groups = groups if use_clusters else [None] * len(order)
+        shown_groups: list[str | None] = groups if use_clusters else [None] * len(order)
         lines += _clustered(shown_groups, modules, node_lines)
         lines += _leaf_order(order, shown_groups, builder.roles)
         lines += [f"  {tail} -> {head}{attrs};" for tail, head, attrs in edges]
@@ -236,7 +236,7 @@ class _Builder:
                 )
                 statements.append(
                     f"o{i} [shape=circle style=filled {style} fontsize=10 width=0.35 margin=0.02 "
-                    f"label=<{escape(node.op.symbol)}>];"
+                    f"label=<{escape(node.op.symbol if node.op is not None else '?')}>];"
                 )
             found.append(statements)
         return found

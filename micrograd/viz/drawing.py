@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-from collections.abc import Container
+from collections.abc import Callable, Container
 
 from micrograd.viz.backends import render as _render
 
@@ -109,7 +109,7 @@ class Drawing:
     def to_graphviz(self) -> object:
         """The drawing as a `graphviz.Source` (needs the `graphviz` package from PyPI)."""
         try:
-            import graphviz
+            import graphviz  # type: ignore[import-untyped]
         except ImportError as error:
             raise ImportError(
                 "to_graphviz() needs the graphviz package (pip install graphviz) and Graphviz's "
@@ -121,7 +121,7 @@ class Drawing:
         self, include: Container[str] | None = None, exclude: Container[str] | None = None
     ) -> dict[str, str | bytes]:
         """SVG, PNG (what an untrusted notebook shows) and text, for Jupyter."""
-        wanted = {
+        wanted: dict[str, Callable[[], str | bytes]] = {
             "image/svg+xml": lambda: _render(self.source, "svg", self.backend).decode("utf-8"),
             "image/png": lambda: _render(self.source, "png", self.backend),
             "text/plain": lambda: repr(self),

@@ -124,9 +124,14 @@ class BackwardSteps:
 def backward_steps(
     root: Value,
     *,
-    backend: str | None = None,
+    model: object | None = None,
+    cluster: bool | None = None,
+    collapse: str | bool | None = None,
+    shade_grad: bool = False,
+    rankdir: str = "LR",
+    digits: int = 4,
     max_nodes: int = DEFAULT_MAX_NODES,
-    **options: object,
+    backend: str | None = None,
 ) -> BackwardSteps:
     """One frame per node that `root.backward()` backpropagates through, in the same order.
 
@@ -134,27 +139,45 @@ def backward_steps(
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps takes a Value, received {type(root).__name__}")
-    if options.get("collapse"):
+    if collapse:
         raise ValueError("backward_steps draws every node; it does not take collapse=")
+
+    def build(overlay: Overlay) -> str:
+        return build_dot(
+            root,
+            model=model,
+            cluster=cluster,
+            shade_grad=shade_grad,
+            rankdir=rankdir,
+            digits=digits,
+            max_nodes=max_nodes,
+            overlay=overlay,
+        )
+
     order = topological_order(root)
     index = {id(node): i for i, node in enumerate(order)}
     # A node's grad is final once each of its consumers (distinct children) has passed its share.
     waiting = [0] * len(order)
     for node in order:
-        for parent in set(map(id, node.parents)):
-            waiting[index[parent]] += 1
+        for key in set(map(id, node.parents)):
+            waiting[index[key]] += 1
     sums = [0.0] * len(order)
     sums[-1] = 1.0
     steps = [i for i in reversed(range(len(order))) if order[i].parents]
     edge_labels: dict[tuple[int, int], str] = {}
     widest: dict[tuple[int, int], str] = {}
-    digits = options.get("digits", 4)
-    overlays = []
+    overlays: list[Overlay] = []
     for k, i in enumerate(steps, start=1):
         node = order[i]
+        op = node.op
+        if op is None:
+            raise TypeError(
+                f"backward_steps reads local derivatives from op records; {node.label or node!r} "
+                "has none (it was built with a _backward closure)"
+            )
         inputs = [parent.data for parent in node.parents]
         current = dict(edge_labels)
-        for position, (parent, local_grad) in enumerate(zip(node.parents, node.op.local_grads)):
+        for position, (parent, local_grad) in enumerate(zip(node.parents, op.local_grads)):
             if not parent.requires_grad:
                 continue  # constants take no gradient, as in backward()
             local = local_grad(*inputs, node.data)
@@ -164,27 +187,23 @@ def backward_steps(
                 f"{local:.{digits}g} × {sums[i]:.{digits}g} = {passed:.{digits}g}"
             )
             edge_labels[(i, position)] = f"{passed:.{digits}g}"
-        for parent in set(map(id, node.parents)):
-            waiting[index[parent]] -= 1
+        for key in set(map(id, node.parents)):
+            waiting[index[key]] -= 1
         grads = {j: sums[j] for j in range(len(order)) if waiting[j] == 0}
         name = node.label if len(node.label) <= 40 else node.label[:39] + "…"
-        name = name or f"the {node.op.name} node"
+        name = name or f"the {op.name} node"
         title = (
-            f"backward step {k} of {len(steps)}: through {name} ({node.op.symbol}), "
+            f"backward step {k} of {len(steps)}: through {name} ({op.symbol}), "
             f"grad {sums[i]:.{digits}g}"
         )
         overlays.append(Overlay(title, grads, current, i))
-    frames = [
-        Frame(order[i], overlay, build_dot(root, max_nodes=max_nodes, overlay=overlay, **options))
-        for i, overlay in zip(steps, overlays)
-    ]
+    frames = [Frame(order[i], overlay, build(overlay)) for i, overlay in zip(steps, overlays)]
     # The layout: every label at its widest (final grads, every edge's "a × b = c", the longest
     # title), so no frame's text needs more room than the layout gave it.
     title = max((o.title for o in overlays), key=len, default="")
     final = overlays[-1].grads if overlays else {}
     layout = Overlay(title, dict(final), widest, None)
-    layout_source = build_dot(root, max_nodes=max_nodes, overlay=layout, **options)
-    return BackwardSteps(frames, layout_source, backend, int(digits))  # type: ignore[call-overload]
+    return BackwardSteps(frames, build(layout), backend, digits)
 
 
 def frames_from_svg(layout_svg: str, overlays: list[Overlay], digits: int = 4) -> list[str]:
