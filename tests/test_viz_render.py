@@ -210,3 +210,10 @@ def test_overwriting_a_drawing_keeps_its_permissions(tmp_path):
     target.chmod(0o600)
     draw_dot(neuron()).save(target)
     assert target.stat().st_mode & 0o777 == 0o600 and target.read_text().startswith("digraph")
+
+
+def test_render_of_a_bare_format_word_points_to_pipe(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"pipe\('png'\)"):
+        draw_dot(neuron()).render("png")
+    assert list(tmp_path.iterdir()) == []  # nothing written

@@ -18,6 +18,7 @@ from micrograd.viz.backends import render as _render
 # Suffixes written as DOT text directly: no Graphviz program needed.
 _DOT_SUFFIXES = {".dot", ".gv"}
 DEFAULT_FILENAME = "micrograd.gv"
+_OLD_FORMATS = {"svg", "png", "pdf", "dot", "gv", "jpg", "jpeg", "gif", "ps", "eps"}
 
 
 class Drawing:
@@ -59,6 +60,14 @@ class Drawing:
         """
         if view:
             raise ValueError("render(view=True) is not supported: open the returned path yourself")
+        if isinstance(filename, str) and filename.lower() in _OLD_FORMATS and format is None:
+            # Before 0.3, render("png") returned image bytes; as graphviz's render it would
+            # quietly write files named "png" and "png.svg".
+            raise ValueError(
+                f"render({filename!r}) writes the files {filename!r} and "
+                f"{filename!r}.{self.format}; for the image bytes use pipe({filename!r}), for a "
+                f"file render('graph', format={filename!r}) or save('graph.{filename}')"
+            )
         if outfile is not None:
             image = pathlib.Path(outfile)
             if format is None:
