@@ -141,3 +141,18 @@ def test_notebook_runs_and_reproduces_its_committed_outputs(path: Path, tmp_path
             f"cell {index} prints something else than the committed notebook shows; "
             f"re-run the notebook and commit its outputs. Cell source:\n{old.source}"
         )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
+def test_every_committed_picture_has_a_png_and_viewers_keep_to_safe_html(path: Path):
+    """An untrusted notebook shows PNG but not SVG, and strips <style>, inline <svg>, scripts."""
+    nb = _read(path)
+    for cell in _code_cells(nb):
+        for output in cell.outputs:
+            data = output.get("data", {})
+            if "image/svg+xml" in data:
+                assert "image/png" in data, f"an SVG without a PNG in:\n{cell.source}"
+            page = data.get("text/html", "")
+            page = "".join(page) if isinstance(page, list) else page
+            for banned in ("<style", "<svg", "<script"):
+                assert banned not in page, f"{banned} in an HTML output of:\n{cell.source}"

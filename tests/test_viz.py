@@ -255,16 +255,20 @@ def test_collapse_draws_one_box_per_neuron_or_layer():
     assert "out: data " + format(out.data, ".4g") in html.unescape(nodes(by_layer)["m2"])
 
 
-def test_whole_demo_mlp_is_refused_plain_and_drawn_collapsed():
+def test_whole_demo_mlp_is_refused_plain_and_falls_back_to_boxes_with_a_model():
     model = MLP(2, [16, 16, 1], seed=1337)
     out = model([0.3, -0.7])
     loss = (1 - out).relu()
     loss.backward()
-    with pytest.raises(GraphTooLargeError, match=r"max_nodes=500.*collapse="):
-        draw_dot(loss, model=model)
-    with pytest.raises(GraphTooLargeError, match="max_nodes=500"):
+    with pytest.raises(GraphTooLargeError, match=r"max_nodes=1000.*collapse="):
         draw_dot(loss)
+    with pytest.raises(GraphTooLargeError, match=r"max_nodes=5\b"):
+        draw_dot(loss, model=model, max_nodes=5)  # even one box per layer is too many
+    fallback = draw_dot(loss, model=model)
+    assert "one box per neuron" in fallback.note and "one box per neuron" in repr(fallback)
+    assert "one box per neuron" in fallback.source  # the picture says so too
     source = draw_dot(loss, model=model, collapse="neuron").source
+    assert nodes(fallback.source) == nodes(source)
     drawn = nodes(source)
     assert sum(1 for n in drawn if n[0] == "m") == 33
     assert len(drawn) < 50
@@ -279,9 +283,9 @@ def test_size_guard_counts_nodes_and_can_be_raised():
     for _ in range(300):
         y = y * 1.001
     with pytest.raises(GraphTooLargeError, match=r"301 leaves and 300 ops.*901 nodes"):
-        draw_dot(y)
-    assert len(nodes(draw_dot(y, max_nodes=1000).source)) == 901
-    assert DEFAULT_MAX_NODES == 500
+        draw_dot(y, max_nodes=900)
+    assert len(nodes(draw_dot(y).source)) == 901
+    assert DEFAULT_MAX_NODES == 1000
 
 
 def test_size_guard_is_quick_on_a_training_sized_graph():
@@ -310,7 +314,7 @@ def test_bad_options_are_named(options, message):
     a = Value(1.0)
     if message is None:
         with pytest.raises(ValueError, match="backend must be one of"):
-            draw_dot(a * a, **options).render("svg")
+            draw_dot(a * a, **options).pipe("svg")
         return
     with pytest.raises((ValueError, TypeError), match=message):
         draw_dot(a * a, **options)
@@ -333,3 +337,44 @@ def test_grad_that_is_a_value_after_create_graph_is_drawn_as_its_number():
     assert isinstance(x.grad, Value)
     source = draw_dot(y).source
     assert f"grad {float(x.grad):.4g}" in source
+
+
+def test_modules_held_in_a_str_keyed_dict_are_drawn_in_their_clusters():
+    from micrograd.nn import Module, Neuron
+
+    class Pair(Module):
+        def __init__(self) -> None:
+            self.parts = {"a": Neuron(2, seed=0), "b": Neuron(2, seed=1)}
+
+        def __call__(self, x):
+            return self.parts["a"](x) + self.parts["b"](x)
+
+    model = Pair()
+    out = model([1.0, 2.0])
+    source = draw_dot(out, model=model).source  # raised AttributeError: 'dict' has no 'a'
+    assert source.count("subgraph cluster_") == 2
+    assert "parts.a: " in source and "parts.b: " in source
+    boxes = draw_dot(out, model=model, collapse="neuron").source
+    assert len([n for n in nodes(boxes) if n.startswith("m")]) == 2
+
+
+def test_inputs_and_parameters_of_one_rank_are_stacked_in_creation_order():
+    w = [Value(0.1 * k, f"w{k}") for k in range(1, 5)]
+    i1, i2 = Value(0.05, "i1"), Value(0.1, "i2")
+    h1 = w[0] * i1 + w[1] * i2
+    h2 = w[2] * i1 + w[3] * i2
+    source = draw_dot(h1 * h2).source
+    # Graphviz alone stacks w1, w3, w2, w4 (fewer crossings); the chain keeps index order.
+    chain = re.search(r"\{rank=same; (.*) \[style=invis\];\}", source).group(1)
+    names = dict(re.findall(r"(v\d+) \[shape=plain label=<.*?<b>(\w+)</b>", source))
+    assert [names[v] for v in chain.split(" -> ")] == ["w1", "w2", "w3", "w4"]
+
+
+def test_collapsed_boxes_of_a_layer_are_stacked_in_index_order():
+    model = MLP(2, [3, 3, 1], seed=0)
+    out = model([0.5, -1.0])
+    source = draw_dot(out, model=model, collapse="neuron").source
+    names = dict(re.findall(r"(m\d+) \[shape=plain label=<<table.*?<b>([^<]*)</b>", source))
+    chains = re.findall(r"\{rank=same; (.*) \[style=invis\];\}", source)
+    stacked = [[names[m] for m in chain.split(" -> ")] for chain in chains]
+    assert stacked == [[f"layers.{k}.neurons.{j}" for j in range(3)] for k in range(2)]

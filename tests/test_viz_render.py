@@ -43,18 +43,18 @@ def test_neuron_renders_to_svg_and_png(backend, tmp_path):
     drawing = draw_dot(neuron(), backend=backend)
     svg_path = drawing.save(tmp_path / "neuron.svg")
     png_path = drawing.save(tmp_path / "neuron.png")
-    assert svg_path == tmp_path / "neuron.svg"
-    texts = svg_texts(svg_path.read_bytes())
+    assert svg_path == str(tmp_path / "neuron.svg")
+    texts = svg_texts(pathlib.Path(svg_path).read_bytes())
     for expected in ("x1", "data 2", "grad -1.5", "w2", "grad 0", "data 0.7071", "tanh"):
         assert expected in [t.strip() for t in texts]
-    assert png_path.read_bytes().startswith(PNG_MAGIC)
-    assert png_path.stat().st_size > 1000
+    assert pathlib.Path(png_path).read_bytes().startswith(PNG_MAGIC)
+    assert pathlib.Path(png_path).stat().st_size > 1000
 
 
 @pytest.mark.parametrize("backend", BACKEND_PARAMS)
 def test_hostile_label_is_drawn_as_written(backend):
     label = 'x|y{z}<w> "q" \\ & \\n'
-    svg = draw_dot(Value(1.0, label) * 2, backend=backend).render("svg")
+    svg = draw_dot(Value(1.0, label) * 2, backend=backend).pipe("svg")
     assert label in [t.strip() for t in svg_texts(svg)]
 
 
@@ -63,22 +63,29 @@ def test_collapsed_demo_mlp_renders(backend):
     model = MLP(2, [16, 16, 1], seed=1337)
     out = model([0.3, -0.7])
     out.backward()
-    svg = draw_dot(out, model=model, collapse="neuron", backend=backend).render("svg")
+    svg = draw_dot(out, model=model, collapse="neuron", backend=backend).pipe("svg")
     texts = [t.strip() for t in svg_texts(svg)]
     assert sum(1 for t in texts if t.startswith("layers.1.neurons.")) == 16
     assert len(svg) < 400_000  # a readable page, not the 1.4 MB of the uncollapsed graph
 
 
 @pytest.mark.parametrize("backend", BACKEND_PARAMS)
-def test_jupyter_repr_is_svg(backend):
-    text = draw_dot(neuron(), backend=backend)._repr_svg_()
-    assert text.lstrip().startswith("<?xml") and "<svg" in text
+def test_jupyter_gets_svg_png_and_a_text_that_says_how_to_see_it(backend):
+    bundle = draw_dot(neuron(), backend=backend)._repr_mimebundle_()
+    assert (
+        bundle["image/svg+xml"].lstrip().startswith("<?xml") and "<svg" in bundle["image/svg+xml"]
+    )
+    # An untrusted notebook drops SVG; the PNG is what it shows.
+    assert bundle["image/png"].startswith(PNG_MAGIC)
+    assert ".save('graph.png')" in bundle["text/plain"]
+    only = draw_dot(neuron(), backend=backend)._repr_mimebundle_(include={"image/png"})
+    assert list(only) == ["image/png"]
 
 
 @pytest.mark.skipif("dot" not in available_backends(), reason="dot is not installed")
 def test_dot_writes_pdf(tmp_path):
     path = draw_dot(neuron(), backend="dot").save(tmp_path / "n.pdf")
-    assert path.read_bytes().startswith(b"%PDF")
+    assert pathlib.Path(path).read_bytes().startswith(b"%PDF")
 
 
 @pytest.mark.skipif("graphviz-pure" not in available_backends(), reason="not installed")
@@ -97,7 +104,7 @@ def test_without_any_backend_the_error_says_what_to_install(monkeypatch, tmp_pat
     with pytest.raises(RenderError, match="'dot' backend is not installed"):
         render(drawing.source, "svg", backend="dot")
     # DOT text needs no program at all.
-    assert drawing.save(tmp_path / "n.dot").read_text() == drawing.source
+    assert pathlib.Path(drawing.save(tmp_path / "n.dot")).read_text() == drawing.source
 
 
 def test_auto_backend_prefers_dot_then_graphviz_pure(monkeypatch):
@@ -133,7 +140,7 @@ def test_render_rejects_odd_formats_before_running_anything(fmt):
 @pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
 def test_broken_dot_text_gives_the_programs_message():
     with pytest.raises(RenderError, match=r"failed \(exit"):
-        Drawing("digraph { a -> }").render("svg")
+        Drawing("digraph { a -> }").pipe("svg")
 
 
 def test_drawing_repr_is_short():
@@ -145,3 +152,68 @@ def test_the_extra_installs_a_backend():
     config = configparser.ConfigParser()
     config.read(pathlib.Path(__file__).parent.parent / "setup.cfg")
     assert "graphviz-pure" in config["options.extras_require"]["viz"].split()
+
+
+@pytest.mark.parametrize("backend", BACKEND_PARAMS)
+def test_render_pipe_and_save_mean_what_they_mean_in_graphviz(backend, tmp_path):
+    drawing = draw_dot(neuron(), "svg", "LR", backend=backend)  # Karpathy's signature
+    assert drawing.format == "svg"
+    # render(filename, format=...) writes the DOT text to filename, the image to filename.fmt.
+    image = drawing.render(str(tmp_path / "gout"), format="png")
+    assert image == str(tmp_path / "gout.png")
+    assert (tmp_path / "gout").read_text() == drawing.source
+    assert (tmp_path / "gout.png").read_bytes().startswith(PNG_MAGIC)
+    image = drawing.render("g2", directory=tmp_path, cleanup=True)  # format from the drawing
+    assert image == str(tmp_path / "g2.svg") and not (tmp_path / "g2").exists()
+    assert "<svg" in (tmp_path / "g2.svg").read_text()
+    assert drawing.pipe(format="png").startswith(PNG_MAGIC)
+    assert drawing.pipe(encoding="utf-8").lstrip().startswith("<?xml")
+    # save() of a .gv name writes the DOT text, as graphviz's save().
+    assert pathlib.Path(drawing.save(tmp_path / "g.gv")).read_text() == drawing.source
+    with pytest.raises(ValueError, match="view=True"):
+        drawing.render(tmp_path / "x", view=True)
+
+
+def test_to_graphviz_gives_a_graphviz_source_or_says_what_to_install(monkeypatch):
+    drawing = draw_dot(neuron(), format="png")
+    graphviz = pytest.importorskip("graphviz")
+    source = drawing.to_graphviz()
+    assert isinstance(source, graphviz.Source)
+    assert source.source == drawing.source and source.format == "png"
+
+
+def test_to_graphviz_without_the_package(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_graphviz(name, *args, **kwargs):
+        if name == "graphviz":
+            raise ImportError("No module named 'graphviz'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_graphviz)
+    with pytest.raises(ImportError, match="pip install graphviz"):
+        draw_dot(neuron()).to_graphviz()
+
+
+def test_saving_into_a_missing_folder_names_the_users_path(tmp_path):
+    target = tmp_path / "missing" / "g.gv"
+    with pytest.raises(FileNotFoundError, match="missing.*does not exist") as error:
+        draw_dot(neuron()).save(target)
+    assert ".tmp" not in str(error.value)
+
+
+def test_overwriting_a_drawing_keeps_its_permissions(tmp_path):
+    target = tmp_path / "g.gv"
+    target.write_text("old")
+    target.chmod(0o600)
+    draw_dot(neuron()).save(target)
+    assert target.stat().st_mode & 0o777 == 0o600 and target.read_text().startswith("digraph")
+
+
+def test_render_of_a_bare_format_word_points_to_pipe(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"pipe\('png'\)"):
+        draw_dot(neuron()).render("png")
+    assert list(tmp_path.iterdir()) == []  # nothing written

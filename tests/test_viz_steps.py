@@ -164,26 +164,60 @@ def test_saved_frames_are_numbered_images(tmp_path):
 
 
 @pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
-def test_stepper_html_has_one_frame_per_step_and_no_script():
+def test_stepper_is_made_of_parts_an_untrusted_notebook_keeps():
     a, b = Value(2.0, "a"), Value(-3.0, "b")
     steps = backward_steps((a * b + 10).tanh())
     page = steps._repr_html_()
-    assert page.count("<svg") == len(steps) == 3
-    assert page.count('type="radio"') == 3
-    assert "<script" not in page and "<?xml" not in page
-    assert page.count("next &#9654;") == 2 and page.count("&#9664; previous") == 2
-    assert steps._repr_html_() == page  # reproducible, so committed notebook outputs are stable
-    other = backward_steps((a * b + 11).tanh())._repr_html_()
-    assert other.split('"')[1] != page.split('"')[1]  # another graph's stepper gets another id
+    # No <style>, no inline <svg>, no script, no radio buttons (their name is stripped).
+    for banned in ("<style", "<svg", "<script", 'type="radio"', " name="):
+        assert banned not in page
+    assert page.count('<img class="mg-frame"') == len(steps) == 3
+    assert page.count("data:image/svg+xml;base64,") == 3
+    assert page.count("<details") == page.count("<summary") == 2  # steps 2 and 3
+    sizes = set(re.findall(r'width="(\d+)" height="(\d+)"', page))
+    assert len(sizes) == 1  # every frame the same size
+    # Each display has its own id, so two copies in one notebook do not share state.
+    ids = re.findall(r'id="(mg-steps-[^"]+)"', page + steps._repr_html_())
+    assert len(ids) == len(set(ids)) == 2
 
 
 @pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
-def test_jupyter_shows_drawings_as_svg_and_steps_as_html():
+@pytest.mark.parametrize("backend", available_backends())
+def test_frames_share_one_layout_and_differ_only_in_text_and_colour(backend):
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    out = (x1 * w1 + x2 * w2 + Value(6.8813735870195432, "b")).tanh()
+    steps = backward_steps(out, backend=backend)
+    svgs = steps.svgs()
+    assert len(svgs) == len(steps) == 5
+
+    def geometry(svg):
+        return re.findall(r'(?:points|cx|cy|d|x|y)="([^"]+)"', svg)
+
+    assert len({geometry(svg).__repr__() for svg in svgs}) == 1
+    assert len({re.search(r"<svg[^>]*>", svg).group(0) for svg in svgs}) == 1
+    # The texts are those of each frame's own DOT: first frame, n's grad 0.5 and one edge label.
+    first = svgs[0]
+    assert ">grad 0.5<" in first and "0.5 × 1 = 0.5" in first and ">grad -1.5<" not in first
+    last = svgs[-1]
+    assert ">grad -1.5<" in last and "-3 × 0.5 = -1.5" in last and "2 × 0.5 = 1" in last
+    assert "backward step 5 of 5" in last
+
+
+def test_frames_from_svg_needs_no_graphviz_and_refuses_other_text():
+    from micrograd.viz.steps import frames_from_svg
+
+    with pytest.raises(ValueError, match="not SVG"):
+        frames_from_svg("digraph {}", [])
+
+
+@pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
+def test_jupyter_shows_drawings_as_svg_and_png_and_steps_as_html():
     interactiveshell = pytest.importorskip("IPython.core.interactiveshell")
     formatter = interactiveshell.InteractiveShell.instance().display_formatter
     a = Value(2.0, "a")
     y = (a * a).tanh()
     data, _ = formatter.format(y.draw())
-    assert "<svg" in data["image/svg+xml"]
+    assert "<svg" in data["image/svg+xml"] and "image/png" in data
     data, _ = formatter.format(backward_steps(y))
-    assert data["text/html"].count("<svg") == 2
+    assert data["text/html"].count("<img") == 2

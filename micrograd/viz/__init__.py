@@ -13,30 +13,33 @@ from micrograd.engine import Value
 from micrograd.viz.backends import BACKENDS, RenderError, available_backends, render
 from micrograd.viz.dot import DEFAULT_MAX_NODES, GraphTooLargeError, build_dot
 from micrograd.viz.drawing import Drawing
-from micrograd.viz.steps import BackwardSteps, backward_steps
+from micrograd.viz.steps import BackwardSteps, Frame, backward_steps, frames_from_svg
 
 __all__ = [
     "BACKENDS",
     "DEFAULT_MAX_NODES",
     "BackwardSteps",
     "Drawing",
+    "Frame",
     "GraphTooLargeError",
     "RenderError",
     "available_backends",
     "backward_steps",
     "draw_dot",
+    "frames_from_svg",
     "render",
 ]
 
 
 def draw_dot(
     root: Value,
+    format: str = "svg",
+    rankdir: str = "LR",
     *,
     model: object | None = None,
     cluster: bool | None = None,
     collapse: str | bool | None = None,
     shade_grad: bool = False,
-    rankdir: str = "LR",
     digits: int = 4,
     max_nodes: int = DEFAULT_MAX_NODES,
     backend: str | None = None,
@@ -48,18 +51,43 @@ def draw_dot(
     - `collapse`: with `model`, draw one box per `"neuron"` (innermost module) or per `"layer"`
       (the module holding those), so a whole MLP's forward pass fits on a page.
     - `shade_grad`: darken each value's fill by the size of its grad.
+    - `format`: what `render()`/`pipe()` write by default, as graphviz's (Karpathy's call
+      `draw_dot(root, format='svg', rankdir='LR')` works unchanged).
     - `rankdir`: "LR" (default), "TB", "RL" or "BT"; `digits`: significant digits shown.
-    - `max_nodes`: refuse, with `GraphTooLargeError`, a drawing of more nodes than this.
+    - `max_nodes`: a drawing of more nodes than this (about 2 s of Graphviz here) is refused
+      with `GraphTooLargeError`, unless `model` is given and `collapse` is not: then each
+      neuron (or, if still too many, each layer) becomes one box and the drawing says so.
     - `backend`: "dot", "graphviz-pure", or None for the first one installed.
     """
-    source = build_dot(
-        root,
-        model=model,
-        cluster=cluster,
-        collapse=collapse,
-        shade_grad=shade_grad,
-        rankdir=rankdir,
-        digits=digits,
-        max_nodes=max_nodes,
-    )
-    return Drawing(source, backend)
+
+    def build(collapse: str | bool | None, note: str = "") -> str:
+        return build_dot(
+            root,
+            model=model,
+            cluster=cluster,
+            collapse=collapse,
+            shade_grad=shade_grad,
+            rankdir=rankdir,
+            digits=digits,
+            max_nodes=max_nodes,
+            note=note,
+        )
+
+    note = ""
+    try:
+        source = build(collapse)
+    except GraphTooLargeError as error:
+        if model is None or collapse:
+            raise
+        for fallback in ("neuron", "layer"):
+            note = (
+                f"Too many nodes to draw one by one ({error.drawn} > max_nodes={max_nodes}): "
+                f"one box per {fallback} (collapse={fallback!r})."
+            )
+            try:
+                source = build(fallback, note)
+                break
+            except GraphTooLargeError:
+                if fallback == "layer":
+                    raise
+    return Drawing(source, backend, format=format, note=note)

@@ -11,7 +11,7 @@ attribute access, so any `Module`-like object works. Drawing the result lives in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from micrograd.engine import Value
@@ -50,7 +50,7 @@ def module_tree(
         parts = name.split(".")
         obj, path = model, ""
         for depth, part in enumerate(parts[:-1]):
-            obj = obj[int(part)] if isinstance(obj, (list, tuple)) else getattr(obj, part)
+            obj = _child(obj, part, name)
             if callable(getattr(obj, "named_parameters", None)):
                 dotted = ".".join(parts[: depth + 1])
                 if dotted not in modules:
@@ -60,6 +60,23 @@ def module_tree(
             owner[id(parameter)] = path
             short[id(parameter)] = name[len(path) + 1 :] if path else name
     return owner, modules, short
+
+
+def _child(obj: object, part: str, name: str) -> object:
+    """The member `part` of `obj` on the way to parameter `name`: item, dict value or attribute."""
+    if isinstance(obj, (list, tuple)) and part.isdigit():
+        return obj[int(part)]
+    if isinstance(obj, Mapping):
+        # named_parameters() writes a dict's keys as they are; int keys come back as digits.
+        for key in (part, int(part) if part.lstrip("-").isdigit() else None):
+            if key is not None and key in obj:
+                return obj[key]
+    if hasattr(obj, part):
+        return getattr(obj, part)
+    raise ValueError(
+        f"cannot find {part!r} of parameter {name!r} in {type(obj).__name__}: the model's "
+        "named_parameters() names a member that is not a list item, dict key or attribute"
+    )
 
 
 def assign_modules(order: Sequence[Value], owner: dict[int, str]) -> list[str | None]:

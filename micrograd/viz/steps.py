@@ -1,113 +1,324 @@
-"""The backward pass as frames: one drawing per node, in the order `backward()` visits them.
+"""The backward pass as frames: one picture per node, in the order `backward()` visits them.
 
 Frame k shows the graph while backpropagation is at its k-th node: that node highlighted, the
-gradient it passes to each parent (local derivative times its own grad) written on the edge,
-edges of earlier steps labelled with what they passed, and a grad shown only once it is final
-(every consumer of the node has passed its share). The gradients are recomputed here from the op
-records, exactly as `Value.backward` does, without touching any `Value`; they are those of a
-fresh backward pass, so a leaf's shown grad does not include grads accumulated by earlier calls.
-The stepping control for Jupyter lives in `widget`.
+gradient it passes to each parent written on the edge as local derivative × upstream grad =
+passed, edges of earlier steps labelled with what they passed, and a grad shown only once it is
+final (every consumer of the node has passed its share). The gradients are recomputed here from
+the op records, exactly as `Value.backward` does, without touching any `Value`; they are those of
+a fresh backward pass, so a leaf's shown grad does not include grads accumulated by earlier calls.
+
+Every frame has the same size and node positions: the graph is laid out ONCE (`layout_source`,
+DOT text whose labels are the widest each will ever be), and each frame is that SVG with texts
+and colours changed (`frames_from_svg`, pure Python on the SVG text, no Graphviz call, so a
+browser that lays out with viz.js can reuse it). The stepping control for Jupyter is in `widget`.
 """
 
 from __future__ import annotations
 
 import os
 import pathlib
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from micrograd.engine import Value, topological_order
-from micrograd.viz.dot import DEFAULT_MAX_NODES, Overlay, build_dot
-from micrograd.viz.drawing import Drawing
+from micrograd.viz.backends import render
+from micrograd.viz.dot import DEFAULT_MAX_NODES, HOT, Overlay, build_dot
+
+_SVG = "http://www.w3.org/2000/svg"
+_XLINK = "http://www.w3.org/1999/xlink"
+ET.register_namespace("", _SVG)
+ET.register_namespace("xlink", _XLINK)
+_EDGE_TITLE = re.compile(r"^(v\d+)->(o(\d+))$")
+_CURRENT_FILL = "#ffd6d6"
+_TWO_DECIMALS = re.compile(r"(\d\.\d)\d+")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One step: its node, the overlay it draws, and its own DOT text (laid out by itself)."""
+
+    node: Value
+    overlay: Overlay
+    source: str
 
 
 class BackwardSteps:
     """The frames of one backward pass: index it, iterate it, `save()` it, show it in Jupyter."""
 
-    def __init__(self, frames: list[Drawing], nodes: list[Value]) -> None:
+    def __init__(
+        self,
+        frames: list[Frame],
+        layout_source: str,
+        backend: str | None = None,
+        digits: int = 4,
+    ) -> None:
         self.frames = frames
-        self.nodes = nodes
+        self.digits = digits
+        self.layout_source = layout_source
+        """DOT text laid out once for every frame (each label as wide as it ever gets)."""
+        self.backend = backend
+        self._svgs: list[str] | None = None
+
+    @property
+    def nodes(self) -> list[Value]:
         """The node each frame backpropagates through, in backward order."""
+        return [frame.node for frame in self.frames]
 
     def __len__(self) -> int:
         return len(self.frames)
 
-    def __getitem__(self, k: int) -> Drawing:
+    def __getitem__(self, k: int) -> Frame:
         return self.frames[k]
 
-    def __iter__(self) -> Iterator[Drawing]:
+    def __iter__(self) -> Iterator[Frame]:
         return iter(self.frames)
 
+    def frames_from_svg(self, layout_svg: str) -> list[str]:
+        """Each frame's SVG text, made from `layout_svg` (Graphviz's SVG of `layout_source`)."""
+        return frames_from_svg(layout_svg, [frame.overlay for frame in self.frames], self.digits)
+
+    def svgs(self) -> list[str]:
+        """Each frame as SVG text, all from one Graphviz layout (same size, same positions)."""
+        if self._svgs is None:
+            layout = render(self.layout_source, "svg", self.backend).decode("utf-8")
+            self._svgs = self.frames_from_svg(layout)
+        return list(self._svgs)
+
     def save(self, directory: str | os.PathLike[str], format: str = "svg") -> list[pathlib.Path]:
-        """Write the frames as `step_001.svg`, `step_002.svg`, ... into `directory`."""
+        """Write the frames as `step_001.svg`, `step_002.svg`, ... into `directory`.
+
+        Only "svg" shares one layout; other formats ("png", ...) render each frame's own DOT
+        text, so their nodes may shift from frame to frame.
+        """
         folder = pathlib.Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         width = max(3, len(str(len(self.frames))))
-        return [
-            frame.save(folder / f"step_{k:0{width}d}.{format}")
-            for k, frame in enumerate(self.frames, start=1)
-        ]
+        paths = []
+        svgs = self.svgs() if format == "svg" else None
+        for k, frame in enumerate(self.frames, start=1):
+            path = folder / f"step_{k:0{width}d}.{format}"
+            if svgs is not None:
+                path.write_text(svgs[k - 1], encoding="utf-8")
+            else:
+                path.write_bytes(render(frame.source, format, self.backend))
+            paths.append(path)
+        return paths
 
-    def _repr_html_(self) -> str:
+    def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
         from micrograd.viz.widget import stepper_html
 
-        return stepper_html([frame.render("svg").decode("utf-8") for frame in self.frames])
+        return {"text/html": stepper_html(self.svgs()), "text/plain": repr(self)}
+
+    def _repr_html_(self) -> str:
+        return self._repr_mimebundle_()["text/html"]
 
     def __repr__(self) -> str:
-        return f"<BackwardSteps: {len(self.frames)} frames; .save('steps/') or show in Jupyter>"
+        return (
+            f"<BackwardSteps: {len(self.frames)} frames; .save('steps/') writes them as SVG "
+            "files, Jupyter shows a stepping control>"
+        )
 
 
 def backward_steps(
     root: Value,
     *,
-    backend: str | None = None,
+    model: object | None = None,
+    cluster: bool | None = None,
+    collapse: str | bool | None = None,
+    shade_grad: bool = False,
+    rankdir: str = "LR",
+    digits: int = 4,
     max_nodes: int = DEFAULT_MAX_NODES,
-    **options: object,
+    backend: str | None = None,
 ) -> BackwardSteps:
-    """One drawing per node that `root.backward()` backpropagates through, in the same order.
+    """One frame per node that `root.backward()` backpropagates through, in the same order.
 
     Options are those of `draw_dot` except `collapse` (a box hides the steps inside it).
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps takes a Value, received {type(root).__name__}")
-    if options.get("collapse"):
+    if collapse:
         raise ValueError("backward_steps draws every node; it does not take collapse=")
+
+    def build(overlay: Overlay) -> str:
+        return build_dot(
+            root,
+            model=model,
+            cluster=cluster,
+            shade_grad=shade_grad,
+            rankdir=rankdir,
+            digits=digits,
+            max_nodes=max_nodes,
+            overlay=overlay,
+        )
+
     order = topological_order(root)
     index = {id(node): i for i, node in enumerate(order)}
     # A node's grad is final once each of its consumers (distinct children) has passed its share.
     waiting = [0] * len(order)
     for node in order:
-        for parent in set(map(id, node.parents)):
-            waiting[index[parent]] += 1
+        for key in set(map(id, node.parents)):
+            waiting[index[key]] += 1
     sums = [0.0] * len(order)
     sums[-1] = 1.0
     steps = [i for i in reversed(range(len(order))) if order[i].parents]
     edge_labels: dict[tuple[int, int], str] = {}
-    digits = options.get("digits", 4)
-    frames = []
+    widest: dict[tuple[int, int], str] = {}
+    overlays: list[Overlay] = []
     for k, i in enumerate(steps, start=1):
         node = order[i]
+        op = node.op
+        if op is None:
+            raise TypeError(
+                f"backward_steps reads local derivatives from op records; {node.label or node!r} "
+                "has none (it was built with a _backward closure)"
+            )
         inputs = [parent.data for parent in node.parents]
         current = dict(edge_labels)
-        for position, (parent, local_grad) in enumerate(zip(node.parents, node.op.local_grads)):
+        for position, (parent, local_grad) in enumerate(zip(node.parents, op.local_grads)):
             if not parent.requires_grad:
                 continue  # constants take no gradient, as in backward()
             local = local_grad(*inputs, node.data)
             passed = local * sums[i]
             sums[index[id(parent)]] += passed
-            current[(i, position)] = (
+            current[(i, position)] = widest[(i, position)] = (
                 f"{local:.{digits}g} × {sums[i]:.{digits}g} = {passed:.{digits}g}"
             )
             edge_labels[(i, position)] = f"{passed:.{digits}g}"
-        for parent in set(map(id, node.parents)):
-            waiting[index[parent]] -= 1
+        for key in set(map(id, node.parents)):
+            waiting[index[key]] -= 1
         grads = {j: sums[j] for j in range(len(order)) if waiting[j] == 0}
         name = node.label if len(node.label) <= 40 else node.label[:39] + "…"
-        name = name or f"the {node.op.name} node"
+        name = name or f"the {op.name} node"
         title = (
-            f"backward step {k} of {len(steps)}: through {name} ({node.op.symbol}), "
+            f"backward step {k} of {len(steps)}: through {name} ({op.symbol}), "
             f"grad {sums[i]:.{digits}g}"
         )
-        overlay = Overlay(title, grads, current, i)
-        source = build_dot(root, max_nodes=max_nodes, overlay=overlay, **options)
-        frames.append(Drawing(source, backend))
-    return BackwardSteps(frames, [order[i] for i in steps])
+        overlays.append(Overlay(title, grads, current, i))
+    frames = [Frame(order[i], overlay, build(overlay)) for i, overlay in zip(steps, overlays)]
+    # The layout: every label at its widest (final grads, every edge's "a × b = c", the longest
+    # title), so no frame's text needs more room than the layout gave it.
+    title = max((o.title for o in overlays), key=len, default="")
+    final = overlays[-1].grads if overlays else {}
+    layout = Overlay(title, dict(final), widest, None)
+    return BackwardSteps(frames, build(layout), backend, digits)
+
+
+def frames_from_svg(layout_svg: str, overlays: list[Overlay], digits: int = 4) -> list[str]:
+    """The SVG of each overlay, made by changing texts and colours of one laid-out SVG.
+
+    `layout_svg` is any Graphviz's SVG of `BackwardSteps.layout_source`; the result for each
+    overlay has the same size and positions, only grads, edge labels, title and highlight differ.
+    """
+    text = re.sub(r"^.*?(?=<svg\b)", "", layout_svg, count=1, flags=re.DOTALL)
+    try:
+        ET.fromstring(text)
+    except ET.ParseError as error:
+        raise ValueError(f"layout_svg is not SVG text ({error})") from error
+    return [_recolour(ET.fromstring(text), overlay, digits) for overlay in overlays]
+
+
+def _tag(name: str) -> str:
+    return f"{{{_SVG}}}{name}"
+
+
+def _title(group: ET.Element) -> str:
+    title = group.find(_tag("title"))
+    return "" if title is None or title.text is None else title.text
+
+
+def _recolour(svg: ET.Element, overlay: Overlay, digits: int) -> str:
+    graph = svg.find(_tag("g"))
+    if graph is None:
+        raise ValueError("layout_svg has no graph group; pass Graphviz's SVG output")
+    titles = [t for t in graph.findall(_tag("text"))]
+    if titles:
+        titles[0].text = overlay.title
+        for extra in titles[1:]:
+            extra.text = ""
+    seen: dict[int, int] = {}
+    for group in graph.iter(_tag("g")):
+        kind = group.get("class")
+        name = _title(group)
+        if kind == "node" and name.startswith("v"):
+            i = int(name[1:])
+            children = list(group)
+            for k, child in enumerate(children):
+                if child.tag != _tag("text") or not (child.text or "").startswith("grad "):
+                    continue
+                g = overlay.grads.get(i)
+                child.text = "grad " if g is None else f"grad {g:.{digits}g}"
+                _centre_in_cell(child, children[:k])
+            if overlay.current == i:
+                for shape in group.iter(_tag("polygon")):
+                    if shape.get("fill") == "none":
+                        shape.set("stroke", HOT)
+                        shape.set("stroke-width", "2")
+        elif kind == "node" and name.startswith("o"):
+            if overlay.current == int(name[1:]):
+                for shape in group.iter(_tag("ellipse")):
+                    shape.set("fill", _CURRENT_FILL)
+                    shape.set("stroke", HOT)
+                    shape.set("stroke-width", "2")
+        elif kind == "edge":
+            match = _EDGE_TITLE.match(name.replace("&#45;", "-").replace("&gt;", ">"))
+            if match is None:
+                continue
+            i = int(match.group(3))
+            position = seen.get(i, 0)
+            seen[i] = position + 1
+            label = overlay.edge_labels.get((i, position))
+            hot = overlay.current == i
+            for node in group.iter(_tag("text")):
+                node.text = label or ""
+                node.set("fill", HOT if hot else "#555555")
+            if hot:
+                for shape in list(group.iter(_tag("path"))) + list(group.iter(_tag("polygon"))):
+                    shape.set("stroke", HOT)
+                    shape.set("stroke-width", "2")
+                    if shape.tag == _tag("polygon"):
+                        shape.set("fill", HOT)
+    _compact(svg)
+    return ET.tostring(svg, encoding="unicode")
+
+
+def _centre_in_cell(text: ET.Element, before: list[ET.Element]) -> None:
+    """Centre a replaced cell text in its cell (the polygon Graphviz draws just before it).
+
+    Graphviz anchors table text at its left end, placed for the layout's (widest) text; a
+    shorter text would hug the left border.
+    """
+    cells = [e for e in before if e.tag == _tag("polygon") and e.get("fill") == "none"]
+    if not cells:
+        return
+    xs = [float(p.split(",")[0]) for p in (cells[-1].get("points") or "").split() if "," in p]
+    if xs:
+        text.set("x", f"{(min(xs) + max(xs)) / 2:.2f}")
+        text.set("text-anchor", "middle")
+
+
+def _compact(svg: ET.Element) -> None:
+    """Drop what a picture does not need (titles, ids, classes, repeated fonts, blank text).
+
+    A viewer carries every frame as a data: URI, so a third off each frame matters.
+    """
+    fonts = {node.get("font-family") for node in svg.iter(_tag("text"))} - {None}
+    common = fonts.pop() if len(fonts) == 1 else None
+    if common is not None:
+        svg.set("font-family", common)
+    for parent in list(svg.iter()):
+        for child in list(parent):
+            if child.tag == _tag("title"):
+                parent.remove(child)
+                continue
+            for name in ("id", "class"):
+                child.attrib.pop(name, None)
+            if common is not None and child.get("font-family") == common:
+                del child.attrib["font-family"]
+            for name in ("points", "d"):  # a tenth of a point is finer than a pixel
+                if name in child.attrib:
+                    child.set(name, _TWO_DECIMALS.sub(r"\1", child.get(name, "")))
+            child.tail = None
+        parent.text = parent.text if parent.tag == _tag("text") else None
