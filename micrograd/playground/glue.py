@@ -163,24 +163,28 @@ def graph(spec: Spec) -> dict[str, Any]:
 
 
 def backward_frames(out: Value, laid_out_svg: str | None = None) -> dict[str, Any]:
-    """The backward pass of `out` as frames the page shows one at a time.
+    """The backward pass of `out` as frames the page shows one at a time, as the notebooks do.
 
-    Today each frame is DOT text (`micrograd.viz.backward_steps`), laid out by the page's
-    Graphviz. The page also understands two other answers, so that frames drawn from ONE layout
-    need no change in JavaScript: `{"layout_dot": DOT}` asks the page to lay out DOT and call
-    again with that SVG as `laid_out_svg`; frames given as `{"svg": ...}` are shown as they are.
-    A frame's optional `"node"` names the Graphviz node the page scrolls into view.
+    The graph is laid out once, so no node moves between frames: without `laid_out_svg` the
+    answer is `{"layout_dot": DOT}`, which the page lays out with its Graphviz and sends back as
+    `laid_out_svg`; then each frame is that SVG recoloured and relabelled in Python
+    (`micrograd.viz.frames_from_svg`), `{"svg": ...}`. A frame's `"node"` names the Graphviz
+    node the page scrolls into view.
     """
     steps = backward_steps(out)
+    if laid_out_svg is None:
+        return {"layout_dot": steps.layout_source}
     index = {id(v): i for i, v in enumerate(topological_order(out))}
     return {
         "frames": [
             {
                 "title": _frame_title(k, len(steps), node),
-                "dot": frame.source,
+                "svg": svg,
                 "node": f"o{index[id(node)]}",  # the op circle this step is at: kept in view
             }
-            for k, (frame, node) in enumerate(zip(steps.frames, steps.nodes), start=1)
+            for k, (svg, node) in enumerate(
+                zip(steps.frames_from_svg(laid_out_svg, compact=False), steps.nodes), start=1
+            )
         ]
     }
 

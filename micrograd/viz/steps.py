@@ -75,9 +75,10 @@ class BackwardSteps:
     def __iter__(self) -> Iterator[Frame]:
         return iter(self.frames)
 
-    def frames_from_svg(self, layout_svg: str) -> list[str]:
+    def frames_from_svg(self, layout_svg: str, *, compact: bool = True) -> list[str]:
         """Each frame's SVG text, made from `layout_svg` (Graphviz's SVG of `layout_source`)."""
-        return frames_from_svg(layout_svg, [frame.overlay for frame in self.frames], self.digits)
+        overlays = [frame.overlay for frame in self.frames]
+        return frames_from_svg(layout_svg, overlays, self.digits, compact=compact)
 
     def svgs(self) -> list[str]:
         """Each frame as SVG text, all from one Graphviz layout (same size, same positions)."""
@@ -206,18 +207,21 @@ def backward_steps(
     return BackwardSteps(frames, build(layout), backend, digits)
 
 
-def frames_from_svg(layout_svg: str, overlays: list[Overlay], digits: int = 4) -> list[str]:
+def frames_from_svg(
+    layout_svg: str, overlays: list[Overlay], digits: int = 4, *, compact: bool = True
+) -> list[str]:
     """The SVG of each overlay, made by changing texts and colours of one laid-out SVG.
 
     `layout_svg` is any Graphviz's SVG of `BackwardSteps.layout_source`; the result for each
     overlay has the same size and positions, only grads, edge labels, title and highlight differ.
+    `compact=False` keeps Graphviz's titles, ids and classes (a page that finds nodes by name).
     """
     text = re.sub(r"^.*?(?=<svg\b)", "", layout_svg, count=1, flags=re.DOTALL)
     try:
         ET.fromstring(text)
     except ET.ParseError as error:
         raise ValueError(f"layout_svg is not SVG text ({error})") from error
-    return [_recolour(ET.fromstring(text), overlay, digits) for overlay in overlays]
+    return [_recolour(ET.fromstring(text), overlay, digits, compact) for overlay in overlays]
 
 
 def _tag(name: str) -> str:
@@ -229,7 +233,7 @@ def _title(group: ET.Element) -> str:
     return "" if title is None or title.text is None else title.text
 
 
-def _recolour(svg: ET.Element, overlay: Overlay, digits: int) -> str:
+def _recolour(svg: ET.Element, overlay: Overlay, digits: int, compact: bool) -> str:
     graph = svg.find(_tag("g"))
     if graph is None:
         raise ValueError("layout_svg has no graph group; pass Graphviz's SVG output")
@@ -280,7 +284,8 @@ def _recolour(svg: ET.Element, overlay: Overlay, digits: int) -> str:
                     shape.set("stroke-width", "2")
                     if shape.tag == _tag("polygon"):
                         shape.set("fill", HOT)
-    _compact(svg)
+    if compact:
+        _compact(svg)
     return ET.tostring(svg, encoding="unicode")
 
 

@@ -199,8 +199,8 @@ function drawChart() {
 
 // ---- Backward frames ----------------------------------------------------------------------
 
-// glue.backward_frames answers with DOT frames today; it may instead ask for the graph laid out
-// once ({layout_dot}) and answer with SVG frames, which are shown as they are.
+// glue.backward_frames asks for the graph laid out once ({layout_dot}), then answers with each
+// frame as that SVG recoloured and relabelled, so no node moves from frame to frame.
 function loadFrames() {
   const started = performance.now();
   let answer = ask("frames", { spec: state.spec });
