@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from micrograd import __version__
 from micrograd.cli import demo, draw, example
 
 COMMANDS = (demo, example, draw)
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m micrograd",
         description="A scalar-valued autograd engine: examples, demos and graph drawing.",
     )
+    parser.add_argument("--version", action="version", version=f"micrograd {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(subparsers)
