@@ -136,4 +136,3 @@ def test_broken_dot_text_gives_the_programs_message():
 
 def test_drawing_repr_is_short():
     assert repr(draw_dot(neuron())).startswith("<Drawing: ")
-
