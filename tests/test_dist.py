@@ -26,7 +26,7 @@ NOT_IN_SDIST = re.compile(r"(\.ci/.*|\.git\w*)")
 # What a working tree may hold that is never part of a distribution.
 SCRATCH = shutil.ignore_patterns(
     ".git", ".venv*", "__pycache__", "*.pyc", "*.egg-info", "build", "dist", "site",
-    ".hypothesis", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".ipynb_checkpoints",
+    ".hypothesis", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".ipynb_checkpoints", ".cache",
     "out", "micrograd-demo", "node_modules",
 )  # fmt: skip
 
