@@ -100,3 +100,10 @@ def test_metadata_names_license_pythons_and_extras():
 def test_the_viz_extra_installs_a_backend():
     # `pip install NAME[viz]` must bring a renderer, so drawing works with no system package.
     assert "graphviz-pure" in pyproject()["project"]["optional-dependencies"]["viz"]
+
+
+def test_readme_installs_the_published_name_and_from_a_clone():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    name = pyproject()["project"]["name"]
+    assert f'pip install "{name}[viz]"' in readme
+    assert 'pip install ".[demo]"' in readme  # the quick start from a clone, which works today
