@@ -27,7 +27,7 @@ NOT_IN_SDIST = re.compile(r"(\.ci/.*|\.git\w*)")
 SCRATCH = shutil.ignore_patterns(
     ".git", ".venv*", "__pycache__", "*.pyc", "*.egg-info", "build", "dist", "site",
     ".hypothesis", ".pytest_cache", ".ruff_cache", ".mypy_cache", ".ipynb_checkpoints", ".cache",
-    "out", "micrograd-demo", "node_modules",
+    "out", "micrograd-demo", "node_modules", ".ci-out",
 )  # fmt: skip
 
 pytestmark = [
