@@ -69,6 +69,11 @@ def test_console_script_runs_the_command_line():
     done = run_cli("-c", f"import sys, {module}; sys.exit({module}.{function}(['--version']))")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("micrograd ")
+    # Its help names the command as the user typed it.
+    code = "import sys; sys.argv[0] = '/venv/bin/micrograd'; from micrograd.cli import main; main()"
+    done = run_cli("-c", code, "--help")
+    assert done.stdout.startswith("usage: micrograd "), done.stdout
+    assert run_cli("-m", "micrograd", "--help").stdout.startswith("usage: python -m micrograd ")
 
 
 def test_changelog_starts_with_this_version():

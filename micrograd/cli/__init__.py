@@ -6,7 +6,9 @@ Each command is a module here with `add_parser(subparsers)` and `run(args) -> in
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from micrograd import __version__
 from micrograd.cli import demo, draw, example
@@ -17,7 +19,8 @@ COMMANDS = (demo, example, draw)
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command registered."""
     parser = argparse.ArgumentParser(
-        prog="python -m micrograd",
+        # Named as it was started: the `micrograd` console script or `python -m micrograd`.
+        prog="micrograd" if Path(sys.argv[0]).name == "micrograd" else "python -m micrograd",
         description="A scalar-valued autograd engine: examples, demos and graph drawing.",
     )
     parser.add_argument("--version", action="version", version=f"micrograd {__version__}")
