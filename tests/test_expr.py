@@ -239,6 +239,12 @@ def hand_built(body: ast.AST) -> ast.Expression:
     return ast.Expression(body=body)  # no source positions, as a hand-built tree may lack them
 
 
+def missing_left() -> ast.AST:
+    node = ast.BinOp(ast.Constant(1.0), ast.Add(), ast.Constant(1.0))
+    node.left = None  # an empty field; `ast.BinOp()` with no fields is an error from Python 3.15
+    return node
+
+
 def looping_sum() -> ast.AST:
     node = ast.BinOp(ast.Constant(1.0), ast.Add(), ast.Constant(1.0))
     node.right = node  # a "tree" that contains itself
@@ -252,7 +258,7 @@ def looping_sum() -> ast.AST:
         (ast.parse("a = 1"), "evaluate takes the syntax tree from parse(), received Module"),
         (ast.Expression(body=ast.Load()), "Expression.body is Load, expected expr"),
         (hand_built(ast.BinOp(ast.Constant(1.0), ast.FloorDiv(), ast.Constant(2.0))), "//"),
-        (hand_built(ast.BinOp()), "BinOp.left is NoneType, expected expr"),
+        (hand_built(missing_left()), "BinOp.left is NoneType, expected expr"),
         (hand_built(ast.Name(id=["a"], ctx=ast.Load())), "Name.id is list, expected str"),
         (hand_built(ast.Constant("x")), "only numbers are allowed as literals, received 'x'"),
         (hand_built(ast.Constant(1e300)), "1e+300 is out of range"),

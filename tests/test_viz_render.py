@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import configparser
-import pathlib
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -145,13 +143,6 @@ def test_broken_dot_text_gives_the_programs_message():
 
 def test_drawing_repr_is_short():
     assert repr(draw_dot(neuron())).startswith("<Drawing: ")
-
-
-def test_the_extra_installs_a_backend():
-    # setup.cfg's viz extra must bring a renderer, so `pip install .[viz]` suffices to draw.
-    config = configparser.ConfigParser()
-    config.read(pathlib.Path(__file__).parent.parent / "setup.cfg")
-    assert "graphviz-pure" in config["options.extras_require"]["viz"].split()
 
 
 @pytest.mark.parametrize("backend", BACKEND_PARAMS)

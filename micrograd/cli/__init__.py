@@ -6,8 +6,11 @@ Each command is a module here with `add_parser(subparsers)` and `run(args) -> in
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from micrograd import __version__
 from micrograd.cli import demo, draw, example, playground
 from micrograd.cli.terminal import ArgumentParser
 
@@ -18,9 +21,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command registered."""
     # Sub-commands' parsers are of the same class, so every argparse error is escaped.
     parser = ArgumentParser(
-        prog="python -m micrograd",
+        # Named as it was started: the `micrograd` console script or `python -m micrograd`.
+        prog="micrograd" if Path(sys.argv[0]).name == "micrograd" else "python -m micrograd",
         description="A scalar-valued autograd engine: examples, demos and graph drawing.",
     )
+    parser.add_argument("--version", action="version", version=f"micrograd {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(subparsers)
