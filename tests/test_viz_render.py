@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 import xml.etree.ElementTree as ET
 
 import pytest
