@@ -18,6 +18,7 @@ from micrograd import (
     AnomalyError,
     Value,
     anomaly,
+    autodiff,
     detect_anomaly,
     engine,
     is_anomaly_enabled,
@@ -281,7 +282,7 @@ def test_leaving_the_block_restores_the_fast_functions_even_after_an_error():
 
 def test_the_hot_functions_do_not_look_at_the_mode():
     # Zero cost while off is by construction: the functions used then never read the flag.
-    for function in (anomaly._fast_apply1, anomaly._fast_apply2, engine._backpropagate):
+    for function in (anomaly._fast_apply1, anomaly._fast_apply2, autodiff.backpropagate):
         assert "anomaly" not in function.__code__.co_names
         assert "_sites" not in function.__code__.co_names
 
