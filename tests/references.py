@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 
 import pytest
 
@@ -59,3 +60,12 @@ FUSED_MULTIPLY_ADD = Op(
     local_grads=(lambda x, y, z, out: y, lambda x, y, z, out: x, lambda x, y, z, out: 1.0),
     domain=((-1.0, 1.0),) * 3,
 )
+
+
+def facts(*pieces: str) -> str:
+    """A `pytest.raises(match=...)` pattern: each piece appears in the message, in any order.
+
+    Error-message tests pin the facts a message must carry (names, numbers, types), not its
+    wording, so that the prose can be improved without touching the tests.
+    """
+    return "(?s)" + "".join(f"(?=.*{re.escape(piece)})" for piece in pieces)

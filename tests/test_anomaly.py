@@ -27,7 +27,7 @@ from micrograd import (
 from micrograd.engine import apply
 from micrograd.functional import grad
 from micrograd.tape import trace
-from tests.references import FUSED_MULTIPLY_ADD
+from tests.references import FUSED_MULTIPLY_ADD, facts
 from tests.test_fuzz import graphs
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
@@ -60,7 +60,8 @@ def test_a_bad_log_names_the_op_its_labelled_inputs_and_the_line():
 
 def test_labels_of_the_inputs_are_in_the_message():
     a, b = Value(1e200, "a"), Value(1e200, "b")
-    with detect_anomaly(), pytest.raises(AnomalyError, match=r"mul\(a=1e\+200, b=1e\+200\) is inf"):
+    expected = facts("mul(a=1e+200, b=1e+200)", "inf")
+    with detect_anomaly(), pytest.raises(AnomalyError, match=expected):
         a * b
 
 
@@ -134,7 +135,7 @@ def test_backward_after_the_block_checks_when_only_part_of_the_graph_was_made_in
 def test_backward_inside_the_block_checks_a_graph_made_outside_it():
     x = Value(0.0, "x")
     y = x.sqrt()
-    with detect_anomaly(), pytest.raises(AnomalyError, match="its line was not recorded"):
+    with detect_anomaly(), pytest.raises(AnomalyError, match=facts("outside detect_anomaly()")):
         y.backward()
     assert y.grad == 1.0  # the root's seed was set before the error
 
@@ -231,7 +232,7 @@ def test_create_graph_after_the_block_checks_a_graph_made_inside_it():
 
 
 def test_functional_grad_checks_its_float_gradients():
-    with detect_anomaly(), pytest.raises(AnomalyError, match="backward: the gradient of pow"):
+    with detect_anomaly(), pytest.raises(AnomalyError, match=facts("backward", "pow")):
         grad(lambda x: x.sqrt())(0.0)
     assert grad(lambda x: x.sqrt())(0.0) == math.inf  # unchecked outside the mode
 
@@ -304,7 +305,8 @@ def test_recorded_lines_go_with_their_graph():
 def test_an_op_of_three_inputs_is_checked_forward_and_backward():
     fma = FUSED_MULTIPLY_ADD
     a, b, c = Value(1e200, "a"), Value(1e200, "b"), Value(1.0, "c")
-    with detect_anomaly(), pytest.raises(AnomalyError, match=r"fma\(a=1e\+200, b=1e\+200, c=1.0\)"):
+    expected = facts("fma(a=1e+200, b=1e+200, c=1.0)")
+    with detect_anomaly(), pytest.raises(AnomalyError, match=expected):
         apply(fma, a, b, c)
     with detect_anomaly():
         # fma(1e200, 1, -1e200) = 0 and 0 * 1e200 = 0, but d out / d one = 1e200 * 1e200.

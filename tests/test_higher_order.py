@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from micrograd import OPS, Op, Value, no_grad
 from micrograd.engine import apply
 from micrograd.functional import grad, hessian
+from tests.references import facts
 
 SETTINGS = settings(max_examples=30, deadline=None)
 OP_NAMES = sorted(OPS)
@@ -274,7 +275,7 @@ def test_create_graph_on_a_graph_built_under_no_grad_is_an_error():
     x = Value(2.0)
     with no_grad():
         y = x * x
-    with pytest.raises(RuntimeError, match="create_graph=True.*no graph.*no_grad"):
+    with pytest.raises(RuntimeError, match=facts("create_graph=True", "no_grad")):
         y.backward(create_graph=True)
 
 
@@ -333,5 +334,5 @@ def test_an_op_without_graph_grads_names_itself_when_create_graph_needs_them():
     x = Value(2.0)
     apply(cube, x).backward()
     assert x.grad == 12.0  # the float path needs only local_grads
-    with pytest.raises(RuntimeError, match="op 'cube'.*0 graph_grads for 1 inputs"):
+    with pytest.raises(RuntimeError, match=facts("'cube'", "0 graph_grads", "1 inputs")):
         apply(cube, x).backward(create_graph=True)
