@@ -79,7 +79,7 @@ def backpropagate(order: list[Any], check: EdgeCheck | None = None) -> None:
         if not parents:
             continue
         grad = node._grad
-        if check is not None:
+        if check:  # a truth test, cheaper than `is not None`: this runs once per node
             before = [parent._grad for parent in parents]
         local_grads = node.op.local_grads
         # One and two inputs spelled out (every op in OPS); the general case below.
@@ -98,7 +98,7 @@ def backpropagate(order: list[Any], check: EdgeCheck | None = None) -> None:
             for parent, local_grad in zip(parents, local_grads):
                 if parent.requires_grad:
                     parent._grad += local_grad(*inputs, node._data) * grad
-        if check is not None:
+        if check:
             for position, parent in enumerate(parents):
                 if parent.requires_grad:
                     check(node, position, grad, before[position], parent._grad)

@@ -52,6 +52,13 @@ def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
 
 
+def same(ours: float, reference: float, rel: float = 0.0) -> bool:
+    """Equal (zeros of either sign alike), nan equal to nan; or within `rel` when it is given."""
+    if math.isnan(ours) or math.isnan(reference):
+        return math.isnan(ours) and math.isnan(reference)
+    return ours == reference or math.isclose(ours, reference, rel_tol=rel, abs_tol=0.0)
+
+
 # An op of three inputs, which no record in OPS has: the engine's general path is tested with it.
 FUSED_MULTIPLY_ADD = Op(
     "fma",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import itertools
 import math
+import pathlib
 import sys
 import threading
 import warnings
@@ -314,3 +315,40 @@ def test_an_op_of_three_inputs_is_checked_forward_and_backward():
         with pytest.raises(AnomalyError) as caught:
             out.backward()
     assert (caught.value.op, caught.value.input_index) == (fma, 1)
+
+
+class _NotToBeWalked(list):
+    """An order that fails the test if anything iterates over it."""
+
+    def __iter__(self):
+        raise AssertionError("the whole graph was scanned")
+
+
+def test_a_value_kept_from_the_mode_costs_unrelated_graphs_nothing():
+    # Issue 13: one Value made inside detect_anomaly() and kept alive made every later,
+    # unrelated backward() 37% slower (each call scanned its whole graph for recorded nodes).
+    with detect_anomaly():
+        kept = Value(0.5, "kept") * 2.0
+    x = Value(1.0)
+    out = x
+    for _ in range(1000):
+        out = out * 1.0
+    order, seen = autodiff.sort_for_backward(out, reset_grads=False)
+    assert engine.backward_check(_NotToBeWalked(order), seen) is None
+    out.backward()
+    assert x.grad == 1.0
+    # The kept graph itself is still checked after the block.
+    kept_order, kept_seen = autodiff.sort_for_backward(kept, reset_grads=False)
+    assert engine.backward_check(kept_order, kept_seen) is not None
+
+
+def test_importing_anomaly_installs_nothing(tmp_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import micrograd.anomaly, micrograd.engine as e; "
+        "assert e._backward_check is None and e._forward_check is None; "
+        "assert e._apply1 is e.default_apply_functions()[0]"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=pathlib.Path(__file__).parents[1])
