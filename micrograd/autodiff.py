@@ -8,8 +8,8 @@ and `graph_grads`, or None for a leaf), `requires_grad`, and the float slots `_d
 - `topological_order(root)`: iterative depth-first search, parents in argument order.
 - `backpropagate(order, check)`: the in-place float walk `backward()` runs. It adds each
   parent's share into the parent's `_grad`. `check`, when given, is called once per edge after
-  the addition (anomaly detection plugs in there); when it is None the walk tests it once per
-  node and pays nothing else.
+  the addition (anomaly detection plugs in there); without it the walk pays one truth test per
+  node and nothing else.
 - `gradient_table(order, wrt, ...)`: one walk that keeps gradients in a table instead of in the
   nodes, on floats or, with `create_graph=True`, as Values built from the op records'
   `graph_grads` (so a gradient can be differentiated again). `backward(create_graph=True)` and
@@ -72,15 +72,19 @@ def backpropagate(order: list[Any], check: EdgeCheck | None = None) -> None:
     """Chain rule over `order` (a topological order) from last to first, on floats, in place.
 
     Each node passes `local derivative * its grad` to every parent that requires grad, adding
-    into the parent's `_grad`. With `check`, each addition is reported (see `EdgeCheck`).
+    into the parent's `_grad`. With `check`, each addition is reported (see `EdgeCheck`) before
+    the walk moves past the next node, so a check that raises stops the walk there.
     """
+    # One truth test per node when there is no check: the edges of a node are reported when the
+    # walk reaches the next node (and at the end), by `step`, which remembers the grads before.
+    step = None if check is None else _edge_reporter(check)
     for node in reversed(order):
         parents = node.parents
         if not parents:
             continue
+        if step:
+            step(node)
         grad = node._grad
-        if check:  # a truth test, cheaper than `is not None`: this runs once per node
-            before = [parent._grad for parent in parents]
         local_grads = node.op.local_grads
         # One and two inputs spelled out (every op in OPS); the general case below.
         if len(parents) == 2:
@@ -98,10 +102,24 @@ def backpropagate(order: list[Any], check: EdgeCheck | None = None) -> None:
             for parent, local_grad in zip(parents, local_grads):
                 if parent.requires_grad:
                     parent._grad += local_grad(*inputs, node._data) * grad
-        if check:
-            for position, parent in enumerate(parents):
+    if step:
+        step(None)
+
+
+def _edge_reporter(check: EdgeCheck) -> Callable[[Any], None]:
+    """`step(node)`: report the edges of the node stepped before, then remember `node`'s."""
+    previous: list[Any] = []  # [node, its grad, its parents' grads before its step]
+
+    def step(node: Any) -> None:
+        if previous:
+            done, upstream, before = previous
+            for position, parent in enumerate(done.parents):
                 if parent.requires_grad:
-                    check(node, position, grad, before[position], parent._grad)
+                    check(done, position, upstream, before[position], parent._grad)
+        if node is not None:
+            previous[:] = [node, node._grad, [parent._grad for parent in node.parents]]
+
+    return step
 
 
 def gradient_table(
