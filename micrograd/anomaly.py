@@ -211,8 +211,16 @@ def _deref(reference: weakref.ref[Value]) -> Value | None:
 
 def _check_gradient(node: Value, index: int, upstream: Any, before: Any, after: Any) -> None:
     """Raise `AnomalyError` if `after`, input `index`'s accumulated gradient, just went bad."""
-    after, upstream, before = _number(after), _number(upstream), _number(before)
-    if _finite(after) or not (_finite(upstream) and _finite(before)):
+    # Runs on every edge in the mode: the common case (a finite float) returns at once.
+    if type(after) is float:
+        if after - after == 0.0:
+            return
+    else:
+        after = after.data  # a Value, from backward(create_graph=True) or functional
+        if _finite(after):
+            return
+    upstream, before = _number(upstream), _number(before)
+    if not (_finite(upstream) and _finite(before)):
         return
     parent = node.parents[index]
     name = f"input {index}" + (f" ({parent.label})" if parent.label else "")
