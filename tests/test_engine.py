@@ -164,6 +164,7 @@ def test_topological_order_puts_parents_first():
 DEPTH = 1_000_000
 
 
+@pytest.mark.slow
 def test_million_op_chain_builds_backpropagates_and_is_freed():
     x = Value(1.0)
     y = x
@@ -379,6 +380,7 @@ def test_random_graphs_match_central_differences(recipe):
         assert leaf.grad == pytest.approx(numeric, rel=1e-4, abs=1e-5)
 
 
+@pytest.mark.slow
 @needs_torch
 @given(expressions())
 def test_random_graphs_match_pytorch(recipe):

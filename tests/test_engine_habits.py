@@ -272,6 +272,7 @@ def test_set_grad_enabled_as_a_function_and_as_a_block_like_pytorch():
 # --- Threads -------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_four_threads_sharing_a_leaf_get_the_exact_sum():
     w = Value(1.0, "w")
     graphs = []

@@ -142,6 +142,7 @@ def nested_grad(f, index):
     return f
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(program=programs, index=partials, x=coordinates, y=coordinates)
 def test_random_programs_up_to_third_order_match_sympy(program, index, x, y):
@@ -180,6 +181,7 @@ def test_hessian_of_random_programs_matches_torch(program, x, y):
             assert math.isclose(g, e, rel_tol=1e-9, abs_tol=1e-9), (got, expected)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(program=programs, x=coordinates, y=coordinates)
 def test_backward_create_graph_matches_sympy_second_derivatives(program, x, y):

@@ -276,6 +276,7 @@ def test_create_graph_inside_no_grad_still_builds_the_gradient_graph():
     assert x.grad == 12.0
 
 
+@pytest.mark.slow
 def test_create_graph_on_a_chain_deeper_than_the_recursion_limit():
     depth = 20_000
     x = Value(0.5)
