@@ -8,7 +8,7 @@
 (-2.0, 2.0)
 """
 
-from micrograd import data, losses, optim
+from micrograd import autodiff, data, losses, numeric, optim
 from micrograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from micrograd.engine import (
     Value,
@@ -16,6 +16,7 @@ from micrograd.engine import (
     is_grad_enabled,
     is_tracing,
     no_grad,
+    set_grad_enabled,
     topological_order,
 )
 from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
@@ -29,6 +30,7 @@ __version__ = "0.2.0"
 __all__ = [
     "MLP",
     "AnomalyError",
+    "autodiff",
     "OPS",
     "GradcheckError",
     "Layer",
@@ -48,7 +50,9 @@ __all__ = [
     "losses",
     "no_grad",
     "numerical_grad",
+    "numeric",
     "optim",
+    "set_grad_enabled",
     "topological_order",
     "trace",
 ]

@@ -1,16 +1,21 @@
 """Anomaly detection: `detect_anomaly()` stops at the first op whose value or gradient turns
 into nan or inf, naming the op, its inputs and the line of user code that made the node.
 
-Zero cost while off: the engine's hot functions never look at the mode. While at least one
-thread is inside `detect_anomaly()`, the engine's operators call the checking `_checked_apply1`
-and `_checked_apply2` below instead (installed through `engine._use_apply_functions`), and those
-test this thread's flag, so other threads carry on unchecked. `Value.backward()` and
-`micrograd.functional` call `_anomaly_checks` once per call, and `_backpropagate_checked` or
-`_check_gradient` when it says so.
+Costs nothing while never used: importing this module changes nothing. Entering the mode for
+the first time installs its hooks in the engine (`engine.set_hooks`); from then on:
 
-This module builds on the engine; the engine imports it only inside the functions that need it,
-when the mode is on or a checked graph is alive. Left out: tape replays, which are plain
-arithmetic and are not checked.
+- while at least one thread is inside `detect_anomaly()`, the engine's operators build nodes
+  with `_checked_apply1` and `_checked_apply2` (installed with `engine.set_apply_functions`),
+  which test this thread's flag, so other threads carry on unchecked; they record the user's
+  line that made each node in `_sites`, beside the graph, not in each `Value`;
+- `backward()`, `backward(create_graph=True)` and `micrograd.functional` ask `_backward_check`
+  once per call whether to check: yes in the mode, or when a node of this graph was made in it.
+  That question costs O(1) per call when no node made in the mode is alive and
+  O(min(nodes made in the mode and alive, nodes in this graph)) otherwise, so keeping one such
+  node alive does not slow down unrelated graphs. The check itself runs on every edge of the
+  walk (`autodiff.backpropagate`'s per-edge hook).
+
+Left out: tape replays, which are plain arithmetic and are not checked.
 """
 
 from __future__ import annotations
@@ -21,11 +26,11 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from micrograd import engine
 from micrograd.engine import Value, _grad_mode
-from micrograd.ops import Op, _outside_package
+from micrograd.ops import Op, outside_package
 
 __all__ = ["AnomalyError", "Site", "detect_anomaly", "is_anomaly_enabled"]
 
@@ -76,15 +81,13 @@ class AnomalyError(RuntimeError):
 
 # The module's state, besides the thread-local mode in the engine. `_sites` holds the line each
 # node made inside detect_anomaly() came from, kept as long as the node lives (so backward()
-# after the block can name it) and dropped with it: no extra slot on every Value. The engine
-# holds it too, to know whether any checked graph is alive. `_checking_threads` counts the
-# threads inside the block, under the lock; it decides which apply functions are installed.
-_sites: weakref.WeakKeyDictionary[Value, Site] = weakref.WeakKeyDictionary()
-engine._use_recorded_sites(_sites)
+# after the block can name it) and dropped with it. `_checking_threads` counts the threads inside
+# the block, under the lock; it decides which apply functions are installed.
+_sites: weakref.WeakKeyDictionary[Value, Site | None] = weakref.WeakKeyDictionary()
 _checking_threads = 0
 _checking_lock = threading.Lock()
 # The engine's own apply functions, put back when the last thread leaves the block.
-_fast_apply1, _fast_apply2 = engine._apply1, engine._apply2
+_fast_apply1, _fast_apply2 = engine.default_apply_functions()
 
 
 def is_anomaly_enabled() -> bool:
@@ -118,11 +121,14 @@ def detect_anomaly() -> Iterator[None]:
 def _install_checks(change: int) -> None:
     global _checking_threads
     with _checking_lock:
+        # The engine's hooks stay installed once the mode has been used: they cost one test per
+        # backward() call, and graphs made in the mode may outlive it.
+        engine.set_hooks(_check_forward, _backward_check, detect_anomaly)
         _checking_threads += change
         if _checking_threads:
-            engine._use_apply_functions(_checked_apply1, _checked_apply2)
+            engine.set_apply_functions(_checked_apply1, _checked_apply2)
         else:
-            engine._use_apply_functions(_fast_apply1, _fast_apply2)
+            engine.set_apply_functions(_fast_apply1, _fast_apply2)
 
 
 def _checked_apply1(op: Op, x: Value) -> Value:
@@ -143,9 +149,13 @@ def _finite(x: float) -> bool:
     return x - x == 0.0  # False for inf and nan only; cheaper than math.isfinite
 
 
+def _number(x: Any) -> float:
+    return x.data if isinstance(x, Value) else x
+
+
 def _user_site() -> Site | None:
     """The innermost frame outside this package: the user's line that led to this op."""
-    frame = _outside_package(sys._getframe(1))[0]
+    frame = outside_package(sys._getframe(1))[0]
     if frame is None:
         return None
     return Site(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
@@ -175,20 +185,42 @@ def _check_forward(op: Op, inputs: tuple[Value, ...], out: Value) -> None:
             None,
             site,
         )
-    if out.op is not None:
+    if out.parents:
         _sites[out] = _user_site()
 
 
-def _anomaly_checks(order: list[Value]) -> bool:
-    """Whether backpropagating over `order` must check: the mode is on or a node was made in it."""
+def _backward_check(order: list[Value], seen: set[Value] | None) -> Any:
+    """`_check_gradient` if a walk over `order` must be checked, else None (see the docstring)."""
     if _grad_mode.anomaly:
-        return True
-    return bool(_sites) and any(node in _sites for node in order if node.parents)
+        return _check_gradient
+    if not _sites:
+        return None
+    # list() of the underlying dict is one step under the GIL, safe while other threads add.
+    alive = [node for node in map(_deref, list(_sites.data)) if node is not None]
+    # Look the smaller collection up in the larger one.
+    if seen is not None and len(alive) <= len(seen):
+        found = any(node in seen for node in alive)
+    else:
+        found = any(node in _sites for node in order if node.parents)
+    return _check_gradient if found else None
 
 
-def _check_gradient(node: Value, index: int, upstream: float, before: float, after: float) -> None:
+def _deref(reference: weakref.ref[Value]) -> Value | None:
+    return reference()
+
+
+def _check_gradient(node: Value, index: int, upstream: Any, before: Any, after: Any) -> None:
     """Raise `AnomalyError` if `after`, input `index`'s accumulated gradient, just went bad."""
-    if _finite(after) or not (_finite(upstream) and _finite(before)):
+    # Runs on every edge in the mode: the common case (a finite float) returns at once.
+    if type(after) is float:
+        if after - after == 0.0:
+            return
+    else:
+        after = after.data  # a Value, from backward(create_graph=True) or functional
+        if _finite(after):
+            return
+    upstream, before = _number(upstream), _number(before)
+    if not (_finite(upstream) and _finite(before)):
         return
     parent = node.parents[index]
     name = f"input {index}" + (f" ({parent.label})" if parent.label else "")
@@ -203,19 +235,3 @@ def _check_gradient(node: Value, index: int, upstream: float, before: float, aft
         index,
         site,
     )
-
-
-def _backpropagate_checked(order: list[Value]) -> None:
-    """`_backpropagate` (the same arithmetic, in the same order) checking every gradient."""
-    for node in reversed(order):
-        parents = node.parents
-        if not parents:
-            continue
-        grad = node.grad
-        local_grads = node.op.local_grads
-        inputs = [parent.data for parent in parents]
-        for index, (parent, local_grad) in enumerate(zip(parents, local_grads)):
-            if parent.requires_grad:
-                before = parent.grad
-                parent.grad += local_grad(*inputs, node.data) * grad
-                _check_gradient(node, index, grad, before, parent.grad)

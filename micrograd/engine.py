@@ -4,27 +4,33 @@ A `Value` holds a float and, when it was made by an op, the op and its parents (
 order, so `a * a` has two edges to `a`). `backward()` walks the graph in topological order with
 an explicit stack, never recursion, so a graph a million ops deep is fine.
 
-Primitive ops come from `micrograd.ops`; everything here that is not a primitive (subtraction,
-division, square root, ...) is written in terms of them. Drawing, higher-order gradients and
-compiling live elsewhere, and so does anomaly detection (`micrograd.anomaly`), which builds
-on this module and plugs in through the two hooks at the end of it.
+Read top to bottom: `Value` and its ops, `backward()`, the code that builds nodes, then grad
+mode, the lecture's hand-written ops, and last the hooks through which anomaly detection and
+tracing plug in. Primitive ops come from `micrograd.ops` and the walks from
+`micrograd.autodiff`; everything here that is not a primitive (subtraction, division, square
+root, ...) is written in terms of them. This module imports nothing above it: drawing is a lazy
+facade (`Value.draw`), anomaly detection fills in the hooks at the end when its mode is entered.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import threading
-import warnings
-from collections.abc import Callable, Iterator, Sized
-from contextlib import contextmanager
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from micrograd import autodiff
+from micrograd.autodiff import EdgeCheck
+from micrograd.numeric import is_real, to_float
 from micrograd.ops import (
     ABS,
     ADD,
     COS,
     EXP,
+    FLOAT_MATH,
     LOG,
     MUL,
     POW,
@@ -33,7 +39,7 @@ from micrograd.ops import (
     SIN,
     TANH,
     Op,
-    _user_stacklevel,
+    use_graph_math,
 )
 
 if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when drawing
@@ -42,104 +48,37 @@ if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when draw
 Number = int | float
 
 
-class _GradMode(threading.local):
-    """Whether ops record a graph; the class attributes are each new thread's defaults.
-
-    `tracing` is set while `micrograd.tape.trace` runs a function: turning a Value into a
-    Python bool or float then raises, since the tape could not record the branch it decides.
-    `anomaly` is set inside `micrograd.anomaly.detect_anomaly()`.
-    """
-
-    enabled = True
-    tracing = False
-    anomaly = False
-
-
-class TracingError(RuntimeError):
-    """A traced function did something a tape cannot record (see `micrograd.tape`)."""
-
-
-# The package's mode, per thread: whether ops record a graph, trace, or check for anomalies.
-# The only other module state is what anomaly detection sets through the hooks at the end of
-# this file: which `_apply1` and `_apply2` the operators call, and `_recorded_sites`.
-_grad_mode = _GradMode()
-
-
-def is_grad_enabled() -> bool:
-    """Whether ops in this thread record a graph (False inside `no_grad()`)."""
-    return _grad_mode.enabled
-
-
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Within this block (in this thread only), ops compute values but record no graph."""
-    with _grad_mode_set(False):
-        yield
-
-
-@contextmanager
-def enable_grad() -> Iterator[None]:
-    """Within this block (in this thread only), ops record a graph, even inside `no_grad()`."""
-    with _grad_mode_set(True):
-        yield
-
-
-@contextmanager
-def _grad_mode_set(enabled: bool) -> Iterator[None]:
-    previous = _grad_mode.enabled
-    _grad_mode.enabled = enabled
-    try:
-        yield
-    finally:
-        _grad_mode.enabled = previous
-
-
-def is_tracing() -> bool:
-    """Whether this thread is inside `micrograd.tape.trace` (Values must not become numbers)."""
-    return _grad_mode.tracing
-
-
-def _check_number(data: object, where: str) -> float:
-    # bool is an int subclass and numpy's floats are float subclasses: numbers.Real takes both.
-    if isinstance(data, numbers.Real) and not isinstance(data, Value):
-        return _to_float(data)
-    raise TypeError(
-        f"{where} takes a real number (int or float), received {type(data).__name__}: {data!r:.60}"
-    )
-
-
-def _to_float(number: numbers.Real) -> float:
-    """float(number), but an int too large for a float is +-inf with a warning, as op results are.
-
-    Python's float() raises OverflowError there; the numeric policy is IEEE results, not
-    exceptions (`Value(1.0) / math.factorial(200)` is 0.0, as the exact quotient rounds).
-    """
-    try:
-        return float(number)
-    except OverflowError:
-        result = math.inf if number > 0 else -math.inf
-        kind = type(number).__name__
-        warnings.warn(
-            f"{'a negative' if result < 0 else 'an'} {kind} too large for a float is {result}",
-            RuntimeWarning,
-            stacklevel=_user_stacklevel(),
-        )
-        return result
-
-
 class Value:
-    """A scalar in a computation graph: its data, its gradient, and how it was computed."""
+    """A scalar in a computation graph: its data, its gradient, and how it was computed.
 
-    __slots__ = ("data", "grad", "parents", "op", "label", "requires_grad", "__weakref__")
+    `Value(data, label="")` makes a leaf. micrograd 0.1.0's constructor also works:
+    `Value(data, _children=(a, b), _op="+", label="c")` makes a node whose backward step is the
+    `_backward` closure you assign to it (see "Coming from micrograd 0.1.0" in the README); the
+    second argument is told apart by its type (a str is a label).
+    """
 
-    data: float
-    grad: float
+    # `_data` and `_grad` sit behind the `data` and `grad` properties, which check what is
+    # assigned; the engine and the walks read the slots directly, so that check costs them nothing.
+    __slots__ = ("_data", "_grad", "parents", "op", "label", "requires_grad", "__weakref__")
+
     parents: tuple[Value, ...]
-    op: Op | None
+    op: Op | LectureOp | None
     label: str
     requires_grad: bool
 
-    def __init__(self, data: Number, label: str = "", *, requires_grad: bool = True) -> None:
+    def __init__(
+        self,
+        data: Number,
+        _children: Iterable[Value] | str = (),
+        _op: str = "",
+        label: str = "",
+        *,
+        requires_grad: bool = True,
+    ) -> None:
+        if isinstance(_children, str):  # Value(data, "label"): the second argument is a label
+            if label:
+                raise TypeError(f"Value() got two labels: {_children!r} and label={label!r}")
+            _children, label = (), _children
         if isinstance(data, Value):
             raise TypeError(
                 "Value() takes a real number (int or float), received a Value; "
@@ -147,32 +86,108 @@ class Value:
             )
         if not isinstance(label, str):
             raise TypeError(f"label must be a str, received {type(label).__name__}: {label!r}")
-        self.data = _check_number(data, "Value()")
-        self.grad = 0.0
-        self.parents = ()
-        self.op = None
-        self.label = label
+        if not isinstance(_op, str):
+            raise TypeError(f"_op must be a str, received {type(_op).__name__}: {_op!r:.60}")
         if not isinstance(requires_grad, bool):
             raise TypeError(
                 f"requires_grad must be True or False, received {type(requires_grad).__name__}: "
                 f"{requires_grad!r:.60}"
             )
+        self._data = to_float(data, "Value()")
+        self._grad = 0.0
+        self.label = label
         self.requires_grad = requires_grad
+        self.parents = () if _children == () else _lecture_parents(_children)
+        self.op = LectureOp(_op, self) if self.parents else None
+        if self.parents and _grad_mode.anomaly and _forward_check is not None:
+            _forward_check(self.op, self.parents, self)
+
+    @property
+    def data(self) -> float:
+        """The number this value holds (a float; what is assigned is checked and converted)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Number) -> None:
+        # Converted, so a numpy float32 cannot turn later arithmetic into float32.
+        self._data = value if type(value) is float else to_float(value, "Value.data")
+
+    @property
+    def grad(self) -> Any:
+        """d root / d self after `root.backward()`: a float (a Value after create_graph=True)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if type(value) is float or isinstance(value, Value):
+            self._grad = value
+        elif value is None:
+            raise TypeError(
+                "Value.grad cannot be None here: a grad is a number that backward() adds into; "
+                "reset it with v.grad = 0.0 (zero_grad() does)"
+            )
+        else:
+            self._grad = to_float(value, "Value.grad")
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={self._data!r}, grad={self._grad!r}{label})"
+
+    # Turning a Value into a plain number, as PyTorch's scalar tensors do. Each refuses while
+    # tracing, since the tape could not record what the number then decides.
 
     def __float__(self) -> float:
         if _grad_mode.tracing:
             _refuse_while_tracing(self, "float()")
-        return self.data
+        return self._data
+
+    def item(self) -> float:
+        """The number as a Python float, as `tensor.item()` gives it."""
+        if _grad_mode.tracing:
+            _refuse_while_tracing(self, "item()")
+        return self._data
 
     def __bool__(self) -> bool:
         # Every Value is true, as any object is; defined only to refuse it while tracing.
         if _grad_mode.tracing:
             _refuse_while_tracing(self, "bool() (an `if`, `while`, `and`, `or` or `not`)")
         return True
+
+    def __format__(self, spec: str) -> str:
+        """`f"{loss:.4f}"` formats the number; an empty spec gives the repr, as str() does."""
+        if not spec:
+            return repr(self)
+        if _grad_mode.tracing:
+            _refuse_while_tracing(self, "format()")
+        return format(self._data, spec)
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        """`round(v, n)`: the number rounded, as a float (PyTorch keeps floats too)."""
+        if _grad_mode.tracing:
+            _refuse_while_tracing(self, "round()")
+        if ndigits is None:
+            return float(round(self._data)) if math.isfinite(self._data) else self._data
+        return round(self._data, ndigits)
+
+    # Ordering compares the numbers, as for PyTorch scalars (`loss < best`, `max(a, b)`). `==`
+    # is not defined: it stays identity, so that Values can be set members and dict keys (the
+    # graph walks rely on that) and `a == b` never silently means "same number".
+
+    def __lt__(self, other: Value | Number) -> bool:
+        other = _number_to_compare(self, other, "<")
+        return NotImplemented if other is NotImplemented else self._data < other
+
+    def __le__(self, other: Value | Number) -> bool:
+        other = _number_to_compare(self, other, "<=")
+        return NotImplemented if other is NotImplemented else self._data <= other
+
+    def __gt__(self, other: Value | Number) -> bool:
+        other = _number_to_compare(self, other, ">")
+        return NotImplemented if other is NotImplemented else self._data > other
+
+    def __ge__(self, other: Value | Number) -> bool:
+        other = _number_to_compare(self, other, ">=")
+        return NotImplemented if other is NotImplemented else self._data >= other
 
     # Primitive ops: each is one record in micrograd.ops.
 
@@ -274,40 +289,98 @@ class Value:
 
     # Gradients.
 
-    def backward(self, *, create_graph: bool = False) -> None:
+    def backward(
+        self,
+        gradient: Number | None = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+    ) -> None:
         """Fill in `grad` of every value this one depends on, by reverse-mode differentiation.
 
-        Sets `self.grad` to 1 and walks the graph in reverse topological order. Gradients of
-        intermediate values are recomputed from scratch on every call; gradients of leaves
-        (values made by `Value(...)`, such as parameters) accumulate, as in PyTorch. So calling
-        `backward()` twice doubles the leaves' grads, and zeroing the leaves in between
-        (`model.zero_grad()`) reproduces the first result exactly.
+        Sets `self.grad` to 1 (or `gradient`) and walks the graph in reverse topological order.
+        Gradients of intermediate values are recomputed from scratch on every call; gradients
+        of leaves (values made by `Value(...)`, such as parameters) accumulate, as in PyTorch.
+        So calling `backward()` twice doubles the leaves' grads, and zeroing the leaves in
+        between (`model.zero_grad()`) reproduces the first result exactly.
 
-        With `create_graph=True` the leaves' grads become Values with a graph of their own, so
-        they can be differentiated again (see `micrograd.functional`).
+        `retain_graph` is accepted for PyTorch's sake: graphs are always kept here. With
+        `create_graph=True` the leaves' grads become Values with a graph of their own, so
+        they can be differentiated again (see `micrograd.functional`). Calls from several
+        threads are serialised, so leaves they share get the exact sum.
         """
-        if create_graph:
-            from micrograd.functional import backward_with_graph  # functional imports engine
-
-            return backward_with_graph(self)
         if not self.requires_grad:
+            called = "backward(create_graph=True)" if create_graph else "backward()"
             raise RuntimeError(
-                f"backward() called on {self!r}, which has no graph: it was computed under "
+                f"{called} called on {self!r}, which has no graph: it was computed under "
                 "no_grad(), from constants only, or detached"
             )
-        order = _depth_first(self, reset_grads=True)
-        self.grad += 1.0
-        # One test per call, not per node: anomaly detection is consulted only in its mode or
-        # while some graph made inside detect_anomaly() is still alive.
-        if _grad_mode.anomaly or _recorded_sites:
-            from micrograd import anomaly  # it builds on this module, so it is imported here
+        seed = 1.0 if gradient is None else to_float(gradient, "backward(gradient)")
+        if create_graph:
+            return _backward_with_graph(self, seed)
+        # One lock for every walk: `parent._grad += ...` is not atomic, and a leaf shared by
+        # graphs in several threads must get every share (taken once per call, not per edge).
+        with _walk_lock:
+            order, seen = autodiff.sort_for_backward(self, reset_grads=True)
+            self._grad += seed
+            # None unless anomaly detection is on or a graph made inside it is alive here.
+            check = None if _backward_check is None else _backward_check(order, seen)
+            autodiff.backpropagate(order, check)
 
-            if anomaly._anomaly_checks(order):
-                anomaly._backpropagate_checked(order)
-                return
-        _backpropagate(order)
+    @property
+    def _backward(self) -> Callable[[], None]:
+        """One backward step, as in micrograd 0.1.0: pass this node's grad to its parents.
 
-    # micrograd 0.1.0's internal names, read by the drawing code people copy from its notebooks.
+        Each parent that requires grad gets `local derivative * self.grad` added to its grad,
+        so `o.grad = 1.0` then `node._backward()` for each node in reverse topological order
+        gives the gradients `backward()` gives (from zeroed grads). A no-op on leaves.
+        """
+        if type(self.op) is LectureOp:
+            return self.op.backward
+        return self._push_grad
+
+    @_backward.setter
+    def _backward(self, step: Callable[[], None]) -> None:
+        if not callable(step):
+            raise TypeError(f"_backward must be a function, received {type(step).__name__}")
+        if type(self.op) is not LectureOp:
+            made = "a leaf" if not self.parents else f"made by the op {self.op.name!r}"
+            raise AttributeError(
+                f"_backward can be assigned only to a node made as Value(data, children, op); "
+                f"{self!r} is {made}"
+            )
+        self.op.backward = step
+
+    def _push_grad(self) -> None:
+        parents = self.parents
+        if not parents:
+            return
+        inputs = [parent._data for parent in parents]
+        grad = self._grad
+        with _walk_lock:
+            for parent, local_grad in zip(parents, self.op.local_grads):
+                if parent.requires_grad:
+                    parent._grad += local_grad(*inputs, self._data) * grad
+
+    # PyTorch's and micrograd 0.1.0's names for the graph's facts.
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for a value not made by a recorded op (PyTorch's meaning)."""
+        return not self.parents
+
+    def requires_grad_(self, requires_grad: bool = True) -> Value:
+        """Set `requires_grad` in place and return self; only leaves can stop requiring grad."""
+        if not isinstance(requires_grad, bool):
+            raise TypeError(
+                f"requires_grad must be True or False, received {type(requires_grad).__name__}"
+            )
+        if self.parents and not requires_grad:
+            raise RuntimeError(
+                f"requires_grad_(False) on {self!r}, made by op {self.op.name!r}: only a leaf's "
+                "flag can change; use detach() for a copy outside the graph"
+            )
+        self.requires_grad = requires_grad
+        return self
 
     @property
     def _prev(self) -> set[Value]:
@@ -321,13 +394,57 @@ class Value:
 
     def detach(self) -> Value:
         """A new leaf with the same data that does not require grad and has no graph."""
-        return Value(self.data, self.label, requires_grad=False)
+        return _constant(self._data, self.label)
 
     def draw(self, **options: Any) -> Drawing:
         """The graph under this value as a drawing; options as for `micrograd.viz.draw_dot`."""
-        from micrograd.viz import draw_dot  # lazily: drawing is not part of the core
+        from micrograd.viz import draw_dot  # a documented facade: drawing is not part of the core
 
         return draw_dot(self, **options)
+
+
+def topological_order(root: Value) -> list[Value]:
+    """Every value `root` depends on, each after all of its parents, `root` last.
+
+    Iterative depth-first search with an explicit stack, visiting parents in argument order,
+    so the order is the same on every run.
+    """
+    return autodiff.topological_order(root)
+
+
+def _backward_with_graph(root: Value, seed: float) -> None:
+    """`root.backward(create_graph=True)`: like `backward()`, but leaves' grads become Values.
+
+    Each leaf that requires grad gets `.grad` = (its previous grad) + d root / d leaf, a Value
+    with a graph, so `leaf.grad.backward()` can differentiate it again; the accumulation rule
+    is `backward()`'s. Intermediate values get the float of their gradient. The leaf and its
+    grad now refer to each other (a reference cycle, as in PyTorch): set `leaf.grad = 0.0`
+    when done, or use the functional API instead.
+    """
+    order = autodiff.topological_order(root)
+    nodes = [node for node in order if node.requires_grad]
+    check = None if _backward_check is None else _backward_check(order, None)
+    # Recorded even under no_grad(): the gradient's graph is what was asked for. Under anomaly
+    # checks, the ops that build it are checked too.
+    with _walk_lock, _grad_mode_set(True), checked_block() if check else nullcontext():
+        grads = autodiff.gradient_table(order, nodes, create_graph=True, check=check)
+        for node, gradient in zip(nodes, grads):
+            if seed != 1.0:
+                gradient = gradient * seed
+            if type(gradient) is float:
+                gradient = _constant(gradient)
+            if node.parents:
+                node._grad = gradient._data
+            elif type(node._grad) is float and node._grad == 0.0:
+                node._grad = gradient
+            else:
+                node._grad = node._grad + gradient
+
+
+_walk_lock = threading.RLock()
+
+
+# --- Building nodes ----------------------------------------------------------------------------
 
 
 def _refuse_while_tracing(value: Value, what: str) -> None:
@@ -336,6 +453,14 @@ def _refuse_while_tracing(value: Value, what: str) -> None:
         "a branch or number taken from a Value now would be frozen into every replay; use ops "
         "such as relu() or abs() instead, or trace each branch as its own tape"
     )
+
+
+def _number_to_compare(value: Value, other: object, symbol: str) -> float:
+    if _grad_mode.tracing:
+        _refuse_while_tracing(value, f"comparison {symbol}")
+    if isinstance(other, Value):
+        return other._data
+    return to_float(other) if is_real(other) else NotImplemented
 
 
 def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
@@ -353,11 +478,11 @@ def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
         try:
             return _leaf(float(other), False)
         except OverflowError:  # an int beyond the float range: inf, with a warning
-            return _leaf(_to_float(other), False)
+            return _leaf(to_float(other), False)
     if isinstance(other, Value):
         return other
-    if isinstance(other, numbers.Real):
-        return _leaf(_to_float(other), False)
+    if is_real(other):
+        return _leaf(to_float(other), False)
     if reflected is None or (
         hasattr(type(other), reflected) and not isinstance(other, (str, bytes, list, tuple))
     ):
@@ -375,12 +500,18 @@ _new_value = object.__new__
 
 def _leaf(data: float, requires_grad: bool) -> Value:
     out = _new_value(Value)
-    out.data = data
-    out.grad = 0.0
+    out._data = data
+    out._grad = 0.0
     out.parents = ()
     out.op = None
     out.label = ""
     out.requires_grad = requires_grad
+    return out
+
+
+def _constant(data: float, label: str = "") -> Value:
+    out = _leaf(data, False)
+    out.label = label
     return out
 
 
@@ -398,27 +529,26 @@ def apply(op: Op, *inputs: Value) -> Value:
         return _apply1(op, inputs[0])
     if len(inputs) == 2:
         return _apply2(op, inputs[0], inputs[1])
-    out = _leaf(op.forward(*[value.data for value in inputs]), False)
+    out = _leaf(op.forward(*[value._data for value in inputs]), False)
     if _grad_mode.enabled and any(value.requires_grad for value in inputs):
         out.parents = inputs
         out.op = op
         out.requires_grad = True
-    if _grad_mode.anomaly:
-        from micrograd.anomaly import _check_forward  # it builds on this module
-
-        _check_forward(op, inputs, out)
+    if _grad_mode.anomaly and _forward_check is not None:
+        _forward_check(op, inputs, out)
     return out
 
 
 # `_apply1` and `_apply2` are `apply` spelled out for one and two inputs (every op in OPS): they
 # run once per node built, and avoiding the argument tuple, the list of inputs and `any()` there
-# makes building a graph about twice as fast.
+# makes building a graph about twice as fast. Operators look them up at call time, so anomaly
+# detection can swap in checking versions (see the hooks below).
 
 
 def _apply1(op: Op, x: Value) -> Value:
     out = _new_value(Value)
-    out.data = op.forward(x.data)
-    out.grad = 0.0
+    out._data = op.forward(x._data)
+    out._grad = 0.0
     out.label = ""
     if x.requires_grad and _grad_mode.enabled:
         out.parents = (x,)
@@ -433,8 +563,8 @@ def _apply1(op: Op, x: Value) -> Value:
 
 def _apply2(op: Op, x: Value, y: Value) -> Value:
     out = _new_value(Value)
-    out.data = op.forward(x.data, y.data)
-    out.grad = 0.0
+    out._data = op.forward(x._data, y._data)
+    out._grad = 0.0
     out.label = ""
     if (x.requires_grad or y.requires_grad) and _grad_mode.enabled:
         out.parents = (x, y)
@@ -447,77 +577,225 @@ def _apply2(op: Op, x: Value, y: Value) -> Value:
     return out
 
 
-def _backpropagate(order: list[Value]) -> None:
-    """Chain rule over `order` (a topological order) from last to first, on floats."""
-    for node in reversed(order):
+# The op records' derivatives on Values (`Op.graph_grads`) are their rules with `m` bound to this
+# namespace: each name means what it means in `micrograd.ops.FLOAT_MATH`, on Values.
+
+
+def _number(x: Value | float) -> float:
+    return x._data if isinstance(x, Value) else x
+
+
+GRAPH_MATH = SimpleNamespace(
+    name="Value",
+    where=lambda condition, if_true, if_false: if_true if condition else if_false,
+    eq=lambda x, y: _number(x) == _number(y),
+    ge=lambda x, y: _number(x) >= _number(y),
+    # The graph of a * b is kept even where a is 0 (its derivative with respect to a is b).
+    mul0=lambda a, b: 0.0 if _number(a) == 0.0 and not math.isfinite(_number(b)) else a * b,
+    pow=lambda x, y: x**y,
+    exp=lambda x: x.exp(),
+    log=lambda x: x.log(),
+    recip=lambda x: x**-1.0,
+    sin=lambda x: x.sin(),
+    cos=lambda x: x.cos(),
+    step=lambda x: FLOAT_MATH.step(_number(x)),  # piecewise constant: a float, no graph
+    sign=lambda x: FLOAT_MATH.sign(_number(x)),
+)
+use_graph_math(GRAPH_MATH)
+
+
+# --- Grad mode ---------------------------------------------------------------------------------
+
+
+class _GradMode(threading.local):
+    """Whether ops record a graph; the class attributes are each new thread's defaults.
+
+    `tracing` is set while `micrograd.tape.trace` runs a function: turning a Value into a
+    Python bool or float then raises, since the tape could not record the branch it decides.
+    `anomaly` is set inside `micrograd.anomaly.detect_anomaly()`.
+    """
+
+    enabled = True
+    tracing = False
+    anomaly = False
+
+
+class TracingError(RuntimeError):
+    """A traced function did something a tape cannot record (see `micrograd.tape`)."""
+
+
+# The package's mode, per thread: whether ops record a graph, trace, or check for anomalies.
+_grad_mode = _GradMode()
+
+
+def is_grad_enabled() -> bool:
+    """Whether ops in this thread record a graph (False inside `no_grad()`)."""
+    return _grad_mode.enabled
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Within this block (in this thread only), ops compute values but record no graph."""
+    with _grad_mode_set(False):
+        yield
+
+
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Within this block (in this thread only), ops record a graph, even inside `no_grad()`."""
+    with _grad_mode_set(True):
+        yield
+
+
+class set_grad_enabled:  # noqa: N801 -- PyTorch's name, used as a function and a block
+    """Turn graph recording on or off in this thread, as `torch.set_grad_enabled`.
+
+    Called, it sets the mode at once: `set_grad_enabled(False)`. As a block,
+    `with set_grad_enabled(False):`, it also puts the previous mode back at the end.
+    """
+
+    def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):
+            raise TypeError(f"set_grad_enabled takes True or False, received {mode!r:.60}")
+        self.previous = _grad_mode.enabled
+        _grad_mode.enabled = mode
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc_info: object) -> None:
+        _grad_mode.enabled = self.previous
+
+
+@contextmanager
+def _grad_mode_set(enabled: bool) -> Iterator[None]:
+    previous = _grad_mode.enabled
+    _grad_mode.enabled = enabled
+    try:
+        yield
+    finally:
+        _grad_mode.enabled = previous
+
+
+def is_tracing() -> bool:
+    """Whether this thread is inside `micrograd.tape.trace` (Values must not become numbers)."""
+    return _grad_mode.tracing
+
+
+# --- Ops written the lecture's way ------------------------------------------------------------
+
+
+class LectureOp:
+    """The op of a node made as `Value(data, children, "tanh")` with a `_backward` closure.
+
+    micrograd 0.1.0 and the lecture write an op as a closure that adds into its parents' grads.
+    Such a node takes part in `backward()`, the walks and anomaly checks like any other: its
+    local derivative for each parent is read by running the closure once with the node's grad
+    set to 1 and the parents' grads set to 0 (all put back afterwards). It has no op record, so
+    the tape and higher-order gradients, which need one, refuse it.
+    """
+
+    __slots__ = ("symbol", "name", "backward", "_node", "local_grads")
+
+    def __init__(self, symbol: str, node: Value) -> None:
+        self.symbol = symbol
+        self.name = symbol or "custom op"
+        self.backward: Callable[[], None] = _nothing_to_do
+        self._node = weakref.ref(node)
+        self.local_grads = tuple(
+            (lambda *inputs_and_out, i=i: self._local_grads()[i]) for i in range(len(node.parents))
+        )
+
+    @property
+    def arity(self) -> int:
+        """Number of parents of the node."""
+        return len(self.local_grads)
+
+    @property
+    def graph_grads(self) -> tuple:
+        """Refused: a closure gives numbers, not a graph that can be differentiated again."""
+        raise RuntimeError(self._refusal("higher-order gradients need"))
+
+    def forward(self, *inputs: float) -> float:
+        """Refused: the closure holds only the backward step, so the tape cannot replay it."""
+        raise RuntimeError(self._refusal("the tape needs"))
+
+    array_forward = None
+    array_local_grads = ()
+    domain = ()
+    kinks = ()
+
+    def _refusal(self, what: str) -> str:
+        return (
+            f"node {self.symbol!r} was made the lecture's way (Value(data, children, op) with a "
+            f"_backward closure): {what} an op record in micrograd.ops"
+        )
+
+    def _local_grads(self) -> list[float]:
+        node = self._node()
         parents = node.parents
-        if not parents:
-            continue
-        grad = node.grad
-        local_grads = node.op.local_grads
-        # One and two inputs spelled out (every op in OPS); the general case below.
-        if len(parents) == 2:
-            x, y = parents
-            if x.requires_grad:
-                x.grad += local_grads[0](x.data, y.data, node.data) * grad
-            if y.requires_grad:
-                y.grad += local_grads[1](x.data, y.data, node.data) * grad
-        elif len(parents) == 1:
-            x = parents[0]
-            if x.requires_grad:
-                x.grad += local_grads[0](x.data, node.data) * grad
-        else:
-            inputs = [parent.data for parent in parents]
-            for parent, local_grad in zip(parents, local_grads):
-                if parent.requires_grad:
-                    parent.grad += local_grad(*inputs, node.data) * grad
+        saved_node, saved = node._grad, [parent._grad for parent in parents]
+        try:
+            for parent in parents:
+                parent._grad = 0.0
+            node._grad = 1.0
+            self.backward()
+            # A parent listed twice (a * a) takes the whole share at its first position.
+            return [
+                parent._grad if parents.index(parent) == i else 0.0
+                for i, parent in enumerate(parents)
+            ]
+        finally:
+            for parent, grad in zip(parents, saved):
+                parent._grad = grad
+            node._grad = saved_node
+
+    def __repr__(self) -> str:
+        return f"LectureOp({self.symbol!r})"
 
 
-def topological_order(root: Value) -> list[Value]:
-    """Every value `root` depends on, each after all of its parents, `root` last.
-
-    Iterative depth-first search with an explicit stack, visiting parents in argument order,
-    so the order is the same on every run.
-    """
-    return _depth_first(root, reset_grads=False)
+def _nothing_to_do() -> None:
+    """A lecture node's backward step until one is assigned (0.1.0's `lambda: None`)."""
 
 
-def _depth_first(root: Value, reset_grads: bool) -> list[Value]:
-    """`topological_order`, optionally zeroing the grads of intermediate values on the way.
-
-    `backward()` zeroes them here rather than in a second pass over the order: each node is
-    in the processor's cache when it is placed, which makes a difference on large graphs.
-    """
-    order: list[Value] = []
-    # Values hash by identity, so the set holds the values themselves, not their ids.
-    visited = {root}
-    stack = [root]
-    while stack:
-        node = stack[-1]
-        for parent in node.parents:
-            if parent not in visited:
-                # Descend into the first parent not yet seen; `node` is revisited after it.
-                visited.add(parent)
-                stack.append(parent)
-                break
-        else:
-            # All parents are in `order` already: `node` can follow them.
-            stack.pop()
-            order.append(node)
-            if reset_grads and node.parents:
-                node.grad = 0.0
-    return order
+def _lecture_parents(children: Iterable[Value]) -> tuple[Value, ...]:
+    try:
+        parents = tuple(children)
+    except TypeError:
+        raise TypeError(
+            f"Value()'s second argument is a label (str) or the children (Values), received "
+            f"{type(children).__name__}: {children!r:.60}"
+        ) from None
+    for i, parent in enumerate(parents):
+        if not isinstance(parent, Value):
+            raise TypeError(f"Value() children must be Values, child {i} is {parent!r:.60}")
+    return parents
 
 
-# Hooks for anomaly detection (`micrograd.anomaly`), the only code that calls them. Operators look
-# `_apply1` and `_apply2` up at call time, so installing checking versions reaches every op while
-# the functions above stay free of any test for the mode. `_recorded_sites` is anomaly
-# detection's table of the nodes made inside `detect_anomaly()`: while it is empty (or before it
-# is installed), `backward()` knows no checked graph is alive and takes the fast path.
-_recorded_sites: Sized = ()
+# --- Hooks: anomaly detection (`micrograd.anomaly`) fills these in when its mode is entered ---
+# While they are None (always, in a program that never enters the mode), the engine pays one test
+# per backward() call and nothing per node.
+
+# check(op, inputs, out) on a node just made, called by `apply` and lecture nodes in the mode.
+_forward_check: Callable[[Any, tuple[Value, ...], Value], None] | None = None
+# backward_check(order, seen) -> an edge check for the walk, or None to run unchecked. `seen` is
+# the set of the order's nodes, or None if the caller has none at hand.
+_backward_check: Callable[[list[Value], set[Value] | None], EdgeCheck | None] | None = None
+# The context that turns the checks on for the ops built while making a gradient graph.
+_checked_block: Callable[[], AbstractContextManager[None]] | None = None
 
 
-def _use_apply_functions(
+def set_hooks(
+    forward_check: Callable[[Any, tuple[Value, ...], Value], None],
+    backward_check: Callable[[list[Value], set[Value] | None], EdgeCheck | None],
+    checked_block: Callable[[], AbstractContextManager[None]],
+) -> None:
+    """Install the checks of anomaly detection (see the comments above)."""
+    global _forward_check, _backward_check, _checked_block
+    _forward_check, _backward_check, _checked_block = forward_check, backward_check, checked_block
+
+
+def set_apply_functions(
     apply1: Callable[[Op, Value], Value], apply2: Callable[[Op, Value, Value], Value]
 ) -> None:
     """Make every operator build its nodes with `apply1` (one input) and `apply2` (two)."""
@@ -525,7 +803,27 @@ def _use_apply_functions(
     _apply1, _apply2 = apply1, apply2
 
 
-def _use_recorded_sites(sites: Sized) -> None:
-    """Have `backward()` consult anomaly detection while `sites` is non-empty."""
-    global _recorded_sites
-    _recorded_sites = sites
+def default_apply_functions() -> tuple[Callable[..., Value], Callable[..., Value]]:
+    """The engine's own `_apply1` and `_apply2`, which never look at any mode."""
+    return _fast_apply1, _fast_apply2
+
+
+_fast_apply1, _fast_apply2 = _apply1, _apply2
+
+
+def backward_check(order: list[Value], seen: set[Value] | None = None) -> EdgeCheck | None:
+    """The edge check a walk over `order` must run (anomaly detection's), or None."""
+    return None if _backward_check is None else _backward_check(order, seen)
+
+
+def checked_block() -> AbstractContextManager[None]:
+    """A block in which ops are checked for anomalies (a no-op before the mode was ever used)."""
+    return nullcontext() if _checked_block is None else _checked_block()
+
+
+# Names other modules imported before the number policy moved to `micrograd.numeric`.
+_to_float = to_float
+
+
+def _check_number(data: object, where: str) -> float:
+    return to_float(data, where)

@@ -2,13 +2,13 @@
 
 `grad`, `value_and_grad`, `jacobian` and `hessian` turn a function of numbers into a function
 that computes its derivatives, as in JAX and HIPS autograd. They compose: `grad(grad(f))` is the
-second derivative, and `grad(grad(grad(f)))` the third. `backward_with_graph` is what
-`Value.backward(create_graph=True)` runs.
+second derivative, and `grad(grad(grad(f)))` the third.
 
-Everything here rests on one reverse walk over the graph (`_backprop`). It either multiplies
-floats with each op's `local_grads`, as `backward()` does, or builds each gradient as new
-`Value`s from the op's `graph_grads`, so that the gradient has a graph and can be differentiated
-again. The functional API never reads or writes `.grad`.
+Everything here rests on one reverse walk over the graph, `autodiff.gradient_table`, the one
+`backward(create_graph=True)` uses. It either multiplies floats with each op's `local_grads`,
+as `backward()` does, or builds each gradient as new `Value`s from the op's `graph_grads`, so
+that the gradient has a graph and can be differentiated again. The functional API never reads
+or writes `.grad`.
 
 Left out: forward mode, `vmap` and nested containers. Arguments are numbers or Values, and a
 function returns one scalar or a flat tuple or list of scalars.
@@ -16,13 +16,13 @@ function returns one scalar or a flat tuple or list of scalars.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
-from micrograd import anomaly, engine
+from micrograd import autodiff, engine
 from micrograd.engine import Value, enable_grad, topological_order
+from micrograd.numeric import is_real, to_float
 
 __all__ = ["backward_with_graph", "grad", "hessian", "jacobian", "value_and_grad"]
 
@@ -38,103 +38,26 @@ def _backprop(
 ) -> list[Any]:
     """d out / d v for each v in `wrt`: floats, or Values with a graph when `create_graph`.
 
-    `wrt` may hold intermediate values as well as leaves; a value `out` does not depend on gets
-    zero. Call under `enable_grad()` when `create_graph` is True.
+    The walk is `autodiff.gradient_table`, the one `backward(create_graph=True)` uses. Under
+    detect_anomaly() (or for a graph made inside it) each gradient is checked as backward()
+    checks it, and the ops building a gradient graph as any op. Call under `enable_grad()` when
+    `create_graph` is True.
     """
     if order is None:
         order = topological_order(out)
-    targets = {id(v) for v in wrt}
-    # Only values on a path from a target to `out` need a gradient. Skipping the rest matters
-    # most with create_graph, where every gradient computed is a new piece of graph.
-    on_path: set[int] = set()
-    for node in order:
-        if id(node) in targets or any(id(parent) in on_path for parent in node.parents):
-            on_path.add(id(node))
-    # Gradients start as plain floats even with create_graph, and stay floats while they are
-    # constant: multiplying by a float 1 (the seed, add's derivative) would only grow the graph.
-    grads: dict[int, Any] = {}
-    if id(out) in on_path:
-        grads[id(out)] = 1.0
-    results: dict[int, Any] = {}
-    # Under detect_anomaly() (or for a graph made inside it), check each gradient as backward()
-    # does, and the ops building a gradient graph as any op; otherwise one false test per edge.
-    check = anomaly._anomaly_checks(order)
-    with anomaly.detect_anomaly() if check else nullcontext():
-        for node in reversed(order):
-            upstream = grads.pop(id(node), None)
-            if upstream is None:
-                continue
-            if id(node) in targets:
-                results[id(node)] = upstream
-            if not node.parents:
-                continue
-            op = node.op
-            if create_graph:
-                if len(op.graph_grads) != len(node.parents):
-                    raise RuntimeError(
-                        f"create_graph needs the Value-level derivatives of op {op.name!r}, but "
-                        f"its record has {len(op.graph_grads)} graph_grads for {op.arity} inputs"
-                    )
-                local_fns, inputs, result = op.graph_grads, node.parents, node
-            else:
-                local_fns, inputs, result = (
-                    op.local_grads,
-                    [p.data for p in node.parents],
-                    node.data,
-                )
-            for index, (parent, local_fn) in enumerate(zip(node.parents, local_fns)):
-                if id(parent) not in on_path:
-                    continue
-                local = local_fn(*inputs, result)
-                if type(local) is float and local == 1.0:
-                    contribution = upstream
-                elif type(upstream) is float and upstream == 1.0:
-                    contribution = local
-                else:
-                    contribution = local * upstream
-                previous = grads.get(id(parent))
-                total = contribution if previous is None else previous + contribution
-                grads[id(parent)] = total
-                if check:
-                    before = 0.0 if previous is None else _number(previous)
-                    anomaly._check_gradient(node, index, _number(upstream), before, _number(total))
-    gradients = [results.get(id(v), 0.0) for v in wrt]
+    check = engine.backward_check(order)
+    with engine.checked_block() if check else nullcontext():
+        gradients = autodiff.gradient_table(order, wrt, create_graph=create_graph, check=check)
     if create_graph:
         return [_constant(g) if type(g) is float else g for g in gradients]
     return gradients
 
 
-def _number(x: Value | float) -> float:
-    return x.data if isinstance(x, Value) else x
-
-
 def backward_with_graph(root: Value) -> None:
-    """`root.backward(create_graph=True)`: like `backward()`, but leaves' grads become Values.
-
-    Each leaf that requires grad gets `.grad` = (its previous grad) + d root / d leaf, a Value
-    with a graph, so `leaf.grad.backward()` or `grad(...)` can differentiate it again; the
-    accumulation rule is `backward()`'s. Intermediate values get the float of their gradient,
-    as `backward()` gives them. The leaf and its grad now refer to each other (a reference
-    cycle, as in PyTorch): set `leaf.grad = 0.0` when done, or use the functional API instead.
-    """
+    """`root.backward(create_graph=True)`: leaves' grads become Values with a graph."""
     if not isinstance(root, Value):
         raise TypeError(f"backward_with_graph takes a Value, received {type(root).__name__}")
-    if not root.requires_grad:
-        raise RuntimeError(
-            f"backward(create_graph=True) called on {root!r}, which has no graph: it was "
-            "computed under no_grad(), from constants only, or detached"
-        )
-    order = topological_order(root)
-    nodes = [node for node in order if node.requires_grad]
-    with enable_grad():  # create_graph records the gradient's graph even under no_grad()
-        grads = _backprop(root, nodes, create_graph=True, order=order)
-        for node, gradient in zip(nodes, grads):
-            if node.parents:
-                node.grad = gradient.data
-            elif type(node.grad) is float and node.grad == 0.0:
-                node.grad = gradient
-            else:
-                node.grad = node.grad + gradient
+    root.backward(create_graph=True)
 
 
 def _check_argnums(argnums: object, where: str) -> tuple[tuple[int, ...], bool]:
@@ -175,7 +98,7 @@ def _as_input(arg: object, position: int, where: str) -> Value:
             node.label = arg.label
             return node
         return Value(arg.data, arg.label)
-    if isinstance(arg, numbers.Real):
+    if is_real(arg):
         return Value(arg)  # an int beyond the float range becomes inf, with a warning
     raise TypeError(
         f"{where} differentiates argument {position}, which must be a number or a Value, "
@@ -186,8 +109,8 @@ def _as_input(arg: object, position: int, where: str) -> Value:
 def _scalar_output(out: object, where: str, hint: str) -> Value | float:
     if isinstance(out, Value):
         return out
-    if isinstance(out, numbers.Real):
-        return engine._to_float(out)  # a constant: every gradient is zero
+    if is_real(out):
+        return to_float(out)  # a constant: every gradient is zero
     if isinstance(out, (tuple, list)):
         raise TypeError(
             f"{where} needs f to return one scalar (a Value or a number), received a "
@@ -334,12 +257,12 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
             return [_scalar_output(raw, where, "")], False
         outputs = []
         for i, out in enumerate(raw):
-            if not isinstance(out, (Value, numbers.Real)):
+            if not (isinstance(out, Value) or is_real(out)):
                 raise TypeError(
                     f"{where} needs f to return scalars (Values or numbers), but output {i} is "
                     f"a {type(out).__name__}: {out!r:.60}"
                 )
-            outputs.append(out if isinstance(out, Value) else engine._to_float(out))
+            outputs.append(out if isinstance(out, Value) else to_float(out))
         return outputs, True
 
     def jacobian_f(*args: Any) -> Any:

@@ -6,10 +6,10 @@ Only first derivatives of scalar functions of scalars: `f` takes Values and retu
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable, Iterable, Sequence
 
-from micrograd.engine import Number, Value, _to_float, no_grad
+from micrograd.engine import Number, Value, no_grad
+from micrograd.numeric import is_real, to_float
 
 
 class GradcheckError(RuntimeError):
@@ -74,7 +74,7 @@ def gradcheck(
 
 def _evaluate(f: Callable[..., Value], point: list[float]) -> float:
     out = f(*(Value(x) for x in point))
-    return out.data if isinstance(out, Value) else _to_float(out)
+    return out.data if isinstance(out, Value) else to_float(out, "f's result")
 
 
 def _check_point(inputs: object, where: str, values_allowed: bool) -> tuple[list[float], list[str]]:
@@ -90,8 +90,8 @@ def _check_point(inputs: object, where: str, values_allowed: bool) -> tuple[list
         if values_allowed and isinstance(x, Value):
             point.append(x.data)
             labels.append(x.label)
-        elif isinstance(x, numbers.Real):
-            point.append(_to_float(x))
+        elif is_real(x):
+            point.append(to_float(x))
             labels.append("")
         else:
             raise TypeError(
@@ -104,11 +104,11 @@ def _check_point(inputs: object, where: str, values_allowed: bool) -> tuple[list
 def _check_setting(value: object, name: str, positive: bool) -> float:
     """eps (finite, > 0) or a tolerance (finite, >= 0) as a float."""
     expected = "a finite number > 0" if positive else "a finite number >= 0"
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+    if not is_real(value):
         raise TypeError(
             f"{name} must be {expected}, received {type(value).__name__}: {value!r:.60}"
         )
-    number = _to_float(value)
+    number = to_float(value, name)
     if not math.isfinite(number) or number < 0 or (positive and number == 0):
         raise ValueError(f"{name} must be {expected}, received {value!r}")
     return number

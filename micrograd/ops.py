@@ -1,91 +1,55 @@
 """The primitive operations: one record per op, read by everything that runs or draws a graph.
 
 Each `Op` holds an op's name, the symbol drawings use, its forward function and one
-local-derivative function per input, three times over: on floats for the eager engine, with
-`Value` operations for higher-order gradients, and on arrays for the tape's batched replay. The
-array versions take the numpy module as their first argument, so this file needs the standard
-library only. The eager engine, higher-order gradients, the tape compiler, the gradient checker,
-the graph drawer and the op-driven tests all read these records, so adding an op is one entry in
-`OPS` plus its test domain. Composite operations (subtraction, division, square root, ...) are
-not here: the engine writes them from these primitives.
+derivative rule per input. A rule is written once, as a function of the inputs and the result
+`out` that does its maths through the name `m` (`m.cos(x)`, `m.where(...)`): a small maths
+namespace. The rule as written runs on floats (`m` is `FLOAT_MATH` here); the same code with `m`
+bound to another namespace gives the other versions when they are first needed:
+
+- `local_grads`: floats, for `backward()`, the tape's Python replay, gradcheck, the step frames;
+- `graph_grads`: `Value`s, for higher-order gradients (the engine passes its namespace in with
+  `use_graph_math`, so this file never imports the engine);
+- `array_local_grads`: numpy arrays, for the tape's batched replay (numpy is passed in as the
+  first argument, so this file needs the standard library only).
+
+A rule may call only what every namespace has (see `FLOAT_MATH`), plus `+ - *` and literals.
+Where a special case reads badly or costs time on floats, a record may carry an explicit fast
+float version beside its rules (`local_grads=`); the tests check that it equals the rule. Composite
+operations (subtraction, division, square root, ...) are not here: the engine writes them from
+these primitives.
 
 Numeric policy: forward functions never raise on a float. Outside an op's domain they return the
 IEEE result that PyTorch float64 and numpy give (nan or +-inf) and emit a `RuntimeWarning` that
-names the op and its input. Local derivatives follow the same IEEE rules but stay quiet, since
-the forward pass has already warned about the input. The array versions give the same numbers
-and leave warnings to numpy (which does not name the op).
+names the op and its input. Derivatives follow the same IEEE rules but stay quiet, since the
+forward pass has already warned about the input. The array versions give the same numbers and
+leave warnings to numpy (which does not name the op).
 """
 
 from __future__ import annotations
 
+import builtins
 import math
 import os
 import sys
+import types
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from types import FrameType
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from micrograd.engine import Value
+from types import FrameType, SimpleNamespace
+from typing import Any
 
 INF = math.inf
 NAN = math.nan
 
 Domain = tuple[float, float]
+Rule = Callable[..., Any] | float
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-@dataclass(frozen=True, slots=True)
-class Op:
-    """A primitive operation on floats and its local derivatives.
-
-    `local_grads[i](*inputs, out)` is the partial derivative of the output with respect to
-    input `i`, given the input values and the forward result `out`. `domain` gives, per input, a
-    range where the op is smooth and finite (the tests draw inputs from it); `kinks` lists input
-    values where a derivative jumps, so finite differences must keep away from them.
-
-    `graph_grads[i](*inputs, out)` is the same derivative written with `Value` operations on
-    the input Values and the output Value, so that the gradient it builds is itself a graph that
-    can be differentiated again (`backward(create_graph=True)`, `micrograd.functional`). Where
-    the derivative is piecewise constant (add, relu, abs) it returns a plain float. Its `.data`
-    equals `local_grads[i]` on the same numbers.
-
-    `array_forward(np, *inputs)` and `array_local_grads[i](np, *inputs, out)` are `forward` and
-    `local_grads[i]` element by element on arrays, written against the numpy module `np` passed
-    in (this file never imports numpy); the tape's batched replay calls them. A derivative that
-    is a constant is given as that number (add's are 1.0). Without them an op still runs
-    eagerly and in the tape's pure-Python replay, but not batched with numpy.
-    """
-
-    name: str
-    symbol: str
-    forward: Callable[..., float]
-    local_grads: tuple[Callable[..., float], ...]
-    domain: tuple[Domain, ...]
-    kinks: tuple[float, ...] = ()
-    graph_grads: tuple[Callable[..., Value | float], ...] = ()
-    array_forward: Callable[..., Any] | None = None
-    array_local_grads: tuple[Callable[..., Any] | float, ...] = ()
-
-    @property
-    def arity(self) -> int:
-        """Number of inputs the op takes."""
-        return len(self.local_grads)
-
-    def __repr__(self) -> str:
-        return f"Op({self.name!r}, {self.symbol!r})"
+# --- Where a warning points: the user's line, not ours ------------------------------------------
 
 
-def _warn(op: str, inputs: tuple[float, ...], result: float, why: str) -> None:
-    shown = ", ".join(repr(x) for x in inputs)
-    warnings.warn(
-        f"{op}({shown}) is {result!r}: {why}", RuntimeWarning, stacklevel=_user_stacklevel()
-    )
-
-
-def _outside_package(frame: FrameType | None) -> tuple[FrameType | None, int]:
+def outside_package(frame: FrameType | None) -> tuple[FrameType | None, int]:
     """The first frame from `frame` outwards not in this package (the user's), and its distance."""
     steps = 0
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
@@ -94,9 +58,20 @@ def _outside_package(frame: FrameType | None) -> tuple[FrameType | None, int]:
     return frame, steps
 
 
-def _user_stacklevel() -> int:
-    # warnings.warn's stacklevel that points at the user's line: level 1 is our caller.
-    return 1 + _outside_package(sys._getframe(1))[1]
+def user_stacklevel() -> int:
+    """`warnings.warn`'s stacklevel that points at the first line of user code calling us."""
+    # Level 1 is our caller.
+    return 1 + outside_package(sys._getframe(1))[1]
+
+
+def _warn(op: str, inputs: tuple[float, ...], result: float, why: str) -> None:
+    shown = ", ".join(repr(x) for x in inputs)
+    warnings.warn(
+        f"{op}({shown}) is {result!r}: {why}", RuntimeWarning, stacklevel=user_stacklevel()
+    )
+
+
+# --- Float maths: quiet IEEE versions (for derivatives) and warning forwards ---------------------
 
 
 def _div(x: float, y: float) -> float:
@@ -124,6 +99,217 @@ def _pow_quiet(x: float, y: float) -> float:
         return -INF if x < 0 and _is_odd_integer(y) else INF
 
 
+def _log_quiet(x: float) -> float:
+    if x > 0.0:
+        return math.log(x)
+    if x == 0.0:
+        return -INF
+    return NAN  # negative, or nan
+
+
+def _exp_quiet(x: float) -> float:
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return INF
+
+
+def _sign(x: float) -> float:
+    # sign(0) = 0, the subgradient PyTorch uses for abs at 0; PyTorch also gives 0 for nan.
+    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
+
+
+def _quiet_trig(fn: Callable[[float], float]) -> Callable[[float], float]:
+    return lambda x: fn(x) if math.isfinite(x) else NAN  # math.sin(inf) raises
+
+
+# The maths a rule may use. Every namespace has these names with the same meaning: FLOAT_MATH
+# on floats, `array_math(np)` element by element on arrays, and the engine's on Values.
+FLOAT_MATH = SimpleNamespace(
+    name="float",
+    where=lambda condition, if_true, if_false: if_true if condition else if_false,
+    eq=lambda x, y: x == y,
+    ge=lambda x, y: x >= y,
+    # a * b, but 0 where a is 0 even if b is inf or nan: the limit PyTorch takes for x ** 0.
+    mul0=lambda a, b: 0.0 if a == 0.0 else a * b,
+    pow=_pow_quiet,
+    exp=_exp_quiet,
+    log=_log_quiet,
+    recip=lambda x: _div(1.0, x),
+    sin=_quiet_trig(math.sin),
+    cos=_quiet_trig(math.cos),
+    # relu's derivative: 0 at and below 0, 1 above and at nan (as PyTorch passes nan through).
+    step=lambda x: 0.0 if x <= 0.0 else 1.0,
+    sign=_sign,
+)
+m = FLOAT_MATH  # the name rules are written against; see the module docstring
+
+
+def array_math(np: Any) -> SimpleNamespace:
+    """The maths namespace on arrays of the numpy module `np` (this file never imports numpy)."""
+    return SimpleNamespace(
+        name="array",
+        where=np.where,
+        eq=np.equal,
+        ge=np.greater_equal,
+        mul0=lambda a, b: np.where(a == 0.0, 0.0, a * b),
+        pow=np.power,
+        exp=np.exp,
+        log=np.log,
+        recip=lambda x: 1.0 / x,
+        sin=np.sin,
+        cos=np.cos,
+        step=lambda x: np.where(x <= 0.0, 0.0, 1.0),
+        sign=lambda x: np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0)),  # 0 at nan, as `_sign`
+    )
+
+
+# --- Deriving a rule's versions -----------------------------------------------------------------
+
+_namespace_globals: dict[int, dict[str, Any]] = {}
+
+
+def specialise(rule: Rule, math: SimpleNamespace, arity: int) -> Callable[..., Any]:
+    """The rule's code with `m` bound to `math`: the same function on another kind of number.
+
+    A rule given as a constant (add's 1.0) becomes a function of `arity` inputs and `out`.
+    """
+    if not callable(rule):
+        return _constant_function(rule, arity)
+    scope = _namespace_globals.get(id(math))
+    if scope is None:
+        scope = _namespace_globals[id(math)] = {"m": math, "__builtins__": builtins}
+    return types.FunctionType(
+        rule.__code__, scope, rule.__name__, rule.__defaults__, rule.__closure__
+    )
+
+
+def _constant_function(value: float, arity: int) -> Callable[..., float]:
+    # Spelled out for one and two inputs (every op in OPS): they run once per edge.
+    if arity == 1:
+        return lambda x, out: value
+    if arity == 2:
+        return lambda x, y, out: value
+    return lambda *inputs_and_out: value
+
+
+def _array_version(rule: Rule, arity: int) -> Callable[..., Any] | float:
+    """`rule` on arrays, taking the numpy module first, as the tape calls it."""
+    if not callable(rule):
+        return rule  # a constant derivative stays a number: the tape passes gradients through
+    versions: dict[int, Callable[..., Any]] = {}
+
+    def on_arrays(np: Any, *inputs_and_out: Any) -> Any:
+        version = versions.get(id(np))
+        if version is None:
+            version = versions[id(np)] = specialise(rule, _array_math_of(np), arity)
+        return version(*inputs_and_out)
+
+    return on_arrays
+
+
+_array_maths: dict[int, SimpleNamespace] = {}
+
+
+def _array_math_of(np: Any) -> SimpleNamespace:
+    math_ = _array_maths.get(id(np))
+    if math_ is None:
+        math_ = _array_maths[id(np)] = array_math(np)
+    return math_
+
+
+# The namespace on Values, given by the engine when it loads (see `use_graph_math`), and the ops
+# made before that, whose `graph_grads` are derived then.
+_graph_math: list[SimpleNamespace] = []
+_waiting_for_graph_math: list[Op] = []
+
+
+def use_graph_math(math: SimpleNamespace) -> None:
+    """Set the maths namespace on Values that `Op.graph_grads` is derived with (the engine's)."""
+    _graph_math[:] = [math]
+    for op in _waiting_for_graph_math:
+        object.__setattr__(op, "graph_grads", _derive(op.grads, math))
+    _waiting_for_graph_math.clear()
+
+
+def _derive(rules: tuple[Rule, ...], math: SimpleNamespace) -> tuple[Callable[..., Any], ...]:
+    return tuple(specialise(rule, math, len(rules)) for rule in rules)
+
+
+@dataclass(frozen=True, eq=False)
+class Op:
+    """A primitive operation on floats and its derivative rules.
+
+    `grads[i]` is the rule for the partial derivative of the output with respect to input `i`:
+    a function of the inputs and `out` written against the maths namespace `m`, or a number
+    for a constant derivative. From it come, with the same call signatures as ever:
+
+    - `local_grads[i](*inputs, out)`, on floats;
+    - `graph_grads[i](*inputs, out)`, on Values, so that the gradient it builds is itself a
+      graph that can be differentiated again; a piecewise-constant derivative is a float;
+    - `array_local_grads[i](np, *inputs, out)`, on arrays of the numpy module `np` passed in
+      (a constant derivative stays a number there).
+
+    A version given explicitly is used as it is: that is how a record states a fast float
+    version (`local_grads=`) next to its rules, and how an op can still be written the old way,
+    each version by hand, without `grads` (a version not given is then empty).
+    `array_forward(np, *inputs)` is `forward` on arrays (without it, no numpy replay). `domain`
+    gives, per input, a range where the op is smooth and finite (the tests draw inputs from
+    it); `kinks` lists input values where a derivative jumps.
+    """
+
+    name: str
+    symbol: str
+    forward: Callable[..., float]
+    local_grads: tuple[Callable[..., float], ...] = None  # type: ignore[assignment]
+    domain: tuple[Domain, ...] = ()
+    kinks: tuple[float, ...] = ()
+    graph_grads: tuple[Callable[..., Any], ...] = None  # type: ignore[assignment]
+    array_forward: Callable[..., Any] | None = None
+    array_local_grads: tuple[Callable[..., Any] | float, ...] = None  # type: ignore[assignment]
+    grads: tuple[Rule, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.grads is None and self.local_grads is None:
+            raise TypeError(f"Op {self.name!r} needs derivative rules (grads=) or local_grads=")
+        derived: dict[str, Any] = {}
+        if self.grads is None:
+            derived = {
+                "graph_grads": self.graph_grads or (),
+                "array_local_grads": self.array_local_grads or (),
+            }
+        else:
+            rules = derived["grads"] = tuple(self.grads)
+            arity = len(rules)
+            if self.local_grads is None:
+                derived["local_grads"] = _derive(rules, FLOAT_MATH)
+            if self.array_local_grads is None:
+                derived["array_local_grads"] = tuple(_array_version(r, arity) for r in rules)
+            if self.graph_grads is None:
+                if _graph_math:
+                    derived["graph_grads"] = _derive(rules, _graph_math[0])
+                else:
+                    derived["graph_grads"] = ()
+                    _waiting_for_graph_math.append(self)
+        for name in ("local_grads", "domain", "kinks"):
+            if name not in derived:
+                derived[name] = tuple(getattr(self, name))
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+
+    @property
+    def arity(self) -> int:
+        """Number of inputs the op takes."""
+        return len(self.local_grads)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, {self.symbol!r})"
+
+
+# --- Forward functions on floats: IEEE results, a warning naming the op when finite inputs give
+# --- nan or inf -----------------------------------------------------------------------------------
+
+
 def _pow(x: float, y: float) -> float:
     result = _pow_quiet(x, y)
     # The result is checked first: it is finite almost always, so one test instead of three.
@@ -144,14 +330,6 @@ def _exp(x: float) -> float:
     except OverflowError:
         _warn("exp", (x,), INF, "the result overflows a float (exp is finite for x < 709.78)")
         return INF
-
-
-def _log_quiet(x: float) -> float:
-    if x > 0.0:
-        return math.log(x)
-    if x == 0.0:
-        return -INF
-    return NAN  # negative, or nan
 
 
 def _log(x: float) -> float:
@@ -199,186 +377,129 @@ def _trig(name: str, fn: Callable[[float], float]) -> Callable[[float], float]:
     return forward
 
 
-def _sign(x: float) -> float:
-    # sign(0) = 0, the subgradient PyTorch uses for abs at 0; PyTorch also gives 0 for nan.
-    return 1.0 if x > 0.0 else -1.0 if x < 0.0 else 0.0
-
-
-def _pow_grad_base(x: float, y: float, out: float) -> float:
-    if y == 0.0:
-        return 0.0  # x ** 0 is constant, even at x = 0 where x ** -1 is inf
-    return y * _pow_quiet(x, y - 1.0)
-
-
-def _pow_grad_exponent(x: float, y: float, out: float) -> float:
-    if x == 0.0 and y >= 0.0:
-        return 0.0  # the limit PyTorch uses; log(0) would give 0 * -inf = nan
-    return out * _log_quiet(x)
-
-
-# Value-level derivatives of pow. They mirror the float ones above, including the special cases,
-# and use plain numbers where an input is a constant so that x ** 2 does not grow a graph for
-# its exponent.
-def _pow_graph_grad_base(x: Value, y: Value, out: Value) -> Value | float:
-    if not y.requires_grad:
-        return 0.0 if y.data == 0.0 else y.data * x ** (y.data - 1.0)
-    if y.data == 0.0 and not math.isfinite(_pow_quiet(x.data, -1.0)):
-        return 0.0  # as in the float version: y * x ** (y - 1) would be 0 * inf (or nan)
-    return y * x ** (y - 1.0)
-
-
-def _pow_graph_grad_exponent(x: Value, y: Value, out: Value) -> Value | float:
-    if x.data == 0.0 and y.data >= 0.0:
-        return 0.0
-    if not x.requires_grad:
-        return out * _log_quiet(x.data)
-    return out * x.log()
-
-
-# Array versions that take more than one numpy call. The tape calls the derivatives with numpy's
-# warnings off, as the float derivatives are quiet: the forward pass has warned about the input.
-
-
 def _sigmoid_array(np: Any, x: Any) -> Any:
     e = np.exp(-np.abs(x))  # never overflows, as in the float version
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
-def _pow_array_grad_base(np: Any, x: Any, y: Any, out: Any) -> Any:
-    return np.where(y == 0.0, 0.0, y * np.power(x, y - 1.0))
+# --- Fast float versions, each beside the rule it replaces on floats (tests: they agree) --------
+# pow's rules pay for `m.where` and `m.mul0` calls on every edge; relu's for `m.step`. Measured
+# on the benchmark's dag (which uses x ** 2 and relu), these keep backward as fast as before.
 
 
-def _pow_array_grad_exponent(np: Any, x: Any, y: Any, out: Any) -> Any:
-    return np.where((x == 0.0) & (y >= 0.0), 0.0, out * np.log(x))
+def _pow_grad_base_fast(x: float, y: float, out: float) -> float:
+    if y == 0.0:
+        return 0.0  # x ** 0 is constant, even at x = 0 where x ** -1 is inf
+    return y * _pow_quiet(x, y - 1.0)
 
 
-def _sign_array(np: Any, x: Any, out: Any) -> Any:
-    return np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0))  # 0 at 0 and nan, as `_sign`
+def _pow_grad_exponent_fast(x: float, y: float, out: float) -> float:
+    if x == 0.0 and y >= 0.0:
+        return 0.0  # the limit PyTorch uses; log(0) would give 0 * -inf = nan
+    return out * _log_quiet(x)
 
 
-# Derivatives that read the same on floats and on Values are written once, for both
-# `local_grads` and `graph_grads`; the others differ (special cases, math vs Value methods).
-_ADD_GRADS = (lambda x, y, out: 1.0, lambda x, y, out: 1.0)
-_MUL_GRADS = (lambda x, y, out: y, lambda x, y, out: x)
-_EXP_GRADS = (lambda x, out: out,)
-_TANH_GRADS = (lambda x, out: 1.0 - out * out,)
-_SIGMOID_GRADS = (lambda x, out: out * (1.0 - out),)
-
+# --- The records ---------------------------------------------------------------------------------
 
 ADD = Op(
     "add",
     "+",
-    forward=_add,
-    local_grads=_ADD_GRADS,
-    graph_grads=_ADD_GRADS,
+    _add,
+    grads=(1.0, 1.0),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
     array_forward=lambda np, x, y: x + y,
-    array_local_grads=(1.0, 1.0),
 )
 MUL = Op(
     "mul",
     "*",
-    forward=_mul,
-    local_grads=_MUL_GRADS,
-    graph_grads=_MUL_GRADS,
+    _mul,
+    grads=(lambda x, y, out: y, lambda x, y, out: x),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
     array_forward=lambda np, x, y: x * y,
-    array_local_grads=(lambda np, x, y, out: y, lambda np, x, y, out: x),
 )
 POW = Op(
     "pow",
     "**",
-    forward=_pow,
-    local_grads=(_pow_grad_base, _pow_grad_exponent),
-    graph_grads=(_pow_graph_grad_base, _pow_graph_grad_exponent),
+    _pow,
+    grads=(
+        # y x^(y-1), and 0 where y = 0 (x^0 is constant, even at x = 0 where x^-1 is inf).
+        lambda x, y, out: m.mul0(y, m.pow(x, y - 1.0)),
+        # x^y log x, and 0 at x = 0 for y >= 0: the limit PyTorch uses (log 0 would give nan).
+        lambda x, y, out: m.where(m.eq(x, 0.0) & m.ge(y, 0.0), 0.0, out * m.log(x)),
+    ),
+    local_grads=(_pow_grad_base_fast, _pow_grad_exponent_fast),
     domain=((0.1, 5.0), (-3.0, 3.0)),
     array_forward=lambda np, x, y: np.power(x, y),
-    array_local_grads=(_pow_array_grad_base, _pow_array_grad_exponent),
 )
 EXP = Op(
     "exp",
     "exp",
-    forward=_exp,
-    local_grads=_EXP_GRADS,
-    graph_grads=_EXP_GRADS,
+    _exp,
+    grads=(lambda x, out: out,),
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: np.exp(x),
-    array_local_grads=(lambda np, x, out: out,),
 )
 LOG = Op(
     "log",
     "log",
-    forward=_log,
-    local_grads=(lambda x, out: _div(1.0, x),),
-    graph_grads=(lambda x, out: x**-1.0,),
+    _log,
+    grads=(lambda x, out: m.recip(x),),
     domain=((0.01, 100.0),),
     array_forward=lambda np, x: np.log(x),
-    array_local_grads=(lambda np, x, out: 1.0 / x,),
 )
 TANH = Op(
     "tanh",
     "tanh",
-    forward=math.tanh,
-    local_grads=_TANH_GRADS,
-    graph_grads=_TANH_GRADS,
+    math.tanh,
+    grads=(lambda x, out: 1.0 - out * out,),
     domain=((-5.0, 5.0),),
     array_forward=lambda np, x: np.tanh(x),
-    array_local_grads=(lambda np, x, out: 1.0 - out * out,),
 )
 # A primitive rather than 1 / (1 + exp(-x)): one node instead of four in drawings, and a forward
 # pass that cannot overflow for large negative x.
 SIGMOID = Op(
     "sigmoid",
     "σ",
-    forward=_sigmoid,
-    local_grads=_SIGMOID_GRADS,
-    graph_grads=_SIGMOID_GRADS,
+    _sigmoid,
+    grads=(lambda x, out: out * (1.0 - out),),
     domain=((-10.0, 10.0),),
     array_forward=_sigmoid_array,
-    array_local_grads=(lambda np, x, out: out * (1.0 - out),),
 )
 RELU = Op(
     "relu",
     "ReLU",
-    forward=_relu,
+    _relu,
     # relu'(0) = 0 as in PyTorch, which also passes the gradient through at nan (out <= 0 fails).
-    local_grads=(lambda x, out: 0.0 if out <= 0.0 else 1.0,),
-    graph_grads=(lambda x, out: 0.0 if out.data <= 0.0 else 1.0,),
+    grads=(lambda x, out: m.step(out),),
+    local_grads=(lambda x, out: 0.0 if out <= 0.0 else 1.0,),  # m.step inlined: a call less
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
     array_forward=lambda np, x: np.where(x <= 0.0, 0.0, x),
-    array_local_grads=(lambda np, x, out: np.where(out <= 0.0, 0.0, 1.0),),
 )
 ABS = Op(
     "abs",
     "abs",
-    forward=abs,
-    local_grads=(lambda x, out: _sign(x),),
-    graph_grads=(lambda x, out: _sign(x.data),),
+    abs,
+    grads=(lambda x, out: m.sign(x),),
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
     array_forward=lambda np, x: np.abs(x),
-    array_local_grads=(_sign_array,),
 )
 SIN = Op(
     "sin",
     "sin",
-    forward=_trig("sin", math.sin),
-    local_grads=(lambda x, out: math.cos(x) if math.isfinite(x) else NAN,),
-    graph_grads=(lambda x, out: x.cos(),),
+    _trig("sin", math.sin),
+    grads=(lambda x, out: m.cos(x),),
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: np.sin(x),
-    array_local_grads=(lambda np, x, out: np.cos(x),),
 )
 COS = Op(
     "cos",
     "cos",
-    forward=_trig("cos", math.cos),
-    local_grads=(lambda x, out: -math.sin(x) if math.isfinite(x) else NAN,),
-    graph_grads=(lambda x, out: -x.sin(),),
+    _trig("cos", math.cos),
+    grads=(lambda x, out: -m.sin(x),),
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: np.cos(x),
-    array_local_grads=(lambda np, x, out: -np.sin(x),),
 )
 
 OPS: dict[str, Op] = {

@@ -1,7 +1,9 @@
 """Shared test settings: a bounded hypothesis budget so the suite stays fast in CI.
 
 The default profile is derandomized, so a CI run is repeatable: the same examples every run.
-`HYPOTHESIS_PROFILE=long` explores new random examples, 2,000 per test, for finding bugs.
+`HYPOTHESIS_PROFILE=long` explores new random examples, 2,000 per test, for finding bugs. The
+quick loop, `pytest -m "not slow"`, also draws fewer examples per property test (the "quick"
+profile) unless HYPOTHESIS_PROFILE says otherwise; CI runs everything with the "ci" profile.
 """
 
 import os
@@ -16,4 +18,19 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("long", max_examples=2000, deadline=None)
+settings.register_profile(
+    "quick",
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def pytest_configure(config) -> None:
+    if (
+        config.option.markexpr.replace("'", '"') == "not slow"
+        and "HYPOTHESIS_PROFILE" not in os.environ
+    ):
+        settings.load_profile("quick")

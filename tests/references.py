@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import re
 
 import pytest
 
@@ -51,6 +52,13 @@ def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
     return math.isclose(a, b, rel_tol=rel, abs_tol=abs_)
 
 
+def same(ours: float, reference: float, rel: float = 0.0) -> bool:
+    """Equal (zeros of either sign alike), nan equal to nan; or within `rel` when it is given."""
+    if math.isnan(ours) or math.isnan(reference):
+        return math.isnan(ours) and math.isnan(reference)
+    return ours == reference or math.isclose(ours, reference, rel_tol=rel, abs_tol=0.0)
+
+
 # An op of three inputs, which no record in OPS has: the engine's general path is tested with it.
 FUSED_MULTIPLY_ADD = Op(
     "fma",
@@ -59,3 +67,12 @@ FUSED_MULTIPLY_ADD = Op(
     local_grads=(lambda x, y, z, out: y, lambda x, y, z, out: x, lambda x, y, z, out: 1.0),
     domain=((-1.0, 1.0),) * 3,
 )
+
+
+def facts(*pieces: str) -> str:
+    """A `pytest.raises(match=...)` pattern: each piece appears in the message, in any order.
+
+    Error-message tests pin the facts a message must carry (names, numbers, types), not its
+    wording, so that the prose can be improved without touching the tests.
+    """
+    return "(?s)" + "".join(f"(?=.*{re.escape(piece)})" for piece in pieces)

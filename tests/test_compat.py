@@ -52,6 +52,7 @@ def test_nonlin_switch_and_single_output():
     assert len(Layer(2, 3)([1.0, 2.0])) == 3
 
 
+@pytest.mark.slow
 def test_classic_training_loop_runs():
     random.seed(1337)
     model = MLP(2, [16, 16, 1])

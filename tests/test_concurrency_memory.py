@@ -7,6 +7,8 @@ import random
 import sys
 import threading
 
+import pytest
+
 from micrograd import MLP, detect_anomaly, no_grad
 
 
@@ -41,6 +43,7 @@ def train(seed: int, steps: int, batch_size: int = 4, hidden: int = 16) -> dict[
     return model.state_dict()
 
 
+@pytest.mark.slow
 def test_two_threads_train_like_one_after_the_other():
     sequential = [train(1, 30), train(2, 30)]
     results: dict[int, dict[str, float]] = {}
@@ -56,6 +59,7 @@ def test_two_threads_train_like_one_after_the_other():
     assert [results[1], results[2]] == sequential
 
 
+@pytest.mark.slow
 def test_a_thread_in_anomaly_mode_trains_like_one_without_it():
     # One thread checks every op (and installs the checking functions for all threads); the
     # other is not checked. Both get the numbers of plain sequential training.
@@ -80,6 +84,7 @@ def test_a_thread_in_anomaly_mode_trains_like_one_without_it():
     assert [results[1], results[2]] == sequential
 
 
+@pytest.mark.slow
 def test_memory_is_steady_over_a_thousand_training_steps():
     rng = random.Random(0)
     model = MLP(2, [16, 16, 1], seed=0)

@@ -42,6 +42,7 @@ def test_moons_geometry_without_noise_matches_sklearn_construction():
     assert labels == [0, 0, 0, 1, 1, 1, 1]
 
 
+@pytest.mark.slow  # importing scikit-learn takes seconds
 def test_moons_match_sklearn_exactly_when_installed():
     np = pytest.importorskip("numpy")
     datasets = pytest.importorskip("sklearn.datasets")

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from micrograd import Value, is_grad_enabled, no_grad, numerical_grad, topological_order
-from tests.references import needs_torch
+from tests.references import facts, needs_torch
 
 # Operators with plain numbers on either side.
 
@@ -164,6 +164,7 @@ def test_topological_order_puts_parents_first():
 DEPTH = 1_000_000
 
 
+@pytest.mark.slow
 def test_million_op_chain_builds_backpropagates_and_is_freed():
     x = Value(1.0)
     y = x
@@ -295,10 +296,10 @@ def test_domain_errors_are_ieee_values_with_warnings():
 
 def test_an_int_too_large_for_a_float_is_an_infinity_with_a_warning():
     # float(10 ** 400) raises OverflowError in Python; here it is the IEEE overflow, as in ops.
-    with pytest.warns(RuntimeWarning, match="an int too large for a float is inf") as caught:
+    with pytest.warns(RuntimeWarning, match=facts("int", "inf")) as caught:
         assert Value(10**400).data == math.inf
     assert caught[0].filename == __file__
-    with pytest.warns(RuntimeWarning, match="a negative int too large for a float is -inf"):
+    with pytest.warns(RuntimeWarning, match=facts("int", "-inf")):
         assert (Value(1.0) + -(10**400)).data == -math.inf
     with pytest.warns(RuntimeWarning, match="an int too large"):
         assert (10**400 - Value(1.0)).data == math.inf
@@ -379,6 +380,7 @@ def test_random_graphs_match_central_differences(recipe):
         assert leaf.grad == pytest.approx(numeric, rel=1e-4, abs=1e-5)
 
 
+@pytest.mark.slow
 @needs_torch
 @given(expressions())
 def test_random_graphs_match_pytorch(recipe):
@@ -479,10 +481,10 @@ def test_apply_checks_its_arguments():
 
     with pytest.raises(TypeError, match="'add' takes 2 inputs, received 1"):
         apply(ADD, Value(1.0))
-    with pytest.raises(TypeError, match="takes Values, received float for input 0"):
+    with pytest.raises(TypeError, match=facts("float", "input 0")):
         apply(ADD, 1.0, Value(2.0))
 
 
 def test_requires_grad_must_be_a_bool():
-    with pytest.raises(TypeError, match="True or False, received str"):
+    with pytest.raises(TypeError, match=facts("requires_grad", "str")):
         Value(1.0, requires_grad="no")

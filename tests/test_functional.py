@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from micrograd import MLP, Value, no_grad
 from micrograd.functional import grad, hessian, jacobian, value_and_grad
+from tests.references import facts
 
 # --- random programs, evaluated by micrograd, sympy and torch ----------------------------------
 #
@@ -141,6 +142,7 @@ def nested_grad(f, index):
     return f
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(program=programs, index=partials, x=coordinates, y=coordinates)
 def test_random_programs_up_to_third_order_match_sympy(program, index, x, y):
@@ -179,6 +181,7 @@ def test_hessian_of_random_programs_matches_torch(program, x, y):
             assert math.isclose(g, e, rel_tol=1e-9, abs_tol=1e-9), (got, expected)
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None)
 @given(program=programs, x=coordinates, y=coordinates)
 def test_backward_create_graph_matches_sympy_second_derivatives(program, x, y):
@@ -388,9 +391,9 @@ def test_functional_api_does_not_touch_grad_and_frees_its_graph():
 
 
 def test_argnums_out_of_range():
-    with pytest.raises(ValueError, match=r"argnums 2 is out of range .* 2 positional arguments"):
+    with pytest.raises(ValueError, match=facts("argnums 2", "2 positional")):
         grad(lambda x, y: x * y, argnums=2)(1.0, 2.0)
-    with pytest.raises(ValueError, match="argnums -3 is out of range"):
+    with pytest.raises(ValueError, match=facts("argnums -3", "-2 to 1")):
         hessian(lambda x, y: x * y, argnums=(0, -3))(1.0, 2.0)
     with pytest.raises(ValueError, match="same argument twice"):
         grad(lambda x, y: x * y, argnums=(0, -2))(1.0, 2.0)
@@ -398,32 +401,32 @@ def test_argnums_out_of_range():
 
 @pytest.mark.parametrize("argnums", [1.0, "0", True, None, (0, "1")])
 def test_argnums_of_the_wrong_type(argnums):
-    with pytest.raises(TypeError, match="argnums must be an int or a tuple of ints"):
+    with pytest.raises(TypeError, match=facts("argnums", "int", "tuple")):
         grad(lambda x: x, argnums=argnums)
 
 
 def test_empty_argnums_and_a_function_that_is_not_callable():
     with pytest.raises(ValueError, match="argnums is empty"):
         jacobian(lambda x: x, argnums=())
-    with pytest.raises(TypeError, match="grad takes a function, received float"):
+    with pytest.raises(TypeError, match=facts("grad", "float")):
         grad(3.0)
 
 
 def test_non_scalar_output_where_a_scalar_is_needed():
-    with pytest.raises(TypeError, match="grad needs f to return one scalar.*tuple of 2.*jacobian"):
+    with pytest.raises(TypeError, match=facts("grad", "tuple of 2", "jacobian")):
         grad(lambda x: (x, x))(1.0)
-    with pytest.raises(TypeError, match="hessian needs f to return one scalar.*list of 3"):
+    with pytest.raises(TypeError, match=facts("hessian", "list of 3")):
         hessian(lambda x: [x, x, x])(1.0)
-    with pytest.raises(TypeError, match="needs f to return a Value or a number, received str"):
+    with pytest.raises(TypeError, match=facts("Value", "str")):
         value_and_grad(lambda x: "loss")(1.0)
-    with pytest.raises(TypeError, match=r"has_aux=True needs f to return a pair .* Value"):
+    with pytest.raises(TypeError, match=facts("has_aux=True", "pair", "Value")):
         value_and_grad(lambda x: x, has_aux=True)(1.0)
     with pytest.raises(TypeError, match="output 1 is a list"):
         jacobian(lambda x: (x, [x]))(1.0)
 
 
 def test_an_argument_that_is_not_a_number():
-    with pytest.raises(TypeError, match="argument 1, which must be a number or a Value.*str"):
+    with pytest.raises(TypeError, match=facts("argument 1", "str")):
         grad(lambda x, y: x, argnums=1)(1.0, "two")
 
 

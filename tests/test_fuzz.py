@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from micrograd import OPS, Value, gradcheck
 from micrograd.engine import apply
 from micrograd.tape import trace
-from tests.references import close, needs_torch, torch_functions
+from tests.references import close, needs_torch, same, torch_functions
 
 OP_NAMES = sorted(OPS)
 EDGE_VALUES = [
@@ -147,11 +147,6 @@ def test_matches_pytorch_including_nan_and_inf(graph):
             assert math.isnan(ours) == math.isnan(theirs), (ours, theirs)
             continue
         assert close(ours, theirs, rel=1e-9, abs_=1e-12), (ours, theirs)
-
-
-def same(ours: float, reference: float) -> bool:
-    """Equal, nan equal to nan; zeros of either sign equal (backward() adds into 0.0)."""
-    return ours == reference or (math.isnan(ours) and math.isnan(reference))
 
 
 def largest_finite(leaf_values, steps) -> float:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 
 import pytest
 
 from micrograd import GradcheckError, Op, Value, gradcheck, numerical_grad
 from micrograd.engine import apply
+from tests.references import facts
 
 # A deliberately wrong op: the derivative of x * x is 2x, not x.
 WRONG_SQUARE = Op(
@@ -63,13 +63,13 @@ def test_bad_arguments():
 
 
 def test_inputs_must_be_numbers_or_values():
-    with pytest.raises(TypeError, match="input 0 must be a real number or a Value, received str"):
+    with pytest.raises(TypeError, match=facts("input 0", "str")):
         gradcheck(Value.exp, ["2"])
-    with pytest.raises(TypeError, match="input 1 must be a real number or a Value, .*NoneType"):
+    with pytest.raises(TypeError, match=facts("input 1", "NoneType")):
         gradcheck(lambda x, y: x * y, [1.0, None])
-    with pytest.raises(TypeError, match="inputs must be a sequence of real numbers or Values"):
+    with pytest.raises(TypeError, match=facts("inputs", "sequence")):
         gradcheck(Value.exp, 2.0)
-    with pytest.raises(TypeError, match="input 0 must be a real number, received str"):
+    with pytest.raises(TypeError, match=facts("input 0", "str")):
         numerical_grad(Value.exp, ["2"])
     # Ints, bools (as Value() takes them), Values and a generator of them are all fine.
     assert gradcheck(lambda x, y, z: x * y + z, (v for v in [2, True, Value(0.5, "z")]))
@@ -77,23 +77,24 @@ def test_inputs_must_be_numbers_or_values():
 
 
 @pytest.mark.parametrize(
-    ("setting", "value", "error", "expected"),
+    ("setting", "value", "error", "expected"),  # expected: the facts, "|"-separated
     [
-        ("eps", "a", TypeError, "eps must be a finite number > 0, received str: 'a'"),
-        ("eps", math.nan, ValueError, "eps must be a finite number > 0, received nan"),
-        ("eps", math.inf, ValueError, "eps must be a finite number > 0, received inf"),
-        ("eps", -1e-6, ValueError, "eps must be a finite number > 0, received -1e-06"),
-        ("atol", math.nan, ValueError, "atol must be a finite number >= 0, received nan"),
-        ("atol", -1.0, ValueError, "atol must be a finite number >= 0, received -1.0"),
-        ("rtol", None, TypeError, "rtol must be a finite number >= 0, received NoneType"),
-        ("rtol", math.inf, ValueError, "rtol must be a finite number >= 0, received inf"),
+        ("eps", "a", TypeError, "> 0|str|'a'"),
+        ("eps", math.nan, ValueError, "> 0|nan"),
+        ("eps", math.inf, ValueError, "> 0|inf"),
+        ("eps", -1e-6, ValueError, "> 0|-1e-06"),
+        ("atol", math.nan, ValueError, ">= 0|nan"),
+        ("atol", -1.0, ValueError, ">= 0|-1.0"),
+        ("rtol", None, TypeError, ">= 0|NoneType"),
+        ("rtol", math.inf, ValueError, ">= 0|inf"),
     ],
 )
 def test_eps_and_tolerances_are_checked(setting, value, error, expected):
-    with pytest.raises(error, match=re.escape(expected)):
+    pattern = facts(setting, *expected.split("|"))
+    with pytest.raises(error, match=pattern):
         gradcheck(Value.exp, [1.0], **{setting: value})
     if setting == "eps":
-        with pytest.raises(error, match=re.escape(expected)):
+        with pytest.raises(error, match=pattern):
             numerical_grad(Value.exp, [1.0], eps=value)
     # Zero tolerances are allowed: exact agreement is a legitimate (strict) demand.
     assert gradcheck(lambda x: x * 2.0, [1.0], eps=0.5, atol=0.0, rtol=0.0)

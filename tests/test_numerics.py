@@ -21,6 +21,7 @@ from micrograd import OPS, Value, gradcheck
 from micrograd.engine import apply
 from micrograd.functional import grad
 from micrograd.tape import trace
+from tests.references import same
 
 OP_NAMES = sorted(OPS)
 EDGE_VALUES = [
@@ -102,12 +103,6 @@ PATHS = {
     "tape_python": tape_python,
     "tape_numpy": tape_numpy,
 }
-
-
-def same(ours: float, reference: float, rel: float = 0.0) -> bool:
-    if math.isnan(ours) or math.isnan(reference):
-        return math.isnan(ours) and math.isnan(reference)
-    return ours == reference or math.isclose(ours, reference, rel_tol=rel, abs_tol=0.0)
 
 
 def edge_cases(op_name: str) -> list[tuple[float, ...]]:

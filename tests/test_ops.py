@@ -195,3 +195,88 @@ def test_warning_points_at_the_callers_line():
         warnings.simplefilter("always")
         Value(0.0).log()
     assert caught[0].filename == __file__
+
+
+# --- Each derivative written once: the rules, their versions, and the fast float overrides ------
+
+
+def _fast_overrides() -> list[tuple[str, int]]:
+    """(op, input) where a record gives its own float version instead of its rule's."""
+    found = []
+    for name, op in OPS.items():
+        for i, rule in enumerate(op.grads):
+            if callable(rule) and op.local_grads[i].__code__ is not rule.__code__:
+                found.append((name, i))
+    return found
+
+
+def test_every_op_in_the_registry_is_written_as_rules():
+    for op in OPS.values():
+        assert op.grads is not None and len(op.grads) == op.arity
+
+
+def test_fast_float_overrides_are_the_measured_ones():
+    # Each one has to be worth it on the benchmark (see the comment above them in ops.py).
+    assert _fast_overrides() == [("pow", 0), ("pow", 1), ("relu", 0)]
+
+
+@pytest.mark.parametrize("name_and_input", _fast_overrides(), ids=str)
+def test_a_fast_float_override_equals_its_rule(name_and_input):
+    name, i = name_and_input
+    op = OPS[name]
+    rule = ops_module.specialise(op.grads[i], ops_module.FLOAT_MATH, op.arity)
+    rng = random.Random(name)
+    rows = [[rng.uniform(*d) for d in op.domain] for _ in range(500)]
+    rows += [list(inputs) for inputs in edge_cases(name)]
+    for row in rows:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = op.forward(*row)
+        fast, slow = op.local_grads[i](*row, out), rule(*row, out)
+        assert close(fast, slow, rel=0.0, abs_=0.0) and math.copysign(1, fast) == math.copysign(
+            1, slow
+        ), (name, i, row, fast, slow)
+
+
+def test_rules_use_only_the_maths_namespace():
+    allowed = set(vars(ops_module.FLOAT_MATH)) | {"m"}
+    for op in OPS.values():
+        for rule in op.grads:
+            if callable(rule):
+                code = rule.__code__
+                assert set(code.co_names) <= allowed, (op.name, code.co_names)
+                assert not code.co_freevars, (op.name, code.co_freevars)
+
+
+def test_every_maths_namespace_has_the_same_names():
+    np = pytest.importorskip("numpy")
+    from micrograd.engine import GRAPH_MATH
+
+    names = set(vars(ops_module.FLOAT_MATH))
+    assert set(vars(ops_module.array_math(np))) == names == set(vars(GRAPH_MATH))
+
+
+def test_an_op_added_as_one_record_works_on_every_path():
+    # The README's worked example: a cube op, one record, picked up by every path.
+    np = pytest.importorskip("numpy")
+    from micrograd import gradcheck, trace
+    from micrograd.functional import grad
+    from micrograd.ops import Op
+
+    cube = Op(
+        "cube",
+        "³",
+        lambda x: x * x * x,
+        grads=(lambda x, out: 3.0 * x * x,),
+        domain=((-2.0, 2.0),),
+        array_forward=lambda np, x: x * x * x,
+    )
+    x = Value(1.5)
+    out = apply(cube, x)
+    out.backward()
+    assert (out.data, x.grad) == (3.375, 6.75)
+    assert grad(grad(lambda v: apply(cube, v)))(1.5) == 9.0  # graph_grads: 6x
+    assert gradcheck(lambda v: apply(cube, v), [0.7])
+    tape = trace(lambda v: apply(cube, v), [1.5])
+    batch = tape.run_batch([[1.5], [-2.0]], backend="numpy")
+    assert np.allclose(batch.input_grads, [[6.75], [12.0]], rtol=0, atol=0)

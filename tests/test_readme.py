@@ -33,7 +33,13 @@ def test_readme_has_examples():
     assert len(BLOCKS) >= 3
 
 
-@pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
+def _param(i: int, block: str) -> object:
+    # The eager 100-step training loop takes most of a minute on a busy machine.
+    slow = "range(100)" in block and ".backward()" in block
+    return pytest.param(block, id=f"block{i}", marks=[pytest.mark.slow] if slow else [])
+
+
+@pytest.mark.parametrize("block", [_param(i, block) for i, block in enumerate(BLOCKS)])
 def test_readme_block(block, tmp_path, monkeypatch):
     if "torch" in block and not HAVE_TORCH:
         pytest.skip("this README example needs PyTorch")

@@ -67,6 +67,7 @@ def test_two_two_two_network_forward_backward_and_update():
         assert weight.data == pytest.approx(expected, abs=1e-8), weight.label
 
 
+@pytest.mark.slow
 def test_two_two_two_network_trains_to_a_small_error():
     # The walk-through reports an error of about 3.5e-5 after 10,000 such steps.
     w = [Value(x) for x in WEIGHTS]
