@@ -3,9 +3,10 @@
 Frame k shows the graph while backpropagation is at its k-th node: that node highlighted, the
 gradient it passes to each parent written on the edge as local derivative × upstream grad =
 passed, edges of earlier steps labelled with what they passed, and a grad shown only once it is
-final (every consumer of the node has passed its share). The gradients are recomputed here from
-the op records, exactly as `Value.backward` does, without touching any `Value`; they are those of
-a fresh backward pass, so a leaf's shown grad does not include grads accumulated by earlier calls.
+final (every consumer of the node has passed its share). The gradients come from the engine's
+walk with a gradient table (`micrograd.autodiff.gradient_table`, whose `on_edge` reports each
+edge), which touches no `Value`: they are those of a fresh backward pass, so a leaf's shown grad
+does not include grads accumulated by earlier calls.
 
 Every frame has the same size and node positions: the graph is laid out ONCE (`layout_source`,
 DOT text whose labels are the widest each will ever be), and each frame is that SVG with texts
@@ -22,6 +23,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from micrograd.autodiff import gradient_table
 from micrograd.engine import Value, topological_order
 from micrograd.viz.backends import render
 from micrograd.viz.dot import DEFAULT_MAX_NODES, HOT, Overlay, build_dot
@@ -157,6 +159,21 @@ def backward_steps(
 
     order = topological_order(root)
     index = {id(node): i for i, node in enumerate(order)}
+    for node in order:
+        if node.parents and node.op is None:
+            raise TypeError(
+                f"backward_steps reads local derivatives from op records; {node.label or node!r} "
+                "has none"
+            )
+    # The chain rule itself is the engine's walk with a gradient table (the one higher-order
+    # gradients use): it reports each edge's local derivative and upstream gradient, in the order
+    # backward() visits them, and the frames only arrange what it reports.
+    passes: dict[int, list[tuple[int, Value, float, float]]] = {}
+
+    def on_edge(node: Value, position: int, parent: Value, local: float, upstream: float) -> None:
+        passes.setdefault(index[id(node)], []).append((position, parent, local, upstream))
+
+    gradient_table(order, [node for node in order if node.requires_grad], on_edge=on_edge)
     # A node's grad is final once each of its consumers (distinct children) has passed its share.
     waiting = [0] * len(order)
     for node in order:
@@ -170,31 +187,21 @@ def backward_steps(
     overlays: list[Overlay] = []
     for k, i in enumerate(steps, start=1):
         node = order[i]
-        op = node.op
-        if op is None:
-            raise TypeError(
-                f"backward_steps reads local derivatives from op records; {node.label or node!r} "
-                "has none (it was built with a _backward closure)"
-            )
-        inputs = [parent.data for parent in node.parents]
         current = dict(edge_labels)
-        for position, (parent, local_grad) in enumerate(zip(node.parents, op.local_grads)):
-            if not parent.requires_grad:
-                continue  # constants take no gradient, as in backward()
-            local = local_grad(*inputs, node.data)
-            passed = local * sums[i]
+        for position, parent, local, upstream in passes.get(i, []):
+            passed = local * upstream
             sums[index[id(parent)]] += passed
             current[(i, position)] = widest[(i, position)] = (
-                f"{local:.{digits}g} × {sums[i]:.{digits}g} = {passed:.{digits}g}"
+                f"{local:.{digits}g} × {upstream:.{digits}g} = {passed:.{digits}g}"
             )
             edge_labels[(i, position)] = f"{passed:.{digits}g}"
         for key in set(map(id, node.parents)):
             waiting[index[key]] -= 1
         grads = {j: sums[j] for j in range(len(order)) if waiting[j] == 0}
         name = node.label if len(node.label) <= 40 else node.label[:39] + "…"
-        name = name or f"the {op.name} node"
+        name = name or f"the {node.op.name} node"
         title = (
-            f"backward step {k} of {len(steps)}: through {name} ({op.symbol}), "
+            f"backward step {k} of {len(steps)}: through {name} ({node.op.symbol}), "
             f"grad {sums[i]:.{digits}g}"
         )
         overlays.append(Overlay(title, grads, current, i))
