@@ -1,0 +1,224 @@
+"""Replaying a tape in pure Python: instructions grouped so that C loops do the bookkeeping.
+
+Instructions are grouped by depth (longest path from a leaf) and op record; a group's members
+never read each other, so a group is replayed by `map`-ing the op's forward function over its
+arguments, gathered with `operator.itemgetter`, and writes one contiguous block of a list of
+values (slots are renumbered so each group's outputs are adjacent). Backward walks the groups in
+reverse and writes each edge's contribution (local derivative times upstream gradient) into
+its own place in a list of edges, again one `map` per group and input; a node's gradient is
+then gathered as the sum of its edges' entries, with nodes ordered inside their group by how
+many edges they have so that those sums are a few `map(add, ...)` per group, not a loop.
+
+Building this plan is a few passes over the instructions with no code generation, so it costs
+time and memory linear in the tape's length (a generated function of 200,000 lines took the
+CPython compiler tens of seconds and gigabytes). Add and multiply, recognised by their records
+(`op is ADD`), skip the calls of their trivial derivatives; every other op calls its record.
+
+Left out: batching over samples (see `numpy_plan`), higher-order gradients.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import chain
+from math import isfinite
+from operator import add, itemgetter, mul
+from typing import TYPE_CHECKING, Any
+
+from micrograd.ops import ADD, MUL, Op
+
+if TYPE_CHECKING:
+    from micrograd.tape.program import Tape
+
+
+Getter = Callable[[Sequence[Any]], Sequence[Any]]
+
+
+def _gather(indices: list[int]) -> Getter:
+    """A C-speed `lambda seq: [seq[i] for i in indices]` (a tuple; one index gives a 1-tuple)."""
+    if len(indices) == 1:
+        index = indices[0]
+        return lambda seq: (seq[index],)
+    return itemgetter(*indices)
+
+
+class _Sums:
+    """Gradients of a block of nodes: each the sum of its edges' entries in the edge list.
+
+    Nodes come in runs of equal edge counts c (the caller sorts them so); a run's sums are c
+    gathers added column by column, in the order the edges were written.
+    """
+
+    __slots__ = ("runs",)
+
+    def __init__(self, edge_lists: list[list[int]]) -> None:
+        self.runs: list[tuple[int, list[Getter]]] = []
+        start = 0
+        while start < len(edge_lists):
+            count = len(edge_lists[start])
+            end = start
+            while end < len(edge_lists) and len(edge_lists[end]) == count:
+                end += 1
+            run = edge_lists[start:end]
+            self.runs.append((end - start, [_gather([e[j] for e in run]) for j in range(count)]))
+            start = end
+
+    def __call__(self, edges: list[float]) -> list[float]:
+        parts: list[Any] = []
+        for size, columns in self.runs:
+            if not columns:
+                parts.append([0.0] * size)  # nothing downstream: a zero gradient
+                continue
+            total: Any = columns[0](edges)
+            for column in columns[1:]:
+                total = map(add, total, column(edges))
+            parts.append(total)
+        return list(parts[0]) if len(parts) == 1 else list(chain.from_iterable(parts))
+
+
+class _Group:
+    """Instructions of one op at one depth: they write rows `lo .. hi-1` and read `rows[i]`;
+    their contributions to input i go to edges `edge_starts[i] ..` (one per member)."""
+
+    __slots__ = (
+        "op",
+        "forward",
+        "fast",
+        "local_grads",
+        "lo",
+        "hi",
+        "gather",
+        "edge_starts",
+        "upstream",
+    )
+
+    def __init__(self, op: Op, lo: int, rows: list[list[int]]) -> None:
+        self.op = op
+        self.forward = op.forward
+        # Add and multiply as C functions: a call from `map` into a Python function costs about
+        # twice a call between Python functions, which is what a generated replay would make.
+        self.fast = add if op is ADD else mul if op is MUL else None
+        self.local_grads = op.local_grads
+        self.lo = lo
+        self.hi = lo + len(rows[0])
+        self.gather = [_gather(r) for r in rows]
+        self.edge_starts: list[int] = []
+        self.upstream: _Sums | None = None
+
+
+def _depths_and_groups(tape: Tape) -> list[tuple[Op, list[int]]]:
+    """The instructions' positions grouped by (depth, op), groups in order of depth."""
+    n_leaves = tape.n_inputs + len(tape.params) + len(tape.constants)
+    depth = [0] * tape.n_slots
+    by_key: dict[tuple[int, int], tuple[Op, list[int]]] = {}
+    for k, ins in enumerate(tape.instructions):
+        d = 1 + max([depth[a] for a in ins.args], default=0)
+        depth[n_leaves + k] = d
+        entry = by_key.get((d, id(ins.op)))  # by record identity, never by name
+        if entry is None:
+            by_key[(d, id(ins.op))] = entry = (ins.op, [])
+        entry[1].append(k)
+    # Stable sort on depth only: within a depth, groups stay in order of first appearance.
+    return [by_key[key] for key in sorted(by_key, key=itemgetter(0))]
+
+
+class PythonPlan:
+    """A tape laid out for replay one sample at a time in pure Python (see the module doc)."""
+
+    def __init__(self, tape: Tape) -> None:
+        n, p = tape.n_inputs, len(tape.params)
+        n_leaves = n + p + len(tape.constants)
+        self.n_leaves, self.n_grads = n_leaves, n + p
+        self.constants = list(tape.constants)
+        uses = [0] * tape.n_slots
+        for ins in tape.instructions:
+            for a in ins.args:
+                uses[a] += 1
+        for o in tape.outputs:
+            uses[o] += 1
+        # Rows: leaves keep their slots; each group's outputs become one block, ordered by how
+        # many edges leave them (so their gradient sums come in runs of equal length).
+        row = list(range(n_leaves)) + [0] * len(tape.instructions)
+        ordered = _depths_and_groups(tape)
+        next_row = n_leaves
+        for _, members in ordered:
+            members.sort(key=lambda k: uses[n_leaves + k])
+            for k in members:
+                row[n_leaves + k] = next_row
+                next_row += 1
+        self.n_rows = next_row
+        instructions = tape.instructions
+        self.groups = []
+        lo = n_leaves
+        for op, members in ordered:
+            rows = [[row[instructions[k].args[i]] for k in members] for i in range(op.arity)]
+            self.groups.append(_Group(op, lo, rows))
+            lo += len(members)
+        self.output_rows = _gather([row[o] for o in tape.outputs]) if tape.outputs else None
+        # Edges, numbered in the order backward writes them: the output seeds, then each group's
+        # contributions, input by input. Every row lists the edges it receives.
+        edges_of: list[list[int]] = [[] for _ in range(next_row)]
+        self.seed_edges = []
+        for o in tape.outputs:
+            self.seed_edges.append(len(self.seed_edges))
+            edges_of[row[o]].append(self.seed_edges[-1])
+        n_edges = len(self.seed_edges)
+        for group, (op, members) in zip(reversed(self.groups), reversed(ordered)):
+            for i in range(op.arity):
+                group.edge_starts.append(n_edges)
+                for k in members:
+                    edges_of[row[instructions[k].args[i]]].append(n_edges)
+                    n_edges += 1
+        self.n_edges = n_edges
+        for group in self.groups:
+            group.upstream = _Sums(edges_of[group.lo : group.hi])
+        # Leaf gradients: leaves sorted by edge count for the sums, then put back in order.
+        leaves = sorted(range(n + p), key=lambda r: len(edges_of[r]))
+        self.leaf_sums = _Sums([edges_of[r] for r in leaves])
+        place = [0] * (n + p)
+        for position, r in enumerate(leaves):
+            place[r] = position
+        self.leaf_order = _gather(place) if place else None
+
+    def run(
+        self, inputs: list[float], params: list[float], seeds: list[float]
+    ) -> tuple[list[float], list[float]]:
+        """The outputs, and the gradients of the inputs then the parameters."""
+        values: list[Any] = [*inputs, *params, *self.constants]
+        values.extend([0.0] * (self.n_rows - self.n_leaves))
+        for g in self.groups:
+            args = [get(values) for get in g.gather]
+            if g.fast is None:
+                values[g.lo : g.hi] = map(g.forward, *args)
+                continue
+            block = list(map(g.fast, *args))
+            if not all(map(isfinite, block)):  # inf or nan: the record's forward warns as eager
+                block = list(map(g.forward, *args))
+            values[g.lo : g.hi] = block
+        edges = [0.0] * self.n_edges
+        edges[: len(seeds)] = seeds
+        for g in reversed(self.groups):
+            _backward_group(g, values, edges)
+        outputs = list(self.output_rows(values)) if self.output_rows else []
+        if self.leaf_order is None:
+            return outputs, []
+        return outputs, list(self.leaf_order(self.leaf_sums(edges)))
+
+
+def _backward_group(g: _Group, values: list[Any], edges: list[float]) -> None:
+    """Writes the group's edges: each input's local derivative times the upstream gradient."""
+    assert g.upstream is not None
+    upstream = g.upstream(edges)
+    size = g.hi - g.lo
+    if g.op is ADD:  # its local derivatives are 1.0: the gradient passes through
+        for start in g.edge_starts:
+            edges[start : start + size] = upstream
+        return
+    args = [get(values) for get in g.gather]
+    if g.op is MUL:  # d(x*y)/dx = y and d(x*y)/dy = x, as the record says
+        edges[g.edge_starts[0] : g.edge_starts[0] + size] = map(mul, args[1], upstream)
+        edges[g.edge_starts[1] : g.edge_starts[1] + size] = map(mul, args[0], upstream)
+        return
+    out = values[g.lo : g.hi]
+    for start, local_grad in zip(g.edge_starts, g.local_grads):
+        edges[start : start + size] = map(mul, map(local_grad, *args, out), upstream)
