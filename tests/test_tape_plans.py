@@ -165,3 +165,17 @@ def test_a_784_64_10_mlp_traces_compiles_and_replays_a_batch_of_1000_rows():
     b2 = np.array([n.b.data for n in model.layers[1].neurons])
     expected = np.maximum(rows @ w1.T + b1, 0.0) @ w2.T + b2
     assert np.allclose(batch.outputs, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "python"])
+def test_input_grads_false_skips_them_and_keeps_the_parameter_gradients(backend):
+    model = MLP(4, [5, 2], seed=2)
+    tape = trace(lambda *x: cross_entropy(model(list(x)), 1), 4, model.parameters())
+    rows = [[0.1, -0.2, 0.3, 0.9], [1.0, 0.5, -0.5, 0.0], [0.0, 0.0, 2.0, -1.0]]
+    full = tape.run_batch(rows, backend=backend)
+    lean = tape.run_batch(rows, backend=backend, input_grads=False)
+    assert lean.input_grads is None and full.input_grads is not None
+    assert np.array_equal(np.asarray(lean.param_grads), np.asarray(full.param_grads))
+    assert np.array_equal(np.asarray(lean.outputs), np.asarray(full.outputs))
+    again = tape.run_batch(rows, backend=backend)  # the skipped rows do not leak into a full run
+    assert np.array_equal(np.asarray(again.input_grads), np.asarray(full.input_grads))

@@ -135,7 +135,9 @@ class _TapeEngine:
             import numpy as np
 
             rows = np.array(rows)
-        batch = self.tape.run_batch(rows, backend=self.backend, output_grads=self.seeds)
+        batch = self.tape.run_batch(
+            rows, backend=self.backend, output_grads=self.seeds, input_grads=False
+        )
         outputs = batch.outputs.tolist() if self.backend == "numpy" else batch.outputs
         if grads:
             param_grads = batch.param_grads

@@ -46,6 +46,8 @@ class _Scatter:
         import numpy as np
 
         self.index = _as_index(rows)
+        self.rows_list = rows
+        self.kind = ""  # "inputs" or "constants" when every row is one (see _mark_skips)
         self.repeats = len(set(rows)) != len(rows)
         if self.repeats:
             self.order = np.argsort(np.array(rows), kind="stable")
@@ -110,10 +112,20 @@ class NumpyPlan:
             raise NotImplementedError("a parameter is an output of the tape; return p * 1.0")
         self.n_inputs, self.n_params, self.params = tape.n_inputs, len(tape.params), tape.params
         self.constants = np.array(tape.constants, dtype=float)
+        self.unique_outputs = len(set(self.output_rows.tolist())) == len(self.output_rows)
+        for group in self.groups:
+            _mark_skips(group, self.n_inputs, self.n_inputs + len(row_params), self.fixed)
         # Each thread replays into its own buffers, so one tape can serve several threads.
         self._local = threading.local()
 
-    def run(self, inputs: Any, param_values: Any, reduce: str, seeds: list[float]) -> BatchResult:
+    def run(
+        self,
+        inputs: Any,
+        param_values: Any,
+        reduce: str,
+        seeds: list[float],
+        input_grads: bool = True,
+    ) -> BatchResult:
         """Tape.run_batch with numpy; `param_values` None reads the parameters' `.data`."""
         np = self.np
         n, p, r = self.n_inputs, self.n_params, len(self.row_params)
@@ -141,10 +153,14 @@ class NumpyPlan:
         values[n : n + r] = weights[self.row_params][:, None]
         values[n + r : self.fixed] = self.constants[:, None]
         saved = self._forward(values, weights)
-        param_grads = self._backward(values, grads, saved, seeds)
+        # Gradients flowing only into inputs are skipped unless asked for (as PyTorch skips
+        # tensors that do not require grad); those flowing only into constants always are.
+        skip = ("constants",) if input_grads else ("constants", "inputs")
+        param_grads = self._backward(values, grads, saved, seeds, skip)
         if reduce == "mean":
             param_grads /= lanes
-        return BatchResult(values[self.output_rows].T.copy(), grads[:n].T.copy(), param_grads)
+        outputs = values[self.output_rows].T.copy()
+        return BatchResult(outputs, grads[:n].T.copy() if input_grads else None, param_grads)
 
     def _rows_or_raise(self, inputs: Any) -> Any:
         # The slow path of run's conversion: names the first entry that is not a number.
@@ -187,29 +203,42 @@ class NumpyPlan:
                 saved.append(args)
         return saved
 
-    def _backward(self, values: Any, grads: Any, saved: list, seeds: list[float]) -> Any:
-        """Fills `grads` from the output seeds; returns parameter gradients summed over lanes."""
+    def _backward(
+        self, values: Any, grads: Any, saved: list, seeds: list[float], skip: tuple[str, ...]
+    ) -> Any:
+        """Fills `grads` from the output seeds; returns parameter gradients summed over lanes.
+
+        A scatter whose rows are all of a kind in `skip` ("constants", "inputs") is not
+        computed."""
         np = self.np
         n, r, lanes = self.n_inputs, len(self.row_params), values.shape[1]
-        grads.fill(0.0)
+        # Rows of inputs get gradients only when asked for; zeroing them would cost a pass.
+        grads[n if "inputs" in skip else 0 :].fill(0.0)
         weight_grads = np.zeros(self.n_params)  # from matrix products, already summed over lanes
-        # add.at: an output may be listed twice.
-        np.add.at(grads, self.output_rows, np.array(seeds, dtype=float)[:, None])
+        if self.unique_outputs:
+            grads[self.output_rows] = np.array(seeds, dtype=float)[:, None]
+        else:  # add.at: an output listed twice gets both seeds
+            np.add.at(grads, self.output_rows, np.array(seeds, dtype=float)[:, None])
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
             for group, args in zip(reversed(self.groups), reversed(saved)):
                 upstream = grads[group.out]
                 if group.kind == "affine":
                     w, xs = args
-                    group.start.add(grads, upstream)
+                    if group.start.kind not in skip:
+                        group.start.add(grads, upstream)
                     group.weight_scatter.add(weight_grads, (upstream @ xs.T).ravel())
-                    group.x.add(grads, w.T @ upstream)
+                    if group.x.kind not in skip:
+                        group.x.add(grads, w.T @ upstream)
                 elif group.kind == "sum":
                     k, m = group.terms.shape
-                    share = np.broadcast_to(upstream[:, None, :], (k, m, lanes))
-                    group.scatter[0].add(grads, share.reshape(k * m, lanes))
+                    if group.scatter[0].kind not in skip:
+                        share = np.broadcast_to(upstream[:, None, :], (k, m, lanes))
+                        group.scatter[0].add(grads, share.reshape(k * m, lanes))
                 else:
                     out = values[group.out]
                     for scatter, local_grad in zip(group.scatter, group.op.array_local_grads):
+                        if scatter.kind in skip:
+                            continue
                         if callable(local_grad):
                             scatter.add(grads, local_grad(np, *args, out) * upstream)
                         elif local_grad == 1.0:  # add's: pass the gradient through as it is
@@ -218,6 +247,21 @@ class NumpyPlan:
                             scatter.add(grads, local_grad * upstream)
         weight_grads[self.row_params] += grads[n : n + r].sum(axis=1)
         return weight_grads
+
+
+def _mark_skips(group: _Group, n_inputs: int, first_constant: int, fixed: int) -> None:
+    """Marks the group's scatters whose rows are all inputs or all constants."""
+    if group.kind == "affine":
+        scatters = [group.start, group.x]
+    else:
+        scatters = group.scatter
+    for scatter in scatters:
+        rows = scatter.rows_list
+        if all(first_constant <= row < fixed for row in rows):
+            scatter.kind = "constants"
+        elif all(row < n_inputs for row in rows):
+            scatter.kind = "inputs"
+        del scatter.rows_list
 
 
 def _as_floats(np: Any, data: Any, slow: Callable[[], Any]) -> Any:

@@ -242,13 +242,16 @@ class Tape:
         reduce: str = "mean",
         backend: str = "auto",
         output_grads: Sequence[float] | None = None,
+        input_grads: bool = True,
     ) -> BatchResult:
         """Forward and backward for many samples: `inputs` has one row per sample.
 
         Parameter gradients are summed (`reduce="sum"`) or averaged (`"mean"`) over samples.
         `backend` is "numpy", "python" (a loop over `run`) or "auto" (numpy when installed).
         `output_grads` weights the outputs as in `run`, the same weights in every lane (0.0
-        for an output that is only watched, such as a score beside its loss).
+        for an output that is only watched, such as a score beside its loss). With
+        `input_grads=False` the result's `input_grads` is None and the numpy replay skips
+        computing them, as PyTorch skips inputs that do not require grad.
         """
         if reduce not in ("sum", "mean"):
             raise ValueError(f"reduce must be 'sum' or 'mean', received {reduce!r}")
@@ -262,12 +265,12 @@ class Tape:
                 from micrograd.tape.numpy_plan import NumpyPlan
 
                 self._numpy_plan = NumpyPlan(self)
-            return self._numpy_plan.run(inputs, params, reduce, seeds)
+            return self._numpy_plan.run(inputs, params, reduce, seeds, input_grads)
         param_values = self._param_values(params)
         rows = _rows(inputs)
         if not rows:
             raise ValueError("run_batch needs at least one row of inputs")
-        outputs, input_grads = [], []
+        outputs, lane_input_grads = [], []
         param_grads = [0.0] * len(self.params)
         for row in rows:
             if len(row) != self.n_inputs:
@@ -275,11 +278,11 @@ class Tape:
         for row in rows:
             result = self._replay(row, param_values, seeds)
             outputs.append(result.outputs)
-            input_grads.append(result.input_grads)
+            lane_input_grads.append(result.input_grads)
             param_grads = list(map(operator.add, param_grads, result.param_grads))
         if reduce == "mean":
             param_grads = [g / len(rows) for g in param_grads]
-        return BatchResult(outputs, input_grads, param_grads)
+        return BatchResult(outputs, lane_input_grads if input_grads else None, param_grads)
 
 
 def _numbers(values: object, what: str, expected: str = "a sequence of numbers") -> list[float]:
