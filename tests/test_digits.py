@@ -91,7 +91,7 @@ def test_the_tape_agrees_with_eager_on_the_digits_mlp(backend):
     losses = {}
     for name in ("tape", "eager"):
         model = MLP(64, [12, 10], seed=7)
-        engine = digits_job._TapeEngine if name == "tape" else digits_job._EagerEngine
+        engine = digits_job.TapeEngine if name == "tape" else digits_job.EagerEngine
         compute = engine(model)
         if name == "tape":
             compute.backend = backend

@@ -117,7 +117,7 @@ def _argmax(row: Sequence[float]) -> int:
     return max(range(len(row)), key=row.__getitem__)
 
 
-class _TapeEngine:
+class TapeEngine:
     """Loss, logits and mean gradients of a minibatch by replaying one traced sample."""
 
     def __init__(self, model: MLP) -> None:
@@ -147,7 +147,7 @@ class _TapeEngine:
         return [o[0] for o in outputs], [o[1:] for o in outputs]
 
 
-class _EagerEngine:
+class EagerEngine:
     """The same with a graph of Values per sample: mean loss, one backward()."""
 
     name = "eager"
@@ -186,7 +186,7 @@ def train(
         raise ValueError(f"engine must be one of {ENGINES}, received {engine!r}")
     model = MLP(64, [hidden, N_CLASSES], seed=seed)
     run = DigitsRun(model)
-    compute = _TapeEngine(model) if engine == "tape" else _EagerEngine(model)
+    compute = TapeEngine(model) if engine == "tape" else EagerEngine(model)
     run.engine = compute.name
     optimizer = Adam(model.parameters(), lr=lr)
     import random
