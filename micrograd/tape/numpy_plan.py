@@ -190,7 +190,10 @@ class NumpyPlan:
         for group in self.groups:
             if group.kind == "affine":
                 w, xs = weights[group.weights], values[group.x.index]
-                values[group.out] = values[group.start.index] + w @ xs
+                # The product straight into the group's rows (a view): no temporary to copy.
+                block = values[group.out]
+                np.matmul(w, xs, out=block)
+                block += values[group.start.index]
                 saved.append((w, xs))
             elif group.kind == "sum":
                 # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
