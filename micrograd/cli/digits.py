@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import random
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -189,8 +190,6 @@ def train(
     compute = TapeEngine(model) if engine == "tape" else EagerEngine(model)
     run.engine = compute.name
     optimizer = Adam(model.parameters(), lr=lr)
-    import random
-
     order = random.Random(seed)  # one generator: a new minibatch order every epoch
     steps_per_epoch = -(-len(x_train) // batch_size)
     total, step = epochs * steps_per_epoch, 0
