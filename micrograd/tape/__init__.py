@@ -42,16 +42,9 @@ higher-order gradients through a tape, and numpy replay of an op whose record ha
 array versions (it raises NotImplementedError; `run` still works).
 """
 
-from micrograd.tape.program import (
-    BatchResult,
-    Instruction,
-    Result,
-    Tape,
-    TracingError,
-    _have_numpy,
-    trace,
-)
+from micrograd.tape.program import BatchResult, Instruction, Result, Tape, TracingError, trace
+
+# Re-exported for the demos, which pick their replay the way `run_batch` does.
+from micrograd.tape.program import _have_numpy as _have_numpy
 
 __all__ = ["BatchResult", "Instruction", "Result", "Tape", "TracingError", "trace"]
-# `_have_numpy` is re-exported for the demo, which picks its replay the way `run_batch` does.
-_ = _have_numpy
