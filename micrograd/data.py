@@ -345,6 +345,9 @@ TWO_TWO_TWO = TwoTwoTwoNetwork()
 # The handwritten digits: real data, read from scikit-learn when installed, else from the copy
 # shipped in `micrograd/datafiles` (license and citation in DIGITS.txt beside it).
 
+# Imported beside the loader (not at the top) so that this section merges on its own.
+from typing import Literal, overload  # noqa: E402
+
 _DIGITS_FILE = "digits.bin.gz"
 _DIGITS_SHA256 = "68aea062d35a127749050fa0e52dca09d6569ac08092c925610e0954e172dde2"
 _DIGITS_SHAPE = (1797, 64)
@@ -411,6 +414,22 @@ def _parse_digits(raw: bytes, source: str) -> tuple[list[list[float]], list[int]
         )
     rows = [[float(v) for v in raw[k : k + width]] for k in range(0, len(raw), width + 1)]
     return rows, list(raw[width :: width + 1])
+
+
+@overload
+def load_digits(
+    *,
+    n_class: int = 10,
+    return_X_y: Literal[False] = False,  # noqa: N803
+) -> Digits: ...
+
+
+@overload
+def load_digits(
+    *,
+    n_class: int = 10,
+    return_X_y: Literal[True],  # noqa: N803
+) -> tuple[list[list[float]], list[int]]: ...
 
 
 def load_digits(

@@ -131,7 +131,7 @@ class TapeEngine:
         self.seeds = [1.0] + [0.0] * N_CLASSES  # the logits are watched, not differentiated
 
     def __call__(self, xs: list[list[float]], ys: list[int], grads: bool) -> tuple[list, list]:
-        rows = [[*x, *one_hot(y)] for x, y in zip(xs, ys)]
+        rows: Any = [[*x, *one_hot(y)] for x, y in zip(xs, ys)]
         if self.backend == "numpy":
             import numpy as np
 
@@ -271,7 +271,7 @@ def _plot(run: DigitsRun, x_test: list, y_test: list[int], out: str) -> list[str
     other.set_ylabel("test accuracy")
     other.set_ylim(0, 1.02)
     lines = ax.get_lines() + other.get_lines()
-    ax.legend(lines, [line.get_label() for line in lines], loc="center right")
+    ax.legend(lines, [str(line.get_label()) for line in lines], loc="center right")
     ax.set_title(f"{run.engine}: test accuracy {run.test_accuracy[-1]:.1%}")
     written.append(_save(fig, plt, out, "loss.png"))
 
@@ -282,7 +282,7 @@ def _plot(run: DigitsRun, x_test: list, y_test: list[int], out: str) -> list[str
         for p in range(N_CLASSES):
             if counts[t][p]:
                 color = "white" if counts[t][p] > max(map(max, counts)) / 2 else "black"
-                ax.text(p, t, counts[t][p], ha="center", va="center", color=color, fontsize=8)
+                ax.text(p, t, str(counts[t][p]), ha="center", va="center", color=color, fontsize=8)
     ax.set_xticks(range(N_CLASSES))
     ax.set_yticks(range(N_CLASSES))
     ax.set_xlabel("predicted digit")
@@ -318,7 +318,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as e:
         print(f"demo digits: cannot create output folder {args.out!r}: {e}", file=sys.stderr)
         return 1
-    images, labels = load_digits(return_X_y=True)
+    digits = load_digits()
+    images, labels = digits.data, digits.target
     if args.samples is not None:
         images, labels = images[: args.samples], labels[: args.samples]
     pixels = [[v / 16.0 for v in row] for row in images]  # 0..16 counts to 0..1

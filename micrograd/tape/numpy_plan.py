@@ -379,7 +379,7 @@ def _group_by_depth(
         if ins.out in affine:
             start, weights, xs = affine[ins.out]
             depth[ins.out] = 1 + max(depth[a] for a in (start, *xs))
-            key = (depth[ins.out], "affine", "", 0, tuple(xs))
+            key: tuple = (depth[ins.out], "affine", "", 0, tuple(xs))
             entry: tuple[int, list] = (ins.out, [start, weights, xs])
             kind: Op | str = "affine"
         elif len(terms.get(ins.out, ())) > 2:

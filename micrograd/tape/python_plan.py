@@ -158,7 +158,7 @@ class PythonPlan:
         # Edges, numbered in the order backward writes them: the output seeds, then each group's
         # contributions, input by input. Every row lists the edges it receives.
         edges_of: list[list[int]] = [[] for _ in range(next_row)]
-        self.seed_edges = []
+        self.seed_edges: list[int] = []
         for o in tape.outputs:
             self.seed_edges.append(len(self.seed_edges))
             edges_of[row[o]].append(self.seed_edges[-1])
