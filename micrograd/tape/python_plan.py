@@ -19,7 +19,7 @@ Left out: batching over samples (see `numpy_plan`), higher-order gradients.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from math import isfinite
 from operator import add, itemgetter, mul
@@ -80,17 +80,7 @@ class _Group:
     """Instructions of one op at one depth: they write rows `lo .. hi-1` and read `rows[i]`;
     their contributions to input i go to edges `edge_starts[i] ..` (one per member)."""
 
-    __slots__ = (
-        "op",
-        "forward",
-        "fast",
-        "local_grads",
-        "lo",
-        "hi",
-        "gather",
-        "edge_starts",
-        "upstream",
-    )
+    __slots__ = ("op", "forward", "fast", "local_grads", "lo", "hi", "rows", "edge_starts")
 
     def __init__(self, op: Op, lo: int, rows: list[list[int]]) -> None:
         self.op = op
@@ -101,9 +91,33 @@ class _Group:
         self.local_grads = op.local_grads
         self.lo = lo
         self.hi = lo + len(rows[0])
-        self.gather = [_gather(r) for r in rows]
+        self.rows = rows
         self.edge_starts: list[int] = []
-        self.upstream: _Sums | None = None
+
+
+def _spread(indices: list[int], lanes: int) -> list[int]:
+    """Row (or edge) indices for `lanes` samples side by side: entry i of lane l is i*lanes + l."""
+    if lanes == 1:
+        return indices
+    return [i * lanes + lane for i in indices for lane in range(lanes)]
+
+
+class _Lanes:
+    """The plan's gathers and sums for `lanes` samples replayed side by side: the value of row r
+    in lane l sits at r * lanes + l, and so does edge e's entry."""
+
+    def __init__(self, plan: PythonPlan, lanes: int) -> None:
+        self.lanes = lanes
+
+        def sums(rows: Iterable[int]) -> _Sums:
+            edges_of = plan.edges_of
+            return _Sums([[e * lanes + k for e in edges_of[r]] for r in rows for k in range(lanes)])
+
+        self.gathers = [[_gather(_spread(r, lanes)) for r in g.rows] for g in plan.groups]
+        self.sums = [sums(range(g.lo, g.hi)) for g in plan.groups]
+        self.outputs = _gather(_spread(plan.output_rows, lanes)) if plan.output_rows else None
+        self.leaf_sums = sums(plan.leaves)
+        self.leaf_order = _gather(_spread(plan.leaf_place, lanes)) if plan.leaf_place else None
 
 
 def _depths_and_groups(tape: Tape) -> list[tuple[Op, list[int]]]:
@@ -123,12 +137,12 @@ def _depths_and_groups(tape: Tape) -> list[tuple[Op, list[int]]]:
 
 
 class PythonPlan:
-    """A tape laid out for replay one sample at a time in pure Python (see the module doc)."""
+    """A tape laid out for replay in pure Python (see the module doc)."""
 
     def __init__(self, tape: Tape) -> None:
         n, p = tape.n_inputs, len(tape.params)
         n_leaves = n + p + len(tape.constants)
-        self.n_leaves, self.n_grads = n_leaves, n + p
+        self.n_inputs, self.n_params, self.n_leaves = n, p, n_leaves
         self.constants = list(tape.constants)
         uses = [0] * tape.n_slots
         for ins in tape.instructions:
@@ -148,77 +162,119 @@ class PythonPlan:
                 next_row += 1
         self.n_rows = next_row
         instructions = tape.instructions
-        self.groups = []
+        self.groups: list[_Group] = []
         lo = n_leaves
         for op, members in ordered:
             rows = [[row[instructions[k].args[i]] for k in members] for i in range(op.arity)]
             self.groups.append(_Group(op, lo, rows))
             lo += len(members)
-        self.output_rows = _gather([row[o] for o in tape.outputs]) if tape.outputs else None
+        self.output_rows = [row[o] for o in tape.outputs]
         # Edges, numbered in the order backward writes them: the output seeds, then each group's
         # contributions, input by input. Every row lists the edges it receives.
-        edges_of: list[list[int]] = [[] for _ in range(next_row)]
-        self.seed_edges: list[int] = []
-        for o in tape.outputs:
-            self.seed_edges.append(len(self.seed_edges))
-            edges_of[row[o]].append(self.seed_edges[-1])
-        n_edges = len(self.seed_edges)
-        for group, (op, members) in zip(reversed(self.groups), reversed(ordered)):
-            for i in range(op.arity):
+        self.edges_of: list[list[int]] = [[] for _ in range(next_row)]
+        for k, o in enumerate(self.output_rows):
+            self.edges_of[o].append(k)
+        n_edges = len(self.output_rows)
+        for group in reversed(self.groups):
+            for rows in group.rows:
                 group.edge_starts.append(n_edges)
-                for k in members:
-                    edges_of[row[instructions[k].args[i]]].append(n_edges)
+                for r in rows:
+                    self.edges_of[r].append(n_edges)
                     n_edges += 1
         self.n_edges = n_edges
-        for group in self.groups:
-            group.upstream = _Sums(edges_of[group.lo : group.hi])
         # Leaf gradients: leaves sorted by edge count for the sums, then put back in order.
-        leaves = sorted(range(n + p), key=lambda r: len(edges_of[r]))
-        self.leaf_sums = _Sums([edges_of[r] for r in leaves])
-        place = [0] * (n + p)
-        for position, r in enumerate(leaves):
-            place[r] = position
-        self.leaf_order = _gather(place) if place else None
+        self.leaves = sorted(range(n + p), key=lambda r: len(self.edges_of[r]))
+        self.leaf_place = [0] * (n + p)
+        for position, r in enumerate(self.leaves):
+            self.leaf_place[r] = position
+        self._lanes: dict[int, _Lanes] = {1: _Lanes(self, 1)}
 
     def run(
-        self, inputs: list[float], params: list[float], seeds: list[float]
-    ) -> tuple[list[float], list[float]]:
-        """The outputs, and the gradients of the inputs then the parameters."""
-        values: list[Any] = [*inputs, *params, *self.constants]
-        values.extend([0.0] * (self.n_rows - self.n_leaves))
-        for g in self.groups:
-            args = [get(values) for get in g.gather]
+        self, rows: list[list[float]], params: list[float], seeds: list[float]
+    ) -> tuple[list[list[float]], list[list[float]], list[float]]:
+        """Per sample, the outputs and the input gradients; the parameter gradients summed.
+
+        Samples are replayed side by side, as many at once as keep the lists of values to
+        about 2**18 entries.
+        """
+        outputs: list[list[float]] = []
+        input_grads: list[list[float]] = []
+        param_grads = [-0.0] * self.n_params  # -0.0 + g is g, for every g
+        width = max(1, min(len(rows), (1 << 18) // max(1, self.n_rows)))
+        for start in range(0, len(rows), width):
+            chunk = rows[start : start + width]
+            out, grads = self._run_lanes(chunk, params, seeds)
+            lanes = len(chunk)
+            n = self.n_inputs
+            outputs += [list(out[k::lanes]) for k in range(lanes)]
+            input_grads += [list(grads[k : n * lanes : lanes]) for k in range(lanes)]
+            for j in range(self.n_params):
+                at = (n + j) * lanes
+                param_grads[j] = sum(grads[at : at + lanes], param_grads[j])
+        return outputs, input_grads, param_grads
+
+    def _lanes_for(self, lanes: int) -> _Lanes:
+        found = self._lanes.get(lanes)
+        if found is None:
+            if len(self._lanes) > 2:  # keep one sample's, and the last two batch sizes'
+                del self._lanes[next(k for k in self._lanes if k != 1)]
+            found = self._lanes[lanes] = _Lanes(self, lanes)
+        return found
+
+    def _run_lanes(
+        self, rows: list[list[float]], params: list[float], seeds: list[float]
+    ) -> tuple[Sequence[float], Sequence[float]]:
+        lanes = len(rows)
+        plan = self._lanes_for(lanes)
+        if lanes == 1:
+            values: list[Any] = [*rows[0], *params, *self.constants]
+        else:
+            values = list(chain.from_iterable(zip(*rows))) if self.n_inputs else []
+            values += [x for x in chain(params, self.constants) for _ in range(lanes)]
+        values.extend([0.0] * ((self.n_rows - self.n_leaves) * lanes))
+        for g, gathers in zip(self.groups, plan.gathers):
+            args = [get(values) for get in gathers]
+            lo, hi = g.lo * lanes, g.hi * lanes
             if g.fast is None:
-                values[g.lo : g.hi] = map(g.forward, *args)
+                values[lo:hi] = map(g.forward, *args)
                 continue
             block = list(map(g.fast, *args))
             if not all(map(isfinite, block)):  # inf or nan: the record's forward warns as eager
                 block = list(map(g.forward, *args))
-            values[g.lo : g.hi] = block
-        edges = [0.0] * self.n_edges
-        edges[: len(seeds)] = seeds
-        for g in reversed(self.groups):
-            _backward_group(g, values, edges)
-        outputs = list(self.output_rows(values)) if self.output_rows else []
-        if self.leaf_order is None:
-            return outputs, []
-        return outputs, list(self.leaf_order(self.leaf_sums(edges)))
+            values[lo:hi] = block
+        edges = [0.0] * (self.n_edges * lanes)
+        for k, seed in enumerate(seeds):
+            edges[k * lanes : (k + 1) * lanes] = [seed] * lanes
+        for g, gathers, sums in zip(
+            reversed(self.groups), reversed(plan.gathers), reversed(plan.sums)
+        ):
+            _backward_group(g, gathers, sums, lanes, values, edges)
+        outputs = plan.outputs(values) if plan.outputs else ()
+        grads = plan.leaf_order(plan.leaf_sums(edges)) if plan.leaf_order else ()
+        return outputs, grads
 
 
-def _backward_group(g: _Group, values: list[Any], edges: list[float]) -> None:
+def _backward_group(
+    g: _Group,
+    gathers: list[Getter],
+    sums: _Sums,
+    lanes: int,
+    values: list[Any],
+    edges: list[float],
+) -> None:
     """Writes the group's edges: each input's local derivative times the upstream gradient."""
-    assert g.upstream is not None
-    upstream = g.upstream(edges)
-    size = g.hi - g.lo
+    upstream = sums(edges)
+    size = (g.hi - g.lo) * lanes
+    starts = [start * lanes for start in g.edge_starts]
     if g.op is ADD:  # its local derivatives are 1.0: the gradient passes through
-        for start in g.edge_starts:
+        for start in starts:
             edges[start : start + size] = upstream
         return
-    args = [get(values) for get in g.gather]
+    args = [get(values) for get in gathers]
     if g.op is MUL:  # d(x*y)/dx = y and d(x*y)/dy = x, as the record says
-        edges[g.edge_starts[0] : g.edge_starts[0] + size] = map(mul, args[1], upstream)
-        edges[g.edge_starts[1] : g.edge_starts[1] + size] = map(mul, args[0], upstream)
+        edges[starts[0] : starts[0] + size] = map(mul, args[1], upstream)
+        edges[starts[1] : starts[1] + size] = map(mul, args[0], upstream)
         return
-    out = values[g.lo : g.hi]
-    for start, local_grad in zip(g.edge_starts, g.local_grads):
+    out = values[g.lo * lanes : g.hi * lanes]
+    for start, local_grad in zip(starts, g.local_grads):
         edges[start : start + size] = map(mul, map(local_grad, *args, out), upstream)
