@@ -14,7 +14,10 @@ time and memory linear in the tape's length (a generated function of 200,000 lin
 CPython compiler tens of seconds and gigabytes). Add and multiply, recognised by their records
 (`op is ADD`), skip the calls of their trivial derivatives; every other op calls its record.
 
-Left out: batching over samples (see `numpy_plan`), higher-order gradients.
+Several samples replay side by side (`run_batch(backend="python")`): row r of lane l lives at
+r * lanes + l, so each group is still one `map`, over all lanes at once.
+
+Left out: numpy (see `numpy_plan`), higher-order gradients.
 """
 
 from __future__ import annotations
