@@ -179,3 +179,22 @@ def test_input_grads_false_skips_them_and_keeps_the_parameter_gradients(backend)
     assert np.array_equal(np.asarray(lean.outputs), np.asarray(full.outputs))
     again = tape.run_batch(rows, backend=backend)  # the skipped rows do not leak into a full run
     assert np.array_equal(np.asarray(again.input_grads), np.asarray(full.input_grads))
+
+
+@pytest.mark.slow
+def test_python_batches_wider_than_one_pass_agree_with_numpy():
+    # 7,000-odd rows of values per sample: 80 samples replay in three passes of side-by-side
+    # lanes (the lists are kept to about 2**18 entries), summed in sample order.
+    model = MLP(64, [32, 10], seed=4)
+    params = model.parameters()
+    tape = trace(lambda *x: cross_entropy(model(list(x)), 3), 64, params)
+    rng = random.Random(1)
+    rows = [[rng.random() for _ in range(64)] for _ in range(80)]
+    lanes = tape.run_batch(rows, backend="python", reduce="sum")
+    batch = tape.run_batch(rows, backend="numpy", reduce="sum")
+    assert tape._python_plan.n_rows * 80 > 2 * (1 << 18)
+    assert np.allclose(lanes.outputs, batch.outputs, rtol=1e-12, atol=0)
+    assert np.allclose(lanes.input_grads, batch.input_grads, rtol=1e-10, atol=1e-15)
+    assert np.allclose(lanes.param_grads, batch.param_grads, rtol=1e-10, atol=1e-14)
+    one = tape.run(rows[57])
+    assert np.allclose(one.input_grads, lanes.input_grads[57], rtol=1e-13, atol=0)
