@@ -138,10 +138,11 @@ def bench_moons(engines: list[str], steps: dict[str, int]) -> tuple[str, dict]:
         results[engine] = run_job(engine, {**job, "steps": steps[engine]})
     reference = results.get("0.1.0", {}).get("step_s")
     torch_time = results.get("torch", {}).get("step_s")
+    numpy_time = results.get("numpy", {}).get("step_s")
     rows = []
     for engine, r in results.items():
         if "error" in r:
-            rows.append([engine, r["error"], "", "", "", "", ""])
+            rows.append([engine, r["error"], "", "", "", "", "", ""])
             continue
         rows.append(
             [
@@ -152,10 +153,77 @@ def bench_moons(engines: list[str], steps: dict[str, int]) -> tuple[str, dict]:
                 f"{r['acc']:.2f}",
                 ratio(reference, r["step_s"]),
                 ratio(torch_time, r["step_s"]),
+                ratio(r["step_s"], numpy_time),
             ]
         )
     header = ["engine", "steps", "s/step (median)", "final loss", "accuracy"]
-    header += ["vs 0.1.0", "vs torch"]
+    header += ["vs 0.1.0", "vs torch", "times numpy's time"]
+    return table(header, rows), results
+
+
+def bench_digits(engines: list[str], steps: int, batches: list[int]) -> tuple[str, dict]:
+    """Softmax cross-entropy on the digits, MLP(64, [32, 10]), SGD: seconds per step per engine."""
+    results = {}
+    sizes = [64, 32, 10]
+    weights = initial_weights(sizes)
+    for batch in batches:
+        for engine in engines:
+            print(f"  digits: {engine} batch {batch} ...", flush=True)
+            job = {"workload": "digits", "n": 1797 if batch > 1000 else 1792, "hidden": 32}
+            job.update(batch=batch, steps=steps, lr=0.1, weights=weights)
+            results[(engine, batch)] = run_job(engine, job)
+    rows = []
+    for batch in batches:
+        torch_time = results.get(("torch", batch), {}).get("step_s")
+        numpy_time = results.get(("numpy", batch), {}).get("step_s")
+        for engine in engines:
+            r = results[(engine, batch)]
+            if "error" in r:
+                rows.append([f"{batch:,}", engine, r["error"], "", "", "", ""])
+                continue
+            rows.append(
+                [
+                    f"{batch:,}",
+                    engine,
+                    fmt_time(r["step_s"]),
+                    f"{r['first_loss']:.6f}",
+                    f"{r['loss']:.6f}",
+                    ratio(torch_time, r["step_s"]),
+                    ratio(r["step_s"], numpy_time),
+                ]
+            )
+    header = ["batch", "engine", "s/step (median)", "first loss", "final loss", "vs torch"]
+    header += ["times numpy's time"]
+    return table(header, rows), results
+
+
+def bench_compile(sizes: list[tuple[int, int]]) -> tuple[str, dict]:
+    """Tapes of MLP(nin, [hidden, 10]) of growing size: cost of tracing and building the plans."""
+    results = {}
+    rows = []
+    for nin, hidden in sizes:
+        print(f"  compile: MLP({nin}, [{hidden}, 10]) ...", flush=True)
+        r = run_job("ours", {"workload": "compile", "nin": nin, "hidden": hidden})
+        results[(nin, hidden)] = r
+        if "error" in r:
+            rows.append([f"MLP({nin}, [{hidden}, 10])", r["error"], *[""] * 7])
+            continue
+        n = r["instructions"]
+        rows.append(
+            [
+                f"MLP({nin}, [{hidden}, 10])",
+                f"{n:,}",
+                fmt_time(r["trace_s"]),
+                fmt_time(r["python_plan_s"]),
+                f"{r['python_plan_s'] / n * 1e6:.2f}",
+                f"{r['python_plan_bytes'] / 2**20:,.1f} ({r['python_plan_bytes'] / n:,.0f})",
+                fmt_time(r["python_run_s"]),
+                fmt_time(r["numpy_plan_s"]),
+                f"{r['numpy_plan_bytes'] / 2**20:,.1f} ({r['numpy_plan_bytes'] / n:,.0f})",
+            ]
+        )
+    header = ["tape", "instructions", "trace", "Python plan", "µs/instr."]
+    header += ["peak MB (B/instr.)", "first run", "numpy plan", "numpy peak MB (B/instr.)"]
     return table(header, rows), results
 
 
@@ -169,28 +237,31 @@ def bench_dag(engines: list[str], sizes: list[int]) -> tuple[str, dict]:
     rows = []
     for n in sizes:
         ref = results.get(("0.1.0", n), {})
+        floor = results.get(("floor", n), {}).get("build_ns")
         for engine in engines:
             r = results[(engine, n)]
             if "error" in r:
-                rows.append([f"{n:,}", engine, r["error"], *[""] * 7])
+                rows.append([f"{n:,}", engine, r["error"], *[""] * 8])
                 continue
+            is_floor = engine == "floor"  # builds only: no backward, no gradients to compare
+            same = math.isclose(r["check"], ref.get("check", r["check"]), rel_tol=1e-9)
             rows.append(
                 [
                     f"{n:,}",
                     engine,
                     f"{r['build_ns']:,.0f}",
                     ratio(ref.get("build_ns"), r["build_ns"]),
-                    f"{r['backward_ns']:,.0f}",
-                    ratio(ref.get("backward_ns"), r["backward_ns"]),
+                    f"{r['build_ns'] / floor:.1f}×" if floor else "–",
+                    "–" if is_floor else f"{r['backward_ns']:,.0f}",
+                    "–" if is_floor else ratio(ref.get("backward_ns"), r["backward_ns"]),
                     f"{r['build_nogc_ns']:,.0f}",
                     f"{r['bytes']:,.0f}",
                     f"{r['cyclic_garbage']:,}",
-                    "yes"
-                    if math.isclose(r["check"], ref.get("check", r["check"]), rel_tol=1e-9)
-                    else "NO",
+                    "–" if is_floor else "yes" if same else "NO",
                 ]
             )
-    header = ["N", "engine", "build ns/node", "vs 0.1.0", "backward ns/node", "vs 0.1.0"]
+    header = ["N", "engine", "build ns/node", "vs 0.1.0", "times floor's time"]
+    header += ["backward ns/node", "vs 0.1.0"]
     header += ["build ns/node, GC paused", "bytes/node", "objects in cycles", "same grads"]
     return table(header, rows), results
 
@@ -245,23 +316,38 @@ def main() -> int:
     if not args.skip_old and ensure_venv():
         engines.insert(0, "0.1.0")
     moons_engines = list(engines)
+    digits_engines = []
     if has_module("numpy"):
         moons_engines.append("tape-numpy")
+        digits_engines = ["tape-numpy", "numpy"]
     moons_engines.append("tape-python")
     if has_module("torch"):
         moons_engines.append("torch")
+        digits_engines.append("torch")
+    if has_module("numpy"):
+        moons_engines.append("numpy")
 
     if args.quick:
         steps = {engine: 3 for engine in moons_engines}
         sizes, depths = [10_000], [1_000, 10_000]
+        digits_steps, compile_sizes = 3, [(64, 8)]
     else:
         steps = {engine: 100 for engine in moons_engines}
         sizes, depths = [10_000, 100_000, 1_000_000], [1_000, 10_000, 100_000, 1_000_000]
+        digits_steps = 200
+        # About 10,000, 50,000 and 200,000 instructions.
+        compile_sizes = [(256, 19), (256, 94), (256, 375)]
 
     print("moons (100 samples, MLP(2, [16, 16, 1]), full batch)")
     moons_table, _ = bench_moons(moons_engines, steps)
+    digits_table = compile_table = ""
+    if digits_engines:
+        print("digits (MLP(64, [32, 10]), softmax cross-entropy, SGD on minibatches)")
+        digits_table, _ = bench_digits(digits_engines, digits_steps, [32, 1797])
+        print("compile (tapes of growing size)")
+        compile_table, _ = bench_compile(compile_sizes)
     print("dag (random expression graph, then one backward)")
-    dag_table, _ = bench_dag(engines, sizes)
+    dag_table, _ = bench_dag([*engines, "floor"], sizes)
     print("chain (x <- 0.001 + 1.0001 x, then backward)")
     chain_table, _ = bench_chain(engines, depths)
 
@@ -269,6 +355,8 @@ def main() -> int:
     report = (
         f"Run {stamp} on {machine()}.\n\n"
         f"**moons** (seconds per training step, median)\n\n{moons_table}\n\n"
+        f"**digits** (seconds per training step, median)\n\n{digits_table}\n\n"
+        f"**compile** (tracing a tape and building its replays)\n\n{compile_table}\n\n"
         f"**dag** (one run per size)\n\n{dag_table}\n\n"
         f"**chain**\n\n{chain_table}"
     )

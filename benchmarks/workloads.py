@@ -6,7 +6,11 @@ its own virtual environment, also named `micrograd`) never shares a process with
 - `0.1.0`: Karpathy's micrograd from PyPI, eager.
 - `ours`: this repository's eager engine.
 - `tape-numpy`, `tape-python`: this repository's tape, batched with numpy or replayed in Python.
-- `torch`: PyTorch float64 tensors, batched (moons only).
+- `torch`: PyTorch float64 tensors, batched (moons and digits).
+- `numpy`: the step written by hand in numpy (moons and digits), the floor of a batched replay.
+- `floor`: the dag built from the least node object CPython allows (`FloorNode`), build only.
+
+The digits and compile workloads live in `tape_workloads.py`.
 
 Only the standard library is imported at the top: the engine under test is imported in `main`.
 """
@@ -77,6 +81,33 @@ def dag_spec(n: int, seed: int) -> tuple[list[float], list[tuple[int, int, int]]
     return leaves, steps
 
 
+class FloorNode:
+    """The least a graph node can be: a slotted object with its number, parents and op name,
+    made by one Python call per op, with no op record, checks or gradient. Build cost only."""
+
+    __slots__ = ("data", "parents", "op")
+
+    def __init__(self, data: float, parents: tuple = (), op: str = "") -> None:
+        self.data = data
+        self.parents = parents
+        self.op = op
+
+    def __add__(self, other: FloorNode) -> FloorNode:
+        return FloorNode(self.data + other.data, (self, other), "add")
+
+    def __mul__(self, other: FloorNode) -> FloorNode:
+        return FloorNode(self.data * other.data, (self, other), "mul")
+
+    def __sub__(self, other: FloorNode) -> FloorNode:
+        return FloorNode(self.data - other.data, (self, other), "sub")
+
+    def __pow__(self, k: int) -> FloorNode:
+        return FloorNode(self.data**k, (self,), "pow")
+
+    def relu(self) -> FloorNode:
+        return FloorNode(self.data if self.data > 0.0 else 0.0, (self,), "relu")
+
+
 def build_dag(value_cls: type, leaves: list[float], steps: list[tuple[int, int, int]]) -> list:
     """The values of the dag, leaves first."""
     nodes = [value_cls(x) for x in leaves]
@@ -108,9 +139,10 @@ def run_dag(value_cls: type, n: int, seed: int) -> dict:
     root = nodes[-1]
     del nodes[len(leaves) :]  # keep the graph alive through `root` only
     t2 = time.perf_counter()
-    root.backward()
+    if value_cls is not FloorNode:  # the floor has no backward: it measures building only
+        root.backward()
     t3 = time.perf_counter()
-    leaf_grad = sum(abs(v.grad) for v in nodes)
+    leaf_grad = sum(abs(getattr(v, "grad", 0.0)) for v in nodes)
     del root, nodes
     # Anything the cyclic collector finds now was kept alive by reference cycles.
     cyclic = gc.collect()
@@ -219,8 +251,13 @@ def moons_torch(job: dict) -> dict:
     }
 
 
+def l2_term(params: list) -> object:
+    """The moons loss's L2 penalty, 1e-4 * sum(p * p), as the eager loop writes it."""
+    return 1e-4 * sum(p * p for p in params)
+
+
 def moons_tape(job: dict, backend: str) -> dict:
-    """The same loop, traced once into two tapes (per-sample hinge loss, L2 term), replayed."""
+    """The same loop, traced once and replayed (one tape with numpy, two without)."""
     from micrograd.nn import MLP
     from micrograd.tape import trace
 
@@ -228,32 +265,45 @@ def moons_tape(job: dict, backend: str) -> dict:
     params = model.parameters()
     for p, w in zip(params, job["weights"]):
         p.data = w
-    hinge = trace(lambda x0, x1, y: (1 + -y * model([x0, x1])).relu(), 3, params)
     score = trace(lambda x0, x1: model([x0, x1]), 2, params)
-    l2 = trace(lambda: 1e-4 * sum(p * p for p in params), 0, params)
     rows = [[x0, x1, y] for (x0, x1), y in zip(job["X"], job["y"])]
-    no_inputs = [[]]
-    as_array, list_of = list, list
+    times = []
     if backend == "numpy":
         import numpy
 
-        # Floats in and out of numpy in one call each: Values keep Python floats.
-        rows, as_array, list_of = numpy.array(rows), numpy.array, numpy.ndarray.tolist
-    times = []
-    for k in range(job["steps"]):
-        t0 = time.perf_counter()
-        weights = as_array([p.data for p in params])  # the model is the source of truth
-        data = hinge.run_batch(rows, weights, reduce="mean", backend=backend)
-        reg = l2.run_batch(no_inputs, weights, backend=backend)
-        rate = 1.0 - 0.9 * k / 100
-        grads = map(operator.add, list_of(data.param_grads), list_of(reg.param_grads))
-        for p, g in zip(params, grads):
-            p.data -= rate * g
-        times.append(time.perf_counter() - t0)
-    outputs = [o[0] for o in list_of(data.outputs)]
-    loss = sum(outputs) / len(outputs) + list_of(reg.outputs)[0][0]
+        # One tape for the whole loss: the L2 term is a second output, computed in every lane
+        # (337 products, nothing next to the batch) and averaged over lanes with the hinge
+        # gradients, which saves a second replay per step.
+        loss_tape = trace(
+            lambda x0, x1, y: [(1 + -y * model([x0, x1])).relu(), l2_term(params)], 3, params
+        )
+        rows = numpy.array(rows)
+        weights = numpy.array([p.data for p in params])
+        for k in range(job["steps"]):
+            t0 = time.perf_counter()
+            # The parameters live in one array, given to each replay.
+            seen = weights
+            data = loss_tape.run_batch(rows, weights, reduce="mean", input_grads=False)
+            weights = weights - (1.0 - 0.9 * k / 100) * data.param_grads
+            times.append(time.perf_counter() - t0)
+        loss = float(data.outputs[:, 0].mean() + data.outputs[0, 1])
+    else:
+        # Without numpy each lane costs a pure-Python replay: the L2 term gets its own tape.
+        hinge = trace(lambda x0, x1, y: (1 + -y * model([x0, x1])).relu(), 3, params)
+        l2 = trace(lambda: l2_term(params), 0, params)
+        weights = [p.data for p in params]
+        for k in range(job["steps"]):
+            t0 = time.perf_counter()
+            seen = weights
+            data = hinge.run_batch(rows, weights, reduce="mean", backend=backend)
+            reg = l2.run_batch([[]], weights, backend=backend)
+            rate = 1.0 - 0.9 * k / 100
+            grads = map(operator.add, data.param_grads, reg.param_grads)
+            weights = [w - rate * g for w, g in zip(weights, grads)]
+            times.append(time.perf_counter() - t0)
+        loss = sum(o[0] for o in data.outputs) / len(data.outputs) + reg.outputs[0][0]
     # Accuracy of the scores the last step saw (before its update), as the eager loop reports.
-    scores = [o[0] for o in score.run_batch(job["X"], weights, backend=backend).outputs]
+    scores = [o[0] for o in score.run_batch(job["X"], seen, backend=backend).outputs]
     acc = sum((yi > 0) == (si > 0) for yi, si in zip(job["y"], scores)) / len(scores)
     return {"step_s": statistics.median(times), "steps": len(times), "loss": loss, "acc": acc}
 
@@ -263,7 +313,18 @@ def main() -> None:
     engine = job["engine"]
     if engine != "0.1.0":
         sys.path.insert(0, job["repo"])
-    if engine == "torch":
+    if job["workload"] in ("digits", "compile") or engine == "numpy":
+        import tape_workloads
+
+        if job["workload"] == "digits":
+            result = tape_workloads.digits(job)
+        elif job["workload"] == "compile":
+            result = tape_workloads.compile_cost(job)
+        else:
+            result = tape_workloads.moons_numpy(job)
+    elif engine == "floor":
+        result = run_dag(FloorNode, job["n"], job["seed"])
+    elif engine == "torch":
         result = moons_torch(job)
     elif engine in ("tape-numpy", "tape-python"):
         result = moons_tape(job, engine.split("-")[1])

@@ -466,3 +466,169 @@ class TwoTwoTwoNetwork:
 
 
 TWO_TWO_TWO = TwoTwoTwoNetwork()
+
+
+# The handwritten digits: real data, read from scikit-learn when installed, else from the copy
+# shipped in `micrograd/datafiles` (license and citation in DIGITS.txt beside it).
+
+# Imported beside the loader (not at the top) so that this section merges on its own.
+from typing import Literal, overload  # noqa: E402
+
+_DIGITS_FILE = "digits.bin.gz"
+_DIGITS_SHA256 = "68aea062d35a127749050fa0e52dca09d6569ac08092c925610e0954e172dde2"
+_DIGITS_SHAPE = (1797, 64)
+
+
+@dataclass(frozen=True)
+class Digits:
+    """The digits as scikit-learn's `load_digits` gives them, in lists: `data` rows of 64 pixel
+    counts (floats 0..16), `target` the digits, `images` the rows as 8x8, and where they came
+    from (`source`: "scikit-learn" or "micrograd")."""
+
+    data: list[list[float]]
+    target: list[int]
+    images: list[list[list[float]]]
+    target_names: list[int]
+    feature_names: list[str]
+    DESCR: str
+    source: str
+
+
+def _read_shipped_digits() -> bytes:
+    import gzip
+    from importlib import resources
+
+    return gzip.decompress((resources.files("micrograd") / "datafiles" / _DIGITS_FILE).read_bytes())
+
+
+def _read_sklearn_digits() -> bytes | None:
+    """scikit-learn's copy in the canonical form, or None when scikit-learn is not installed.
+
+    Its file is read directly (65 comma-separated integers a line, the label last), without
+    importing scikit-learn, whose import takes seconds.
+    """
+    import gzip
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or spec.origin is None:
+        return None
+    path = os.path.join(os.path.dirname(spec.origin), "datasets", "data", "digits.csv.gz")
+    try:
+        with gzip.open(path, "rt", encoding="ascii") as file:
+            return bytes(int(v) for line in file for v in line.split(","))
+    except (OSError, ValueError):  # moved, unreadable or not numbers: use the shipped copy
+        return None
+
+
+def _parse_digits(raw: bytes, source: str) -> tuple[list[list[float]], list[int]]:
+    """Rows and labels from the canonical bytes, after checking their size and checksum."""
+    import hashlib
+
+    n, width = _DIGITS_SHAPE
+    if len(raw) != n * (width + 1):
+        raise ValueError(
+            f"the digits from {source} have {len(raw)} bytes, expected {n * (width + 1)} "
+            f"({n} images of {width} pixels and a label)"
+        )
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != _DIGITS_SHA256:
+        raise ValueError(
+            f"the digits from {source} have SHA-256 {digest}, expected {_DIGITS_SHA256}: "
+            "the file is damaged or not the UCI digits"
+        )
+    rows = [[float(v) for v in raw[k : k + width]] for k in range(0, len(raw), width + 1)]
+    return rows, list(raw[width :: width + 1])
+
+
+@overload
+def load_digits(
+    *,
+    n_class: int = 10,
+    return_X_y: Literal[False] = False,  # noqa: N803
+) -> Digits: ...
+
+
+@overload
+def load_digits(
+    *,
+    n_class: int = 10,
+    return_X_y: Literal[True],  # noqa: N803
+) -> tuple[list[list[float]], list[int]]: ...
+
+
+def load_digits(
+    *,
+    n_class: int = 10,
+    return_X_y: bool = False,  # noqa: N803 - scikit-learn's name
+) -> Digits | tuple[list[list[float]], list[int]]:
+    """The 1,797 8x8 handwritten digits (UCI optdigits test set), as scikit-learn's
+    `load_digits`: only the digits `0 .. n_class-1`; `(data, target)` with `return_X_y`.
+
+    Read from scikit-learn when it is installed, else from the compressed copy in this package;
+    either way the shape and SHA-256 checksum are checked.
+    """
+    if not isinstance(n_class, int) or isinstance(n_class, bool) or not 1 <= n_class <= 10:
+        raise ValueError(f"n_class must be an int from 1 to 10, received {n_class!r}")
+    raw, source = _read_sklearn_digits(), "scikit-learn"
+    if raw is None:
+        raw, source = _read_shipped_digits(), "micrograd"
+    rows, labels = _parse_digits(raw, source)
+    keep = [i for i, label in enumerate(labels) if label < n_class]
+    data, target = [rows[i] for i in keep], [labels[i] for i in keep]
+    if return_X_y:
+        return data, target
+    return Digits(
+        data=data,
+        target=target,
+        images=[[row[r * 8 : r * 8 + 8] for r in range(8)] for row in data],
+        target_names=list(range(n_class)),
+        feature_names=[f"pixel_{r}_{c}" for r in range(8) for c in range(8)],
+        DESCR="Optical recognition of handwritten digits (UCI, E. Alpaydin and C. Kaynak, "
+        "1998; CC BY 4.0): 8x8 images of pixel counts 0..16, digits 0-9. "
+        "See micrograd/datafiles/DIGITS.txt.",
+        source=source,
+    )
+
+
+def train_test_split(
+    *arrays: Sequence[Any],
+    test_size: float | int = 0.25,
+    random_state: Seed = None,
+    shuffle: bool = True,
+) -> list[list[Any]]:
+    """Split each sequence into a train and a test part, as scikit-learn's `train_test_split`
+    (same arguments and output order `a_train, a_test, b_train, b_test, ...`; the random
+    order comes from Python's `random`, so it differs from scikit-learn's for the same seed).
+
+    `test_size` is a fraction in (0, 1) (the test part has ceil(fraction * n) items) or a
+    count.
+    """
+    if not arrays:
+        raise ValueError("train_test_split needs at least one sequence")
+    seqs = [_check_sequence(a, f"arrays[{i}]") for i, a in enumerate(arrays)]
+    n = len(seqs[0])
+    for i, seq in enumerate(seqs[1:], 1):
+        if len(seq) != n:
+            raise ValueError(
+                f"train_test_split: arrays[0] has {n} items but arrays[{i}] has {len(seq)}"
+            )
+    if isinstance(test_size, float) and 0.0 < test_size < 1.0:
+        n_test = math.ceil(test_size * n)
+    elif isinstance(test_size, int) and not isinstance(test_size, bool) and 0 < test_size < n:
+        n_test = test_size
+    else:
+        raise ValueError(
+            f"test_size must be a float in (0, 1) or an int in [1, {n - 1}], received {test_size!r}"
+        )
+    if n - n_test < 1:
+        raise ValueError(f"test_size {test_size!r} leaves no training items out of {n}")
+    order = list(range(n))
+    if shuffle:
+        _rng(random_state).shuffle(order)
+    train, test = order[: n - n_test], order[n - n_test :]
+    out: list[list[Any]] = []
+    for seq in seqs:
+        out += [[seq[i] for i in train], [seq[i] for i in test]]
+    return out

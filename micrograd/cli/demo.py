@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from micrograd import data
+from micrograd.cli import digits
 from micrograd.cli.terminal import printable
 from micrograd.engine import TracingError, Value, no_grad
 from micrograd.losses import hinge, l2_penalty
@@ -142,6 +143,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--out", default="micrograd-demo", metavar="FOLDER", help="output folder (created)"
     )
     parser.set_defaults(run=run)
+    # Other jobs are sub-commands with options of their own: `demo digits --help`.
+    digits.add_parser(parser.add_subparsers(title="other jobs", metavar="JOB"))
 
 
 @dataclass

@@ -1,0 +1,443 @@
+"""Replaying a tape for many samples at once with numpy, one sample per lane.
+
+The plan rearranges the tape once: chains of additions become one sum, sums of
+parameter-times-value products (neurons) reading the same values become one matrix product,
+and what is left is grouped by depth and op record, each group one numpy call on a block of
+rows. So a replay costs a few dozen numpy calls per step for an MLP of any width. Ops are
+recognised by their records (`op is ADD`), never by name; every other op calls its record's
+`array_forward` and `array_local_grads`.
+
+Left out: ops without array versions (NotImplementedError), higher-order gradients.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from micrograd.ops import ADD, MUL, Op
+from micrograd.tape.program import BatchResult, _numbers, _rows
+
+if TYPE_CHECKING:
+    from micrograd.tape.program import Tape
+
+
+def _as_index(rows: list[int]) -> Any:
+    """A slice when `rows` is an evenly spaced increasing run (a view, no copy), else an array."""
+    import numpy as np
+
+    if len(rows) == 1:
+        return slice(rows[0], rows[0] + 1)
+    step = rows[1] - rows[0]
+    if step > 0 and all(b - a == step for a, b in zip(rows, rows[1:])):
+        return slice(rows[0], rows[-1] + 1, step)
+    return np.array(rows, dtype=np.intp)
+
+
+class _Scatter:
+    """Adds a block of gradients into the rows it came from, some rows possibly repeated.
+
+    `target[rows] += block` drops all but one of the repeats, and `np.add.at` is slow, so for
+    repeated rows the block is sorted by row once and summed per row with `np.add.reduceat`.
+    """
+
+    def __init__(self, rows: list[int]) -> None:
+        import numpy as np
+
+        self.index = _as_index(rows)
+        self.rows_list = rows
+        self.kind = ""  # "inputs" or "constants" when every row is one (see _mark_skips)
+        self.repeats = len(set(rows)) != len(rows)
+        if self.repeats:
+            self.order = np.argsort(np.array(rows), kind="stable")
+            ordered = np.array(rows)[self.order]
+            self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+            self.rows = ordered[self.starts]
+
+    def add(self, target: Any, block: Any) -> None:
+        if self.repeats:
+            import numpy as np
+
+            target[self.rows] += np.add.reduceat(block[self.order], self.starts, axis=0)
+        else:
+            target[self.index] += block
+
+
+class _Group:
+    """Same-kind nodes at the same depth, replayed by one or a few numpy calls for all of them.
+
+    Kinds: an `Op` (rows `args[i]` hold argument i of every node); "sum" (a fused chain of
+    additions, `args[0]` the (nodes, terms) rows of its terms); "affine" (a fused neuron,
+    start + Σ param · x with the same x rows for every node: one matrix product).
+    """
+
+    def __init__(self, kind: Op | str, out: slice, args: list[list[int]]) -> None:
+        import numpy as np
+
+        self.kind = kind if isinstance(kind, str) else "op"
+        self.op = None if isinstance(kind, str) else kind
+        self.out = out
+        if kind == "sum":
+            matrix = np.array(args, dtype=np.intp)  # (nodes, terms)
+            self.terms = matrix
+            self.scatter = [_Scatter(matrix.ravel().tolist())]
+        elif kind == "affine":
+            starts, weights, xs = args
+            self.start = _Scatter(starts)
+            self.weights = np.array(weights, dtype=np.intp)  # (nodes, terms) parameter numbers
+            self.weight_scatter = _Scatter(self.weights.ravel().tolist())
+            self.x = _Scatter(xs)
+        else:
+            self.scatter = [_Scatter(rows) for rows in args]
+
+
+class NumpyPlan:
+    """The tape rearranged for numpy: fused, grouped, rows renumbered so groups write blocks."""
+
+    def __init__(self, tape: Tape) -> None:
+        import numpy as np
+
+        self.np = np
+        _check_array_versions(tape)
+        uses = _use_counts(tape)
+        terms, absorbed_adds = _fuse_additions(tape, uses)
+        affine, absorbed_products = _find_neurons(tape, uses, terms)
+        groups = _group_by_depth(tape, terms, affine, absorbed_adds | absorbed_products)
+        row, row_params, self.fixed, self.n_rows = _lay_out_rows(tape, groups)
+        self.row_params = np.array(row_params, dtype=np.intp)
+        self.groups = [_make_group(kind, members, row) for kind, members in groups]
+        self.output_rows = np.array([row[o] for o in tape.outputs], dtype=np.intp)
+        if (self.output_rows < 0).any():
+            raise NotImplementedError("a parameter is an output of the tape; return p * 1.0")
+        self.n_inputs, self.n_params, self.params = tape.n_inputs, len(tape.params), tape.params
+        self.constants = np.array(tape.constants, dtype=float)
+        self.unique_outputs = len(set(self.output_rows.tolist())) == len(self.output_rows)
+        for group in self.groups:
+            _mark_skips(group, self.n_inputs, self.n_inputs + len(row_params), self.fixed)
+        # Each thread replays into its own buffers, so one tape can serve several threads.
+        self._local = threading.local()
+
+    def run(
+        self,
+        inputs: Any,
+        param_values: Any,
+        reduce: str,
+        seeds: list[float],
+        input_grads: bool = True,
+    ) -> BatchResult:
+        """Tape.run_batch with numpy; `param_values` None reads the parameters' `.data`."""
+        np = self.np
+        n, p, r = self.n_inputs, self.n_params, len(self.row_params)
+        x = _as_floats(np, inputs, lambda: self._rows_or_raise(inputs))
+        if x.ndim < 2:  # a number or a single row: say which entry is not a row
+            x = self._rows_or_raise(inputs)
+        if x.ndim != 2 or x.shape[1] != n:
+            raise ValueError(
+                f"run_batch takes one row of {n} inputs per sample, "
+                f"received an array of shape {x.shape}"
+            )
+        lanes = x.shape[0]
+        if lanes == 0:
+            raise ValueError("run_batch needs at least one row of inputs")
+        if param_values is None:  # numbers already, checked by Value()
+            weights = np.array([v.data for v in self.params], dtype=float)
+        else:
+            weights = _as_floats(
+                np, param_values, lambda: np.array(_numbers(param_values, "params"))
+            )
+        if weights.shape != (p,):
+            raise ValueError(f"the tape has {p} params, received {weights.size} values")
+        values, grads = self._buffers(lanes)
+        values[:n] = x.T
+        values[n : n + r] = weights[self.row_params][:, None]
+        values[n + r : self.fixed] = self.constants[:, None]
+        saved = self._forward(values, weights)
+        # Gradients flowing only into inputs are skipped unless asked for (as PyTorch skips
+        # tensors that do not require grad); those flowing only into constants always are.
+        skip = ("constants",) if input_grads else ("constants", "inputs")
+        param_grads = self._backward(values, grads, saved, seeds, skip)
+        if reduce == "mean":
+            param_grads /= lanes
+        outputs = values[self.output_rows].T.copy()
+        return BatchResult(outputs, grads[:n].T.copy() if input_grads else None, param_grads)
+
+    def _rows_or_raise(self, inputs: Any) -> Any:
+        # The slow path of run's conversion: names the first entry that is not a number.
+        rows = _rows(inputs)
+        for k, row in enumerate(rows):
+            if len(row) != self.n_inputs:
+                raise ValueError(
+                    f"run_batch takes one row of {self.n_inputs} inputs per sample, "
+                    f"received a row of {len(row)} (row {k})"
+                )
+        return self.np.array(rows, dtype=float).reshape(len(rows), self.n_inputs)
+
+    def _buffers(self, lanes: int) -> tuple[Any, Any]:
+        # Reused from this thread's last call with as many lanes: fresh arrays of this size come
+        # from new memory pages, and touching those costs more than the replay itself.
+        buffers = getattr(self._local, "buffers", None)
+        if buffers is None or buffers[0] != lanes:
+            np = self.np
+            buffers = (lanes, np.empty((self.n_rows, lanes)), np.empty((self.n_rows, lanes)))
+            self._local.buffers = buffers
+        return buffers[1], buffers[2]
+
+    def _forward(self, values: Any, weights: Any) -> list:
+        """Fills the group rows of `values`; returns what each group's backward step needs."""
+        np = self.np
+        saved: list = []
+        for group in self.groups:
+            if group.kind == "affine":
+                w, xs = weights[group.weights], values[group.x.index]
+                # The product straight into the group's rows (a view): no temporary to copy.
+                block = values[group.out]
+                np.matmul(w, xs, out=block)
+                block += values[group.start.index]
+                saved.append((w, xs))
+            elif group.kind == "sum":
+                # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
+                # lane by lane, as the chain of additions did.
+                values[group.out] = np.add.reduce(values[group.terms], axis=1)
+                saved.append(None)
+            else:
+                args = [values[s.index] for s in group.scatter]
+                values[group.out] = group.op.array_forward(np, *args)
+                saved.append(args)
+        return saved
+
+    def _backward(
+        self, values: Any, grads: Any, saved: list, seeds: list[float], skip: tuple[str, ...]
+    ) -> Any:
+        """Fills `grads` from the output seeds; returns parameter gradients summed over lanes.
+
+        A scatter whose rows are all of a kind in `skip` ("constants", "inputs") is not
+        computed."""
+        np = self.np
+        n, r, lanes = self.n_inputs, len(self.row_params), values.shape[1]
+        # Rows of inputs get gradients only when asked for; zeroing them would cost a pass.
+        grads[n if "inputs" in skip else 0 :].fill(0.0)
+        weight_grads = np.zeros(self.n_params)  # from matrix products, already summed over lanes
+        if self.unique_outputs:
+            grads[self.output_rows] = np.array(seeds, dtype=float)[:, None]
+        else:  # add.at: an output listed twice gets both seeds
+            np.add.at(grads, self.output_rows, np.array(seeds, dtype=float)[:, None])
+        with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
+            for group, args in zip(reversed(self.groups), reversed(saved)):
+                upstream = grads[group.out]
+                if group.kind == "affine":
+                    w, xs = args
+                    if group.start.kind not in skip:
+                        group.start.add(grads, upstream)
+                    group.weight_scatter.add(weight_grads, (upstream @ xs.T).ravel())
+                    if group.x.kind not in skip:
+                        group.x.add(grads, w.T @ upstream)
+                elif group.kind == "sum":
+                    k, m = group.terms.shape
+                    if group.scatter[0].kind not in skip:
+                        share = np.broadcast_to(upstream[:, None, :], (k, m, lanes))
+                        group.scatter[0].add(grads, share.reshape(k * m, lanes))
+                else:
+                    out = values[group.out]
+                    for scatter, local_grad in zip(group.scatter, group.op.array_local_grads):
+                        if scatter.kind in skip:
+                            continue
+                        if callable(local_grad):
+                            scatter.add(grads, local_grad(np, *args, out) * upstream)
+                        elif local_grad == 1.0:  # add's: pass the gradient through as it is
+                            scatter.add(grads, upstream)
+                        else:  # another constant derivative
+                            scatter.add(grads, local_grad * upstream)
+        weight_grads[self.row_params] += grads[n : n + r].sum(axis=1)
+        return weight_grads
+
+
+def _mark_skips(group: _Group, n_inputs: int, first_constant: int, fixed: int) -> None:
+    """Marks the group's scatters whose rows are all inputs or all constants."""
+    if group.kind == "affine":
+        scatters = [group.start, group.x]
+    else:
+        scatters = group.scatter
+    for scatter in scatters:
+        rows = scatter.rows_list
+        if all(first_constant <= row < fixed for row in rows):
+            scatter.kind = "constants"
+        elif all(row < n_inputs for row in rows):
+            scatter.kind = "inputs"
+        del scatter.rows_list
+
+
+def _as_floats(np: Any, data: Any, slow: Callable[[], Any]) -> Any:
+    """`data` as a float array, or `slow()` (checks entry by entry) if it is not all numbers.
+
+    The fast path is one `np.asarray`; only when numpy does not see plain numbers (strings,
+    None, Values, ragged rows, ints beyond int64) does `slow()` run to name the bad entry, or to
+    turn an int beyond floats into inf with a warning as the engine does.
+    """
+    try:
+        array = np.asarray(data)
+    except (ValueError, TypeError, OverflowError):
+        array = None
+    if array is not None and array.dtype.kind in "biuf":
+        return array.astype(float, copy=False)
+    return slow()
+
+
+# Building the plan: each step below is one pass over the tape's instructions.
+
+
+def _check_array_versions(tape: Tape) -> None:
+    for ins in tape.instructions:
+        op = ins.op
+        if op.array_forward is None or len(op.array_local_grads) != op.arity:
+            raise NotImplementedError(
+                f"op {op.name!r} has no array versions (Op.array_forward) for the numpy "
+                "replay; tape.run and run_batch(backend='python') replay it"
+            )
+
+
+def _use_counts(tape: Tape) -> list[int]:
+    """How many instructions (or outputs) read each slot."""
+    uses = [0] * tape.n_slots
+    for ins in tape.instructions:
+        for a in ins.args:
+            uses[a] += 1
+    for o in tape.outputs:
+        uses[o] += 1
+    return uses
+
+
+def _fuse_additions(tape: Tape, uses: list[int]) -> tuple[dict[int, list[int]], set[int]]:
+    """The terms of every addition, chains fused; and the additions absorbed into a longer chain.
+
+    An add whose left operand is an add used only there continues that sum. Only the left
+    operand, so that adding the terms in order rounds as the chain did.
+    """
+    terms: dict[int, list[int]] = {}
+    absorbed: set[int] = set()
+    for ins in tape.instructions:
+        if ins.op is ADD:
+            left, right = ins.args
+            if left in terms and uses[left] == 1:
+                terms[ins.out] = [*terms.pop(left), right]
+                absorbed.add(left)
+            else:
+                terms[ins.out] = [left, right]
+    return terms, absorbed
+
+
+def _find_neurons(
+    tape: Tape, uses: list[int], terms: dict[int, list[int]]
+) -> tuple[dict[int, tuple[int, list[int], list[int]]], set[int]]:
+    """Sums that are neurons, start + Σ w·x, as (start, parameter numbers, x slots); and the
+    products they absorb.
+
+    A sum whose terms after the first are products of a parameter and something else, each used
+    only there, is a neuron. Neurons reading the same x rows become one matrix product (rounded
+    differently from the chain, by ~1e-16 relative).
+    """
+    n, p = tape.n_inputs, len(tape.params)
+    producer = {ins.out: ins for ins in tape.instructions}
+
+    def weight_and_x(slot: int) -> tuple[int, int] | None:
+        ins = producer.get(slot)
+        if ins is None or ins.op is not MUL or uses[slot] != 1:
+            return None
+        a, b = ins.args
+        if n <= a < n + p:
+            return a - n, b
+        if n <= b < n + p:
+            return b - n, a
+        return None
+
+    affine: dict[int, tuple[int, list[int], list[int]]] = {}
+    absorbed: set[int] = set()
+    for out, chain in terms.items():
+        pairs = [weight_and_x(t) for t in chain[1:]]
+        if all(pairs):
+            affine[out] = (chain[0], [w for w, _ in pairs], [x for _, x in pairs])
+            absorbed.update(chain[1:])
+    return affine, absorbed
+
+
+def _group_by_depth(
+    tape: Tape,
+    terms: dict[int, list[int]],
+    affine: dict[int, tuple[int, list[int], list[int]]],
+    absorbed: set[int],
+) -> list[tuple[Op | str, list[tuple[int, list]]]]:
+    """The instructions left after fusing, grouped by (depth, kind, shape), in order of depth.
+
+    In that order every group reads only rows written by earlier groups. Each group is its kind
+    and its members, (output slot, arguments) pairs.
+    """
+    depth = [0] * tape.n_slots
+    groups: dict[tuple, tuple[Op | str, list[tuple[int, list]]]] = {}
+    for ins in tape.instructions:
+        if ins.out in absorbed:
+            continue
+        if ins.out in affine:
+            start, weights, xs = affine[ins.out]
+            depth[ins.out] = 1 + max(depth[a] for a in (start, *xs))
+            key: tuple = (depth[ins.out], "affine", "", 0, tuple(xs))
+            entry: tuple[int, list] = (ins.out, [start, weights, xs])
+            kind: Op | str = "affine"
+        elif len(terms.get(ins.out, ())) > 2:
+            depth[ins.out] = 1 + max(depth[a] for a in terms[ins.out])
+            key = (depth[ins.out], "sum", "", 0, len(terms[ins.out]))
+            entry, kind = (ins.out, terms[ins.out]), "sum"
+        else:
+            depth[ins.out] = 1 + max(depth[a] for a in ins.args)
+            # By record identity: two ops sharing a name are still two groups.
+            key = (depth[ins.out], "op", ins.op.name, id(ins.op), len(ins.args))
+            entry, kind = (ins.out, list(ins.args)), ins.op
+        groups.setdefault(key, (kind, []))[1].append(entry)
+    return [groups[key] for key in sorted(groups)]
+
+
+def _lay_out_rows(
+    tape: Tape, groups: list[tuple[Op | str, list[tuple[int, list]]]]
+) -> tuple[list[int], list[int], int, int]:
+    """The row of each slot (-1 for none), the parameters given rows, the first group row, and
+    the number of rows.
+
+    One row per value a group reads or writes, each of one number per lane: inputs, the
+    parameters read as rows (weights inside matrix products need none), constants, then group
+    outputs block by block.
+    """
+    n, p = tape.n_inputs, len(tape.params)
+    read: set[int] = set()
+    for kind, members in groups:
+        for _, args in members:
+            read.update([args[0], *args[2]] if kind == "affine" else args)
+    row = [-1] * tape.n_slots
+    row[:n] = range(n)
+    row_params = [k for k in range(p) if n + k in read]
+    for r, k in enumerate(row_params):
+        row[n + k] = n + r
+    next_row = n + len(row_params)
+    for k in range(len(tape.constants)):
+        row[n + p + k] = next_row
+        next_row += 1
+    fixed = next_row
+    for _, members in groups:
+        for out, _ in members:
+            row[out] = next_row
+            next_row += 1
+    return row, row_params, fixed, next_row
+
+
+def _make_group(kind: Op | str, members: list[tuple[int, list]], row: list[int]) -> _Group:
+    """A group's members in rows: where it writes its block and where it reads its arguments."""
+    out = slice(row[members[0][0]], row[members[-1][0]] + 1)
+    if kind == "affine":
+        args = [
+            [row[start] for _, (start, _, _) in members],
+            [weights for _, (_, weights, _) in members],
+            [row[x] for x in members[0][1][2]],
+        ]
+    elif kind == "sum":
+        args = [[row[t] for t in chain] for _, chain in members]
+    else:
+        args = [[row[a[i]] for _, a in members] for i in range(len(members[0][1]))]
+    return _Group(kind, out, args)

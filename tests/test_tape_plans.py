@@ -1,0 +1,200 @@
+"""The tape's two replays as plans: ops found by record identity, and the cost of building them.
+
+Compile cost is counted, not timed: tracemalloc's peak while a plan is built, per instruction,
+must stay bounded as the tape grows (a generated function of N lines costs the CPython compiler
+superlinear time and memory, which this guards against).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from micrograd import MLP, Op, Value
+from micrograd.engine import apply
+from micrograd.losses import cross_entropy
+from micrograd.ops import ADD, MUL
+from micrograd.tape import trace
+from micrograd.tape.numpy_plan import NumpyPlan
+from micrograd.tape.python_plan import PythonPlan
+
+# A user op that is named "add" and "mul" but is neither: 2x + y and x * y + 1.
+FAKE_ADD = Op(
+    "add",
+    "+",
+    forward=lambda x, y: 2.0 * x + y,
+    local_grads=(lambda x, y, out: 2.0, lambda x, y, out: 1.0),
+    domain=((-1.0, 1.0),) * 2,
+    array_forward=lambda np, x, y: 2.0 * x + y,
+    array_local_grads=(2.0, 1.0),
+)
+FAKE_MUL = Op(
+    "mul",
+    "*",
+    forward=lambda x, y: x * y + 1.0,
+    local_grads=(lambda x, y, out: y, lambda x, y, out: x),
+    domain=((-1.0, 1.0),) * 2,
+    array_forward=lambda np, x, y: x * y + 1.0,
+    array_local_grads=(lambda np, x, y, out: y, lambda np, x, y, out: x),
+)
+
+
+def neuron_with_fakes(w: list[Value], x: list[Value]) -> Value:
+    # Shaped like a neuron (a chain of sums of parameter products) so that a planner matching
+    # names would fuse it into a matrix product.
+    total = w[0]
+    for wi, xi in zip(w[1:], x):
+        total = apply(FAKE_ADD, total, apply(FAKE_MUL, wi, xi))
+    return total
+
+
+def test_user_ops_named_add_and_mul_replay_as_themselves():
+    assert FAKE_ADD is not ADD and FAKE_ADD.name == ADD.name
+    assert FAKE_MUL is not MUL and FAKE_MUL.name == MUL.name
+    w = [Value(v) for v in (0.3, -0.5, 0.8, 0.1)]
+    rows = [[0.2, -0.4, 0.9], [0.5, 0.1, -0.7]]
+    tape = trace(lambda *x: neuron_with_fakes(w, list(x)), 3, w)
+    for row in rows:
+        xs = [Value(v) for v in row]
+        out = neuron_with_fakes(w, xs)
+        for p in w:
+            p.grad = 0.0
+        out.backward()
+        expected = ([out.data], [x.grad for x in xs], [p.grad for p in w])
+        assert tape.run(row) == expected  # exactly: every float op is the one eager did
+        batch = tape.run_batch([row], reduce="sum", backend="numpy")
+        assert np.allclose(batch.outputs[0], expected[0], rtol=1e-12, atol=0)
+        assert np.allclose(batch.input_grads[0], expected[1], rtol=1e-12, atol=1e-15)
+        assert np.allclose(batch.param_grads, expected[2], rtol=1e-12, atol=1e-15)
+
+
+def test_real_add_and_mul_are_fused_into_matrix_products():
+    # The counterpart of the test above: real neurons do become one affine group per layer.
+    model = MLP(5, [7, 3], seed=1)
+    tape = trace(lambda *x: model(list(x)), 5, model.parameters())
+    kinds = [group.kind for group in NumpyPlan(tape).groups]
+    assert kinds.count("affine") == 2
+    assert len(kinds) <= 4  # two matrix products, one relu and nothing per scalar
+
+
+def test_python_plan_matches_eager_on_a_softmax_mlp():
+    model = MLP(6, [9, 4], seed=3)
+    params = model.parameters()
+    tape = trace(lambda *x: cross_entropy(model(list(x[:6])), 0) + 0.0 * x[6], 7, params)
+    row = [0.3, -1.2, 0.8, 2.0, -0.1, 0.5, 0.0]
+    loss = cross_entropy(model(row[:6]), 0)
+    model.zero_grad()
+    loss.backward()
+    result = tape.run(row)
+    assert math.isclose(result.outputs[0], loss.data, rel_tol=1e-12)
+    for g, p in zip(result.param_grads, params):
+        assert math.isclose(g, p.grad, rel_tol=1e-12, abs_tol=1e-15)
+
+
+def test_an_overflow_in_a_fast_add_warns_like_eager():
+    tape = trace(lambda x, y: x + y, 2)
+    with pytest.warns(RuntimeWarning, match="add"):
+        result = tape.run([1e308, 1e308])
+    assert result.outputs == [math.inf]
+
+
+def mlp_tape(nin: int, hidden: int) -> object:
+    model = MLP(nin, [hidden, 10], seed=0)
+    return trace(lambda *x: model(list(x)), nin, model.parameters())
+
+
+def peak_bytes_per_instruction(build, tape) -> float:
+    tracemalloc.start()
+    try:
+        plan = build(tape)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    del plan
+    return peak / len(tape)
+
+
+@pytest.mark.slow
+def test_building_a_plan_costs_memory_linear_in_the_tape():
+    small, large = mlp_tape(16, 16), mlp_tape(64, 64)
+    assert len(large) > 10 * len(small)
+    for build in (PythonPlan, NumpyPlan):
+        per_small = peak_bytes_per_instruction(build, small)
+        per_large = peak_bytes_per_instruction(build, large)
+        # Bounded per instruction, and not growing with size (a quadratic cost would grow 10x).
+        assert per_large < 2_000, (build.__name__, per_large)
+        assert per_large < 1.5 * per_small, (build.__name__, per_small, per_large)
+
+
+def test_a_deep_chain_replays_in_python():
+    # A chain is the plan's worst case (one instruction per group); it still replays exactly.
+    depth = 1000
+    tape = trace(lambda x: sum_chain(x, depth), 1)
+    x = Value(0.5)
+    out = sum_chain(x, depth)
+    out.backward()
+    assert tape.run([0.5]) == ([out.data], [x.grad], [])
+
+
+def sum_chain(x: Value, depth: int) -> Value:
+    y = x
+    for _ in range(depth):
+        y = y * 1.0001 + 0.001
+    return y
+
+
+@pytest.mark.slow
+def test_a_784_64_10_mlp_traces_compiles_and_replays_a_batch_of_1000_rows():
+    model = MLP(784, [64, 10], seed=0)
+    params = model.parameters()
+    tape = trace(lambda *x: model(list(x)), 784, params)
+    rng = random.Random(0)
+    rows = np.array([[rng.random() for _ in range(784)] for _ in range(1000)])
+    batch = tape.run_batch(rows, reduce="sum", backend="numpy")
+    assert batch.outputs.shape == (1000, 10) and batch.param_grads.shape == (len(params),)
+    # Against the pure-Python replay on two rows, and PyTorch-free numpy arithmetic on all.
+    single = tape.run(rows[3].tolist())
+    assert np.allclose(batch.outputs[3], single.outputs, rtol=1e-12, atol=1e-12)
+    w1 = np.array([[w.data for w in n.w] for n in model.layers[0].neurons])
+    b1 = np.array([n.b.data for n in model.layers[0].neurons])
+    w2 = np.array([[w.data for w in n.w] for n in model.layers[1].neurons])
+    b2 = np.array([n.b.data for n in model.layers[1].neurons])
+    expected = np.maximum(rows @ w1.T + b1, 0.0) @ w2.T + b2
+    assert np.allclose(batch.outputs, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "python"])
+def test_input_grads_false_skips_them_and_keeps_the_parameter_gradients(backend):
+    model = MLP(4, [5, 2], seed=2)
+    tape = trace(lambda *x: cross_entropy(model(list(x)), 1), 4, model.parameters())
+    rows = [[0.1, -0.2, 0.3, 0.9], [1.0, 0.5, -0.5, 0.0], [0.0, 0.0, 2.0, -1.0]]
+    full = tape.run_batch(rows, backend=backend)
+    lean = tape.run_batch(rows, backend=backend, input_grads=False)
+    assert lean.input_grads is None and full.input_grads is not None
+    assert np.array_equal(np.asarray(lean.param_grads), np.asarray(full.param_grads))
+    assert np.array_equal(np.asarray(lean.outputs), np.asarray(full.outputs))
+    again = tape.run_batch(rows, backend=backend)  # the skipped rows do not leak into a full run
+    assert np.array_equal(np.asarray(again.input_grads), np.asarray(full.input_grads))
+
+
+@pytest.mark.slow
+def test_python_batches_wider_than_one_pass_agree_with_numpy():
+    # 7,000-odd rows of values per sample: 80 samples replay in three passes of side-by-side
+    # lanes (the lists are kept to about 2**18 entries), summed in sample order.
+    model = MLP(64, [32, 10], seed=4)
+    params = model.parameters()
+    tape = trace(lambda *x: cross_entropy(model(list(x)), 3), 64, params)
+    rng = random.Random(1)
+    rows = [[rng.random() for _ in range(64)] for _ in range(80)]
+    lanes = tape.run_batch(rows, backend="python", reduce="sum")
+    batch = tape.run_batch(rows, backend="numpy", reduce="sum")
+    assert tape._python_plan.n_rows * 80 > 2 * (1 << 18)
+    assert np.allclose(lanes.outputs, batch.outputs, rtol=1e-12, atol=0)
+    assert np.allclose(lanes.input_grads, batch.input_grads, rtol=1e-10, atol=1e-15)
+    assert np.allclose(lanes.param_grads, batch.param_grads, rtol=1e-10, atol=1e-14)
+    one = tape.run(rows[57])
+    assert np.allclose(one.input_grads, lanes.input_grads[57], rtol=1e-13, atol=0)
