@@ -38,9 +38,8 @@ def defined_tests(file: str) -> set[str]:
 
 
 ROWS = promise_rows()
-# The thread row's test (tests/test_engine_habits.py) comes with the engine's branch (`arch`):
-# empty this set when merging it (strict: once the row passes, the mark fails until removed).
-PENDING = {"Threads calling `backward()`"}
+# Promises whose tests have not landed yet (strict: once a row passes, its mark fails).
+PENDING: set[str] = set()
 
 
 def test_the_table_covers_threads_files_and_untrusted_input():
