@@ -56,10 +56,10 @@ def test_a_damaged_copy_is_refused_naming_the_checksum(monkeypatch):
         load_digits(n_class=11)
 
 
-def test_the_package_data_is_declared_in_setup_cfg():
+def test_the_package_data_is_declared_in_pyproject():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    with open(os.path.join(root, "setup.cfg"), encoding="utf-8") as file:
-        assert "datafiles/*" in file.read()
+    with open(os.path.join(root, "pyproject.toml"), encoding="utf-8") as file:
+        assert '"datafiles/*"' in file.read()
     assert os.path.exists(os.path.join(root, "micrograd", "datafiles", "DIGITS.txt"))
 
 

@@ -2,8 +2,10 @@
 
 import errno
 import json
+import math
 import os
 import tempfile
+import warnings
 
 import pytest
 from hypothesis import given, settings
@@ -460,29 +462,38 @@ def test_numpy_weights_save_as_floats(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("weight", "error", "facts"),
+    ("weight", "facts"),
     [
-        ("0.5", TypeError, ["str", "'0.5'"]),
-        (True, TypeError, ["bool"]),
-        (10**400, ValueError, ["int too large"]),
-        pytest.param(10**5000, ValueError, ["int too large"], id="int of 5001 digits"),
-        (float("nan"), ValueError, ["nan"]),
+        ("0.5", ["str", "'0.5'"]),
+        (True, []),  # the engine's number policy: a bool is the number 1
+        (10**400, ["inf"]),  # an int beyond the float range is inf, with a warning
+        pytest.param(10**5000, ["inf"], id="int of 5001 digits"),
+        (float("nan"), ["nan"]),
     ],
 )
 def test_a_weight_that_cannot_load_back_is_refused_before_the_file_is_touched(
-    tmp_path, weight, error, facts
+    tmp_path, weight, facts
 ):
     path = tmp_path / "m.json"
     path.write_text("the old file")
     m = MLP(2, [1], seed=0)
-    try:
-        m.layers[0].neurons[0].b.data = weight
-    except (TypeError, ValueError, OverflowError):
-        pass  # an engine that checks `.data` refuses it earlier still: no file touched either
-    else:
-        with pytest.raises(error) as info:
-            m.save(path)
-        assert has_facts(info.value, "layers.0.neurons.0.b", *facts)
+    b = m.layers[0].neurons[0].b
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            b.data = weight
+        except TypeError as refused:  # `.data` takes real numbers only
+            assert has_facts(refused, *facts)
+            assert path.read_text() == "the old file"
+            return
+    assert type(b.data) is float  # normalised at assignment, as the engine promises
+    if math.isfinite(b.data):  # a number JSON holds: it saves and loads back as it reads
+        m.save(path)
+        assert MLP.load(path).state_dict()["layers.0.neurons.0.b"] == b.data
+        return
+    with pytest.raises(ValueError) as info:
+        m.save(path)
+    assert has_facts(info.value, "layers.0.neurons.0.b", *facts)
     assert path.read_text() == "the old file"
     assert os.listdir(tmp_path) == ["m.json"]
 
