@@ -23,23 +23,19 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import headless_chromium
+from tests.browser import missing as browser_missing
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 def _missing() -> str | None:
-    if CHROMIUM is None:
-        return "Chromium is not installed (apt-get install chromium)"
-    if CHROMEDRIVER is None:
-        return "chromedriver is not installed (apt-get install chromium-driver)"
-    for module, package in (("selenium", "selenium"), ("jupyterlab", "jupyterlab")):
-        try:
-            __import__(module)
-        except ImportError:
-            return f"{package} is not installed (pip install {package})"
-    return None
+    try:
+        import jupyterlab  # noqa: F401
+    except ImportError:
+        return "jupyterlab is not installed (pip install jupyterlab)"
+    return browser_missing()
 
 
 pytestmark = [
@@ -123,31 +119,10 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1000",
-        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    try:
+def browser():
+    with headless_chromium() as driver:
+        driver.set_page_load_timeout(60)
         yield driver
-    finally:
-        driver.quit()
 
 
 def _expected_images(path: Path) -> tuple[int, int]:

@@ -12,11 +12,9 @@ from __future__ import annotations
 import math
 import os
 import pathlib
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 
@@ -27,22 +25,12 @@ from micrograd.engine import topological_order
 from micrograd.playground import glue
 from micrograd.playground.build import PYODIDE_VERSION, VIZ_VERSION, AssetError, find_assets
 from micrograd.viz import backward_steps
+from tests.browser import headless_chromium
 
 pytestmark = pytest.mark.slow
 
 ASSETS_VARIABLE = "MICROGRAD_PLAYGROUND_ASSETS"
 LOAD_TIMEOUT = 120  # seconds; Pyodide starts in a few on an idle machine, CI runners are slower
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1400,1000",
-)
 
 
 def _assets() -> pathlib.Path:
@@ -57,21 +45,6 @@ def _assets() -> pathlib.Path:
     except AssetError as error:
         pytest.skip(f"{ASSETS_VARIABLE}={folder}: {error}")
     return pathlib.Path(folder)
-
-
-def _chromium() -> tuple[str, str]:
-    browser = next(
-        (
-            shutil.which(n)
-            for n in ("chromium", "chromium-browser", "google-chrome")
-            if shutil.which(n)
-        ),
-        None,
-    )
-    driver = shutil.which("chromedriver")
-    if browser is None or driver is None:
-        pytest.skip(f"needs Chromium and chromedriver on PATH (found {browser}, {driver})")
-    return browser, driver
 
 
 @pytest.fixture(scope="module")
@@ -110,23 +83,9 @@ def server(site):
 
 @pytest.fixture(scope="module")
 def browser(server):
-    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium")
-    from selenium.webdriver.chrome.service import Service
-
-    binary, driver_path = _chromium()
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="playground-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
+    with headless_chromium() as driver:
         open_page(driver, server)
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def open_page(driver, url: str) -> None:
@@ -327,7 +286,8 @@ def test_training_lowers_the_error_and_the_address_restores_it(browser, server):
 
 
 def test_clicking_an_input_shows_explains_paths(browser):
-    explain = pytest.importorskip("micrograd.explain", reason="micrograd.explain not merged yet")
+    from micrograd import explain
+
     draw(browser, "a*b + a", "a=2 b=-3")
     out, leaves, count = engine("a*b + a", "a=2 b=-3")
     wait_for(browser, f"return document.querySelectorAll('#graph svg g.node').length == {count}")
@@ -346,42 +306,13 @@ def test_clicking_an_input_shows_explains_paths(browser):
     assert browser.find_elements("css selector", "#graph g.node.on-path")
 
 
-def test_without_explain_the_page_says_so(browser):
-    try:
-        import micrograd.explain  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("micrograd.explain is present: the test above checks the panel")
-    draw(browser, "a*b + a", "a=2 b=-3")
-    wait_for(browser, "return document.querySelectorAll('#graph g.node.clickable').length == 2")
-    browser.find_element("css selector", '#graph g.node[data-leaf="a"]').click()
-    assert "micrograd.explain" in wait_for(
-        browser, "return document.getElementById('error').textContent"
-    )
-
-
 def test_opened_from_disk_with_local_assets_the_page_says_to_serve_it(site):
     # Browsers refuse a file:// page the WebAssembly beside it; the page must say what to do.
-    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium")
-    from selenium.webdriver.chrome.service import Service
-
-    binary, driver_path = _chromium()
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    profile = tempfile.mkdtemp(prefix="playground-chromium-")
-    options.add_argument(f"--user-data-dir={profile}")
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    try:
+    with headless_chromium() as driver:
         driver.get((site / "index.html").as_uri())
         message = wait_for(driver, "return document.getElementById('error').textContent")
         assert "python -m http.server" in message
         assert "could not start" in by_id(driver, "status").text
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_frames_keep_every_node_in_place(browser):

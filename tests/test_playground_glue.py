@@ -176,14 +176,9 @@ def test_malformed_requests_are_messages(request_text):
     assert answer["ok"] is False and answer["error"]
 
 
-def test_explain_is_reported_clearly_or_matches_backward():
+def test_explain_matches_backward():
     spec = expression("a*b + a", "a=2 b=-3")
     answer = ask("explain", spec=spec, name="a")
-    try:
-        import micrograd.explain  # noqa: F401
-    except ImportError:
-        assert not answer["ok"] and "micrograd.explain" in answer["error"]
-        return
     # d/da (a*b + a) = b + 1: two paths, products b and 1.
     assert answer["ok"] and answer["total"] == pytest.approx(-2.0)
     assert sorted(p["product"] for p in answer["paths"]) == pytest.approx([-3.0, 1.0])

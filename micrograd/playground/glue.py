@@ -25,6 +25,7 @@ from typing import Any
 
 from micrograd.data import TWO_TWO_TWO
 from micrograd.engine import Value, topological_order
+from micrograd.explain import explain
 from micrograd.expr import ExpressionError, evaluate, names_used, parse, parse_binding
 from micrograd.viz import backward_steps
 from micrograd.viz.dot import build_dot
@@ -203,15 +204,6 @@ def frames(spec: Spec, svg: str | None = None) -> dict[str, Any]:
 
 def explain_paths(spec: Spec, name: str) -> dict[str, Any]:
     """`micrograd.explain`'s chain-rule paths from the leaf `name` to the output, for the page."""
-    try:
-        from micrograd.explain import explain  # type: ignore[import-not-found,unused-ignore]
-    except ModuleNotFoundError as error:
-        if error.name != "micrograd.explain":
-            raise  # a bug inside explain, not its absence
-        raise PlaygroundError(
-            "chain-rule paths need micrograd.explain, which this build of the package does not "
-            "include"
-        ) from None
     out, leaves = build(spec)
     if name not in leaves:
         raise PlaygroundError(

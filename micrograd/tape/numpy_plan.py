@@ -100,7 +100,7 @@ class NumpyPlan:
 
         self.np = np
         _check_array_versions(tape)
-        uses = _use_counts(tape)
+        uses = tape.use_counts()
         terms, absorbed_adds = _fuse_additions(tape, uses)
         affine, absorbed_products = _find_neurons(tape, uses, terms)
         groups = _group_by_depth(tape, terms, affine, absorbed_adds | absorbed_products)
@@ -294,17 +294,6 @@ def _check_array_versions(tape: Tape) -> None:
                 f"op {op.name!r} has no array versions (Op.array_forward) for the numpy "
                 "replay; tape.run and run_batch(backend='python') replay it"
             )
-
-
-def _use_counts(tape: Tape) -> list[int]:
-    """How many instructions (or outputs) read each slot."""
-    uses = [0] * tape.n_slots
-    for ins in tape.instructions:
-        for a in ins.args:
-            uses[a] += 1
-    for o in tape.outputs:
-        uses[o] += 1
-    return uses
 
 
 def _fuse_additions(tape: Tape, uses: list[int]) -> tuple[dict[int, list[int]], set[int]]:

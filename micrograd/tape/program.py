@@ -185,6 +185,16 @@ class Tape:
 
     # Replay in pure Python.
 
+    def use_counts(self) -> list[int]:
+        """How many instructions (or outputs) read each slot; both replays plan from it."""
+        uses = [0] * self.n_slots
+        for ins in self.instructions:
+            for a in ins.args:
+                uses[a] += 1
+        for o in self.outputs:
+            uses[o] += 1
+        return uses
+
     def _param_values(self, params: Sequence[float] | None) -> list[float]:
         if params is None:
             return [p.data for p in self.params]

@@ -147,12 +147,7 @@ class PythonPlan:
         n_leaves = n + p + len(tape.constants)
         self.n_inputs, self.n_params, self.n_leaves = n, p, n_leaves
         self.constants = list(tape.constants)
-        uses = [0] * tape.n_slots
-        for ins in tape.instructions:
-            for a in ins.args:
-                uses[a] += 1
-        for o in tape.outputs:
-            uses[o] += 1
+        uses = tape.use_counts()
         # Rows: leaves keep their slots; each group's outputs become one block, ordered by how
         # many edges leave them (so their gradient sums come in runs of equal length).
         row = list(range(n_leaves)) + [0] * len(tape.instructions)
