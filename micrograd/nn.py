@@ -270,11 +270,16 @@ class Module:
         save(self, path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Module:
-        """A new module of this class, read and checked from a file written by `save()`."""
+    def load(cls, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Module:
+        """A new module of this class, read and checked from a file written by `save()`.
+
+        `max_bytes` raises the size limit for the file (`micrograd.serialize.MAX_FILE_BYTES`).
+        """
         from micrograd.serialize import load
 
-        return load(path, expected=cls)
+        if max_bytes is None:
+            return load(path, expected=cls)
+        return load(path, expected=cls, max_bytes=max_bytes)
 
     def extra_repr(self) -> str:
         """The arguments shown inside this module's repr."""

@@ -779,3 +779,13 @@ def test_any_layout_and_config_saves_and_loads_back(layout, config, weights):
         assert list(got) == list(expected)
         assert [v.hex() for v in got.values()] == [v.hex() for v in expected.values()]
         assert read(path)["architecture"]["config"] == json.loads(json.dumps(config))
+
+
+def test_module_load_takes_the_size_limit(tmp_path):
+    path = tmp_path / "m.json"
+    MLP(2, [3, 1], seed=0).save(path)
+    size = path.stat().st_size
+    with pytest.raises(ValueError) as error:
+        MLP.load(path, max_bytes=size - 1)
+    assert has_facts(error.value, str(path), f"{size:,}", f"{size - 1:,}")
+    assert MLP.load(path, max_bytes=size).state_dict() == MLP(2, [3, 1], seed=0).state_dict()
