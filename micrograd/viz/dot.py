@@ -152,7 +152,11 @@ def build_dot(
         title = (title + "\n" if title else "") + builder.shade_note()
     if title:
         # Left-justified: a wide frame scrolled to its start still shows its title.
-        lines.append(f"  labelloc=t; labeljust=l; label=<{escape(title, limit=None)}>;")
+        text = escape(title, limit=None)
+        if "\n" in title:
+            # Each line flush left too (a frame rewrites the lines, which then stay aligned).
+            text = text.replace("<br/>", '<br align="left"/>') + '<br align="left"/>'
+        lines.append(f"  labelloc=t; labeljust=l; label=<{text}>;")
     node_lines = builder.node_lines()
     edges = builder.edges()
     if collapse:
@@ -279,7 +283,10 @@ class _Builder:
             for position, parent in enumerate(node.parents):
                 attrs = ""
                 text = labels.get((i, position))
-                if text is not None:
+                if text is not None and self.compact:
+                    # A compact frame writes the step's shares in its title, not on edges.
+                    attrs = f' [color="{HOT}" penwidth=2]' if hot else ""
+                elif text is not None:
                     colour = HOT if hot else "#555555"
                     attrs = f' [label=<{escape(text)}> fontcolor="{colour}"'
                     attrs += f' color="{HOT}" penwidth=2]' if hot else "]"
