@@ -210,6 +210,7 @@ def backward_steps(
         for key in set(map(id, node.parents)):
             waiting[index[key]] -= 1
         grads = {j: sums[j] for j in range(len(order)) if waiting[j] == 0}
+        assert node.op is not None  # checked above for every node with parents
         title = (
             f"backward step {k} of {len(steps)}: through {_name(node)} ({node.op.symbol}), "
             f"grad {sums[i]:.{digits}g}"
