@@ -12,6 +12,7 @@ import sys
 import pytest
 
 from micrograd import MLP, Neuron, Value, draw_dot, no_grad
+from micrograd.engine import topological_order
 from micrograd.viz import DEFAULT_MAX_NODES, GraphTooLargeError
 from micrograd.viz.dot import ROLE_COLOURS
 
@@ -378,3 +379,35 @@ def test_collapsed_boxes_of_a_layer_are_stacked_in_index_order():
     chains = re.findall(r"\{rank=same; (.*) \[style=invis\];\}", source)
     stacked = [[names[m] for m in chain.split(" -> ")] for chain in chains]
     assert stacked == [[f"layers.{k}.neurons.{j}" for j in range(3)] for k in range(2)]
+
+
+def test_compact_draws_each_op_inside_its_value_and_keeps_argument_order():
+    out, leaves = neuron_example()
+    x1, w1, x2, w2, b = leaves
+    full, compact = draw_dot(out).source, draw_dot(out, compact=True).source
+    order = topological_order(out)
+    index = {id(node): i for i, node in enumerate(order)}
+    statements = nodes(compact)
+    # No op nodes: one node per value, and an edge straight from each parent (in argument
+    # order, `a * a` twice) to the value it makes.
+    assert sorted(statements) == sorted(f"v{i}" for i in range(len(order)))
+    expected = [(f"v{index[id(p)]}", f"v{index[id(node)]}") for node in order for p in node.parents]
+    assert edges(compact) == expected
+    assert len(edges(full)) == len(expected) + sum(1 for node in order if node.parents)
+    for i, node in enumerate(order):
+        shown = cells(statements[f"v{i}"])
+        grad_cell = re.search(r'<font color="([^"]+)">([^<]*)</font>', statements[f"v{i}"])
+        assert f"{node.data:.4g}" in shown
+        assert grad_cell is not None and grad_cell.group(2) == f"{node.grad:.4g}"
+        if node.parents:
+            top = re.search(r"<td[^>]*><b>(.*?)</b></td>", statements[f"v{i}"])
+            assert top is not None and top.group(1) == node.op.symbol  # the op that made it
+        if node.label:
+            assert node.label in shown
+    assert "<td>data " not in compact and "<td>grad " not in compact
+    assert "grad (blue)" in compact  # the legend says which number is the grad
+
+
+def test_compact_is_refused_unless_a_bool():
+    with pytest.raises(TypeError, match="compact must be True or False, received 'yes'"):
+        draw_dot(Value(1.0) * 2, compact="yes")

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import pathlib
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from micrograd import MLP, Value, draw_dot
-from micrograd.viz import BACKENDS, Drawing, RenderError, available_backends, render
+from micrograd.engine import topological_order
+from micrograd.viz import (
+    BACKENDS,
+    Drawing,
+    RenderError,
+    available_backends,
+    backward_steps,
+    render,
+)
 from micrograd.viz import backends as render_module
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -209,3 +218,63 @@ def test_render_of_a_bare_format_word_points_to_pipe(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match=r"pipe\('png'\)"):
         draw_dot(neuron()).render("png")
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def notebook_two_two_two() -> Value:
+    """E_total of notebook 03's 2-2-2 network, built in the notebook's order, after backward()."""
+    from micrograd.data import TWO_TWO_TWO
+
+    net = TWO_TWO_TWO
+    w = [Value(x, f"w{k}") for k, x in enumerate(net.weights, 1)]
+    b1, b2 = Value(net.b1, "b1"), Value(net.b2, "b2")
+    i = [Value(x, f"i{k}") for k, x in enumerate(net.inputs, 1)]
+    t = [Value(x, f"t{k}") for k, x in enumerate(net.targets, 1)]
+    v = {"net_h1": w[0] * i[0] + w[1] * i[1] + b1}
+    v["out_h1"] = v["net_h1"].sigmoid()
+    v["net_h2"] = w[2] * i[0] + w[3] * i[1] + b1
+    v["out_h2"] = v["net_h2"].sigmoid()
+    v["net_o1"] = w[4] * v["out_h1"] + w[5] * v["out_h2"] + b2
+    v["out_o1"] = v["net_o1"].sigmoid()
+    v["net_o2"] = w[6] * v["out_h1"] + w[7] * v["out_h2"] + b2
+    v["out_o2"] = v["net_o2"].sigmoid()
+    v["E_total"] = 0.5 * (t[0] - v["out_o1"]) ** 2 + 0.5 * (t[1] - v["out_o2"]) ** 2
+    for name, value in v.items():
+        value.label = name
+    v["E_total"].backward()
+    return v["E_total"]
+
+
+def svg_width_pt(svg: str) -> float:
+    """Width of an SVG in points, from its root element (Graphviz writes pt)."""
+    width = ET.fromstring(svg).get("width", "")
+    assert width.endswith("pt"), width
+    return float(width[:-2])
+
+
+@present("dot")
+def test_compact_two_two_two_fits_a_notebook_and_keeps_every_number():
+    # JupyterLab's output area is about 1,000 CSS px wide, 750 pt (1 pt = 4/3 px); the default
+    # drawing of this graph is about 1,940 pt wide and its step frames about 3,500 pt.
+    loss = notebook_two_two_two()
+    drawing = draw_dot(loss, compact=True)
+    svg = render(drawing.source, "svg", "dot").decode("utf-8")
+    assert svg_width_pt(svg) <= 750
+    default_width = svg_width_pt(render(draw_dot(loss).source, "svg", "dot").decode("utf-8"))
+    assert default_width > 2 * svg_width_pt(svg)
+    texts = svg_texts(svg.encode())
+    # Text no smaller than 9 pt (12 CSS px) inside the boxes.
+    sizes = {float(s) for s in re.findall(r'font-size="([\d.]+)"', svg)}
+    assert min(sizes) >= 9
+    for node in topological_order(loss):
+        assert f"{node.data:.4g}" in texts
+        if node.label:
+            assert node.label in texts
+        if node.requires_grad:
+            assert f"{node.grad:.4g}" in texts
+        if node.parents:
+            assert node.op.symbol in texts
+    names = [f"w{k}" for k in range(1, 9)] + ["i1", "i2", "t1", "t2", "b1", "b2"]
+    assert set(names) <= set(texts)
+    frames = backward_steps(loss, compact=True, backend="dot").svgs()
+    assert {svg_width_pt(frame) for frame in frames} == {svg_width_pt(frames[0])}
+    assert svg_width_pt(frames[0]) <= 750

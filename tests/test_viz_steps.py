@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -12,6 +13,7 @@ from micrograd import MLP, Value
 from micrograd.engine import apply
 from micrograd.ops import ADD, MUL, TANH
 from micrograd.viz import available_backends, backward_steps
+from micrograd.viz.dot import GRAD_COLOUR, HOT
 
 CELL = re.compile(r"<td>(.*?)</td>")
 
@@ -221,3 +223,37 @@ def test_jupyter_shows_drawings_as_svg_and_png_and_steps_as_html():
     assert "<svg" in data["image/svg+xml"] and "image/png" in data
     data, _ = formatter.format(backward_steps(y))
     assert data["text/html"].count("<img") == 2
+
+
+@pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
+def test_compact_frames_write_the_shares_under_the_title_and_recolour_grads():
+    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
+    w1, w2 = Value(-3.0, "w1"), Value(1.0, "w2")
+    out = (x1 * w1 + x2 * w2 + Value(6.8813735870195432, "b")).tanh()
+    out.label = "out"
+    steps = backward_steps(out, compact=True)
+    wide = backward_steps(out)
+    # The same steps, overlays and edge shares as the default frames ...
+    assert [f.overlay.edge_labels for f in steps] == [f.overlay.edge_labels for f in wide]
+    assert "-3 × 0.5 = -1.5" in steps[-1].overlay.edge_labels.values()
+    # ... but the edges carry no text: the step's shares are the title's second line.
+    assert "-> v" in steps.layout_source and not re.search(r"-> v\d+ \[label", steps.layout_source)
+    assert re.search(r"-> o\d+ \[label", wide.layout_source)
+    lines = steps[-1].overlay.title.split("\n")
+    assert lines[1] == "to x1: -3 × 0.5 = -1.5; to w1: 2 × 0.5 = 1"
+    svgs = steps.svgs()
+    assert len({re.search(r"<svg[^>]*>", svg).group(0) for svg in svgs}) == 1
+    for svg, frame in zip(svgs, steps):
+        root = ET.fromstring(svg)
+        texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+        assert texts[:3] == frame.overlay.title.split("\n")
+        shown = [
+            "".join(t.itertext())
+            for t in root.iter("{http://www.w3.org/2000/svg}text")
+            if t.get("fill") == GRAD_COLOUR
+        ]
+        expected = sorted(f"{g:.4g}" for g in frame.overlay.grads.values())
+        assert sorted(text for text in shown if text) == expected
+    # The first frame: only the output's grad is known; the last: every grad, w1's -1.5.
+    assert "-1.5" not in svgs[0] and HOT in svgs[0]
+    assert ">-1.5<" in svgs[-1]

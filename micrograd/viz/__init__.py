@@ -43,6 +43,7 @@ def draw_dot(
     digits: int = 4,
     max_nodes: int = DEFAULT_MAX_NODES,
     backend: str | None = None,
+    compact: bool = False,
 ) -> Drawing:
     """The graph under `root` as a `Drawing`, each value with its label, data and grad.
 
@@ -58,6 +59,9 @@ def draw_dot(
       with `GraphTooLargeError`, unless `model` is given and `collapse` is not: then each
       neuron (or, if still too many, each layer) becomes one box and the drawing says so.
     - `backend`: "dot", "graphviz-pure", or None for the first one installed.
+    - `compact`: draw each op's symbol in the box of the value it makes (no op circles), smaller
+      text, and the grad told from the data by colour; about a third as wide, so a 2-2-2
+      network fits a notebook's width.
     """
 
     def build(collapse: str | bool | None, note: str = "") -> str:
@@ -71,6 +75,7 @@ def draw_dot(
             digits=digits,
             max_nodes=max_nodes,
             note=note,
+            compact=compact,
         )
 
     note = ""

@@ -35,6 +35,9 @@ ROLE_COLOURS = {
 """Fill colour of a value by its role."""
 
 HOT = "#d62728"  # the current step's node and edges, and the grad shading's far end
+GRAD_COLOUR = "#1a56b0"
+"""Colour of a grad in a compact drawing, where it is told from the data by colour, not a word."""
+COMPACT_LEGEND = "each box: op that made it, name, data, grad (blue)"
 _COLLAPSE = (None, False, "neuron", "layer")
 _RANKDIRS = ("LR", "TB", "RL", "BT")
 _MAX_LABEL = 60
@@ -99,11 +102,14 @@ def build_dot(
     max_nodes: int = DEFAULT_MAX_NODES,
     overlay: Overlay | None = None,
     note: str = "",
+    compact: bool = False,
 ) -> str:
     """The DOT text of the graph under `root`; see `micrograd.viz.draw_dot` for the options."""
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot takes a Value, received {type(root).__name__}: {root!r:.60}")
     _check_options(model, cluster, collapse, rankdir, digits, max_nodes)
+    if not isinstance(compact, bool):
+        raise TypeError(f"compact must be True or False, received {compact!r}")
     order = topological_order(root)
     owner: dict[int, str] = {}
     modules: dict[str, ModuleInfo] = {}
@@ -116,32 +122,41 @@ def build_dot(
             groups = [_outer(path, modules) for path in groups]
     if collapse is True:
         collapse = "neuron"
-    builder = _Builder(order, roles(order, set(owner)), digits, shade_grad, overlay, names)
+    builder = _Builder(order, roles(order, set(owner)), digits, shade_grad, overlay, names, compact)
     boxes = sorted({g for g in groups if g is not None}, key=list(modules).index)
+    per_op = 1 if compact else 2  # an op is its own node, or drawn inside its value's box
     if collapse:
-        drawn = sum(2 if order[i].parents else 1 for i, g in enumerate(groups) if g is None)
+        drawn = sum(per_op if order[i].parents else 1 for i, g in enumerate(groups) if g is None)
         drawn += len(boxes)
     else:
-        drawn = sum(2 if node.parents else 1 for node in order)
+        drawn = sum(per_op if node.parents else 1 for node in order)
     if drawn > max_nodes:
         raise GraphTooLargeError(_too_large(order, drawn, max_nodes, model, collapse), drawn)
 
+    # Boxes of a collapsed view need room between layers for their many edges; a compact
+    # drawing packs its columns (about 10 px text at 100%: 1 pt is 4/3 CSS px).
+    ranksep = 0.9 if collapse else 0.1 if compact else 0.2
     lines = [
         "digraph micrograd {",
         # A white background keeps the picture readable in dark themes too.
         f'  rankdir={rankdir}; fontname="Helvetica"; bgcolor="white";',
         # Parents in argument order, top to bottom: weights and neurons keep their index order.
-        # Boxes of a collapsed view need room between layers for their many edges.
-        f"  ordering=in; ranksep={0.9 if collapse else 0.2}; nodesep=0.1;",
-        '  node [fontname="Helvetica" fontsize=12];',
-        '  edge [fontname="Helvetica" fontsize=10 arrowsize=0.6];',
+        f"  ordering=in; ranksep={ranksep}; nodesep={0.06 if compact else 0.1};",
+        f'  node [fontname="Helvetica" fontsize={9 if compact else 12}];',
+        f'  edge [fontname="Helvetica" fontsize={8 if compact else 10} arrowsize=0.6];',
     ]
     title = overlay.title if overlay else note
+    if compact and not overlay:
+        title = (title + "\n" if title else "") + COMPACT_LEGEND
     if shade_grad:
         title = (title + "\n" if title else "") + builder.shade_note()
     if title:
         # Left-justified: a wide frame scrolled to its start still shows its title.
-        lines.append(f"  labelloc=t; labeljust=l; label=<{escape(title, limit=None)}>;")
+        text = escape(title, limit=None)
+        if "\n" in title:
+            # Each line flush left too (a frame rewrites the lines, which then stay aligned).
+            text = text.replace("<br/>", '<br align="left"/>') + '<br align="left"/>'
+        lines.append(f"  labelloc=t; labeljust=l; label=<{text}>;")
     node_lines = builder.node_lines()
     edges = builder.edges()
     if collapse:
@@ -150,7 +165,7 @@ def build_dot(
         use_clusters = model is not None and cluster is not False
         shown_groups: list[str | None] = groups if use_clusters else [None] * len(order)
         lines += _clustered(shown_groups, modules, node_lines)
-        lines += _leaf_order(order, shown_groups, builder.roles)
+        lines += _leaf_order(order, shown_groups, builder.roles, 1 if compact else 2)
         lines += [f"  {tail} -> {head}{attrs};" for tail, head, attrs in edges]
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -167,8 +182,10 @@ class _Builder:
         shade_grad: bool,
         overlay: Overlay | None,
         names: dict[int, str],
+        compact: bool = False,
     ) -> None:
         self.order = order
+        self.compact = compact
         self.names = names
         self.roles = node_roles
         self.digits = digits
@@ -205,21 +222,35 @@ class _Builder:
         node = self.order[i]
         current = self.overlay is not None and self.overlay.current == i
         border = f'border="3" color="{HOT}"' if current else 'border="0"'
+        padding = 1 if self.compact else 2
         table = (
-            f'<table {border} cellborder="1" cellspacing="0" cellpadding="2" '
+            f'<table {border} cellborder="1" cellspacing="0" cellpadding="{padding}" '
             f'bgcolor="{self.fill(i)}">'
         )
         if self.roles[i] == "constant":
             cells = [f"<td>{escape(self.number(node.data))}</td>"]
+        elif self.compact:
+            # Without the words "data" and "grad" (the legend says which is which), a column
+            # is as wide as its longest number, so a whole 2-2-2 network fits a notebook.
+            g = self.grad(i)
+            cells = [
+                f"<td>{escape(self.number(node.data))}</td>",
+                f'<td><font color="{GRAD_COLOUR}">{"" if g is None else escape(self.number(g))}'
+                "</font></td>",
+            ]
         else:
             g = self.grad(i)
             cells = [
                 f"<td>data {escape(self.number(node.data))}</td>",
                 f"<td>grad {'' if g is None else escape(self.number(g))}</td>",
             ]
+        if self.roles[i] != "constant":
             label = node.label or self.names.get(id(node), "")
             if label:
                 cells.insert(0, f"<td><b>{escape(label)}</b></td>")
+        if self.compact and node.parents:
+            symbol = escape(node.op.symbol if node.op is not None else "?")
+            cells.insert(0, f'<td bgcolor="white"><b>{symbol}</b></td>')
         # One row per cell: a narrow box, so a deep graph drawn left to right fits a page.
         return f"<{table}{''.join(f'<tr>{cell}</tr>' for cell in cells)}</table>>"
 
@@ -229,7 +260,7 @@ class _Builder:
         for i, node in enumerate(self.order):
             small = " fontsize=10" if self.roles[i] == "constant" else ""
             statements = [f"v{i} [shape=plain{small} label={self.value_label(i)}];"]
-            if node.parents:
+            if node.parents and not self.compact:
                 hot = self.overlay is not None and self.overlay.current == i
                 style = (
                     f'fillcolor="#ffd6d6" color="{HOT}" penwidth=2' if hot else 'fillcolor="white"'
@@ -252,12 +283,17 @@ class _Builder:
             for position, parent in enumerate(node.parents):
                 attrs = ""
                 text = labels.get((i, position))
-                if text is not None:
+                if text is not None and self.compact:
+                    # A compact frame writes the step's shares in its title, not on edges.
+                    attrs = f' [color="{HOT}" penwidth=2]' if hot else ""
+                elif text is not None:
                     colour = HOT if hot else "#555555"
                     attrs = f' [label=<{escape(text)}> fontcolor="{colour}"'
                     attrs += f' color="{HOT}" penwidth=2]' if hot else "]"
-                found.append((f"v{self.index[id(parent)]}", f"o{i}", attrs))
-            found.append((f"o{i}", f"v{i}", ""))
+                head = f"v{i}" if self.compact else f"o{i}"
+                found.append((f"v{self.index[id(parent)]}", head, attrs))
+            if not self.compact:
+                found.append((f"o{i}", f"v{i}", ""))
         return found
 
 
@@ -305,21 +341,22 @@ def _clustered(
 
 
 def _leaf_order(
-    order: Sequence[Value], groups: list[str | None], node_roles: list[str]
+    order: Sequence[Value], groups: list[str | None], node_roles: list[str], step: int = 2
 ) -> list[str]:
     """Invisible edges that stack the single-use leaves (weights) of one rank in creation order.
 
     Graphviz orders a rank to cut crossings, which put w1, w3, w2, w4 above each other in the
     2-2-2 network; a learner follows w1..w4 (and neurons 0, 1, ...) better in index order. A
     leaf sits one rank before its first consumer (as Graphviz puts it), an op after its
-    furthest parent. Leaves inside a module's cluster are left to Graphviz.
+    furthest parent. Leaves inside a module's cluster are left to Graphviz. `step` is the ranks
+    from a value to the next (2: value -> op -> value; 1 in a compact drawing).
     """
     index = {id(node): i for i, node in enumerate(order)}
     rank = [0] * len(order)
     for i, node in enumerate(order):
         if node.parents:
-            # value node i is two ranks after its furthest non-leaf parent (value -> op -> value)
-            rank[i] = 2 + max((rank[index[id(p)]] for p in node.parents if p.parents), default=0)
+            # value node i is `step` ranks after its furthest non-leaf parent
+            rank[i] = step + max((rank[index[id(p)]] for p in node.parents if p.parents), default=0)
     first_use: dict[int, int] = {}
     uses = [0] * len(order)
     for i, node in enumerate(order):
@@ -335,7 +372,7 @@ def _leaf_order(
         # between its consumers; chaining it too would contradict the argument order.
         if uses[i] > 1:
             continue
-        rows.setdefault(first_use.get(i, 2) - 2, []).append(i)
+        rows.setdefault(first_use.get(i, step) - step, []).append(i)
     lines = []
     for row in rows.values():
         if len(row) > 1:

@@ -26,13 +26,20 @@ from dataclasses import dataclass
 from micrograd.autodiff import gradient_table
 from micrograd.engine import Value, topological_order
 from micrograd.viz.backends import render
-from micrograd.viz.dot import DEFAULT_MAX_NODES, HOT, Overlay, build_dot
+from micrograd.viz.dot import (
+    COMPACT_LEGEND,
+    DEFAULT_MAX_NODES,
+    GRAD_COLOUR,
+    HOT,
+    Overlay,
+    build_dot,
+)
 
 _SVG = "http://www.w3.org/2000/svg"
 _XLINK = "http://www.w3.org/1999/xlink"
 ET.register_namespace("", _SVG)
 ET.register_namespace("xlink", _XLINK)
-_EDGE_TITLE = re.compile(r"^(v\d+)->(o(\d+))$")
+_EDGE_TITLE = re.compile(r"^(v\d+)->([ov](\d+))$")  # parent to op, or to value (compact)
 _CURRENT_FILL = "#ffd6d6"
 _TWO_DECIMALS = re.compile(r"(\d\.\d)\d+")
 
@@ -135,10 +142,14 @@ def backward_steps(
     digits: int = 4,
     max_nodes: int = DEFAULT_MAX_NODES,
     backend: str | None = None,
+    compact: bool = False,
 ) -> BackwardSteps:
     """One frame per node that `root.backward()` backpropagates through, in the same order.
 
-    Options are those of `draw_dot` except `collapse` (a box hides the steps inside it).
+    Options are those of `draw_dot` except `collapse` (a box hides the steps inside it). With
+    `compact=True` the edges carry no text (a label between every two columns would triple the
+    width): the step's "local derivative × upstream grad = passed" for each parent is written
+    under the frame's title instead, and a grad appears in its box once final.
     """
     if not isinstance(root, Value):
         raise TypeError(f"backward_steps takes a Value, received {type(root).__name__}")
@@ -155,6 +166,7 @@ def backward_steps(
             digits=digits,
             max_nodes=max_nodes,
             overlay=overlay,
+            compact=compact,
         )
 
     order = topological_order(root)
@@ -198,12 +210,17 @@ def backward_steps(
         for key in set(map(id, node.parents)):
             waiting[index[key]] -= 1
         grads = {j: sums[j] for j in range(len(order)) if waiting[j] == 0}
-        name = node.label if len(node.label) <= 40 else node.label[:39] + "…"
-        name = name or f"the {node.op.name} node"
+        assert node.op is not None  # checked above for every node with parents
         title = (
-            f"backward step {k} of {len(steps)}: through {name} ({node.op.symbol}), "
+            f"backward step {k} of {len(steps)}: through {_name(node)} ({node.op.symbol}), "
             f"grad {sums[i]:.{digits}g}"
         )
+        if compact:
+            shares = [
+                f"to {_name(node.parents[position])}: {current[(i, position)]}"
+                for position, *_ in passes.get(i, [])
+            ]
+            title += "\n" + ("; ".join(shares) or "passes nothing on") + "\n" + COMPACT_LEGEND
         overlays.append(Overlay(title, grads, current, i))
     frames = [Frame(order[i], overlay, build(overlay)) for i, overlay in zip(steps, overlays)]
     # The layout: every label at its widest (final grads, every edge's "a × b = c", the longest
@@ -244,11 +261,11 @@ def _recolour(svg: ET.Element, overlay: Overlay, digits: int, compact: bool) -> 
     graph = svg.find(_tag("g"))
     if graph is None:
         raise ValueError("layout_svg has no graph group; pass Graphviz's SVG output")
+    # The title's lines, top to bottom (the layout's title has as many lines as any frame's).
     titles = [t for t in graph.findall(_tag("text"))]
-    if titles:
-        titles[0].text = overlay.title
-        for extra in titles[1:]:
-            extra.text = ""
+    lines = overlay.title.split("\n")
+    for k, title in enumerate(titles):
+        title.text = lines[k] if k < len(lines) else ""
     seen: dict[int, int] = {}
     for group in graph.iter(_tag("g")):
         kind = group.get("class")
@@ -257,10 +274,16 @@ def _recolour(svg: ET.Element, overlay: Overlay, digits: int, compact: bool) -> 
             i = int(name[1:])
             children = list(group)
             for k, child in enumerate(children):
-                if child.tag != _tag("text") or not (child.text or "").startswith("grad "):
+                if child.tag != _tag("text"):
                     continue
                 g = overlay.grads.get(i)
-                child.text = "grad " if g is None else f"grad {g:.{digits}g}"
+                shown = "" if g is None else f"{g:.{digits}g}"
+                if (child.text or "").startswith("grad "):
+                    child.text = f"grad {shown}"
+                elif child.get("fill", "").lower() == GRAD_COLOUR:  # a compact drawing's grad
+                    child.text = shown
+                else:
+                    continue
                 _centre_in_cell(child, children[:k])
             if overlay.current == i:
                 for shape in group.iter(_tag("polygon")):
@@ -334,3 +357,10 @@ def _compact(svg: ET.Element) -> None:
                     child.set(name, _TWO_DECIMALS.sub(r"\1", child.get(name, "")))
             child.tail = None
         parent.text = parent.text if parent.tag == _tag("text") else None
+
+
+def _name(node: Value) -> str:
+    """A node's name in a frame's title: its label (cut to 40 characters) or its op."""
+    if node.label:
+        return node.label if len(node.label) <= 40 else node.label[:39] + "…"
+    return f"the {node.op.name} node" if node.op is not None else "a leaf"
