@@ -75,12 +75,15 @@ def initial_weights(sizes: list[int], seed: int = 1337) -> list[float]:
     return weights
 
 
-def run_job(engine: str, job: dict, timeout: float = 900.0) -> dict:
-    """Run one workload in a fresh process of the right python; the parsed JSON result."""
+def run_job(engine: str, job: dict, timeout: float = 900.0, repo: str = REPO) -> dict:
+    """Run one workload in a fresh process of the right python; the parsed JSON result.
+
+    `repo` is the checkout whose `micrograd` the engine "ours" imports (compare.py passes another).
+    """
     python = VENV_PYTHON if engine == "0.1.0" else sys.executable
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
     env.pop("PYTHONPATH", None)
-    payload = json.dumps({**job, "engine": engine, "repo": REPO})
+    payload = json.dumps({**job, "engine": engine, "repo": repo})
     try:
         done = subprocess.run(
             [python, os.path.join(HERE, "workloads.py")],
