@@ -2,6 +2,7 @@
 
     python benchmarks/compare.py e7173d3              # 5 rounds
     python benchmarks/compare.py e7173d3 --rounds 9
+    python benchmarks/compare.py e7173d3 --instructions   # counted by valgrind, not timed
 
 A change to the engine's hot path reports these rows before and after. The earlier commit is
 checked out into a temporary git worktree; both engines run the same workloads (the dag at 10^4
@@ -9,12 +10,19 @@ and 10^5 nodes, the 100,000-deep chain, the moons training step), each job in a 
 alternating before/after round by round so that a change in the machine's load hits both sides.
 The table gives each side's median over the rounds and the ratio after/before (below 1 is
 faster). Nothing is written; on a shared machine treat a few percent as noise.
+
+With `--instructions` the same rows are counted instead of timed: each is run under valgrind's
+callgrind at two sizes and the difference of the instruction totals is taken (so start-up and
+imports cancel out). Counts repeat to a fraction of a percent whatever else the machine is doing,
+so they settle a "within 3%" question that wall-clock medians on a shared machine cannot.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -63,11 +71,84 @@ def measure(repo: str, rounds_result: dict, moons: dict) -> None:
     rounds_result.setdefault("moons: one training step", []).append(result["step_s"])
 
 
+# Run inside valgrind by count_instructions: one workload at one size, nothing printed.
+COUNTED = """
+import json, sys
+job = json.loads(sys.argv[1])
+sys.path[:0] = [job["repo"], job["here"]]
+import workloads
+from micrograd.engine import Value
+from micrograd.nn import MLP
+if job["workload"] == "moons":
+    workloads.moons_eager(Value, lambda: MLP(2, [16, 16, 1], seed=0), job)
+else:
+    leaves, steps = workloads.dag_spec(job["n"], 7)
+    nodes = workloads.build_dag(Value, leaves, steps)
+    if job["workload"] == "backward":
+        nodes[-1].backward()
+"""
+
+
+def count_instructions(repo: str, job: dict) -> int:
+    """Instructions valgrind counts for one run of COUNTED (start-up included)."""
+    payload = json.dumps({**job, "repo": repo, "here": os.path.dirname(os.path.abspath(__file__))})
+    done = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            COUNTED,
+            payload,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if not found:
+        sys.exit(f"valgrind printed no instruction total:\n{done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def instruction_rows(base_dir: str) -> list[list[str]]:
+    """Per-node (or per-step) instruction counts before and after, from differences of sizes."""
+    moons = moons_job(1)
+    cases = [
+        ("dag: build, instructions/node", {"workload": "build"}, "n", 10_000, 30_000),
+        ("dag: backward, instructions/node", {"workload": "backward"}, "n", 10_000, 30_000),
+        ("moons: one training step, instructions", moons, "steps", 1, 3),
+    ]
+    rows = []
+    for label, job, size_key, small, large in cases:
+        counts = []
+        for repo in (base_dir, REPO):
+            print(f"{label}: {repo}", file=sys.stderr)
+            total = {
+                size: count_instructions(repo, {**job, size_key: size}) for size in (small, large)
+            }
+            if job["workload"] == "backward":  # subtract the build that precedes the backward
+                total = {
+                    size: total[size]
+                    - count_instructions(repo, {"workload": "build", size_key: size})
+                    for size in total
+                }
+            counts.append((total[large] - total[small]) / (large - small))
+        rows.append(
+            [label, f"{counts[0]:,.0f}", f"{counts[1]:,.0f}", f"{counts[1] / counts[0]:.3f}"]
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", help="the earlier commit (any git revision)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--moons-steps", type=int, default=10)
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions with valgrind instead"
+    )
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds must be at least 1, got {args.rounds}")
@@ -79,6 +160,14 @@ def main() -> int:
             check=True,
         )
         try:
+            if args.instructions:
+                rows = instruction_rows(base_dir)
+                print(
+                    f"Eager engine: {args.base} (before) against this checkout (after), "
+                    "instructions counted by valgrind\n"
+                )
+                print(table(["row", "before", "after", "after/before"], rows))
+                return 0
             before: dict[str, list[float]] = {}
             after: dict[str, list[float]] = {}
             for k in range(args.rounds):
