@@ -13,8 +13,9 @@ faster). Nothing is written; on a shared machine treat a few percent as noise.
 
 With `--instructions` the same rows are counted instead of timed: each is run under valgrind's
 callgrind at two sizes and the difference of the instruction totals is taken (so start-up and
-imports cancel out). Counts repeat to a fraction of a percent whatever else the machine is doing,
-so they settle a "within 3%" question that wall-clock medians on a shared machine cannot.
+imports cancel out), with address randomisation off and the hash seed fixed. The counts then
+repeat exactly whatever else the machine is doing, so they settle a "within 3%" question that
+wall-clock medians on a shared machine cannot.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -92,8 +94,12 @@ else:
 def count_instructions(repo: str, job: dict) -> int:
     """Instructions valgrind counts for one run of COUNTED (start-up included)."""
     payload = json.dumps({**job, "repo": repo, "here": os.path.dirname(os.path.abspath(__file__))})
+    # Without address-space randomisation and with a fixed hash seed the counts repeat exactly:
+    # sets of Values hash by address, so their probing (and the count) moves with the layout.
+    no_aslr = ["setarch", "-R"] if shutil.which("setarch") else []
     done = subprocess.run(
         [
+            *no_aslr,
             "valgrind",
             "--tool=callgrind",
             "--callgrind-out-file=/dev/null",
@@ -102,6 +108,7 @@ def count_instructions(repo: str, job: dict) -> int:
             COUNTED,
             payload,
         ],
+        env=dict(os.environ, PYTHONHASHSEED="0"),
         capture_output=True,
         text=True,
         check=True,
