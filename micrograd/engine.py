@@ -578,7 +578,7 @@ def _fast_apply2(op: Op, x: Value, y: Value) -> Value:
     return out
 
 
-# What the operators call; `set_apply_functions` swaps these (anomaly detection's checking versions).
+# What the operators call; `set_apply_functions` swaps in anomaly detection's checking versions.
 _apply1: Callable[[Op, Value], Value] = _fast_apply1
 _apply2: Callable[[Op, Value, Value], Value] = _fast_apply2
 

@@ -37,7 +37,7 @@ def _check_float(
     try:
         value = float(value)
     except OverflowError:  # an int too large for a float: out of range below, with its name
-        value = math.inf if value > 0 else -math.inf
+        value = -math.inf if value < 0 else math.inf  # (numbers.Real is typed with < only)
     if not low <= value < high or math.isnan(value):
         upper = "" if high == math.inf else f" and below {high}"
         raise ValueError(f"{where}invalid {name}: {value!r}; expected a number >= {low}{upper}")
@@ -63,7 +63,9 @@ class Optimizer:
     group; keys left out take the constructor's values), as in PyTorch.
     """
 
-    def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict) -> None:
+    def __init__(
+        self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict[str, Any]
+    ) -> None:
         if isinstance(params, Value):
             raise TypeError(
                 "params must be an iterable of Values (model.parameters()), not one Value"
@@ -159,7 +161,8 @@ class Optimizer:
                 f"the {len(self.param_groups)} parameter groups have different learning rates "
                 f"{[group['lr'] for group in self.param_groups]}; read param_groups[i]['lr']"
             )
-        return self.param_groups[0]["lr"]
+        rate: float = self.param_groups[0]["lr"]
+        return rate
 
     @lr.setter
     def lr(self, value: float) -> None:
