@@ -51,7 +51,7 @@ def _fraction(text: str) -> float:
     return value
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `digits` job (a sub-command of `demo`)."""
     parser = subparsers.add_parser(
         "digits",
@@ -106,9 +106,11 @@ def one_hot(label: int) -> list[float]:
     return [1.0 if k == label else 0.0 for k in range(N_CLASSES)]
 
 
-def sample_loss(model: MLP, pixels: Sequence[Value | float], target: Sequence[Any]) -> list:
+def sample_loss(
+    model: MLP, pixels: Sequence[Value | float], target: Sequence[float]
+) -> list[Value]:
     """[loss, *logits] for one image: log(sum(exp(z))) - sum(target * z)."""
-    logits = model(list(pixels))
+    logits: list[Value] = model(list(pixels))
     log_total = sum((z.exp() for z in logits[1:]), logits[0].exp()).log()
     picked = sum((t * z for t, z in zip(target[1:], logits[1:])), target[0] * logits[0])
     return [log_total - picked, *logits]
@@ -130,7 +132,9 @@ class TapeEngine:
         self.name = f"tape, {self.backend} replay"
         self.seeds = [1.0] + [0.0] * N_CLASSES  # the logits are watched, not differentiated
 
-    def __call__(self, xs: list[list[float]], ys: list[int], grads: bool) -> tuple[list, list]:
+    def __call__(
+        self, xs: list[list[float]], ys: list[int], grads: bool
+    ) -> tuple[list[float], list[list[float]]]:
         rows: Any = [[*x, *one_hot(y)] for x, y in zip(xs, ys)]
         if self.backend == "numpy":
             import numpy as np
@@ -156,7 +160,9 @@ class EagerEngine:
     def __init__(self, model: MLP) -> None:
         self.model = model
 
-    def __call__(self, xs: list[list[float]], ys: list[int], grads: bool) -> tuple[list, list]:
+    def __call__(
+        self, xs: list[list[float]], ys: list[int], grads: bool
+    ) -> tuple[list[float], list[list[float]]]:
         samples = [sample_loss(self.model, x, one_hot(y)) for x, y in zip(xs, ys)]
         if grads:
             mean = sum((s[0] for s in samples[1:]), samples[0][0]) * (1.0 / len(samples))
@@ -252,7 +258,7 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _plot(run: DigitsRun, x_test: list, y_test: list[int], out: str) -> list[str]:
+def _plot(run: DigitsRun, x_test: list[list[float]], y_test: list[int], out: str) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no window, works without a display
