@@ -99,7 +99,7 @@ def _as_input(arg: object, position: int, where: str) -> Value:
             return node
         return Value(arg.data, arg.label)
     if is_real(arg):
-        return Value(arg)  # an int beyond the float range becomes inf, with a warning
+        return Value(to_float(arg))  # an int beyond the float range becomes inf, with a warning
     raise TypeError(
         f"{where} differentiates argument {position}, which must be a number or a Value, "
         f"received {type(arg).__name__}: {arg!r:.60}"
@@ -157,10 +157,10 @@ def _differentiate(
                 nested = _depends_on_outside(order, inputs)
         rows = []
         for out, order in zip(outputs, orders):
-            if order is None or not out.requires_grad:
-                rows.append([_constant(0.0) if nested else 0.0 for _ in inputs])
-            else:
+            if isinstance(out, Value) and order is not None and out.requires_grad:
                 rows.append(_backprop(out, inputs, create_graph=nested, order=order))
+            else:
+                rows.append([_constant(0.0) if nested else 0.0 for _ in inputs])
     for value in inputs:
         if not value.parents:
             # The leaves made for this call are done with: as constants they no longer look,

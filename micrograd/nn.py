@@ -333,7 +333,9 @@ def _is_parameter(obj: object) -> bool:
     return isinstance(obj, Value) and obj.requires_grad and not obj.parents
 
 
-def _holds_parameters(container: list | tuple | Mapping) -> bool:
+def _holds_parameters(
+    container: list[object] | tuple[object, ...] | Mapping[object, object],
+) -> bool:
     """Whether a walk enters this container: its first item is a Value, a Module, or such a
     container. A list that starts with plain data (say 200,000 past losses) costs nothing."""
     item: object = container
@@ -392,7 +394,9 @@ def _check_activation(activation: str) -> str:
     return activation
 
 
-def _as_inputs(x: Sequence[Value | Number] | Value | Number, nin: int, who: str) -> list:
+def _as_inputs(
+    x: Sequence[Value | Number] | Value | Number, nin: int, who: str
+) -> list[Value | Number]:
     if isinstance(x, (Value, numbers.Real)):
         x = [x]  # a single input, as passed between layers of width 1
     if not isinstance(x, Sequence) or isinstance(x, str):
@@ -510,9 +514,10 @@ class MLP(Module):
 
     def forward(self, x: Sequence[Value | Number] | Value | Number) -> Value | list[Value]:
         """The layers in turn; one Value out when the last layer has one neuron."""
-        for layer in self.layers:
-            x = layer(x)
-        return x
+        out: Value | list[Value] = self.layers[0](x)  # __init__ made at least one layer
+        for layer in self.layers[1:]:
+            out = layer(out)
+        return out
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this architecture (stored in model files)."""
