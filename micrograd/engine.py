@@ -663,7 +663,7 @@ class set_grad_enabled:  # noqa: N801 -- PyTorch's name, used as a function and 
     def __init__(self, mode: bool) -> None:
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled takes True or False, received {mode!r:.60}")
-        self.previous = _grad_mode.enabled
+        self.previous: bool = _grad_mode.enabled
         _grad_mode.enabled = mode
 
     def __enter__(self) -> None:
@@ -703,6 +703,9 @@ class LectureOp:
 
     __slots__ = ("symbol", "name", "backward", "_node", "local_grads")
 
+    symbol: str
+    name: str
+
     def __init__(self, symbol: str, node: Value) -> None:
         self.symbol = symbol
         self.name = symbol or "custom op"
@@ -726,10 +729,10 @@ class LectureOp:
         """Refused: the closure holds only the backward step, so the tape cannot replay it."""
         raise RuntimeError(self._refusal("the tape needs"))
 
-    array_forward = None
-    array_local_grads = ()
-    domain = ()
-    kinks = ()
+    array_forward: None = None
+    array_local_grads: tuple[()] = ()
+    domain: tuple[()] = ()
+    kinks: tuple[()] = ()
 
     def _refusal(self, what: str) -> str:
         return (

@@ -306,9 +306,9 @@ class ProgressBar:
         self.total = total
         self.stream = stream
         self.width = width
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.every = max(1, total // 10)
-        self.open = False  # a bar drawn on a terminal, not yet ended by a newline
+        self.tty: bool = hasattr(stream, "isatty") and stream.isatty()
+        self.every: int = max(1, total // 10)
+        self.open: bool = False  # a bar drawn on a terminal, not yet ended by a newline
 
     def __call__(self, done: int, loss: float, accuracy: float) -> None:
         """Show progress after step `done` of `total`."""

@@ -26,12 +26,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from micrograd.data import iterate_minibatches, load_digits, train_test_split
 from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.optim import Adam
+
+if TYPE_CHECKING:
+    from micrograd.tape import Tape
 
 ENGINES = ("tape", "eager")
 N_CLASSES = 10
@@ -126,11 +129,14 @@ class TapeEngine:
     def __init__(self, model: MLP) -> None:
         from micrograd.tape import _have_numpy, trace
 
-        self.params = model.parameters()
-        self.tape = trace(lambda *xs: sample_loss(model, xs[:64], xs[64:]), [0.0] * 74, self.params)
+        self.params: list[Value] = model.parameters()
+        self.tape: Tape = trace(
+            lambda *xs: sample_loss(model, xs[:64], xs[64:]), [0.0] * 74, self.params
+        )
         self.backend = "numpy" if _have_numpy() else "python"
         self.name = f"tape, {self.backend} replay"
-        self.seeds = [1.0] + [0.0] * N_CLASSES  # the logits are watched, not differentiated
+        # The logits are watched, not differentiated.
+        self.seeds: list[float] = [1.0] + [0.0] * N_CLASSES
 
     def __call__(
         self, xs: list[list[float]], ys: list[int], grads: bool

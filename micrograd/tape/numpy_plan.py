@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from micrograd.engine import LectureOp
+from micrograd.engine import LectureOp, Value
 from micrograd.ops import ADD, MUL, Op
 from micrograd.tape.program import BatchResult, _numbers, _rows
 
@@ -95,6 +95,17 @@ class _Group:
 
 class NumpyPlan:
     """The tape rearranged for numpy: fused, grouped, rows renumbered so groups write blocks."""
+
+    fixed: int  # the first group row
+    n_rows: int
+    row_params: Any  # numpy int arrays, as are output_rows
+    groups: list[_Group]
+    output_rows: Any
+    n_inputs: int
+    n_params: int
+    params: list[Value]
+    constants: Any  # numpy float array
+    unique_outputs: bool
 
     def __init__(self, tape: Tape) -> None:
         import numpy as np

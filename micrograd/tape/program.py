@@ -118,12 +118,12 @@ class Tape:
         instructions: Sequence[Instruction],
         outputs: Sequence[int],
     ) -> None:
-        self.n_inputs = n_inputs
-        self.params = list(params)
-        self.constants = list(constants)
-        self.instructions = list(instructions)
-        self.outputs = list(outputs)
-        self.n_slots = n_inputs + len(self.params) + len(self.constants) + len(instructions)
+        self.n_inputs: int = n_inputs
+        self.params: list[Value] = list(params)
+        self.constants: list[float] = list(constants)
+        self.instructions: list[Instruction] = list(instructions)
+        self.outputs: list[int] = list(outputs)
+        self.n_slots: int = n_inputs + len(self.params) + len(self.constants) + len(instructions)
         self._python_plan: PythonPlan | None = None
         self._numpy_plan: NumpyPlan | None = None
 

@@ -144,6 +144,15 @@ def _depths_and_groups(tape: Tape) -> list[tuple[Op | LectureOp, list[int]]]:
 class PythonPlan:
     """A tape laid out for replay in pure Python (see the module doc)."""
 
+    n_inputs: int
+    n_params: int
+    n_leaves: int
+    constants: list[float]
+    n_rows: int
+    output_rows: list[int]
+    leaves: list[int]  # input and parameter rows, by number of incoming edges
+    leaf_place: list[int]  # where each leaf row sits in `leaves`
+
     def __init__(self, tape: Tape) -> None:
         n, p = tape.n_inputs, len(tape.params)
         n_leaves = n + p + len(tape.constants)
