@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, overload
 
 from micrograd import autodiff, engine
 from micrograd.engine import Value, enable_grad, topological_order
@@ -27,6 +27,8 @@ from micrograd.numeric import is_real, to_float
 __all__ = ["backward_with_graph", "grad", "hessian", "jacobian", "value_and_grad"]
 
 Argnums = int | Sequence[int]
+# A derivative: a float, or a Value with a graph inside another differentiation.
+Derivative = float | Value
 
 
 def _constant(x: float) -> Value:
@@ -217,6 +219,12 @@ def value_and_grad(
     return value_and_grad_f
 
 
+@overload
+def grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Derivative]: ...
+@overload
+def grad(
+    f: Callable[..., Any], argnums: Sequence[int]
+) -> Callable[..., tuple[Derivative, ...]]: ...
 def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """A function that returns the gradient of scalar-valued f at its arguments.
 
@@ -273,6 +281,12 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     return jacobian_f
 
 
+@overload
+def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Derivative]: ...
+@overload
+def hessian(
+    f: Callable[..., Any], argnums: Sequence[int]
+) -> Callable[..., tuple[tuple[Derivative, ...], ...]]: ...
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """A function that returns the second derivatives of scalar-valued f at its arguments.
 
