@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from typing import Any, NamedTuple
 
 from micrograd import engine
-from micrograd.engine import Value, _grad_mode
+from micrograd.engine import LectureOp, Value, _grad_mode
 from micrograd.ops import Op, outside_package
 
 __all__ = ["AnomalyError", "Site", "detect_anomaly", "is_anomaly_enabled"]
@@ -55,15 +55,16 @@ class Site(NamedTuple):
 class AnomalyError(RuntimeError):
     """Inside `detect_anomaly()`, an op made nan or inf from finite numbers.
 
-    Attributes: `op` (the `Op`), `phase` ("forward" or "backward"), `inputs` (the op's input
-    Values), `result` (the nan or inf), `input_index` (backward: which input's gradient went
-    bad, else None) and `site` (the `Site` where the node was made, or None if unknown).
+    Attributes: `op` (the `Op`, or a `LectureOp` for a hand-written node), `phase` ("forward"
+    or "backward"), `inputs` (the op's input Values), `result` (the nan or inf), `input_index`
+    (backward: which input's gradient went bad, else None) and `site` (the `Site` where the node
+    was made, or None if unknown).
     """
 
     def __init__(
         self,
         message: str,
-        op: Op,
+        op: Op | LectureOp,
         phase: str,
         inputs: tuple[Value, ...],
         result: float,
@@ -161,7 +162,7 @@ def _user_site() -> Site | None:
     return Site(frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
 
 
-def _describe(op: Op, inputs: tuple[Value, ...]) -> str:
+def _describe(op: Op | LectureOp, inputs: tuple[Value, ...]) -> str:
     shown = [f"{v.label}={v.data!r}" if v.label else repr(v.data) for v in inputs]
     return f"{op.name}({', '.join(shown)})"
 
@@ -195,8 +196,8 @@ def _backward_check(order: list[Value], seen: set[Value] | None) -> Any:
         return _check_gradient
     if not _sites:
         return None
-    # list() of the underlying dict is one step under the GIL, safe while other threads add.
-    alive = [node for node in map(_deref, list(_sites.data)) if node is not None]
+    # keyrefs() is list() of the underlying dict, one step under the GIL: safe while threads add.
+    alive = [node for node in map(_deref, _sites.keyrefs()) if node is not None]
     # Look the smaller collection up in the larger one.
     if seen is not None and len(alive) <= len(seen):
         found = any(node in seen for node in alive)
@@ -222,13 +223,14 @@ def _check_gradient(node: Value, index: int, upstream: Any, before: Any, after: 
     upstream, before = _number(upstream), _number(before)
     if not (_finite(upstream) and _finite(before)):
         return
-    parent = node.parents[index]
+    parent, op = node.parents[index], node.op
+    assert op is not None  # node has parents, so an op made it
     name = f"input {index}" + (f" ({parent.label})" if parent.label else "")
     site = _sites.get(node)
     raise AnomalyError(
-        f"backward: the gradient of {_describe(node.op, node.parents)} with respect to {name} "
+        f"backward: the gradient of {_describe(op, node.parents)} with respect to {name} "
         f"is {after!r}, from finite numbers (gradient flowing in: {upstream!r}){_where(site)}",
-        node.op,
+        op,
         "backward",
         node.parents,
         after,

@@ -17,7 +17,8 @@ import numbers
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from types import ModuleType
+from typing import Any, Literal, overload
 
 Seed = int | random.Random | None
 Dataset = tuple[list[list[float]], list[int]]
@@ -26,7 +27,9 @@ Dataset = tuple[list[list[float]], list[int]]
 # imports only the standard library, so nn can build on it without any cycle.
 
 
-def _rng(seed: Seed, *, unseeded_global: bool = False, name: str = "seed") -> random.Random | Any:
+def _rng(
+    seed: Seed | ModuleType, *, unseeded_global: bool = False, name: str = "seed"
+) -> random.Random | Any:  # Any: the `random` module itself, used as a generator
     """`seed` as a generator: a `random.Random` as is, an int seeds a new one.
 
     Without a seed: a freshly seeded generator, or, with `unseeded_global`, the `random` module
@@ -218,6 +221,47 @@ def make_circles(
         for t in _linspace(0.0, 2 * math.pi, n_in, False)
     ]
     return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, _flag(shuffle), rng)
+
+
+@overload
+def make_blobs(
+    n_samples: int | Sequence[int] = 100,
+    n_features: int = 2,
+    *,
+    centers: int | Sequence[Sequence[float]] | None = None,
+    cluster_std: float | Sequence[float] = 1.0,
+    center_box: tuple[float, float] = (-10.0, 10.0),
+    shuffle: bool = True,
+    random_state: Seed = None,
+    return_centers: Literal[False] = False,
+    seed: Seed = None,
+) -> Dataset: ...
+@overload
+def make_blobs(
+    n_samples: int | Sequence[int] = 100,
+    n_features: int = 2,
+    *,
+    centers: int | Sequence[Sequence[float]] | None = None,
+    cluster_std: float | Sequence[float] = 1.0,
+    center_box: tuple[float, float] = (-10.0, 10.0),
+    shuffle: bool = True,
+    random_state: Seed = None,
+    return_centers: Literal[True],
+    seed: Seed = None,
+) -> tuple[list[list[float]], list[int], list[list[float]]]: ...
+@overload
+def make_blobs(
+    n_samples: int | Sequence[int] = 100,
+    n_features: int = 2,
+    *,
+    centers: int | Sequence[Sequence[float]] | None = None,
+    cluster_std: float | Sequence[float] = 1.0,
+    center_box: tuple[float, float] = (-10.0, 10.0),
+    shuffle: bool = True,
+    random_state: Seed = None,
+    return_centers: bool = False,
+    seed: Seed = None,
+) -> Dataset | tuple[list[list[float]], list[int], list[list[float]]]: ...
 
 
 def make_blobs(
@@ -472,7 +516,6 @@ TWO_TWO_TWO = TwoTwoTwoNetwork()
 # shipped in `micrograd/datafiles` (license and citation in DIGITS.txt beside it).
 
 # Imported beside the loader (not at the top) so that this section merges on its own.
-from typing import Literal, overload  # noqa: E402
 
 _DIGITS_FILE = "digits.bin.gz"
 _DIGITS_SHA256 = "68aea062d35a127749050fa0e52dca09d6569ac08092c925610e0954e172dde2"

@@ -61,6 +61,8 @@ class Value:
     # assigned; the engine and the walks read the slots directly, so that check costs them nothing.
     __slots__ = ("_data", "_grad", "parents", "op", "label", "requires_grad", "__weakref__")
 
+    _data: float
+    _grad: float | Value  # a Value only after backward(create_graph=True)
     parents: tuple[Value, ...]
     op: Op | LectureOp | None
     label: str
@@ -78,7 +80,8 @@ class Value:
         if isinstance(_children, str):  # Value(data, "label"): the second argument is a label
             if label:
                 raise TypeError(f"Value() got two labels: {_children!r} and label={label!r}")
-            _children, label = (), _children
+            label = _children
+            _children = ()
         if isinstance(data, Value):
             raise TypeError(
                 "Value() takes a real number (int or float), received a Value; "
@@ -192,37 +195,34 @@ class Value:
     # Primitive ops: each is one record in micrograd.ops.
 
     def __add__(self, other: Value | Number) -> Value:
-        if not isinstance(other, Value):
-            other = _as_value(other, "+", "__radd__")
-            if other is NotImplemented:
-                return NotImplemented
-        return _apply2(ADD, self, other)
+        if isinstance(other, Value):
+            return _apply2(ADD, self, other)
+        value = _as_value(other, "+", "__radd__")
+        return NotImplemented if value is None else _apply2(ADD, self, value)
 
     def __radd__(self, other: Number) -> Value:
-        other = _as_value(other, "+", None)
-        return NotImplemented if other is NotImplemented else _apply2(ADD, other, self)
+        value = _as_value(other, "+", None)
+        return NotImplemented if value is None else _apply2(ADD, value, self)
 
     def __mul__(self, other: Value | Number) -> Value:
-        if not isinstance(other, Value):
-            other = _as_value(other, "*", "__rmul__")
-            if other is NotImplemented:
-                return NotImplemented
-        return _apply2(MUL, self, other)
+        if isinstance(other, Value):
+            return _apply2(MUL, self, other)
+        value = _as_value(other, "*", "__rmul__")
+        return NotImplemented if value is None else _apply2(MUL, self, value)
 
     def __rmul__(self, other: Number) -> Value:
-        other = _as_value(other, "*", None)
-        return NotImplemented if other is NotImplemented else _apply2(MUL, other, self)
+        value = _as_value(other, "*", None)
+        return NotImplemented if value is None else _apply2(MUL, value, self)
 
     def __pow__(self, exponent: Value | Number) -> Value:
-        if not isinstance(exponent, Value):
-            exponent = _as_value(exponent, "**", "__rpow__")
-            if exponent is NotImplemented:
-                return NotImplemented
-        return _apply2(POW, self, exponent)
+        if isinstance(exponent, Value):
+            return _apply2(POW, self, exponent)
+        value = _as_value(exponent, "**", "__rpow__")
+        return NotImplemented if value is None else _apply2(POW, self, value)
 
     def __rpow__(self, base: Number) -> Value:
-        base = _as_value(base, "**", None)
-        return NotImplemented if base is NotImplemented else _apply2(POW, base, self)
+        value = _as_value(base, "**", None)
+        return NotImplemented if value is None else _apply2(POW, value, self)
 
     def exp(self) -> Value:
         """e ** self."""
@@ -267,21 +267,21 @@ class Value:
         return self
 
     def __sub__(self, other: Value | Number) -> Value:
-        other = _as_value(other, "-", "__rsub__")
-        return NotImplemented if other is NotImplemented else self + (-other)  # a - b = a + (-b)
+        value = _as_value(other, "-", "__rsub__")
+        return NotImplemented if value is None else self + (-value)  # a - b = a + (-b)
 
     def __rsub__(self, other: Number) -> Value:
-        other = _as_value(other, "-", None)
-        return NotImplemented if other is NotImplemented else other + (-self)
+        value = _as_value(other, "-", None)
+        return NotImplemented if value is None else value + (-self)
 
     def __truediv__(self, other: Value | Number) -> Value:
-        other = _as_value(other, "/", "__rtruediv__")
+        value = _as_value(other, "/", "__rtruediv__")
         # a / b = a * b ** -1; b = 0 gives inf with a RuntimeWarning, as in PyTorch.
-        return NotImplemented if other is NotImplemented else self * other**-1.0
+        return NotImplemented if value is None else self * value**-1.0
 
     def __rtruediv__(self, other: Number) -> Value:
-        other = _as_value(other, "/", None)
-        return NotImplemented if other is NotImplemented else other * self**-1.0
+        value = _as_value(other, "/", None)
+        return NotImplemented if value is None else value * self**-1.0
 
     def sqrt(self) -> Value:
         """Square root, written as self ** 0.5."""
@@ -343,7 +343,7 @@ class Value:
         if not callable(step):
             raise TypeError(f"_backward must be a function, received {type(step).__name__}")
         if type(self.op) is not LectureOp:
-            made = "a leaf" if not self.parents else f"made by the op {self.op.name!r}"
+            made = "a leaf" if self.op is None else f"made by the op {self.op.name!r}"
             raise AttributeError(
                 f"_backward can be assigned only to a node made as Value(data, children, op); "
                 f"{self!r} is {made}"
@@ -351,13 +351,13 @@ class Value:
         self.op.backward = step
 
     def _push_grad(self) -> None:
-        parents = self.parents
-        if not parents:
+        parents, op = self.parents, self.op
+        if not parents or op is None:  # a leaf (which has no op)
             return
         inputs = [parent._data for parent in parents]
         grad = self._grad
         with _walk_lock:
-            for parent, local_grad in zip(parents, self.op.local_grads):
+            for parent, local_grad in zip(parents, op.local_grads):
                 if parent.requires_grad:
                     parent._grad += local_grad(*inputs, self._data) * grad
 
@@ -374,7 +374,7 @@ class Value:
             raise TypeError(
                 f"requires_grad must be True or False, received {type(requires_grad).__name__}"
             )
-        if self.parents and not requires_grad:
+        if self.op is not None and not requires_grad:
             raise RuntimeError(
                 f"requires_grad_(False) on {self!r}, made by op {self.op.name!r}: only a leaf's "
                 "flag can change; use detach() for a copy outside the graph"
@@ -463,15 +463,16 @@ def _number_to_compare(value: Value, other: object, symbol: str) -> float:
     return to_float(other) if is_real(other) else NotImplemented
 
 
-def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
-    """Wrap a plain number as a constant leaf; otherwise NotImplemented or a clear TypeError.
+def _as_value(other: object, symbol: str, reflected: str | None) -> Value | None:
+    """Wrap a plain number as a constant leaf; otherwise None or a clear TypeError.
 
-    `reflected` names the reflected operator (`__radd__` for `+`) when the Value is the left
-    operand. A type that defines it gets NotImplemented, so that Python gives it its turn, as
-    numpy arrays expect; sequences are the exception, since their `*` means repetition and would
-    only produce a confusing error. Anything else is a TypeError that says what is accepted.
-    `reflected` is None when the Value is the right operand (`__radd__` itself): the other
-    operand has had its turn, and NotImplemented makes Python name both types in order.
+    None means "not ours": the operator then returns NotImplemented. `reflected` names the
+    reflected operator (`__radd__` for `+`) when the Value is the left operand. A type that
+    defines it gets NotImplemented, so that Python gives it its turn, as numpy arrays expect;
+    sequences are the exception, since their `*` means repetition and would only produce a
+    confusing error. Anything else is a TypeError that says what is accepted. `reflected` is
+    None when the Value is the right operand (`__radd__` itself): the other operand has had its
+    turn, and NotImplemented makes Python name both types in order.
     """
     # float and int first: the ABC check below is several times slower, and they are most numbers.
     if type(other) is float or type(other) is int:
@@ -486,7 +487,7 @@ def _as_value(other: object, symbol: str, reflected: str | None) -> Value:
     if reflected is None or (
         hasattr(type(other), reflected) and not isinstance(other, (str, bytes, list, tuple))
     ):
-        return NotImplemented
+        return None
     raise TypeError(
         f"unsupported operand for {symbol}: Value and {type(other).__name__} ({other!r:.60}); "
         "a Value combines with a Value, an int or a float"
@@ -545,7 +546,7 @@ def apply(op: Op, *inputs: Value) -> Value:
 # detection can swap in checking versions (see the hooks below).
 
 
-def _apply1(op: Op, x: Value) -> Value:
+def _fast_apply1(op: Op, x: Value) -> Value:
     out = _new_value(Value)
     out._data = op.forward(x._data)
     out._grad = 0.0
@@ -561,7 +562,7 @@ def _apply1(op: Op, x: Value) -> Value:
     return out
 
 
-def _apply2(op: Op, x: Value, y: Value) -> Value:
+def _fast_apply2(op: Op, x: Value, y: Value) -> Value:
     out = _new_value(Value)
     out._data = op.forward(x._data, y._data)
     out._grad = 0.0
@@ -575,6 +576,11 @@ def _apply2(op: Op, x: Value, y: Value) -> Value:
         out.op = None
         out.requires_grad = False
     return out
+
+
+# What the operators call; `set_apply_functions` swaps in anomaly detection's checking versions.
+_apply1: Callable[[Op, Value], Value] = _fast_apply1
+_apply2: Callable[[Op, Value, Value], Value] = _fast_apply2
 
 
 # The op records' derivatives on Values (`Op.graph_grads`) are their rules with `m` bound to this
@@ -657,7 +663,7 @@ class set_grad_enabled:  # noqa: N801 -- PyTorch's name, used as a function and 
     def __init__(self, mode: bool) -> None:
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled takes True or False, received {mode!r:.60}")
-        self.previous = _grad_mode.enabled
+        self.previous: bool = _grad_mode.enabled
         _grad_mode.enabled = mode
 
     def __enter__(self) -> None:
@@ -697,12 +703,15 @@ class LectureOp:
 
     __slots__ = ("symbol", "name", "backward", "_node", "local_grads")
 
+    symbol: str
+    name: str
+
     def __init__(self, symbol: str, node: Value) -> None:
         self.symbol = symbol
         self.name = symbol or "custom op"
         self.backward: Callable[[], None] = _nothing_to_do
         self._node = weakref.ref(node)
-        self.local_grads = tuple(
+        self.local_grads: tuple[Callable[..., float | Value], ...] = tuple(
             (lambda *inputs_and_out, i=i: self._local_grads()[i]) for i in range(len(node.parents))
         )
 
@@ -712,7 +721,7 @@ class LectureOp:
         return len(self.local_grads)
 
     @property
-    def graph_grads(self) -> tuple:
+    def graph_grads(self) -> tuple[Callable[..., Value], ...]:
         """Refused: a closure gives numbers, not a graph that can be differentiated again."""
         raise RuntimeError(self._refusal("higher-order gradients need"))
 
@@ -720,10 +729,10 @@ class LectureOp:
         """Refused: the closure holds only the backward step, so the tape cannot replay it."""
         raise RuntimeError(self._refusal("the tape needs"))
 
-    array_forward = None
-    array_local_grads = ()
-    domain = ()
-    kinks = ()
+    array_forward: None = None
+    array_local_grads: tuple[()] = ()
+    domain: tuple[()] = ()
+    kinks: tuple[()] = ()
 
     def _refusal(self, what: str) -> str:
         return (
@@ -731,8 +740,10 @@ class LectureOp:
             f"_backward closure): {what} an op record in micrograd.ops"
         )
 
-    def _local_grads(self) -> list[float]:
+    def _local_grads(self) -> list[float | Value]:
         node = self._node()
+        if node is None:  # only the node holds its op, so it is alive whenever the op is used
+            raise ReferenceError("the node of this LectureOp no longer exists")
         parents = node.parents
         saved_node, saved = node._grad, [parent._grad for parent in parents]
         try:
@@ -803,12 +814,11 @@ def set_apply_functions(
     _apply1, _apply2 = apply1, apply2
 
 
-def default_apply_functions() -> tuple[Callable[..., Value], Callable[..., Value]]:
+def default_apply_functions() -> tuple[
+    Callable[[Op, Value], Value], Callable[[Op, Value, Value], Value]
+]:
     """The engine's own `_apply1` and `_apply2`, which never look at any mode."""
     return _fast_apply1, _fast_apply2
-
-
-_fast_apply1, _fast_apply2 = _apply1, _apply2
 
 
 def backward_check(order: list[Value], seen: set[Value] | None = None) -> EdgeCheck | None:

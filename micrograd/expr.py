@@ -169,9 +169,10 @@ def _check_call(node: ast.Call) -> None:
 
 def _check_literal(node: ast.Constant, text: str | None) -> None:
     written = (text is not None and ast.get_source_segment(text, node)) or repr(node.value)
-    if type(node.value) not in (int, float):
+    value = node.value
+    if type(value) is not int and type(value) is not float:
         raise ExpressionError(f"only numbers are allowed as literals, received {_short(written)}")
-    _number(node.value, f"the literal {_short(written)}", shown="")
+    _number(value, f"the literal {_short(written)}", shown="")
 
 
 def evaluate(tree: ast.Expression, names: Mapping[str, Value]) -> Value:
@@ -220,7 +221,8 @@ def _operands(node: ast.AST) -> list[ast.AST]:
 
 def _compute(node: ast.AST, args: list[Value], names: Mapping[str, Value]) -> Value:
     if isinstance(node, ast.Constant):
-        return Value(float(node.value), requires_grad=False)  # range checked by parse()
+        assert isinstance(node.value, (int, float))  # type and range checked by _check_tree
+        return Value(float(node.value), requires_grad=False)
     if isinstance(node, ast.Name):
         if node.id in names:
             value = names[node.id]
@@ -238,6 +240,7 @@ def _compute(node: ast.AST, args: list[Value], names: Mapping[str, Value]) -> Va
     elif isinstance(node, ast.UnaryOp):
         out = _UNARY[type(node.op)](*args)
     elif isinstance(node, ast.Call):
+        assert isinstance(node.func, ast.Name)  # checked by _check_tree
         out = FUNCTIONS[node.func.id](*args)
     else:  # _check_tree lets only an Expression node through, and not as an operand
         raise ExpressionError(

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, overload
 
 from micrograd import autodiff, engine
 from micrograd.engine import Value, enable_grad, topological_order
@@ -27,6 +27,8 @@ from micrograd.numeric import is_real, to_float
 __all__ = ["backward_with_graph", "grad", "hessian", "jacobian", "value_and_grad"]
 
 Argnums = int | Sequence[int]
+# A derivative: a float, or a Value with a graph inside another differentiation.
+Derivative = float | Value
 
 
 def _constant(x: float) -> Value:
@@ -99,7 +101,7 @@ def _as_input(arg: object, position: int, where: str) -> Value:
             return node
         return Value(arg.data, arg.label)
     if is_real(arg):
-        return Value(arg)  # an int beyond the float range becomes inf, with a warning
+        return Value(to_float(arg))  # an int beyond the float range becomes inf, with a warning
     raise TypeError(
         f"{where} differentiates argument {position}, which must be a number or a Value, "
         f"received {type(arg).__name__}: {arg!r:.60}"
@@ -157,10 +159,10 @@ def _differentiate(
                 nested = _depends_on_outside(order, inputs)
         rows = []
         for out, order in zip(outputs, orders):
-            if order is None or not out.requires_grad:
-                rows.append([_constant(0.0) if nested else 0.0 for _ in inputs])
-            else:
+            if isinstance(out, Value) and order is not None and out.requires_grad:
                 rows.append(_backprop(out, inputs, create_graph=nested, order=order))
+            else:
+                rows.append([_constant(0.0) if nested else 0.0 for _ in inputs])
     for value in inputs:
         if not value.parents:
             # The leaves made for this call are done with: as constants they no longer look,
@@ -217,6 +219,12 @@ def value_and_grad(
     return value_and_grad_f
 
 
+@overload
+def grad(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Derivative]: ...
+@overload
+def grad(
+    f: Callable[..., Any], argnums: Sequence[int]
+) -> Callable[..., tuple[Derivative, ...]]: ...
 def grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """A function that returns the gradient of scalar-valued f at its arguments.
 
@@ -273,6 +281,12 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     return jacobian_f
 
 
+@overload
+def hessian(f: Callable[..., Any], argnums: int = 0) -> Callable[..., Derivative]: ...
+@overload
+def hessian(
+    f: Callable[..., Any], argnums: Sequence[int]
+) -> Callable[..., tuple[tuple[Derivative, ...], ...]]: ...
 def hessian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """A function that returns the second derivatives of scalar-valued f at its arguments.
 

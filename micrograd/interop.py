@@ -151,8 +151,10 @@ def optimizer_to_torch(optimizer: Optimizer, model: MLP, torch_model: Any) -> An
     return torch_optimizer
 
 
-def _gather_state(torch: Any, tensor: Any, state: dict[str, dict]) -> dict[str, Any]:
-    out = {}
+def _gather_state(
+    torch: Any, tensor: Any, state: dict[str, dict[Any, tuple[Any, str]]]
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for key, values in state.items():
         if len(values) != tensor.numel():
             missing = tensor.numel() - len(values)

@@ -23,12 +23,15 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Iterable, Sequence
+from typing import Literal, overload
 
 from micrograd.engine import Number, TracingError, Value, _to_float, is_tracing
 
 REDUCTIONS = ("mean", "sum", "none")
 
 Scalar = Value | Number
+# The reductions that give one Value; "none" gives the list of per-sample losses.
+Reduced = Literal["mean", "sum"]
 
 
 def _check_reduction(reduction: str) -> str:
@@ -37,7 +40,9 @@ def _check_reduction(reduction: str) -> str:
     return reduction
 
 
-def _check_pair(predictions: object, targets: object, who: str) -> tuple[list, list]:
+def _check_pair(
+    predictions: Sequence[Scalar], targets: Sequence[Scalar], who: str
+) -> tuple[list[Scalar], list[float]]:
     for name, seq in (("predictions", predictions), ("targets", targets)):
         if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
             raise TypeError(f"{who}: {name} must be a sequence, received {type(seq).__name__}")
@@ -85,6 +90,20 @@ def _sum(values: Iterable[Scalar]) -> Value:
     return total if isinstance(total, Value) else Value(total, requires_grad=False)
 
 
+@overload
+def mse(
+    predictions: Sequence[Scalar], targets: Sequence[Number], reduction: Reduced = "mean"
+) -> Value: ...
+@overload
+def mse(
+    predictions: Sequence[Scalar], targets: Sequence[Number], reduction: Literal["none"]
+) -> list[Value]: ...
+@overload
+def mse(
+    predictions: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
+) -> Value | list[Value]: ...
+
+
 def mse(
     predictions: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
 ) -> Value | list[Value]:
@@ -92,6 +111,44 @@ def mse(
     _check_reduction(reduction)
     preds, targs = _check_pair(predictions, targets, "mse")
     return _reduce([_as_value(p - t) ** 2 for p, t in zip(preds, targs)], reduction)
+
+
+@overload
+def hinge(
+    scores: Sequence[Scalar],
+    targets: Sequence[Number],
+    margin: float = 1.0,
+    reduction: Reduced = "mean",
+    *,
+    prune: bool = True,
+) -> Value: ...
+@overload
+def hinge(
+    scores: Sequence[Scalar],
+    targets: Sequence[Number],
+    margin: float,
+    reduction: Literal["none"],
+    *,
+    prune: bool = True,
+) -> list[Value]: ...
+@overload
+def hinge(
+    scores: Sequence[Scalar],
+    targets: Sequence[Number],
+    margin: float = 1.0,
+    *,
+    reduction: Literal["none"],
+    prune: bool = True,
+) -> list[Value]: ...
+@overload
+def hinge(
+    scores: Sequence[Scalar],
+    targets: Sequence[Number],
+    margin: float = 1.0,
+    reduction: str = "mean",
+    *,
+    prune: bool = True,
+) -> Value | list[Value]: ...
 
 
 def hinge(
@@ -144,6 +201,20 @@ def _softplus(x: Value) -> Value:
     return (x.exp() + 1.0).log()  # e**x < 1
 
 
+@overload
+def binary_cross_entropy(
+    probabilities: Sequence[Scalar], targets: Sequence[Number], reduction: Reduced = "mean"
+) -> Value: ...
+@overload
+def binary_cross_entropy(
+    probabilities: Sequence[Scalar], targets: Sequence[Number], reduction: Literal["none"]
+) -> list[Value]: ...
+@overload
+def binary_cross_entropy(
+    probabilities: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
+) -> Value | list[Value]: ...
+
+
 def binary_cross_entropy(
     probabilities: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
 ) -> Value | list[Value]:
@@ -191,6 +262,20 @@ def _check_unit_targets(targets: list[float], who: str) -> None:
             raise ValueError(f"{who}: targets[{i}] is {t!r}; expected a number in [0, 1]")
 
 
+@overload
+def binary_cross_entropy_with_logits(
+    logits: Sequence[Scalar], targets: Sequence[Number], reduction: Reduced = "mean"
+) -> Value: ...
+@overload
+def binary_cross_entropy_with_logits(
+    logits: Sequence[Scalar], targets: Sequence[Number], reduction: Literal["none"]
+) -> list[Value]: ...
+@overload
+def binary_cross_entropy_with_logits(
+    logits: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
+) -> Value | list[Value]: ...
+
+
 def binary_cross_entropy_with_logits(
     logits: Sequence[Scalar], targets: Sequence[Number], reduction: str = "mean"
 ) -> Value | list[Value]:
@@ -235,12 +320,32 @@ def log_sum_exp(values: Sequence[Scalar]) -> Value:
                 f"log_sum_exp: values[{i}] must be a Value or a number, received "
                 f"{type(v).__name__}: {v!r:.60}"
             )
-    values = [_as_value(v) for v in values]
+    nodes = [_as_value(v) for v in values]
     # The shift is a constant: log-sum-exp's gradient (softmax) does not depend on it.
-    shift = max(v.data for v in values)
+    shift = max(v.data for v in nodes)
     if math.isinf(shift):
         shift = 0.0  # all -inf or some +inf: shifting would give nan instead of the IEEE answer
-    return _sum((v - shift).exp() for v in values).log() + shift
+    return _sum((v - shift).exp() for v in nodes).log() + shift
+
+
+@overload
+def cross_entropy(
+    logits: Sequence[Sequence[Scalar]] | Sequence[Scalar],
+    targets: Sequence[int] | int,
+    reduction: Reduced = "mean",
+) -> Value: ...
+@overload
+def cross_entropy(
+    logits: Sequence[Sequence[Scalar]] | Sequence[Scalar],
+    targets: Sequence[int] | int,
+    reduction: Literal["none"],
+) -> list[Value]: ...
+@overload
+def cross_entropy(
+    logits: Sequence[Sequence[Scalar]] | Sequence[Scalar],
+    targets: Sequence[int] | int,
+    reduction: str = "mean",
+) -> Value | list[Value]: ...
 
 
 def cross_entropy(
@@ -254,26 +359,25 @@ def cross_entropy(
     as in PyTorch; a single row with a single int target is one sample.
     """
     _check_reduction(reduction)
-    if isinstance(targets, numbers.Integral) and not isinstance(targets, bool):
-        logits, targets = [logits], [targets]
-    if isinstance(targets, (str, bytes)) or not isinstance(targets, Sequence):
+    rows, classes = _as_batch(logits, targets)  # objects: each is checked below
+    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
         raise TypeError(
             f"cross_entropy: targets must be class indices (ints), received "
-            f"{type(targets).__name__}"
+            f"{type(classes).__name__}"
         )
-    if isinstance(logits, (str, bytes)) or not isinstance(logits, Sequence):
+    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
         raise TypeError(
-            f"cross_entropy: logits must be rows of class scores, received {type(logits).__name__}"
+            f"cross_entropy: logits must be rows of class scores, received {type(rows).__name__}"
         )
-    if len(logits) != len(targets):
+    if len(rows) != len(classes):
         raise ValueError(
-            f"cross_entropy: {len(logits)} rows of logits but {len(targets)} targets; "
+            f"cross_entropy: {len(rows)} rows of logits but {len(classes)} targets; "
             "they must have the same length"
         )
-    if not logits:
+    if not rows:
         raise ValueError("cross_entropy: received no samples; expected at least one")
-    losses = []
-    for i, (row, target) in enumerate(zip(logits, targets)):
+    losses: list[Value] = []
+    for i, (row, target) in enumerate(zip(rows, classes)):
         if isinstance(row, (Value, numbers.Real)) or not isinstance(row, Sequence) or not row:
             raise TypeError(
                 f"cross_entropy: logits[{i}] must be a non-empty sequence of class scores, "
@@ -283,14 +387,22 @@ def cross_entropy(
             raise TypeError(
                 f"cross_entropy: targets[{i}] must be an int class index, received {target!r}"
             )
-        if not 0 <= target < len(row):
+        index = int(target)
+        if not 0 <= index < len(row):
             raise ValueError(
                 f"cross_entropy: targets[{i}] is class {target}, out of range for "
                 f"{len(row)} classes (expected 0 to {len(row) - 1})"
             )
-        row = [_as_value(v) for v in row]
-        losses.append(log_sum_exp(row) - row[target])
+        scores = [_as_value(v) for v in row]
+        losses.append(log_sum_exp(scores) - scores[index])
     return _reduce(losses, reduction)
+
+
+def _as_batch(logits: object, targets: object) -> tuple[object, object]:
+    """One row of logits with one int target is one sample: a batch of one."""
+    if isinstance(targets, numbers.Integral) and not isinstance(targets, bool):
+        return [logits], [targets]
+    return logits, targets
 
 
 def l2_penalty(parameters: Iterable[Value], alpha: float = 1.0) -> Value:

@@ -333,7 +333,9 @@ def _is_parameter(obj: object) -> bool:
     return isinstance(obj, Value) and obj.requires_grad and not obj.parents
 
 
-def _holds_parameters(container: list | tuple | Mapping) -> bool:
+def _holds_parameters(
+    container: list[object] | tuple[object, ...] | Mapping[object, object],
+) -> bool:
     """Whether a walk enters this container: its first item is a Value, a Module, or such a
     container. A list that starts with plain data (say 200,000 past losses) costs nothing."""
     item: object = container
@@ -392,7 +394,9 @@ def _check_activation(activation: str) -> str:
     return activation
 
 
-def _as_inputs(x: Sequence[Value | Number] | Value | Number, nin: int, who: str) -> list:
+def _as_inputs(
+    x: Sequence[Value | Number] | Value | Number, nin: int, who: str
+) -> list[Value | Number]:
     if isinstance(x, (Value, numbers.Real)):
         x = [x]  # a single input, as passed between layers of width 1
     if not isinstance(x, Sequence) or isinstance(x, str):
@@ -420,14 +424,14 @@ class Neuron(Module):
         `seed` is an int or a `random.Random` for reproducible weights; without one the weights
         come from the global `random` module, as in micrograd 0.1.0.
         """
-        self.nin = _check_count(nin, "nin")
+        self.nin: int = _check_count(nin, "nin")
         rng = _rng(seed, unseeded_global=True)
-        self.w = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Value(0.0)
+        self.w: list[Value] = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.b: Value = Value(0.0)
         if activation is None:
             activation = "relu" if nonlin else "linear"
-        self.activation = _check_activation(activation)
-        self.nonlin = activation != "linear"
+        self.activation: str = _check_activation(activation)
+        self.nonlin: bool = activation != "linear"
 
     def forward(self, x: Sequence[Value | Number] | Value | Number) -> Value:
         """activation(b + w[0] * x[0] + w[1] * x[1] + ...)."""
@@ -438,6 +442,7 @@ class Neuron(Module):
         return act if nonlinearity is None else nonlinearity(act)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown in `repr()`."""
         return f"{self.nin}, activation={self.activation!r}"
 
 
@@ -453,11 +458,13 @@ class Layer(Module):
         activation: str | None = None,
         seed: Seed = None,
     ) -> None:
-        self.nin = _check_count(nin, "nin")
-        self.nout = _check_count(nout, "nout")
+        self.nin: int = _check_count(nin, "nin")
+        self.nout: int = _check_count(nout, "nout")
         rng = _rng(seed, unseeded_global=True)
-        self.neurons = [Neuron(nin, nonlin, activation=activation, seed=rng) for _ in range(nout)]
-        self.activation = self.neurons[0].activation
+        self.neurons: list[Neuron] = [
+            Neuron(nin, nonlin, activation=activation, seed=rng) for _ in range(nout)
+        ]
+        self.activation: str = self.neurons[0].activation
 
     def forward(self, x: Sequence[Value | Number] | Value | Number) -> Value | list[Value]:
         """Each neuron applied to x."""
@@ -466,6 +473,7 @@ class Layer(Module):
         return out[0] if len(out) == 1 else out
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown in `repr()`."""
         return f"{self.nin}, {self.nout}, activation={self.activation!r}"
 
 
@@ -486,17 +494,17 @@ class MLP(Module):
         Defaults match micrograd 0.1.0 (ReLU hidden layers, linear output). `seed` as in
         `Neuron`.
         """
-        self.nin = _check_count(nin, "nin")
+        self.nin: int = _check_count(nin, "nin")
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, received {nouts!r}")
-        self.nouts = [_check_count(n, "each layer size in nouts") for n in nouts]
+        self.nouts: list[int] = [_check_count(n, "each layer size in nouts") for n in nouts]
         # Both checked up front: with no hidden layer `activation` is unused, but still a typo.
         _check_activation(activation)
         _check_activation(output_activation)
         rng = _rng(seed, unseeded_global=True)
         sizes = [nin, *self.nouts]
         last = len(self.nouts) - 1
-        self.layers = [
+        self.layers: list[Layer] = [
             Layer(
                 sizes[i],
                 sizes[i + 1],
@@ -510,9 +518,10 @@ class MLP(Module):
 
     def forward(self, x: Sequence[Value | Number] | Value | Number) -> Value | list[Value]:
         """The layers in turn; one Value out when the last layer has one neuron."""
-        for layer in self.layers:
-            x = layer(x)
-        return x
+        out: Value | list[Value] = self.layers[0](x)  # __init__ made at least one layer
+        for layer in self.layers[1:]:
+            out = layer(out)
+        return out
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this architecture (stored in model files)."""
@@ -538,6 +547,7 @@ class MLP(Module):
         return from_torch(sequential)
 
     def extra_repr(self) -> str:
+        """The constructor arguments shown in `repr()`."""
         return (
             f"{self.nin}, {self.nouts}, activation={self.activation!r}, "
             f"output_activation={self.output_activation!r}"

@@ -43,7 +43,7 @@ def to_float(x: object, what: str = "this") -> float:
     except OverflowError:
         # float() raises here; the numeric policy is IEEE results, not exceptions
         # (`Value(1.0) / math.factorial(200)` is 0.0, as the exact quotient rounds).
-        result = math.inf if x > 0 else -math.inf
+        result = -math.inf if x < 0 else math.inf  # (numbers.Real is typed with < only)
         kind = type(x).__name__
         warnings.warn(
             f"{'a negative' if result < 0 else 'an'} {kind} too large for a float is {result}",

@@ -228,6 +228,7 @@ def use_graph_math(math: SimpleNamespace) -> None:
     """Set the maths namespace on Values that `Op.graph_grads` is derived with (the engine's)."""
     _graph_math[:] = [math]
     for op in _waiting_for_graph_math:
+        assert op.grads is not None  # only ops with rules wait (Op.__post_init__)
         object.__setattr__(op, "graph_grads", _derive(op.grads, math))
     _waiting_for_graph_math.clear()
 
@@ -479,7 +480,7 @@ RELU = Op(
 ABS = Op(
     "abs",
     "abs",
-    abs,
+    math.fabs,  # abs() on the floats it is given; fabs is typed as returning one
     grads=(lambda x, out: m.sign(x),),
     domain=((-10.0, 10.0),),
     kinks=(0.0,),

@@ -37,7 +37,7 @@ def _check_float(
     try:
         value = float(value)
     except OverflowError:  # an int too large for a float: out of range below, with its name
-        value = math.inf if value > 0 else -math.inf
+        value = -math.inf if value < 0 else math.inf  # (numbers.Real is typed with < only)
     if not low <= value < high or math.isnan(value):
         upper = "" if high == math.inf else f" and below {high}"
         raise ValueError(f"{where}invalid {name}: {value!r}; expected a number >= {low}{upper}")
@@ -63,7 +63,9 @@ class Optimizer:
     group; keys left out take the constructor's values), as in PyTorch.
     """
 
-    def __init__(self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict) -> None:
+    def __init__(
+        self, params: Iterable[Value] | Iterable[dict[str, Any]], defaults: dict[str, Any]
+    ) -> None:
         if isinstance(params, Value):
             raise TypeError(
                 "params must be an iterable of Values (model.parameters()), not one Value"
@@ -77,7 +79,7 @@ class Optimizer:
             ) from None
         if not items:
             raise ValueError("optimizer got an empty parameter list; expected at least one Value")
-        self.defaults = self._check_hyper(dict(defaults), "")
+        self.defaults: dict[str, Any] = self._check_hyper(dict(defaults), "")
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Value, dict[str, Any]] = {}
         groups = items if isinstance(items[0], Mapping) else [{"params": items}]
@@ -159,7 +161,8 @@ class Optimizer:
                 f"the {len(self.param_groups)} parameter groups have different learning rates "
                 f"{[group['lr'] for group in self.param_groups]}; read param_groups[i]['lr']"
             )
-        return self.param_groups[0]["lr"]
+        rate: float = self.param_groups[0]["lr"]
+        return rate
 
     @lr.setter
     def lr(self, value: float) -> None:
@@ -459,8 +462,8 @@ class LambdaLR:
         # PyTorch keeps each group's starting rate as "initial_lr" in the group.
         for group in optimizer.param_groups:
             group.setdefault("initial_lr", group["lr"])
-        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = 0
+        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch: int = 0
         self._last_lr: list[float] = []
         self._apply()
 
@@ -530,7 +533,9 @@ class LinearLR(LambdaLR):
             raise ValueError(f"total_iters must be a positive int, received {total_iters!r}")
         start = _check_float(start_factor, "start_factor")
         end = _check_float(end_factor, "end_factor")
-        self.start_factor, self.end_factor, self.total_iters = start, end, total_iters
+        self.start_factor: float = start
+        self.end_factor: float = end
+        self.total_iters: int = total_iters
 
         def factor(k: int) -> float:
             return start + (end - start) * min(k, total_iters) / total_iters

@@ -36,6 +36,7 @@ import numbers
 import os
 import secrets
 import stat
+from collections.abc import Callable
 from typing import Any
 
 from micrograd.nn import MLP, Module
@@ -44,7 +45,7 @@ FORMAT = "micrograd-model"
 VERSION = 1
 
 # The module types a file can rebuild from its architecture; others load into an instance.
-BUILDERS: dict[str, type[Module]] = {"MLP": MLP}
+BUILDERS: dict[str, Callable[..., Module]] = {"MLP": MLP}
 
 MAX_FILE_BYTES = 64 * 2**20
 """Largest model file read by default, in bytes (64 MiB, over a million weights); pass
@@ -66,7 +67,11 @@ class ModelFileError(ValueError):
 
 def _architecture(module: Module) -> dict[str, Any]:
     """The module's type name and config, as JSON stores them (tuples become lists, ...)."""
-    config = module.config() if hasattr(module, "config") else None
+    config = (
+        module.config()  # pyright: ignore[reportAttributeAccessIssue] (a Module may have none)
+        if hasattr(module, "config")
+        else None
+    )
     where = f"{type(module).__name__}.config()"
     if config is not None and not isinstance(config, dict):
         raise TypeError(f"{where} must return a dict (or None), returned {type(config).__name__}")

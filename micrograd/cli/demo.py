@@ -96,7 +96,7 @@ class DivergedError(ArithmeticError):
     """Training produced a loss or a weight that is not a finite number."""
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `demo` command."""
     parser = subparsers.add_parser(
         "demo",
@@ -306,9 +306,9 @@ class ProgressBar:
         self.total = total
         self.stream = stream
         self.width = width
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-        self.every = max(1, total // 10)
-        self.open = False  # a bar drawn on a terminal, not yet ended by a newline
+        self.tty: bool = hasattr(stream, "isatty") and stream.isatty()
+        self.every: int = max(1, total // 10)
+        self.open: bool = False  # a bar drawn on a terminal, not yet ended by a newline
 
     def __call__(self, done: int, loss: float, accuracy: float) -> None:
         """Show progress after step `done` of `total`."""
@@ -339,7 +339,7 @@ def predict_grid(model: MLP, xs: Any, ys: Any) -> Any:
     """
     import numpy as np
 
-    functions = {
+    functions: dict[str, Callable[[Any], Any]] = {  # on numpy arrays
         "relu": lambda a: np.maximum(a, 0.0),
         "tanh": np.tanh,
         "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
@@ -356,7 +356,7 @@ def predict_grid(model: MLP, xs: Any, ys: Any) -> Any:
 def accuracy(model: MLP, points: list[list[float]], labels: list[int]) -> float:
     """The fraction of points on the side of the decision boundary their label (0/1) asks for."""
     with no_grad():
-        correct = sum((model(p).data > 0) == (y == 1) for p, y in zip(points, labels))
+        correct: int = sum((model(p).data > 0) == (y == 1) for p, y in zip(points, labels))
     return correct / len(points)
 
 
@@ -440,11 +440,18 @@ def run(args: argparse.Namespace) -> int:
     numerical: list[str] = []
     show = warnings.showwarning
 
-    def count(message: Warning | str, category: type[Warning], *rest: Any) -> None:
+    def count(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         if issubclass(category, RuntimeWarning):
             numerical.append(str(message))
         else:
-            show(message, category, *rest)
+            show(message, category, filename, lineno, file, line)
 
     with warnings.catch_warnings():
         # Counted, not printed: a run gone wrong raises thousands (overflow in the engine's ops,

@@ -26,12 +26,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from micrograd.data import iterate_minibatches, load_digits, train_test_split
 from micrograd.engine import Value
 from micrograd.nn import MLP
 from micrograd.optim import Adam
+
+if TYPE_CHECKING:
+    from micrograd.tape import Tape
 
 ENGINES = ("tape", "eager")
 N_CLASSES = 10
@@ -51,7 +54,7 @@ def _fraction(text: str) -> float:
     return value
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `digits` job (a sub-command of `demo`)."""
     parser = subparsers.add_parser(
         "digits",
@@ -106,9 +109,11 @@ def one_hot(label: int) -> list[float]:
     return [1.0 if k == label else 0.0 for k in range(N_CLASSES)]
 
 
-def sample_loss(model: MLP, pixels: Sequence[Value | float], target: Sequence[Any]) -> list:
+def sample_loss(
+    model: MLP, pixels: Sequence[Value | float], target: Sequence[float]
+) -> list[Value]:
     """[loss, *logits] for one image: log(sum(exp(z))) - sum(target * z)."""
-    logits = model(list(pixels))
+    logits: list[Value] = model(list(pixels))
     log_total = sum((z.exp() for z in logits[1:]), logits[0].exp()).log()
     picked = sum((t * z for t, z in zip(target[1:], logits[1:])), target[0] * logits[0])
     return [log_total - picked, *logits]
@@ -124,13 +129,18 @@ class TapeEngine:
     def __init__(self, model: MLP) -> None:
         from micrograd.tape import _have_numpy, trace
 
-        self.params = model.parameters()
-        self.tape = trace(lambda *xs: sample_loss(model, xs[:64], xs[64:]), [0.0] * 74, self.params)
+        self.params: list[Value] = model.parameters()
+        self.tape: Tape = trace(
+            lambda *xs: sample_loss(model, xs[:64], xs[64:]), [0.0] * 74, self.params
+        )
         self.backend = "numpy" if _have_numpy() else "python"
         self.name = f"tape, {self.backend} replay"
-        self.seeds = [1.0] + [0.0] * N_CLASSES  # the logits are watched, not differentiated
+        # The logits are watched, not differentiated.
+        self.seeds: list[float] = [1.0] + [0.0] * N_CLASSES
 
-    def __call__(self, xs: list[list[float]], ys: list[int], grads: bool) -> tuple[list, list]:
+    def __call__(
+        self, xs: list[list[float]], ys: list[int], grads: bool
+    ) -> tuple[list[float], list[list[float]]]:
         rows: Any = [[*x, *one_hot(y)] for x, y in zip(xs, ys)]
         if self.backend == "numpy":
             import numpy as np
@@ -156,7 +166,9 @@ class EagerEngine:
     def __init__(self, model: MLP) -> None:
         self.model = model
 
-    def __call__(self, xs: list[list[float]], ys: list[int], grads: bool) -> tuple[list, list]:
+    def __call__(
+        self, xs: list[list[float]], ys: list[int], grads: bool
+    ) -> tuple[list[float], list[list[float]]]:
         samples = [sample_loss(self.model, x, one_hot(y)) for x, y in zip(xs, ys)]
         if grads:
             mean = sum((s[0] for s in samples[1:]), samples[0][0]) * (1.0 / len(samples))
@@ -252,7 +264,7 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _plot(run: DigitsRun, x_test: list, y_test: list[int], out: str) -> list[str]:
+def _plot(run: DigitsRun, x_test: list[list[float]], y_test: list[int], out: str) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no window, works without a display

@@ -14,6 +14,7 @@ import argparse
 import re
 import sys
 import warnings
+from pathlib import Path
 from typing import TextIO
 
 from micrograd.cli.terminal import printable
@@ -22,7 +23,7 @@ from micrograd.expr import ExpressionError, evaluate, names_used, parse, parse_b
 from micrograd.viz import BACKENDS, GraphTooLargeError, RenderError, backward_steps, draw_dot
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `draw` command."""
     parser = subparsers.add_parser(
         "draw",
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         out, names = build(args.expression, args.bindings)
         drawing = draw_dot(out, shade_grad=args.shade_grad, backend=args.backend)
-        written = [drawing.save(args.output)]
+        written: list[str | Path] = [drawing.save(args.output)]
         if args.steps:
             steps = backward_steps(out, shade_grad=args.shade_grad, backend=args.backend)
             written += steps.save(args.steps, args.steps_format)

@@ -7,7 +7,7 @@ import argparse
 from micrograd.engine import Value
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `example` command."""
     parser = subparsers.add_parser(
         "example",

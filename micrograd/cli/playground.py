@@ -17,7 +17,7 @@ from micrograd.playground.build import (
 )
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `playground` command."""
     parser = subparsers.add_parser(
         "playground",

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from micrograd.engine import LectureOp, Value
 from micrograd.ops import ADD, MUL, Op
 from micrograd.tape.program import BatchResult, _numbers, _rows
 
@@ -72,7 +73,7 @@ class _Group:
     start + Σ param · x with the same x rows for every node: one matrix product).
     """
 
-    def __init__(self, kind: Op | str, out: slice, args: list[list[int]]) -> None:
+    def __init__(self, kind: Op | LectureOp | str, out: slice, args: list[list[int]]) -> None:
         import numpy as np
 
         self.kind = kind if isinstance(kind, str) else "op"
@@ -94,6 +95,17 @@ class _Group:
 
 class NumpyPlan:
     """The tape rearranged for numpy: fused, grouped, rows renumbered so groups write blocks."""
+
+    fixed: int  # the first group row
+    n_rows: int
+    row_params: Any  # numpy int arrays, as are output_rows
+    groups: list[_Group]
+    output_rows: Any
+    n_inputs: int
+    n_params: int
+    params: list[Value]
+    constants: Any  # numpy float array
+    unique_outputs: bool
 
     def __init__(self, tape: Tape) -> None:
         import numpy as np
@@ -183,10 +195,10 @@ class NumpyPlan:
             self._local.buffers = buffers
         return buffers[1], buffers[2]
 
-    def _forward(self, values: Any, weights: Any) -> list:
+    def _forward(self, values: Any, weights: Any) -> list[Any]:
         """Fills the group rows of `values`; returns what each group's backward step needs."""
         np = self.np
-        saved: list = []
+        saved: list[Any] = []  # per group: (w, xs), None or the argument arrays
         for group in self.groups:
             if group.kind == "affine":
                 w, xs = weights[group.weights], values[group.x.index]
@@ -202,12 +214,14 @@ class NumpyPlan:
                 saved.append(None)
             else:
                 args = [values[s.index] for s in group.scatter]
-                values[group.out] = group.op.array_forward(np, *args)
+                op = group.op
+                assert op is not None and op.array_forward is not None  # checked by the plan
+                values[group.out] = op.array_forward(np, *args)
                 saved.append(args)
         return saved
 
     def _backward(
-        self, values: Any, grads: Any, saved: list, seeds: list[float], skip: tuple[str, ...]
+        self, values: Any, grads: Any, saved: list[Any], seeds: list[float], skip: tuple[str, ...]
     ) -> Any:
         """Fills `grads` from the output seeds; returns parameter gradients summed over lanes.
 
@@ -239,6 +253,7 @@ class NumpyPlan:
                         group.scatter[0].add(grads, share.reshape(k * m, lanes))
                 else:
                     out = values[group.out]
+                    assert group.op is not None  # an op group
                     for scatter, local_grad in zip(group.scatter, group.op.array_local_grads):
                         if scatter.kind in skip:
                             continue
@@ -342,8 +357,9 @@ def _find_neurons(
     affine: dict[int, tuple[int, list[int], list[int]]] = {}
     absorbed: set[int] = set()
     for out, chain in terms.items():
-        pairs = [weight_and_x(t) for t in chain[1:]]
-        if all(pairs):
+        found = [weight_and_x(t) for t in chain[1:]]
+        pairs = [pair for pair in found if pair is not None]
+        if len(pairs) == len(found):
             affine[out] = (chain[0], [w for w, _ in pairs], [x for _, x in pairs])
             absorbed.update(chain[1:])
     return affine, absorbed
@@ -354,23 +370,23 @@ def _group_by_depth(
     terms: dict[int, list[int]],
     affine: dict[int, tuple[int, list[int], list[int]]],
     absorbed: set[int],
-) -> list[tuple[Op | str, list[tuple[int, list]]]]:
+) -> list[tuple[Op | LectureOp | str, list[tuple[int, list[Any]]]]]:
     """The instructions left after fusing, grouped by (depth, kind, shape), in order of depth.
 
     In that order every group reads only rows written by earlier groups. Each group is its kind
     and its members, (output slot, arguments) pairs.
     """
     depth = [0] * tape.n_slots
-    groups: dict[tuple, tuple[Op | str, list[tuple[int, list]]]] = {}
+    groups: dict[tuple[object, ...], tuple[Op | LectureOp | str, list[tuple[int, list[Any]]]]] = {}
     for ins in tape.instructions:
         if ins.out in absorbed:
             continue
         if ins.out in affine:
             start, weights, xs = affine[ins.out]
             depth[ins.out] = 1 + max(depth[a] for a in (start, *xs))
-            key: tuple = (depth[ins.out], "affine", "", 0, tuple(xs))
-            entry: tuple[int, list] = (ins.out, [start, weights, xs])
-            kind: Op | str = "affine"
+            key: tuple[object, ...] = (depth[ins.out], "affine", "", 0, tuple(xs))
+            entry: tuple[int, list[Any]] = (ins.out, [start, weights, xs])
+            kind: Op | LectureOp | str = "affine"
         elif len(terms.get(ins.out, ())) > 2:
             depth[ins.out] = 1 + max(depth[a] for a in terms[ins.out])
             key = (depth[ins.out], "sum", "", 0, len(terms[ins.out]))
@@ -385,7 +401,7 @@ def _group_by_depth(
 
 
 def _lay_out_rows(
-    tape: Tape, groups: list[tuple[Op | str, list[tuple[int, list]]]]
+    tape: Tape, groups: list[tuple[Op | LectureOp | str, list[tuple[int, list[Any]]]]]
 ) -> tuple[list[int], list[int], int, int]:
     """The row of each slot (-1 for none), the parameters given rows, the first group row, and
     the number of rows.
@@ -416,7 +432,9 @@ def _lay_out_rows(
     return row, row_params, fixed, next_row
 
 
-def _make_group(kind: Op | str, members: list[tuple[int, list]], row: list[int]) -> _Group:
+def _make_group(
+    kind: Op | LectureOp | str, members: list[tuple[int, list[Any]]], row: list[int]
+) -> _Group:
     """A group's members in rows: where it writes its block and where it reads its arguments."""
     out = slice(row[members[0][0]], row[members[-1][0]] + 1)
     if kind == "affine":

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from micrograd.engine import (
+    LectureOp,
     TracingError,
     Value,
     _check_number,
@@ -35,7 +36,7 @@ __all__ = ["BatchResult", "Instruction", "Result", "Tape", "TracingError", "trac
 class Instruction:
     """`out = op(*args)`, with `out` and `args` slot numbers."""
 
-    op: Op
+    op: Op | LectureOp  # a LectureOp is recorded, and refuses when replayed
     out: int
     args: tuple[int, ...]
 
@@ -89,18 +90,16 @@ def trace(
         result = fn(*placeholders)
     finally:
         _grad_mode.tracing, _grad_mode.enabled = previous
-    if isinstance(result, Value):
-        outputs = [result]
-    elif isinstance(result, (list, tuple)):
-        outputs = list(result)
-    else:
-        outputs = [result]  # refused just below, with what was received
-    for out in outputs:
+    # A sequence's items, or the result itself: each is checked below, so only objects here.
+    found: list[object] = list(result) if isinstance(result, (list, tuple)) else [result]
+    outputs: list[Value] = []
+    for out in found:
         if not isinstance(out, Value):
             raise TypeError(
                 f"the traced function must return a Value or a sequence of Values, "
                 f"received {type(out).__name__}: {out!r:.60}"
             )
+        outputs.append(out)
     return Tape._from_graph(placeholders, params, outputs)
 
 
@@ -119,12 +118,12 @@ class Tape:
         instructions: Sequence[Instruction],
         outputs: Sequence[int],
     ) -> None:
-        self.n_inputs = n_inputs
-        self.params = list(params)
-        self.constants = list(constants)
-        self.instructions = list(instructions)
-        self.outputs = list(outputs)
-        self.n_slots = n_inputs + len(self.params) + len(self.constants) + len(instructions)
+        self.n_inputs: int = n_inputs
+        self.params: list[Value] = list(params)
+        self.constants: list[float] = list(constants)
+        self.instructions: list[Instruction] = list(instructions)
+        self.outputs: list[int] = list(outputs)
+        self.n_slots: int = n_inputs + len(self.params) + len(self.constants) + len(instructions)
         self._python_plan: PythonPlan | None = None
         self._numpy_plan: NumpyPlan | None = None
 
@@ -156,7 +155,7 @@ class Tape:
             slot[node] = len(slot)
         instructions = []
         for node in order:
-            if node.parents:
+            if node.op is not None:  # made by an op (it has parents)
                 slot[node] = len(slot)
                 args = tuple(slot[parent] for parent in node.parents)
                 instructions.append(Instruction(node.op, slot[node], args))

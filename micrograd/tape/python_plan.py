@@ -28,6 +28,7 @@ from math import isfinite
 from operator import add, itemgetter, mul
 from typing import TYPE_CHECKING, Any
 
+from micrograd.engine import LectureOp
 from micrograd.ops import ADD, MUL, Op
 
 if TYPE_CHECKING:
@@ -85,13 +86,14 @@ class _Group:
 
     __slots__ = ("op", "forward", "fast", "local_grads", "lo", "hi", "rows", "edge_starts")
 
-    def __init__(self, op: Op, lo: int, rows: list[list[int]]) -> None:
+    def __init__(self, op: Op | LectureOp, lo: int, rows: list[list[int]]) -> None:
         self.op = op
         self.forward = op.forward
         # Add and multiply as C functions: a call from `map` into a Python function costs about
         # twice a call between Python functions, which is what a generated replay would make.
         self.fast = add if op is ADD else mul if op is MUL else None
-        self.local_grads = op.local_grads
+        # A LectureOp's forward refuses to replay, so its closure's derivatives are never read.
+        self.local_grads = op.local_grads if isinstance(op, Op) else ()
         self.lo = lo
         self.hi = lo + len(rows[0])
         self.rows = rows
@@ -123,11 +125,11 @@ class _Lanes:
         self.leaf_order = _gather(_spread(plan.leaf_place, lanes)) if plan.leaf_place else None
 
 
-def _depths_and_groups(tape: Tape) -> list[tuple[Op, list[int]]]:
+def _depths_and_groups(tape: Tape) -> list[tuple[Op | LectureOp, list[int]]]:
     """The instructions' positions grouped by (depth, op), groups in order of depth."""
     n_leaves = tape.n_inputs + len(tape.params) + len(tape.constants)
     depth = [0] * tape.n_slots
-    by_key: dict[tuple[int, int], tuple[Op, list[int]]] = {}
+    by_key: dict[tuple[int, int], tuple[Op | LectureOp, list[int]]] = {}
     for k, ins in enumerate(tape.instructions):
         d = 1 + max([depth[a] for a in ins.args], default=0)
         depth[n_leaves + k] = d
@@ -141,6 +143,15 @@ def _depths_and_groups(tape: Tape) -> list[tuple[Op, list[int]]]:
 
 class PythonPlan:
     """A tape laid out for replay in pure Python (see the module doc)."""
+
+    n_inputs: int
+    n_params: int
+    n_leaves: int
+    constants: list[float]
+    n_rows: int
+    output_rows: list[int]
+    leaves: list[int]  # input and parameter rows, by number of incoming edges
+    leaf_place: list[int]  # where each leaf row sits in `leaves`
 
     def __init__(self, tape: Tape) -> None:
         n, p = tape.n_inputs, len(tape.params)
@@ -174,17 +185,17 @@ class PythonPlan:
             self.edges_of[o].append(k)
         n_edges = len(self.output_rows)
         for group in reversed(self.groups):
-            for rows in group.rows:
+            for input_rows in group.rows:
                 group.edge_starts.append(n_edges)
-                for r in rows:
+                for r in input_rows:
                     self.edges_of[r].append(n_edges)
                     n_edges += 1
         self.n_edges = n_edges
         # Leaf gradients: leaves sorted by edge count for the sums, then put back in order.
         self.leaves = sorted(range(n + p), key=lambda r: len(self.edges_of[r]))
         self.leaf_place = [0] * (n + p)
-        for position, r in enumerate(self.leaves):
-            self.leaf_place[r] = position
+        for position, leaf in enumerate(self.leaves):
+            self.leaf_place[leaf] = position
         self._lanes: dict[int, _Lanes] = {1: _Lanes(self, 1)}
 
     def run(

@@ -84,15 +84,11 @@ def draw_dot(
     except GraphTooLargeError as error:
         if model is None or collapse:
             raise
-        for fallback in ("neuron", "layer"):
-            note = (
-                f"Too many nodes to draw one by one ({error.drawn} > max_nodes={max_nodes}): "
-                f"one box per {fallback} (collapse={fallback!r})."
-            )
-            try:
-                source = build(fallback, note)
-                break
-            except GraphTooLargeError:
-                if fallback == "layer":
-                    raise
+        too_many = f"Too many nodes to draw one by one ({error.drawn} > max_nodes={max_nodes})"
+        try:
+            note = f"{too_many}: one box per neuron (collapse='neuron')."
+            source = build("neuron", note)
+        except GraphTooLargeError:
+            note = f"{too_many}: one box per layer (collapse='layer')."
+            source = build("layer", note)
     return Drawing(source, backend, format=format, note=note)

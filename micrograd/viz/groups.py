@@ -11,7 +11,7 @@ attribute access, so any `Module`-like object works. Drawing the result lives in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from micrograd.engine import Value
@@ -38,7 +38,9 @@ def module_tree(
 
     The short name is the parameter's name inside its owner (`w.0`, `b`).
     """
-    named = getattr(model, "named_parameters", None)
+    named: Callable[[], Iterable[tuple[str, object]]] | None = getattr(
+        model, "named_parameters", None
+    )
     if not callable(named):
         raise TypeError(
             f"model must be a Module with named_parameters(), received {type(model).__name__}"
