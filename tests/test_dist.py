@@ -97,7 +97,7 @@ def readme_links() -> set[str]:
 
 def test_sdist_carries_the_test_suite_and_what_it_reads(dists):
     files = sdist_files(dists["sdist"])
-    needed = {"pyproject.toml", "README.md", "LICENSE", "CHANGELOG.md"}
+    needed = {"pyproject.toml", "README.md", "PACKAGE.md", "LICENSE", "CHANGELOG.md"}
     needed |= {"tests/conftest.py", "tests/references.py"}
     for folder in ("micrograd", "tests", "notebooks", "docs"):
         needed |= source_files(folder)
@@ -141,6 +141,45 @@ def test_wheel_metadata(dists):
     assert {"viz", "test", "docs"} <= set(metadata.get_all("Provides-Extra"))
     assert metadata["Description-Content-Type"] == "text/markdown"
     assert re.search(r"^micrograd = micrograd\.cli:main$", entry_points, re.MULTILINE)
+
+
+def relative_targets(markdown: str) -> list[str]:
+    """Link and image targets that are neither absolute http(s) addresses nor #anchors."""
+    # [text](target) and ![alt](target); then [ref]: target; then HTML's src= and href=.
+    targets = re.findall(r"\]\(\s*<?([^)\s>]*)", markdown)
+    targets += re.findall(r"^ {0,3}\[[^\]]+\]:\s*<?([^\s>]*)", markdown, re.MULTILINE)
+    targets += re.findall(r"""\b(?:src|href)\s*=\s*["']?([^"'\s>]*)""", markdown, re.IGNORECASE)
+    return [t for t in targets if not re.match(r"https?://|#", t)]
+
+
+def test_relative_targets_finds_what_the_package_index_cannot_follow():
+    page = (
+        "[guide](README.md) ![a](docs/images/a.svg) [up](../x) [ok](https://example.org/a.md)\n"
+        "[top](#install) <img src='b.png'> <a href=\"notebooks/\">n</a>\n[ref]: CHANGELOG.md\n"
+    )
+    assert relative_targets(page) == [
+        "README.md",
+        "docs/images/a.svg",
+        "../x",
+        "CHANGELOG.md",
+        "b.png",
+        "notebooks/",
+    ]
+
+
+def test_long_description_is_the_self_contained_package_page(dists):
+    with zipfile.ZipFile(dists["wheel"]) as archive:
+        (info,) = {name.split("/")[0] for name in archive.namelist() if ".dist-info/" in name}
+        metadata = email.parser.Parser().parsestr(archive.read(f"{info}/METADATA").decode())
+    description = metadata.get_payload()
+    page = (ROOT / "PACKAGE.md").read_text(encoding="utf-8")
+    assert description.strip() == page.strip(), "the long description is not PACKAGE.md"
+    assert metadata["Description-Content-Type"] == "text/markdown"
+    assert "![" not in description, "an image on the package page"
+    assert not re.search(r"<img\b", description, re.IGNORECASE), "an image on the package page"
+    assert not relative_targets(description), (
+        f"the package page links {relative_targets(description)}, which the index cannot follow"
+    )
 
 
 def test_twine_accepts_both(dists):

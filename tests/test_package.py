@@ -118,11 +118,27 @@ def test_readme_installs_the_published_name_and_from_a_clone():
     assert 'pip install ".[demo]"' in readme  # the quick start from a clone, which works today
 
 
-# The README's ```python blocks, one file each (blocks reuse names for new things). A block that
-# imports torch is checked only where torch is installed: it is optional, as are its types.
-README_BLOCKS = re.findall(
-    r"```python\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.DOTALL
-)
+def test_package_page_is_the_long_description_and_installs_both_ways():
+    project = pyproject()["project"]
+    assert project["readme"] == "PACKAGE.md"
+    page = (ROOT / "PACKAGE.md").read_text(encoding="utf-8")
+    name = project["name"]
+    assert f'pip install "{name}[viz]"' in page
+    assert "not on the package index yet" in page
+    assert 'pip install ".[viz]"' in page  # from a clone or an unpacked sdist
+    assert "import micrograd" in page and "python -m micrograd" in page and "--version" in page
+    # It names where the rest is as files, since the repository has no address to link to.
+    for where in ("README.md", "notebooks/", "CHANGELOG.md", "mkdocs build"):
+        assert where in page, f"the package page does not mention {where}"
+
+
+# The ```python blocks of the README and the package page, one file each (blocks reuse names for
+# new things). A block that imports torch is checked only where torch is installed: it is
+# optional, as are its types.
+PAGE_BLOCKS = {
+    page: re.findall(r"```python\n(.*?)```", (ROOT / f"{page}.md").read_text("utf-8"), re.DOTALL)
+    for page in ("README", "PACKAGE")
+}
 # Written beside the blocks: the checkers must see the package's types, here a loss's overloads
 # (reduction="none" gives a list), and report this line and no other.
 CANARY = (
@@ -132,12 +148,14 @@ CANARY = (
 )
 
 
-def write_readme_blocks(folder: Path) -> None:
-    assert README_BLOCKS
-    for number, block in enumerate(README_BLOCKS):
-        if "import torch" in block and importlib.util.find_spec("torch") is None:
-            continue
-        (folder / f"readme_block_{number:02d}.py").write_text(block, encoding="utf-8")
+def write_page_blocks(folder: Path) -> None:
+    for page, blocks in PAGE_BLOCKS.items():
+        assert blocks, f"{page}.md has no python block"
+        for number, block in enumerate(blocks):
+            if "import torch" in block and importlib.util.find_spec("torch") is None:
+                continue
+            name = f"{page.lower()}_block_{number:02d}.py"
+            (folder / name).write_text(block, encoding="utf-8")
     (folder / "canary.py").write_text(CANARY, encoding="utf-8")
 
 
@@ -150,7 +168,7 @@ def reported_lines(output: str) -> set[str]:
 def test_readme_examples_pass_mypy_strict(tmp_path):
     if importlib.util.find_spec("mypy") is None:
         pytest.skip("mypy is not installed (it comes with the test extra)")
-    write_readme_blocks(tmp_path)
+    write_page_blocks(tmp_path)
     done = subprocess.run(
         # torch's own Tensor.backward() has no annotations; calling it is not the README's fault.
         [sys.executable, "-m", "mypy", "--strict", "--untyped-calls-exclude=torch",
@@ -165,7 +183,7 @@ def test_readme_examples_pass_mypy_strict(tmp_path):
 def test_readme_examples_pass_pyright(tmp_path):
     if importlib.util.find_spec("pyright") is None:
         pytest.skip("pyright is not installed (it comes with the test extra)")
-    write_readme_blocks(tmp_path)
+    write_page_blocks(tmp_path)
     config = {
         "extraPaths": [str(ROOT)],
         # The training loops read their last loss after `for k in range(100)`, which pyright

@@ -1,6 +1,7 @@
-"""The README's Python examples run, and print what the README says they print.
+"""The Python examples of the README and of the package page run, and print what they say.
 
-In a README code block, a comment at the end of a `print(...)` line and a comment on a line of
+The package page (PACKAGE.md) is the distribution's long description, shown on the package index.
+In a code block of either, a comment at the end of a `print(...)` line and a comment on a line of
 its own are the output the block must produce, in order.
 """
 
@@ -15,8 +16,16 @@ import pytest
 
 from tests.references import HAVE_TORCH
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+PACKAGE_PAGE = ROOT / "PACKAGE.md"
+
+
+def python_blocks(page: Path) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)
+
+
+BLOCKS = python_blocks(README)
 
 
 def expected_output(block: str) -> list[str]:
@@ -39,14 +48,29 @@ def _param(i: int, block: str) -> object:
     return pytest.param(block, id=f"block{i}", marks=[pytest.mark.slow] if slow else [])
 
 
+def run_block(block: str, page: Path) -> list[str]:
+    """The lines a code block of one of our own pages prints."""
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        exec(compile(block, str(page), "exec"), {"__name__": "readme"})  # our own page
+    return stdout.getvalue().splitlines()
+
+
 @pytest.mark.parametrize("block", [_param(i, block) for i, block in enumerate(BLOCKS)])
 def test_readme_block(block, tmp_path, monkeypatch):
     if "torch" in block and not HAVE_TORCH:
         pytest.skip("this README example needs PyTorch")
     monkeypatch.chdir(tmp_path)  # blocks may write files
-    stdout = io.StringIO()
-    with contextlib.redirect_stdout(stdout):
-        exec(compile(block, str(README), "exec"), {"__name__": "readme"})  # our own README
+    printed = run_block(block, README)
     expected = expected_output(block)
     if expected:
-        assert stdout.getvalue().splitlines() == expected
+        assert printed == expected
+
+
+def test_package_page_example_prints_what_the_page_shows(tmp_path, monkeypatch):
+    # One example, with its output: the page has no other way to show what the package does.
+    (block,) = python_blocks(PACKAGE_PAGE)
+    expected = expected_output(block)
+    assert len(expected) >= 2, "the package page's example shows no output"
+    monkeypatch.chdir(tmp_path)
+    assert run_block(block, PACKAGE_PAGE) == expected
