@@ -34,11 +34,10 @@ import json
 import math
 import numbers
 import os
-import secrets
-import stat
 from collections.abc import Callable
 from typing import Any
 
+from micrograd.files import write_atomically
 from micrograd.nn import MLP, Module
 
 FORMAT = "micrograd-model"
@@ -54,9 +53,6 @@ MAX_FILE_BYTES = 64 * 2**20
 MAX_CONFIG_DEPTH = 100
 """Deepest nesting of lists and dicts stored from a module's `config()`."""
 
-# The part of the target's name kept in the temporary file's name, in bytes: with the random
-# suffix the name stays far below any file system's limit (255 on most, 143 on eCryptfs).
-_TEMP_NAME_BYTES = 100
 # Python refuses to parse ints of more decimal digits than this (sys.int_info).
 _MAX_INT_BITS = 14_000
 
@@ -163,67 +159,7 @@ def to_dict(module: Module) -> dict[str, Any]:
 def save(module: Module, path: str | os.PathLike[str]) -> None:
     """Write `module` to `path` as a model file; the old file stays intact if anything fails."""
     text = json.dumps(to_dict(module), indent=1, allow_nan=False) + "\n"
-    where = os.fspath(path)
-    try:
-        _write_atomically(where, text)
-    except OSError as error:
-        raise _naming(error, where) from None
-
-
-def _write_atomically(where: str, text: str) -> None:
-    # A symlink stays a symlink: the file it points to is the one replaced.
-    target = os.path.realpath(where)
-    folder = os.path.dirname(target)
-    try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
-    name = os.path.basename(target)
-    while len(os.fsencode(name)) > _TEMP_NAME_BYTES:  # cut whole characters, not bytes
-        name = name[:-1]
-    tmp = os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp")
-    # O_EXCL: never write through someone else's file; mode 0o666 less the umask, like open().
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        if mode is not None:
-            os.chmod(tmp, mode)  # the replaced file's permissions, not the umask's
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())  # the bytes are on disk before the rename makes them visible
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_folder(folder)
-
-
-def _naming(error: OSError, where: str) -> OSError:
-    """The same kind of error, naming the user's path instead of the temporary file."""
-    if error.errno is None:
-        return OSError(f"cannot save {where!r}: {error}")
-    reason = error.strerror or str(error)
-    folder = os.path.dirname(where) or "."
-    if isinstance(error, FileNotFoundError) and not os.path.isdir(folder):
-        reason += f" (the folder {folder!r} does not exist)"
-    return type(error)(error.errno, reason, where)
-
-
-def _fsync_folder(folder: str) -> None:
-    # Makes the rename itself durable on POSIX; not possible (nor needed) everywhere.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    write_atomically(path, text)
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

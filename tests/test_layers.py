@@ -17,6 +17,7 @@ PACKAGE = pathlib.Path(micrograd.__file__).parent
 FLOORS = {
     "ops": 0,
     "numeric": 1,
+    "files": 1,
     "autodiff": 2,
     "engine": 3,
     "anomaly": 4,

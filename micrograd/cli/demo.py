@@ -35,6 +35,7 @@ from micrograd import data
 from micrograd.cli import digits
 from micrograd.cli.terminal import printable
 from micrograd.engine import TracingError, Value, no_grad
+from micrograd.files import write_figure
 from micrograd.losses import hinge, l2_penalty
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import SGD, LinearLR
@@ -386,7 +387,7 @@ def _plot(
     ax.scatter(points[:, 0], points[:, 1], c=labels, s=30, cmap=plt.cm.Spectral, edgecolors="k")
     ax.set_title(f"decision boundary, training accuracy {final_accuracy:.0%}")
     path = os.path.join(out, "decision_boundary.png")
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    write_figure(fig, path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     written.append(path)
 
@@ -402,7 +403,7 @@ def _plot(
     other.set_ylim(0, 1.05)
     fig.legend(loc="center right")
     path = os.path.join(out, "loss.png")
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    write_figure(fig, path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     written.append(path)
     return written

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from micrograd.data import iterate_minibatches, load_digits, train_test_split
 from micrograd.engine import Value
+from micrograd.files import write_figure
 from micrograd.nn import MLP
 from micrograd.optim import Adam
 
@@ -318,7 +319,7 @@ def _plot(run: DigitsRun, x_test: list[list[float]], y_test: list[int], out: str
 
 def _save(fig: Any, plt: Any, out: str, name: str) -> str:
     path = os.path.join(out, name)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    write_figure(fig, path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
 

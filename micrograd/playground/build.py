@@ -12,9 +12,10 @@ import json
 import os
 import pathlib
 import tarfile
-import tempfile
 from collections.abc import Callable
 from importlib import resources
+
+from micrograd.files import write_atomically
 
 PYODIDE_VERSION = "314.0.7"
 VIZ_VERSION = "3.31.0"
@@ -177,15 +178,6 @@ def _archive_reader(archive: pathlib.Path) -> Reader:
 
 
 def _write(path: pathlib.Path, data: bytes) -> None:
-    """Write `data` to `path` atomically (a temporary file renamed over it), keeping its mode."""
+    """Write `data` to `path` atomically (see `micrograd.files`), making its folder if needed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.chmod(temporary, mode if mode is not None else 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    write_atomically(path, data)

@@ -13,6 +13,7 @@ import os
 import pathlib
 from collections.abc import Callable, Container
 
+from micrograd.files import write_atomically
 from micrograd.viz.backends import render as _render
 
 # Suffixes written as DOT text directly: no Graphviz program needed.
@@ -83,8 +84,8 @@ class Drawing:
         data = _render(self.source, format, self.backend)
         source_path.parent.mkdir(parents=True, exist_ok=True)
         image.parent.mkdir(parents=True, exist_ok=True)
-        source_path.write_text(self.source, encoding="utf-8")
-        _write_atomically(image, data)
+        write_atomically(source_path, self.source)
+        write_atomically(image, data)
         if cleanup:
             source_path.unlink()
         return str(image)
@@ -110,9 +111,9 @@ class Drawing:
                 )
             format = path.suffix[1:].lower()
         if "." + format in _DOT_SUFFIXES:
-            _write_atomically(path, self.source.encode("utf-8"))
+            write_atomically(path, self.source)
         else:
-            _write_atomically(path, _render(self.source, format, self.backend))
+            write_atomically(path, _render(self.source, format, self.backend))
         return str(path)
 
     def to_graphviz(self) -> object:
@@ -149,21 +150,3 @@ class Drawing:
             "save it with .save('graph.png') or .render('graph', format='png') and open the "
             "file, or trust the notebook.>"
         )
-
-
-def _write_atomically(path: pathlib.Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder, keeping permissions."""
-    if not path.parent.is_dir():
-        raise FileNotFoundError(
-            f"cannot write {str(path)!r}: the folder {str(path.parent)!r} does not exist"
-        )
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
-    try:
-        temporary.write_bytes(data)
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from micrograd.autodiff import gradient_table
 from micrograd.engine import Value, topological_order
+from micrograd.files import write_atomically
 from micrograd.viz.backends import render
 from micrograd.viz.dot import (
     COMPACT_LEGEND,
@@ -110,9 +111,9 @@ class BackwardSteps:
         for k, frame in enumerate(self.frames, start=1):
             path = folder / f"step_{k:0{width}d}.{format}"
             if svgs is not None:
-                path.write_text(svgs[k - 1], encoding="utf-8")
+                write_atomically(path, svgs[k - 1])
             else:
-                path.write_bytes(render(frame.source, format, self.backend))
+                write_atomically(path, render(frame.source, format, self.backend))
             paths.append(path)
         return paths
 
