@@ -14,7 +14,6 @@ import weakref
 from pathlib import Path
 
 import pytest
-import sympy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -65,20 +64,15 @@ class Micrograd:
 class Sympy:
     """The same functions on sympy expressions; `value` needs the point to pick a power."""
 
-    def __init__(self, point: dict) -> None:
+    def __init__(self, sympy, point: dict) -> None:
         self.point = point
+        self.number = sympy.Rational
+        self.sigmoid = lambda e: 1 / (1 + sympy.exp(-e))
+        for name in ("exp", "log", "sqrt", "tanh", "sin", "cos"):
+            setattr(self, name, getattr(sympy, name))
 
     def value(self, e):
         return float(e.subs(self.point))
-
-    number = staticmethod(sympy.Rational)
-    exp = staticmethod(sympy.exp)
-    log = staticmethod(sympy.log)
-    sqrt = staticmethod(sympy.sqrt)
-    tanh = staticmethod(sympy.tanh)
-    sigmoid = staticmethod(lambda e: 1 / (1 + sympy.exp(-e)))
-    sin = staticmethod(sympy.sin)
-    cos = staticmethod(sympy.cos)
 
 
 class ZeroTanhWatch(Micrograd):
@@ -116,15 +110,18 @@ coordinates = st.floats(-1.5, 1.5, allow_nan=False)
 # Which partial derivative: a sequence of argument positions, differentiated in that order.
 partials = st.lists(st.integers(0, 1), min_size=1, max_size=3)
 
-X, Y = sympy.symbols("x y", real=True)
-
 
 def sympy_partial(program, index, x, y) -> float:
+    # Imported here, not at the top: only slow tests use sympy, and importing it costs the quick
+    # loop a third of a second.
+    import sympy
+
+    sx, sy = sympy.symbols("x y", real=True)
     # The powers in a program are chosen from the data at the point, as micrograd does.
-    expression = run(program, Sympy({X: x, Y: y}), X, Y)
+    expression = run(program, Sympy(sympy, {sx: x, sy: y}), sx, sy)
     for i in index:
-        expression = sympy.diff(expression, (X, Y)[i])
-    return float(expression.subs({X: x, Y: y}).evalf(30))
+        expression = sympy.diff(expression, (sx, sy)[i])
+    return float(expression.subs({sx: x, sy: y}).evalf(30))
 
 
 def as_values(f):
