@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from micrograd import Value
 from micrograd.data import TWO_TWO_TWO
 from micrograd.explain import explain
+from tests.references import examples
 
 
 def two_two_two() -> dict[str, Value]:
@@ -111,7 +112,7 @@ def test_bad_input_is_refused_clearly():
     assert explain(a, a).total == 1.0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.floats(-2, 2, allow_nan=False), min_size=3, max_size=3))
 def test_sum_of_path_products_equals_backward(xs):
     a, b, c = (Value(x, n) for x, n in zip(xs, "abc"))

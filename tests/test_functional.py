@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from micrograd import MLP, Value, no_grad
 from micrograd.functional import grad, hessian, jacobian, value_and_grad
-from tests.references import facts
+from tests.references import examples, facts
 
 # --- random programs, evaluated by micrograd, sympy and torch ----------------------------------
 #
@@ -140,7 +140,7 @@ def nested_grad(f, index):
 
 
 @pytest.mark.slow
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(program=programs, index=partials, x=coordinates, y=coordinates)
 def test_random_programs_up_to_third_order_match_sympy(program, index, x, y):
     expected = sympy_partial(program, index, x, y)
@@ -149,7 +149,7 @@ def test_random_programs_up_to_third_order_match_sympy(program, index, x, y):
     assert math.isclose(got, expected, rel_tol=1e-8, abs_tol=1e-8), (got, expected)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(program=programs, x=coordinates, y=coordinates)
 def test_hessian_of_random_programs_matches_torch(program, x, y):
     torch = pytest.importorskip("torch")
@@ -179,7 +179,7 @@ def test_hessian_of_random_programs_matches_torch(program, x, y):
 
 
 @pytest.mark.slow
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(program=programs, x=coordinates, y=coordinates)
 def test_backward_create_graph_matches_sympy_second_derivatives(program, x, y):
     a, b = Value(x), Value(y)
@@ -196,7 +196,7 @@ def test_backward_create_graph_matches_sympy_second_derivatives(program, x, y):
         assert math.isclose(float(leaf.grad), expected, rel_tol=1e-8, abs_tol=1e-8)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(program=programs, x=coordinates, y=coordinates)
 def test_first_order_results_are_exactly_those_of_backward(program, x, y):
     a, b = Value(x), Value(y)
@@ -212,7 +212,7 @@ def test_first_order_results_are_exactly_those_of_backward(program, x, y):
 # --- closed forms -------------------------------------------------------------------------------
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(x=st.floats(-5.0, 5.0, allow_nan=False))
 def test_second_derivative_of_tanh_is_the_closed_form(x):
     t = math.tanh(x)
