@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from micrograd import MLP, Module, Value, serialize
 from micrograd.serialize import ModelFileError, load, load_into, read, save
-from tests.references import examples
+from tests.references import examples, facts
 
 
 def model():
@@ -308,7 +308,7 @@ def test_crash_before_rename_keeps_the_old_file(tmp_path, monkeypatch):
 
 
 def test_save_rejects_non_modules(tmp_path):
-    with pytest.raises(TypeError, match="takes a micrograd Module, received dict"):
+    with pytest.raises(TypeError, match=facts("save", "Module", "dict")):
         save({"w": 1.0}, tmp_path / "m.json")
 
 
