@@ -335,7 +335,7 @@ def test_parameters_in_dicts_are_found_and_named_by_key():
 def test_a_dict_key_that_is_not_a_str_is_refused(held):
     model = Module()
     model.table = {"ok": Value(3.0), 7: {"inner": held}}
-    with pytest.raises(TypeError, match=r"table\.7\.inner.* under the key 7 \(int\); expected str"):
+    with pytest.raises(TypeError, match=facts("table.7.inner", "7 (int)", "str")):
         model.named_parameters()
 
 
@@ -574,7 +574,7 @@ def test_a_dotted_attribute_name_is_refused():
     model = Module()
     model.x = {"y": Value(2.0)}
     setattr(model, "x.y", Value(1.0))
-    with pytest.raises(TypeError, match=r"parameter x\.y is held in the attribute 'x\.y'"):
+    with pytest.raises(TypeError, match=facts("x.y", "'x.y'")):
         model.state_dict()
 
 
