@@ -4,6 +4,8 @@ The default profile is derandomized, so a CI run is repeatable: the same example
 `HYPOTHESIS_PROFILE=long` explores new random examples, 2,000 per test, for finding bugs. The
 quick loop, `pytest -m "not slow"`, also draws fewer examples per property test (the "quick"
 profile) unless HYPOTHESIS_PROFILE says otherwise; CI runs everything with the "ci" profile.
+A test that needs another count than 60 asks for `examples(n)` (tests/references.py): n under
+"ci", scaled by the same ratio under the other profiles.
 """
 
 import os

@@ -7,6 +7,7 @@ import math
 import re
 
 import pytest
+from hypothesis import settings
 
 from micrograd.ops import Op
 
@@ -67,6 +68,16 @@ FUSED_MULTIPLY_ADD = Op(
     local_grads=(lambda x, y, z, out: y, lambda x, y, z, out: x, lambda x, y, z, out: 1.0),
     domain=((-1.0, 1.0),) * 3,
 )
+
+
+def examples(ci_count: int) -> int:
+    """A hypothesis `max_examples` of `ci_count` under the "ci" profile, scaled to the loaded one.
+
+    A test that asks for more (or fewer) examples than the profile's 60 keeps that ratio in the
+    quick loop (15 per 60) and in the long profile, instead of overriding both with one count.
+    """
+    ci = settings.get_profile("ci").max_examples  # registered in conftest.py
+    return max(1, round(ci_count * settings.default.max_examples / ci))
 
 
 def facts(*pieces: str) -> str:

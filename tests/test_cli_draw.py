@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from micrograd.cli import main
 from micrograd.viz import available_backends
+from tests.references import examples
 
 ROOT = pathlib.Path(__file__).parent.parent
 needs_backend = pytest.mark.skipif(not available_backends(), reason="no Graphviz program")
@@ -240,7 +241,7 @@ def test_undecodable_bytes_on_the_command_line_are_escaped(tmp_path):
     assert all(fact in done.stderr.decode("ascii") for fact in ("'\\udcff'", "column 2"))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(text=st.text(max_size=30), name=st.text(max_size=8))
 def test_whatever_is_typed_every_printed_line_is_printable(tmp_path_factory, text, name):
     folder = tmp_path_factory.mktemp("draw")

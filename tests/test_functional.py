@@ -14,13 +14,12 @@ import weakref
 from pathlib import Path
 
 import pytest
-import sympy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from micrograd import MLP, Value, no_grad
 from micrograd.functional import grad, hessian, jacobian, value_and_grad
-from tests.references import facts
+from tests.references import examples, facts
 
 # --- random programs, evaluated by micrograd, sympy and torch ----------------------------------
 #
@@ -65,20 +64,15 @@ class Micrograd:
 class Sympy:
     """The same functions on sympy expressions; `value` needs the point to pick a power."""
 
-    def __init__(self, point: dict) -> None:
+    def __init__(self, sympy, point: dict) -> None:
         self.point = point
+        self.number = sympy.Rational
+        self.sigmoid = lambda e: 1 / (1 + sympy.exp(-e))
+        for name in ("exp", "log", "sqrt", "tanh", "sin", "cos"):
+            setattr(self, name, getattr(sympy, name))
 
     def value(self, e):
         return float(e.subs(self.point))
-
-    number = staticmethod(sympy.Rational)
-    exp = staticmethod(sympy.exp)
-    log = staticmethod(sympy.log)
-    sqrt = staticmethod(sympy.sqrt)
-    tanh = staticmethod(sympy.tanh)
-    sigmoid = staticmethod(lambda e: 1 / (1 + sympy.exp(-e)))
-    sin = staticmethod(sympy.sin)
-    cos = staticmethod(sympy.cos)
 
 
 class ZeroTanhWatch(Micrograd):
@@ -116,15 +110,18 @@ coordinates = st.floats(-1.5, 1.5, allow_nan=False)
 # Which partial derivative: a sequence of argument positions, differentiated in that order.
 partials = st.lists(st.integers(0, 1), min_size=1, max_size=3)
 
-X, Y = sympy.symbols("x y", real=True)
-
 
 def sympy_partial(program, index, x, y) -> float:
+    # Imported here, not at the top: only slow tests use sympy, and importing it costs the quick
+    # loop a third of a second.
+    import sympy
+
+    sx, sy = sympy.symbols("x y", real=True)
     # The powers in a program are chosen from the data at the point, as micrograd does.
-    expression = run(program, Sympy({X: x, Y: y}), X, Y)
+    expression = run(program, Sympy(sympy, {sx: x, sy: y}), sx, sy)
     for i in index:
-        expression = sympy.diff(expression, (X, Y)[i])
-    return float(expression.subs({X: x, Y: y}).evalf(30))
+        expression = sympy.diff(expression, (sx, sy)[i])
+    return float(expression.subs({sx: x, sy: y}).evalf(30))
 
 
 def as_values(f):
@@ -143,7 +140,7 @@ def nested_grad(f, index):
 
 
 @pytest.mark.slow
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(program=programs, index=partials, x=coordinates, y=coordinates)
 def test_random_programs_up_to_third_order_match_sympy(program, index, x, y):
     expected = sympy_partial(program, index, x, y)
@@ -152,7 +149,7 @@ def test_random_programs_up_to_third_order_match_sympy(program, index, x, y):
     assert math.isclose(got, expected, rel_tol=1e-8, abs_tol=1e-8), (got, expected)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(program=programs, x=coordinates, y=coordinates)
 def test_hessian_of_random_programs_matches_torch(program, x, y):
     torch = pytest.importorskip("torch")
@@ -182,7 +179,7 @@ def test_hessian_of_random_programs_matches_torch(program, x, y):
 
 
 @pytest.mark.slow
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(program=programs, x=coordinates, y=coordinates)
 def test_backward_create_graph_matches_sympy_second_derivatives(program, x, y):
     a, b = Value(x), Value(y)
@@ -199,7 +196,7 @@ def test_backward_create_graph_matches_sympy_second_derivatives(program, x, y):
         assert math.isclose(float(leaf.grad), expected, rel_tol=1e-8, abs_tol=1e-8)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(program=programs, x=coordinates, y=coordinates)
 def test_first_order_results_are_exactly_those_of_backward(program, x, y):
     a, b = Value(x), Value(y)
@@ -215,7 +212,7 @@ def test_first_order_results_are_exactly_those_of_backward(program, x, y):
 # --- closed forms -------------------------------------------------------------------------------
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(50), deadline=None)
 @given(x=st.floats(-5.0, 5.0, allow_nan=False))
 def test_second_derivative_of_tanh_is_the_closed_form(x):
     t = math.tanh(x)

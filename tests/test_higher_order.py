@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from micrograd import OPS, Op, Value, no_grad
 from micrograd.engine import apply
 from micrograd.functional import grad, hessian
-from tests.references import facts, torch_functions
+from tests.references import examples, facts, torch_functions
 
-SETTINGS = settings(max_examples=30, deadline=None)
+SETTINGS = settings(max_examples=examples(30), deadline=None)
 OP_NAMES = sorted(OPS)
 
 

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from micrograd import MLP, Layer, Module, Neuron, Value
-from tests.references import needs_torch
+from tests.references import facts, needs_torch
 
 
 def test_parameter_count_and_dotted_names():
@@ -335,7 +335,7 @@ def test_parameters_in_dicts_are_found_and_named_by_key():
 def test_a_dict_key_that_is_not_a_str_is_refused(held):
     model = Module()
     model.table = {"ok": Value(3.0), 7: {"inner": held}}
-    with pytest.raises(TypeError, match=r"table\.7\.inner.* under the key 7 \(int\); expected str"):
+    with pytest.raises(TypeError, match=facts("table.7.inner", "7 (int)", "str")):
         model.named_parameters()
 
 
@@ -447,7 +447,7 @@ def test_apply_initialises_weights_and_returns_self():
 
     assert model.apply(zero_biases) is model
     assert [n.b.data for layer in model.layers for n in layer.neurons] == [0.25] * 4
-    with pytest.raises(TypeError, match="apply takes a function of a module, received int"):
+    with pytest.raises(TypeError, match=facts("apply", "int")):
         model.apply(3)
 
 
@@ -471,7 +471,7 @@ def test_requires_grad_freezes_like_torch_and_keeps_the_parameters():
     model([1.0, -1.0]).backward()
     assert any(p.grad != 0.0 for p in first.parameters())
     assert not any("frozen" in name for name in vars(first))
-    with pytest.raises(TypeError, match="requires_grad must be True or False, received str"):
+    with pytest.raises(TypeError, match=facts("requires_grad", "True", "False", "str")):
         model.requires_grad_("no")
 
 
@@ -505,7 +505,7 @@ def test_zero_grad_set_to_none_gives_zero_floats(set_to_none):
     model([1.0, 1.0]).backward()
     model.zero_grad(set_to_none=set_to_none)
     assert all(type(p.grad) is float and p.grad == 0.0 for p in model.parameters())
-    with pytest.raises(TypeError, match="set_to_none must be True or False"):
+    with pytest.raises(TypeError, match=facts("set_to_none", "True", "False", "str")):
         model.zero_grad(set_to_none="yes")
 
 
@@ -574,7 +574,7 @@ def test_a_dotted_attribute_name_is_refused():
     model = Module()
     model.x = {"y": Value(2.0)}
     setattr(model, "x.y", Value(1.0))
-    with pytest.raises(TypeError, match=r"parameter x\.y is held in the attribute 'x\.y'"):
+    with pytest.raises(TypeError, match=facts("x.y", "'x.y'")):
         model.state_dict()
 
 

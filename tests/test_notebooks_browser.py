@@ -38,10 +38,16 @@ def _missing() -> str | None:
     return browser_missing()
 
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(_missing() is not None, reason=str(_missing())),
-]
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _skip_without_a_browser() -> None:
+    # Checked when a test runs, not when the module is collected: importing jupyterlab to find
+    # out costs the quick loop (which leaves these slow tests out) a fifth of a second.
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
 
 
 def _free_port() -> int:

@@ -9,6 +9,7 @@ import pytest
 
 from micrograd import MLP, Value
 from micrograd.optim import SGD, Adam, AdamW, LambdaLR, LinearLR
+from tests.references import facts
 
 START = [0.5, -1.5, 2.0, 0.1]
 
@@ -243,7 +244,7 @@ def test_a_grad_with_a_graph_steps_like_torch():
 
 
 def test_adam_refuses_zero_eps_instead_of_dividing_by_zero():
-    with pytest.raises(ValueError, match=r"invalid eps: 0\.0; expected a number > 0"):
+    with pytest.raises(ValueError, match=facts("eps", "0.0", "> 0")):
         Adam([Value(1.0)], eps=0.0)
     # The smallest positive eps is accepted, and a zero gradient then gives a zero step.
     p = Value(1.0)
@@ -387,7 +388,7 @@ def test_writing_lr_in_param_groups_takes_effect_on_the_next_step_as_in_torch():
 def test_a_bad_value_written_into_param_groups_is_named_at_the_next_step():
     opt = SGD([Value(1.0)], lr=0.1)
     opt.param_groups[0]["lr"] = "fast"
-    with pytest.raises(TypeError, match="param group 0: learning rate must be a number.*fast"):
+    with pytest.raises(TypeError, match=facts("param group 0", "learning rate", "'fast'")):
         opt.step()
 
 
@@ -456,7 +457,7 @@ def test_zero_grad_set_to_none_resets_to_zero(set_to_none):
     objective(ps).backward()
     opt.zero_grad(set_to_none=set_to_none)
     assert [p.grad for p in ps] == [0.0] * 4
-    with pytest.raises(TypeError, match="set_to_none must be True or False"):
+    with pytest.raises(TypeError, match=facts("set_to_none", "True", "False", "NoneType")):
         opt.zero_grad(set_to_none=None)
 
 
