@@ -21,6 +21,7 @@ from micrograd.ops import ADD, MUL
 from micrograd.tape import trace
 from micrograd.tape.numpy_plan import NumpyPlan
 from micrograd.tape.python_plan import PythonPlan
+from tests.references import needs_torch
 
 # A user op that is named "add" and "mul" but is neither: 2x + y and x * y + 1.
 FAKE_ADD = Op(
@@ -116,6 +117,63 @@ def peak_bytes_per_instruction(build, tape) -> float:
         tracemalloc.stop()
     del plan
     return peak / len(tape)
+
+
+def lanes_and_shared(x: list, p: list) -> list:
+    """Outputs of which some depend on the parameters only: the same in every lane.
+
+    Written with `* + tanh relu` only, so that it runs on Values and on torch tensors.
+    """
+    gate = (p[3] * p[4]).tanh()  # shared, and read by every lane below
+    hinge = (p[0] * x[0] + p[1] * x[1] + p[2]).relu() * gate
+    l2 = 1e-4 * (p[0] * p[0] + p[1] * p[1] + p[2] * p[2] + p[3] * p[3] + p[4] * p[4])
+    return [hinge, l2, gate + 2.0]
+
+
+SHARED_PARAMS = [0.7, -0.4, 0.2, 1.3, 0.6]
+SHARED_ROWS = [[0.5, -1.0], [2.0, 0.3], [-0.7, 0.9], [0.1, 0.1]]
+
+
+def test_what_only_parameters_decide_is_computed_once_and_its_gradient_summed_over_lanes():
+    params = [Value(v) for v in SHARED_PARAMS]
+    tape = trace(lambda *x: lanes_and_shared(list(x), params), 2, params)
+    plan = NumpyPlan(tape)
+    assert plan.shared_groups and plan.lane_groups  # the l2 and the gate are shared
+    batch = tape.run_batch(SHARED_ROWS, reduce="sum", backend="numpy")
+    for p in params:
+        p.grad = 0.0
+    for k, row in enumerate(SHARED_ROWS):
+        xs = [Value(v) for v in row]
+        outs = lanes_and_shared(xs, params)
+        sum(outs[1:], outs[0]).backward()  # the grads of the lanes add up in p.grad
+        assert np.allclose(batch.outputs[k], [o.data for o in outs], rtol=1e-12, atol=0)
+        assert np.allclose(batch.input_grads[k], [v.grad for v in xs], rtol=1e-12, atol=0)
+    assert np.allclose(batch.param_grads, [p.grad for p in params], rtol=1e-12, atol=0)
+
+
+@needs_torch
+def test_shared_values_and_their_summed_gradients_match_torch_float64():
+    import torch
+
+    params = [Value(v) for v in SHARED_PARAMS]
+    tape = trace(lambda *x: lanes_and_shared(list(x), params), 2, params)
+    batch = tape.run_batch(SHARED_ROWS, reduce="mean", backend="numpy")
+    ps = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in SHARED_PARAMS]
+    xs = torch.tensor(SHARED_ROWS, dtype=torch.float64).T
+    outs = [o.expand(len(SHARED_ROWS)) for o in lanes_and_shared(list(xs), ps)]
+    (sum(o.sum() for o in outs) / len(SHARED_ROWS)).backward()
+    expected = torch.stack(outs, dim=1).detach().numpy()
+    assert np.allclose(batch.outputs, expected, rtol=1e-12, atol=0)
+    assert np.allclose(batch.param_grads, [p.grad.item() for p in ps], rtol=1e-12, atol=0)
+
+
+def test_a_tape_of_parameters_only_replays_in_every_lane():
+    params = [Value(v) for v in SHARED_PARAMS]
+    tape = trace(lambda: lanes_and_shared([1.0, 2.0], params)[1:], 0, params)
+    batch = tape.run_batch([[], [], []], reduce="mean", backend="numpy")
+    single = tape.run([])
+    assert np.allclose(batch.outputs, [single.outputs] * 3, rtol=1e-15, atol=0)
+    assert np.allclose(batch.param_grads, single.param_grads, rtol=1e-12, atol=0)
 
 
 @pytest.mark.slow

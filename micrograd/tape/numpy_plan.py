@@ -7,6 +7,9 @@ rows. So a replay costs a few dozen numpy calls per step for an MLP of any width
 recognised by their records (`op is ADD`), never by name; every other op calls its record's
 `array_forward` and `array_local_grads`.
 
+What depends only on parameters and constants (an L2 penalty) is the same in every lane, so it
+is computed once, in the first column of its rows, and its gradient from all lanes is their sum.
+
 Left out: ops without array versions (NotImplementedError), higher-order gradients.
 """
 
@@ -72,9 +75,10 @@ class _Group:
     start + Σ param · x with the same x rows for every node: one matrix product).
     """
 
-    def __init__(self, kind: Op | str, out: slice, args: list[list[int]]) -> None:
+    def __init__(self, kind: Op | str, out: slice, args: list[list[int]], shared: bool) -> None:
         import numpy as np
 
+        self.shared = shared  # the same in every lane: computed in the first column only
         self.kind = kind if isinstance(kind, str) else "op"
         self.op = None if isinstance(kind, str) else kind
         self.out = out
@@ -103,11 +107,23 @@ class NumpyPlan:
         uses = tape.use_counts()
         terms, absorbed_adds = _fuse_additions(tape, uses)
         affine, absorbed_products = _find_neurons(tape, uses, terms)
-        groups = _group_by_depth(tape, terms, affine, absorbed_adds | absorbed_products)
+        shared = _lane_invariant(tape)
+        groups = _group_by_depth(tape, terms, affine, absorbed_adds | absorbed_products, shared)
         row, row_params, self.fixed, self.n_rows = _lay_out_rows(tape, groups)
         self.row_params = np.array(row_params, dtype=np.intp)
-        self.groups = [_make_group(kind, members, row) for kind, members in groups]
+        self.groups = [
+            _make_group(kind, members, row, is_shared) for is_shared, kind, members in groups
+        ]
+        self.shared_groups = [group for group in self.groups if group.shared]
+        self.lane_groups = [group for group in self.groups if not group.shared]
         self.output_rows = np.array([row[o] for o in tape.outputs], dtype=np.intp)
+        # Shared rows that lane groups read, or that are outputs: copied from the first column
+        # to every lane after the shared groups ran; their gradients are summed back over lanes.
+        spread = {row[o] for o in tape.outputs if shared[o]}
+        for is_shared, kind, members in groups:
+            if not is_shared:
+                spread.update(row[a] for a in _reads(kind, members) if shared[a])
+        self.spread = _as_index(sorted(spread)) if spread else None
         if (self.output_rows < 0).any():
             raise NotImplementedError("a parameter is an output of the tape; return p * 1.0")
         self.n_inputs, self.n_params, self.params = tape.n_inputs, len(tape.params), tape.params
@@ -150,13 +166,17 @@ class NumpyPlan:
             raise ValueError(f"the tape has {p} params, received {weights.size} values")
         values, grads = self._buffers(lanes)
         values[:n] = x.T
-        values[n : n + r] = weights[self.row_params][:, None]
-        values[n + r : self.fixed] = self.constants[:, None]
-        saved = self._forward(values, weights)
+        # Parameters and constants are the same in every lane: the first column holds them.
+        values[n : n + r, 0] = weights[self.row_params]
+        values[n + r : self.fixed, 0] = self.constants
+        shared_saved = self._forward(values[:, :1], weights, self.shared_groups)
+        if self.spread is not None:
+            values[self.spread] = values[self.spread, :1]
+        lane_saved = self._forward(values, weights, self.lane_groups)
         # Gradients flowing only into inputs are skipped unless asked for (as PyTorch skips
         # tensors that do not require grad); those flowing only into constants always are.
         skip = ("constants",) if input_grads else ("constants", "inputs")
-        param_grads = self._backward(values, grads, saved, seeds, skip)
+        param_grads = self._backward(values, grads, (shared_saved, lane_saved), seeds, skip)
         if reduce == "mean":
             param_grads /= lanes
         outputs = values[self.output_rows].T.copy()
@@ -183,11 +203,11 @@ class NumpyPlan:
             self._local.buffers = buffers
         return buffers[1], buffers[2]
 
-    def _forward(self, values: Any, weights: Any) -> list:
-        """Fills the group rows of `values`; returns what each group's backward step needs."""
+    def _forward(self, values: Any, weights: Any, groups: list[_Group]) -> list:
+        """Fills the rows of `groups` in `values`; returns what each one's backward step needs."""
         np = self.np
         saved: list = []
-        for group in self.groups:
+        for group in groups:
             if group.kind == "affine":
                 w, xs = weights[group.weights], values[group.x.index]
                 # The product straight into the group's rows (a view): no temporary to copy.
@@ -207,14 +227,19 @@ class NumpyPlan:
         return saved
 
     def _backward(
-        self, values: Any, grads: Any, saved: list, seeds: list[float], skip: tuple[str, ...]
+        self,
+        values: Any,
+        grads: Any,
+        saved: tuple[list, list],
+        seeds: list[float],
+        skip: tuple[str, ...],
     ) -> Any:
         """Fills `grads` from the output seeds; returns parameter gradients summed over lanes.
 
-        A scatter whose rows are all of a kind in `skip` ("constants", "inputs") is not
-        computed."""
+        `saved` is what the shared and the lane groups' forward steps returned. A scatter whose
+        rows are all of a kind in `skip` ("constants", "inputs") is not computed."""
         np = self.np
-        n, r, lanes = self.n_inputs, len(self.row_params), values.shape[1]
+        n, r = self.n_inputs, len(self.row_params)
         # Rows of inputs get gradients only when asked for; zeroing them would cost a pass.
         grads[n if "inputs" in skip else 0 :].fill(0.0)
         weight_grads = np.zeros(self.n_params)  # from matrix products, already summed over lanes
@@ -222,34 +247,54 @@ class NumpyPlan:
             grads[self.output_rows] = np.array(seeds, dtype=float)[:, None]
         else:  # add.at: an output listed twice gets both seeds
             np.add.at(grads, self.output_rows, np.array(seeds, dtype=float)[:, None])
+        shared_saved, lane_saved = saved
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
-            for group, args in zip(reversed(self.groups), reversed(saved)):
-                upstream = grads[group.out]
-                if group.kind == "affine":
-                    w, xs = args
-                    if group.start.kind not in skip:
-                        group.start.add(grads, upstream)
-                    group.weight_scatter.add(weight_grads, (upstream @ xs.T).ravel())
-                    if group.x.kind not in skip:
-                        group.x.add(grads, w.T @ upstream)
-                elif group.kind == "sum":
-                    k, m = group.terms.shape
-                    if group.scatter[0].kind not in skip:
-                        share = np.broadcast_to(upstream[:, None, :], (k, m, lanes))
-                        group.scatter[0].add(grads, share.reshape(k * m, lanes))
-                else:
-                    out = values[group.out]
-                    for scatter, local_grad in zip(group.scatter, group.op.array_local_grads):
-                        if scatter.kind in skip:
-                            continue
-                        if callable(local_grad):
-                            scatter.add(grads, local_grad(np, *args, out) * upstream)
-                        elif local_grad == 1.0:  # add's: pass the gradient through as it is
-                            scatter.add(grads, upstream)
-                        else:  # another constant derivative
-                            scatter.add(grads, local_grad * upstream)
-        weight_grads[self.row_params] += grads[n : n + r].sum(axis=1)
+            self._backward_groups(values, grads, weight_grads, self.lane_groups, lane_saved, skip)
+            if self.spread is not None:  # a shared value's gradient: the sum over its lanes
+                grads[self.spread, 0] = grads[self.spread].sum(axis=1)
+            self._backward_groups(
+                values[:, :1], grads[:, :1], weight_grads, self.shared_groups, shared_saved, skip
+            )
+        weight_grads[self.row_params] += grads[n : n + r, 0]
         return weight_grads
+
+    def _backward_groups(
+        self,
+        values: Any,
+        grads: Any,
+        weight_grads: Any,
+        groups: list[_Group],
+        saved: list,
+        skip: tuple[str, ...],
+    ) -> None:
+        """The backward steps of `groups`, last first, into `grads` and `weight_grads`."""
+        np = self.np
+        lanes = values.shape[1]
+        for group, args in zip(reversed(groups), reversed(saved)):
+            upstream = grads[group.out]
+            if group.kind == "affine":
+                w, xs = args
+                if group.start.kind not in skip:
+                    group.start.add(grads, upstream)
+                group.weight_scatter.add(weight_grads, (upstream @ xs.T).ravel())
+                if group.x.kind not in skip:
+                    group.x.add(grads, w.T @ upstream)
+            elif group.kind == "sum":
+                k, m = group.terms.shape
+                if group.scatter[0].kind not in skip:
+                    share = np.broadcast_to(upstream[:, None, :], (k, m, lanes))
+                    group.scatter[0].add(grads, share.reshape(k * m, lanes))
+            else:
+                out = values[group.out]
+                for scatter, local_grad in zip(group.scatter, group.op.array_local_grads):
+                    if scatter.kind in skip:
+                        continue
+                    if callable(local_grad):
+                        scatter.add(grads, local_grad(np, *args, out) * upstream)
+                    elif local_grad == 1.0:  # add's: pass the gradient through as it is
+                        scatter.add(grads, upstream)
+                    else:  # another constant derivative
+                        scatter.add(grads, local_grad * upstream)
 
 
 def _mark_skips(group: _Group, n_inputs: int, first_constant: int, fixed: int) -> None:
@@ -349,19 +394,34 @@ def _find_neurons(
     return affine, absorbed
 
 
+def _lane_invariant(tape: Tape) -> list[bool]:
+    """For each slot, whether it is the same in every lane: parameters, constants, and what is
+    computed from them only."""
+    n = tape.n_inputs
+    shared = [False] * n + [True] * (tape.n_slots - n)
+    for ins in tape.instructions:
+        shared[ins.out] = all(shared[a] for a in ins.args)
+    return shared
+
+
+_Groups = list[tuple[bool, Op | str, list[tuple[int, list]]]]
+
+
 def _group_by_depth(
     tape: Tape,
     terms: dict[int, list[int]],
     affine: dict[int, tuple[int, list[int], list[int]]],
     absorbed: set[int],
-) -> list[tuple[Op | str, list[tuple[int, list]]]]:
-    """The instructions left after fusing, grouped by (depth, kind, shape), in order of depth.
+    shared: list[bool],
+) -> _Groups:
+    """The instructions left after fusing, grouped by (shared, depth, kind, shape): the shared
+    groups first, then the others, each in order of depth.
 
-    In that order every group reads only rows written by earlier groups. Each group is its kind
-    and its members, (output slot, arguments) pairs.
+    In that order every group reads only rows written by earlier groups. Each group is whether
+    it is shared, its kind and its members, (output slot, arguments) pairs.
     """
     depth = [0] * tape.n_slots
-    groups: dict[tuple, tuple[Op | str, list[tuple[int, list]]]] = {}
+    groups: dict[tuple, tuple[bool, Op | str, list[tuple[int, list]]]] = {}
     for ins in tape.instructions:
         if ins.out in absorbed:
             continue
@@ -380,13 +440,21 @@ def _group_by_depth(
             # By record identity: two ops sharing a name are still two groups.
             key = (depth[ins.out], "op", ins.op.name, id(ins.op), len(ins.args))
             entry, kind = (ins.out, list(ins.args)), ins.op
-        groups.setdefault(key, (kind, []))[1].append(entry)
+        is_shared = shared[ins.out]
+        groups.setdefault((not is_shared, *key), (is_shared, kind, []))[2].append(entry)
     return [groups[key] for key in sorted(groups)]
 
 
-def _lay_out_rows(
-    tape: Tape, groups: list[tuple[Op | str, list[tuple[int, list]]]]
-) -> tuple[list[int], list[int], int, int]:
+def _reads(kind: Op | str, members: list[tuple[int, list]]) -> list[int]:
+    """The slots a group's members read as rows (weights inside matrix products are not rows)."""
+    if kind == "affine":
+        return [slot for _, args in members for slot in (args[0], *args[2])]
+    if kind == "sum":
+        return [slot for _, chain in members for slot in chain]
+    return [slot for _, args in members for slot in args]
+
+
+def _lay_out_rows(tape: Tape, groups: _Groups) -> tuple[list[int], list[int], int, int]:
     """The row of each slot (-1 for none), the parameters given rows, the first group row, and
     the number of rows.
 
@@ -396,9 +464,8 @@ def _lay_out_rows(
     """
     n, p = tape.n_inputs, len(tape.params)
     read: set[int] = set()
-    for kind, members in groups:
-        for _, args in members:
-            read.update([args[0], *args[2]] if kind == "affine" else args)
+    for _, kind, members in groups:
+        read.update(_reads(kind, members))
     row = [-1] * tape.n_slots
     row[:n] = range(n)
     row_params = [k for k in range(p) if n + k in read]
@@ -409,14 +476,16 @@ def _lay_out_rows(
         row[n + p + k] = next_row
         next_row += 1
     fixed = next_row
-    for _, members in groups:
+    for _, _, members in groups:
         for out, _ in members:
             row[out] = next_row
             next_row += 1
     return row, row_params, fixed, next_row
 
 
-def _make_group(kind: Op | str, members: list[tuple[int, list]], row: list[int]) -> _Group:
+def _make_group(
+    kind: Op | str, members: list[tuple[int, list]], row: list[int], shared: bool
+) -> _Group:
     """A group's members in rows: where it writes its block and where it reads its arguments."""
     out = slice(row[members[0][0]], row[members[-1][0]] + 1)
     if kind == "affine":
@@ -429,4 +498,4 @@ def _make_group(kind: Op | str, members: list[tuple[int, list]], row: list[int])
         args = [[row[t] for t in chain] for _, chain in members]
     else:
         args = [[row[a[i]] for _, a in members] for i in range(len(members[0][1]))]
-    return _Group(kind, out, args)
+    return _Group(kind, out, args, shared)
