@@ -77,9 +77,13 @@ def test_real_add_and_mul_are_fused_into_matrix_products():
     # The counterpart of the test above: real neurons do become one affine group per layer.
     model = MLP(5, [7, 3], seed=1)
     tape = trace(lambda *x: model(list(x)), 5, model.parameters())
-    kinds = [group.kind for group in NumpyPlan(tape).groups]
+    plan = NumpyPlan(tape)
+    kinds = [group.kind for group in plan.groups]
     assert kinds.count("affine") == 2
     assert len(kinds) <= 4  # two matrix products, one relu and nothing per scalar
+    # The biases are read as one column and the inputs from the caller's array: nothing is
+    # copied into every lane before the replay.
+    assert plan.spread is None and plan.copied_inputs is None
 
 
 def test_python_plan_matches_eager_on_a_softmax_mlp():
@@ -174,6 +178,26 @@ def test_a_tape_of_parameters_only_replays_in_every_lane():
     single = tape.run([])
     assert np.allclose(batch.outputs, [single.outputs] * 3, rtol=1e-15, atol=0)
     assert np.allclose(batch.param_grads, single.param_grads, rtol=1e-12, atol=0)
+
+
+def test_inputs_are_read_from_the_callers_array_in_any_layout():
+    # The plan reads the caller's rows without copying them, so the layout must not matter; an
+    # input read in a sum, or returned as an output, is copied in and must not go stale.
+    model = MLP(3, [4, 2], seed=5)
+    tape = trace(lambda *x: [*model(list(x)), x[0] + x[1] + x[2], x[2]], 3, model.parameters())
+    rng = np.random.default_rng(0)
+    wide = rng.normal(size=(6, 7))
+    rows = wide[:, 1:7:2]  # every other column: neither C- nor Fortran-ordered
+    expected = tape.run_batch(rows.tolist(), backend="numpy")
+    for layout in (rows, np.asfortranarray(rows), np.ascontiguousarray(rows)):
+        batch = tape.run_batch(layout, backend="numpy")
+        assert np.array_equal(batch.outputs, expected.outputs)
+        assert np.array_equal(batch.input_grads, expected.input_grads)
+        assert np.array_equal(batch.param_grads, expected.param_grads)
+    for k, row in enumerate(rows.tolist()):
+        single = tape.run(row)
+        assert np.allclose(expected.outputs[k], single.outputs, rtol=1e-12, atol=0)
+        assert np.allclose(expected.input_grads[k], single.input_grads, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.slow

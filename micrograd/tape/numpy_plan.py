@@ -39,7 +39,8 @@ def _as_index(rows: list[int]) -> Any:
 
 
 class _Scatter:
-    """Adds a block of gradients into the rows it came from, some rows possibly repeated.
+    """Rows a group reads as one argument: reads them, and adds a block of gradients back into
+    them, some rows possibly repeated.
 
     `target[rows] += block` drops all but one of the repeats, and `np.add.at` is slow, so for
     repeated rows the block is sorted by row once and summed per row with `np.add.reduceat`.
@@ -50,7 +51,10 @@ class _Scatter:
 
         self.index = _as_index(rows)
         self.rows_list = rows
-        self.kind = ""  # "inputs" or "constants" when every row is one (see _mark_skips)
+        self.kind = ""  # "inputs" or "constants" when every row is one (see _mark_reads)
+        # Shared rows read by a group of lanes as one column, which numpy broadcasts; their
+        # gradients are summed over the lanes before they are added.
+        self.column = False
         self.repeats = len(set(rows)) != len(rows)
         if self.repeats:
             self.order = np.argsort(np.array(rows), kind="stable")
@@ -58,7 +62,15 @@ class _Scatter:
             self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
             self.rows = ordered[self.starts]
 
+    def read(self, values: Any, inputs: Any) -> Any:
+        """The rows: from `inputs` (the caller's array, transposed) when all are inputs."""
+        if self.kind == "inputs":
+            return inputs[self.index]
+        return values[self.index, :1] if self.column else values[self.index]
+
     def add(self, target: Any, block: Any) -> None:
+        if self.column:
+            target, block = target[:, :1], block.sum(axis=1, keepdims=True)
         if self.repeats:
             import numpy as np
 
@@ -117,20 +129,27 @@ class NumpyPlan:
         self.shared_groups = [group for group in self.groups if group.shared]
         self.lane_groups = [group for group in self.groups if not group.shared]
         self.output_rows = np.array([row[o] for o in tape.outputs], dtype=np.intp)
-        # Shared rows that lane groups read, or that are outputs: copied from the first column
-        # to every lane after the shared groups ran; their gradients are summed back over lanes.
-        spread = {row[o] for o in tape.outputs if shared[o]}
-        for is_shared, kind, members in groups:
-            if not is_shared:
-                spread.update(row[a] for a in _reads(kind, members) if shared[a])
-        self.spread = _as_index(sorted(spread)) if spread else None
         if (self.output_rows < 0).any():
             raise NotImplementedError("a parameter is an output of the tape; return p * 1.0")
         self.n_inputs, self.n_params, self.params = tape.n_inputs, len(tape.params), tape.params
         self.constants = np.array(tape.constants, dtype=float)
         self.unique_outputs = len(set(self.output_rows.tolist())) == len(self.output_rows)
+        shared_rows = [False] * self.n_rows
+        for slot, r in enumerate(row):
+            if r >= 0:
+                shared_rows[r] = shared[slot]
+        first_constant = self.n_inputs + len(row_params)
+        # Input rows that are outputs or read other than from the caller's array, copied in at
+        # each replay; shared rows that are outputs or read other than as a column, copied from
+        # the first column to every lane (their gradients summed back over the lanes).
+        copied = {r for r in self.output_rows.tolist() if r < self.n_inputs}
+        spread = {row[o] for o in tape.outputs if shared[o]}
         for group in self.groups:
-            _mark_skips(group, self.n_inputs, self.n_inputs + len(row_params), self.fixed)
+            _mark_reads(group, self.n_inputs, first_constant, self.fixed, shared_rows, copied)
+            if not group.shared:
+                spread.update(_full_width_reads(group, shared_rows))
+        self.copied_inputs = _as_index(sorted(copied)) if copied else None
+        self.spread = _as_index(sorted(spread)) if spread else None
         # Each thread replays into its own buffers, so one tape can serve several threads.
         self._local = threading.local()
 
@@ -165,14 +184,16 @@ class NumpyPlan:
         if weights.shape != (p,):
             raise ValueError(f"the tape has {p} params, received {weights.size} values")
         values, grads = self._buffers(lanes)
-        values[:n] = x.T
+        inputs = x.T  # groups read the caller's rows of inputs as they are, one sample a column
+        if self.copied_inputs is not None:
+            values[self.copied_inputs] = inputs[self.copied_inputs]
         # Parameters and constants are the same in every lane: the first column holds them.
         values[n : n + r, 0] = weights[self.row_params]
         values[n + r : self.fixed, 0] = self.constants
-        shared_saved = self._forward(values[:, :1], weights, self.shared_groups)
+        shared_saved = self._forward(values[:, :1], inputs, weights, self.shared_groups)
         if self.spread is not None:
             values[self.spread] = values[self.spread, :1]
-        lane_saved = self._forward(values, weights, self.lane_groups)
+        lane_saved = self._forward(values, inputs, weights, self.lane_groups)
         # Gradients flowing only into inputs are skipped unless asked for (as PyTorch skips
         # tensors that do not require grad); those flowing only into constants always are.
         skip = ("constants",) if input_grads else ("constants", "inputs")
@@ -203,17 +224,17 @@ class NumpyPlan:
             self._local.buffers = buffers
         return buffers[1], buffers[2]
 
-    def _forward(self, values: Any, weights: Any, groups: list[_Group]) -> list:
+    def _forward(self, values: Any, inputs: Any, weights: Any, groups: list[_Group]) -> list:
         """Fills the rows of `groups` in `values`; returns what each one's backward step needs."""
         np = self.np
         saved: list = []
         for group in groups:
             if group.kind == "affine":
-                w, xs = weights[group.weights], values[group.x.index]
+                w, xs = weights[group.weights], group.x.read(values, inputs)
                 # The product straight into the group's rows (a view): no temporary to copy.
                 block = values[group.out]
                 np.matmul(w, xs, out=block)
-                block += values[group.start.index]
+                block += group.start.read(values, inputs)
                 saved.append((w, xs))
             elif group.kind == "sum":
                 # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
@@ -221,7 +242,7 @@ class NumpyPlan:
                 values[group.out] = np.add.reduce(values[group.terms], axis=1)
                 saved.append(None)
             else:
-                args = [values[s.index] for s in group.scatter]
+                args = [s.read(values, inputs) for s in group.scatter]
                 values[group.out] = group.op.array_forward(np, *args)
                 saved.append(args)
         return saved
@@ -251,7 +272,7 @@ class NumpyPlan:
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
             self._backward_groups(values, grads, weight_grads, self.lane_groups, lane_saved, skip)
             if self.spread is not None:  # a shared value's gradient: the sum over its lanes
-                grads[self.spread, 0] = grads[self.spread].sum(axis=1)
+                grads[self.spread, 0] += grads[self.spread, 1:].sum(axis=1)
             self._backward_groups(
                 values[:, :1], grads[:, :1], weight_grads, self.shared_groups, shared_saved, skip
             )
@@ -297,8 +318,16 @@ class NumpyPlan:
                         scatter.add(grads, local_grad * upstream)
 
 
-def _mark_skips(group: _Group, n_inputs: int, first_constant: int, fixed: int) -> None:
-    """Marks the group's scatters whose rows are all inputs or all constants."""
+def _mark_reads(
+    group: _Group,
+    n_inputs: int,
+    first_constant: int,
+    fixed: int,
+    shared_rows: list[bool],
+    copied: set[int],
+) -> None:
+    """Marks the group's scatters whose rows are all inputs or all constants, and those a lane
+    group reads as a column; adds to `copied` the input rows it reads from the value rows."""
     if group.kind == "affine":
         scatters = [group.start, group.x]
     else:
@@ -309,7 +338,29 @@ def _mark_skips(group: _Group, n_inputs: int, first_constant: int, fixed: int) -
             scatter.kind = "constants"
         elif all(row < n_inputs for row in rows):
             scatter.kind = "inputs"
+        # A sum gathers its terms in one call, and a matrix product needs its x rows full.
+        reads_whole = group.kind == "sum" or scatter is getattr(group, "x", None)
+        if not group.shared and not reads_whole and all(shared_rows[row] for row in rows):
+            scatter.column = True
+        if group.kind == "sum" or scatter.kind != "inputs":
+            copied.update(row for row in rows if row < n_inputs)
         del scatter.rows_list
+
+
+def _full_width_reads(group: _Group, shared_rows: list[bool]) -> list[int]:
+    """The shared rows a lane group reads in every lane (not as a column)."""
+    if group.kind == "sum":
+        rows = group.terms.ravel().tolist()
+    else:
+        scatters = [group.start, group.x] if group.kind == "affine" else group.scatter
+        rows = [row for s in scatters if not s.column for row in _index_rows(s.index)]
+    return [row for row in rows if shared_rows[row]]
+
+
+def _index_rows(index: Any) -> list[int]:
+    if isinstance(index, slice):
+        return list(range(index.start, index.stop, index.step or 1))
+    return index.tolist()
 
 
 def _as_floats(np: Any, data: Any, slow: Callable[[], Any]) -> Any:
