@@ -130,8 +130,10 @@ def lanes_and_shared(x: list, p: list) -> list:
     """
     gate = (p[3] * p[4]).tanh()  # shared, and read by every lane below
     hinge = (p[0] * x[0] + p[1] * x[1] + p[2]).relu() * gate
+    # In the same group as the product above, the shared argument on the other side.
+    other = gate * x[1]
     l2 = 1e-4 * (p[0] * p[0] + p[1] * p[1] + p[2] * p[2] + p[3] * p[3] + p[4] * p[4])
-    return [hinge, l2, gate + 2.0]
+    return [hinge, other, l2, gate + 2.0]
 
 
 SHARED_PARAMS = [0.7, -0.4, 0.2, 1.3, 0.6]
@@ -143,6 +145,7 @@ def test_what_only_parameters_decide_is_computed_once_and_its_gradient_summed_ov
     tape = trace(lambda *x: lanes_and_shared(list(x), params), 2, params)
     plan = NumpyPlan(tape)
     assert plan.shared_groups and plan.lane_groups  # the l2 and the gate are shared
+    tape.run_batch(SHARED_ROWS[::-1], reduce="sum", backend="numpy")  # leaves its buffers dirty
     batch = tape.run_batch(SHARED_ROWS, reduce="sum", backend="numpy")
     for p in params:
         p.grad = 0.0

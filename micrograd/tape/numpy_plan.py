@@ -128,6 +128,8 @@ class NumpyPlan:
         ]
         self.shared_groups = [group for group in self.groups if group.shared]
         self.lane_groups = [group for group in self.groups if not group.shared]
+        # Shared groups come first, so the rows from parameters to here are all shared.
+        self.first_lane_row = self.lane_groups[0].out.start if self.lane_groups else self.n_rows
         self.output_rows = np.array([row[o] for o in tape.outputs], dtype=np.intp)
         if (self.output_rows < 0).any():
             raise NotImplementedError("a parameter is an output of the tape; return p * 1.0")
@@ -262,7 +264,12 @@ class NumpyPlan:
         np = self.np
         n, r = self.n_inputs, len(self.row_params)
         # Rows of inputs get gradients only when asked for; zeroing them would cost a pass.
-        grads[n if "inputs" in skip else 0 :].fill(0.0)
+        if "inputs" not in skip:
+            grads[:n].fill(0.0)
+        grads[n : self.first_lane_row, 0] = 0.0  # shared rows: the first column is enough
+        grads[self.first_lane_row :].fill(0.0)
+        if self.spread is not None:  # except those that lanes add into
+            grads[self.spread] = 0.0
         weight_grads = np.zeros(self.n_params)  # from matrix products, already summed over lanes
         if self.unique_outputs:
             grads[self.output_rows] = np.array(seeds, dtype=float)[:, None]
