@@ -44,6 +44,8 @@ class _Scatter:
 
     `target[rows] += block` drops all but one of the repeats, and `np.add.at` is slow, so for
     repeated rows the block is sorted by row once and summed per row with `np.add.reduceat`.
+    The first scatter into rows in a backward pass assigns instead (see `_mark_first_writes`):
+    those rows are not zeroed beforehand.
     """
 
     def __init__(self, rows: list[int]) -> None:
@@ -55,6 +57,7 @@ class _Scatter:
         # Shared rows read by a group of lanes as one column, which numpy broadcasts; their
         # gradients are summed over the lanes before they are added.
         self.column = False
+        self.assign = False
         self.repeats = len(set(rows)) != len(rows)
         if self.repeats:
             self.order = np.argsort(np.array(rows), kind="stable")
@@ -75,6 +78,8 @@ class _Scatter:
             import numpy as np
 
             target[self.rows] += np.add.reduceat(block[self.order], self.starts, axis=0)
+        elif self.assign:
+            target[self.index] = block
         else:
             target[self.index] += block
 
@@ -152,6 +157,11 @@ class NumpyPlan:
                 spread.update(_full_width_reads(group, shared_rows))
         self.copied_inputs = _as_index(sorted(copied)) if copied else None
         self.spread = _as_index(sorted(spread)) if spread else None
+        assigned = _mark_first_writes(self.lane_groups, self.output_rows)
+        if self.unique_outputs:  # the seeds are assigned too
+            assigned.update(self.output_rows.tolist())
+        zeroed = [r for r in range(self.first_lane_row, self.n_rows) if r not in assigned]
+        self.zeroed_lane_rows = _as_index(zeroed) if zeroed else None
         # Each thread replays into its own buffers, so one tape can serve several threads.
         self._local = threading.local()
 
@@ -267,7 +277,8 @@ class NumpyPlan:
         if "inputs" not in skip:
             grads[:n].fill(0.0)
         grads[n : self.first_lane_row, 0] = 0.0  # shared rows: the first column is enough
-        grads[self.first_lane_row :].fill(0.0)
+        if self.zeroed_lane_rows is not None:  # the others are assigned before they are read
+            grads[self.zeroed_lane_rows] = 0.0
         if self.spread is not None:  # except those that lanes add into
             grads[self.spread] = 0.0
         weight_grads = np.zeros(self.n_params)  # from matrix products, already summed over lanes
@@ -352,6 +363,27 @@ def _mark_reads(
         if group.kind == "sum" or scatter.kind != "inputs":
             copied.update(row for row in rows if row < n_inputs)
         del scatter.rows_list
+
+
+def _mark_first_writes(groups: list[_Group], output_rows: Any) -> set[int]:
+    """Marks the scatters that write lane rows first in a backward pass over `groups`: they
+    assign their block, which spares zeroing those rows and reading them back to add. Returns
+    the rows they assign.
+
+    Rows read as a column (shared) or repeated within a scatter are always added to, and so are
+    outputs (their seeds come first).
+    """
+    written = set(output_rows.tolist())
+    assigned: set[int] = set()
+    for group in reversed(groups):
+        scatters = [group.start, group.x] if group.kind == "affine" else group.scatter
+        for scatter in scatters:  # in the order the backward step adds them
+            rows = _index_rows(scatter.index)
+            if not (scatter.repeats or scatter.column or written.intersection(rows)):
+                scatter.assign = True
+                assigned.update(rows)
+            written.update(rows)
+    return assigned
 
 
 def _full_width_reads(group: _Group, shared_rows: list[bool]) -> list[int]:
