@@ -183,6 +183,28 @@ def test_a_tape_of_parameters_only_replays_in_every_lane():
     assert np.allclose(batch.param_grads, single.param_grads, rtol=1e-12, atol=0)
 
 
+def test_a_hinge_loss_and_its_l2_penalty_as_two_outputs_match_eager():
+    # The benchmark's moons loss: every weight gets gradients from the lanes' matrix products
+    # and from the shared penalty's, which must add up rather than overwrite one another.
+    model = MLP(2, [5, 5, 1], seed=6)
+    params = model.parameters()
+
+    def losses(x0, x1, y):
+        penalty = 1e-4 * sum(p * p for p in params)
+        return [(1 + -y * model([x0, x1])).relu(), penalty]
+
+    tape = trace(losses, 3, params)
+    rows = [[0.3, -0.8, 1.0], [-1.1, 0.4, -1.0], [0.9, 0.9, 1.0], [0.0, -0.2, -1.0]]
+    tape.run_batch(rows[::-1], reduce="sum", backend="numpy")  # leaves its buffers dirty
+    batch = tape.run_batch(rows, reduce="sum", backend="numpy")
+    model.zero_grad()
+    for k, row in enumerate(rows):
+        hinge, penalty = losses(*row)
+        (hinge + penalty).backward()
+        assert np.allclose(batch.outputs[k], [hinge.data, penalty.data], rtol=1e-12, atol=0)
+    assert np.allclose(batch.param_grads, [p.grad for p in params], rtol=1e-12, atol=1e-15)
+
+
 def test_inputs_are_read_from_the_callers_array_in_any_layout():
     # The plan reads the caller's rows without copying them, so the layout must not matter; an
     # input read in a sum, or returned as an output, is copied in and must not go stale.

@@ -157,7 +157,7 @@ class NumpyPlan:
                 spread.update(_full_width_reads(group, shared_rows))
         self.copied_inputs = _as_index(sorted(copied)) if copied else None
         self.spread = _as_index(sorted(spread)) if spread else None
-        assigned = _mark_first_writes(self.lane_groups, self.output_rows)
+        assigned = _mark_first_writes(self.lane_groups, self.shared_groups, self.output_rows)
         if self.unique_outputs:  # the seeds are assigned too
             assigned.update(self.output_rows.tolist())
         zeroed = [r for r in range(self.first_lane_row, self.n_rows) if r not in assigned]
@@ -199,9 +199,9 @@ class NumpyPlan:
         inputs = x.T  # groups read the caller's rows of inputs as they are, one sample a column
         if self.copied_inputs is not None:
             values[self.copied_inputs] = inputs[self.copied_inputs]
-        # Parameters and constants are the same in every lane: the first column holds them.
+        # Parameters are the same in every lane: the first column holds them (and the
+        # constants, written when the buffers were made).
         values[n : n + r, 0] = weights[self.row_params]
-        values[n + r : self.fixed, 0] = self.constants
         shared_saved = self._forward(values[:, :1], inputs, weights, self.shared_groups)
         if self.spread is not None:
             values[self.spread] = values[self.spread, :1]
@@ -233,6 +233,7 @@ class NumpyPlan:
         if buffers is None or buffers[0] != lanes:
             np = self.np
             buffers = (lanes, np.empty((self.n_rows, lanes)), np.empty((self.n_rows, lanes)))
+            buffers[1][self.n_inputs + len(self.row_params) : self.fixed, 0] = self.constants
             self._local.buffers = buffers
         return buffers[1], buffers[2]
 
@@ -315,7 +316,10 @@ class NumpyPlan:
                 w, xs = args
                 if group.start.kind not in skip:
                     group.start.add(grads, upstream)
-                group.weight_scatter.add(weight_grads, (upstream @ xs.T).ravel())
+                if group.weight_scatter.assign:  # the (nodes, terms) block straight in
+                    weight_grads[group.weights] = upstream @ xs.T
+                else:
+                    group.weight_scatter.add(weight_grads, (upstream @ xs.T).ravel())
                 if group.x.kind not in skip:
                     group.x.add(grads, w.T @ upstream)
             elif group.kind == "sum":
@@ -365,17 +369,27 @@ def _mark_reads(
         del scatter.rows_list
 
 
-def _mark_first_writes(groups: list[_Group], output_rows: Any) -> set[int]:
-    """Marks the scatters that write lane rows first in a backward pass over `groups`: they
-    assign their block, which spares zeroing those rows and reading them back to add. Returns
-    the rows they assign.
+def _mark_first_writes(
+    lane_groups: list[_Group], shared_groups: list[_Group], output_rows: Any
+) -> set[int]:
+    """Marks the scatters that write first into lane rows, or into parameters' gradients from
+    matrix products, in a backward pass: they assign their block, which spares zeroing those
+    rows and reading them back to add. Returns the lane rows they assign.
 
     Rows read as a column (shared) or repeated within a scatter are always added to, and so are
     outputs (their seeds come first).
     """
     written = set(output_rows.tolist())
     assigned: set[int] = set()
-    for group in reversed(groups):
+    weights_written: set[int] = set()
+    for group in [*reversed(lane_groups), *reversed(shared_groups)]:
+        if group.kind == "affine":
+            numbers = group.weights.ravel().tolist()
+            if not group.weight_scatter.repeats and not weights_written.intersection(numbers):
+                group.weight_scatter.assign = True
+            weights_written.update(numbers)
+        if group.shared:
+            continue
         scatters = [group.start, group.x] if group.kind == "affine" else group.scatter
         for scatter in scatters:  # in the order the backward step adds them
             rows = _index_rows(scatter.index)
