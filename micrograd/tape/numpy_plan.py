@@ -8,7 +8,7 @@ recognised by their records (`op is ADD`), never by name; every other op calls i
 `array_forward` and `array_local_grads`.
 
 What depends only on parameters and constants (an L2 penalty) is the same in every lane, so it
-is computed once, in the first column of its rows, and its gradient from all lanes is their sum.
+is computed once, in a buffer of one column, and its gradient from all lanes is their sum.
 
 Left out: ops without array versions (NotImplementedError), higher-order gradients.
 """
@@ -54,8 +54,8 @@ class _Scatter:
         self.index = _as_index(rows)
         self.rows_list = rows
         self.kind = ""  # "inputs" or "constants" when every row is one (see _mark_reads)
-        # Shared rows read by a group of lanes as one column, which numpy broadcasts; their
-        # gradients are summed over the lanes before they are added.
+        # Shared rows read by a group of lanes from the one-column buffer, which numpy
+        # broadcasts; their gradients are summed over the lanes and added there.
         self.column = False
         self.assign = False
         self.repeats = len(set(rows)) != len(rows)
@@ -65,15 +65,15 @@ class _Scatter:
             self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
             self.rows = ordered[self.starts]
 
-    def read(self, values: Any, inputs: Any) -> Any:
+    def read(self, values: Any, column: Any, inputs: Any) -> Any:
         """The rows: from `inputs` (the caller's array, transposed) when all are inputs."""
         if self.kind == "inputs":
             return inputs[self.index]
-        return values[self.index, :1] if self.column else values[self.index]
+        return column[self.index] if self.column else values[self.index]
 
-    def add(self, target: Any, block: Any) -> None:
+    def add(self, target: Any, column_target: Any, block: Any) -> None:
         if self.column:
-            target, block = target[:, :1], block.sum(axis=1, keepdims=True)
+            target, block = column_target, block.sum(axis=1, keepdims=True)
         if self.repeats:
             import numpy as np
 
@@ -195,25 +195,27 @@ class NumpyPlan:
             )
         if weights.shape != (p,):
             raise ValueError(f"the tape has {p} params, received {weights.size} values")
-        values, grads = self._buffers(lanes)
+        buffers = self._buffers(lanes)
+        values, column = buffers[0], buffers[2]
         inputs = x.T  # groups read the caller's rows of inputs as they are, one sample a column
         if self.copied_inputs is not None:
             values[self.copied_inputs] = inputs[self.copied_inputs]
-        # Parameters are the same in every lane: the first column holds them (and the
+        # Parameters are the same in every lane: the one-column buffer holds them (and the
         # constants, written when the buffers were made).
-        values[n : n + r, 0] = weights[self.row_params]
-        shared_saved = self._forward(values[:, :1], inputs, weights, self.shared_groups)
+        column[n : n + r, 0] = weights[self.row_params]
+        shared_saved = self._forward(column, column, inputs, weights, self.shared_groups)
         if self.spread is not None:
-            values[self.spread] = values[self.spread, :1]
-        lane_saved = self._forward(values, inputs, weights, self.lane_groups)
+            values[self.spread] = column[self.spread]
+        lane_saved = self._forward(values, column, inputs, weights, self.lane_groups)
         # Gradients flowing only into inputs are skipped unless asked for (as PyTorch skips
         # tensors that do not require grad); those flowing only into constants always are.
         skip = ("constants",) if input_grads else ("constants", "inputs")
-        param_grads = self._backward(values, grads, (shared_saved, lane_saved), seeds, skip)
+        param_grads = self._backward(buffers, (shared_saved, lane_saved), seeds, skip)
         if reduce == "mean":
             param_grads /= lanes
         outputs = values[self.output_rows].T.copy()
-        return BatchResult(outputs, grads[:n].T.copy() if input_grads else None, param_grads)
+        input_grads_out = buffers[1][:n].T.copy() if input_grads else None
+        return BatchResult(outputs, input_grads_out, param_grads)
 
     def _rows_or_raise(self, inputs: Any) -> Any:
         # The slow path of run's conversion: names the first entry that is not a number.
@@ -226,28 +228,34 @@ class NumpyPlan:
                 )
         return self.np.array(rows, dtype=float).reshape(len(rows), self.n_inputs)
 
-    def _buffers(self, lanes: int) -> tuple[Any, Any]:
+    def _buffers(self, lanes: int) -> tuple[Any, Any, Any, Any]:
+        """Values and gradients, one column per lane; values and gradients of the shared rows,
+        one column (the other rows of each buffer go unused)."""
         # Reused from this thread's last call with as many lanes: fresh arrays of this size come
         # from new memory pages, and touching those costs more than the replay itself.
         buffers = getattr(self._local, "buffers", None)
-        if buffers is None or buffers[0] != lanes:
+        if buffers is None or buffers[0].shape[1] != lanes:
             np = self.np
-            buffers = (lanes, np.empty((self.n_rows, lanes)), np.empty((self.n_rows, lanes)))
-            buffers[1][self.n_inputs + len(self.row_params) : self.fixed, 0] = self.constants
+            shape = (self.n_rows, lanes)
+            column = np.empty((self.n_rows, 1))
+            column[self.n_inputs + len(self.row_params) : self.fixed, 0] = self.constants
+            buffers = (np.empty(shape), np.empty(shape), column, np.empty((self.n_rows, 1)))
             self._local.buffers = buffers
-        return buffers[1], buffers[2]
+        return buffers
 
-    def _forward(self, values: Any, inputs: Any, weights: Any, groups: list[_Group]) -> list:
+    def _forward(
+        self, values: Any, column: Any, inputs: Any, weights: Any, groups: list[_Group]
+    ) -> list:
         """Fills the rows of `groups` in `values`; returns what each one's backward step needs."""
         np = self.np
         saved: list = []
         for group in groups:
             if group.kind == "affine":
-                w, xs = weights[group.weights], group.x.read(values, inputs)
+                w, xs = weights[group.weights], group.x.read(values, column, inputs)
                 # The product straight into the group's rows (a view): no temporary to copy.
                 block = values[group.out]
                 np.matmul(w, xs, out=block)
-                block += group.start.read(values, inputs)
+                block += group.start.read(values, column, inputs)
                 saved.append((w, xs))
             elif group.kind == "sum":
                 # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
@@ -255,32 +263,33 @@ class NumpyPlan:
                 values[group.out] = np.add.reduce(values[group.terms], axis=1)
                 saved.append(None)
             else:
-                args = [s.read(values, inputs) for s in group.scatter]
+                args = [s.read(values, column, inputs) for s in group.scatter]
                 values[group.out] = group.op.array_forward(np, *args)
                 saved.append(args)
         return saved
 
     def _backward(
         self,
-        values: Any,
-        grads: Any,
+        buffers: tuple[Any, Any, Any, Any],
         saved: tuple[list, list],
         seeds: list[float],
         skip: tuple[str, ...],
     ) -> Any:
-        """Fills `grads` from the output seeds; returns parameter gradients summed over lanes.
+        """Fills the gradient buffers from the output seeds; returns parameter gradients summed
+        over lanes.
 
         `saved` is what the shared and the lane groups' forward steps returned. A scatter whose
         rows are all of a kind in `skip` ("constants", "inputs") is not computed."""
         np = self.np
         n, r = self.n_inputs, len(self.row_params)
+        values, grads, column, column_grads = buffers
         # Rows of inputs get gradients only when asked for; zeroing them would cost a pass.
         if "inputs" not in skip:
             grads[:n].fill(0.0)
-        grads[n : self.first_lane_row, 0] = 0.0  # shared rows: the first column is enough
+        column_grads[n : self.first_lane_row] = 0.0
         if self.zeroed_lane_rows is not None:  # the others are assigned before they are read
             grads[self.zeroed_lane_rows] = 0.0
-        if self.spread is not None:  # except those that lanes add into
+        if self.spread is not None:  # shared rows read in every lane
             grads[self.spread] = 0.0
         weight_grads = np.zeros(self.n_params)  # from matrix products, already summed over lanes
         if self.unique_outputs:
@@ -289,55 +298,62 @@ class NumpyPlan:
             np.add.at(grads, self.output_rows, np.array(seeds, dtype=float)[:, None])
         shared_saved, lane_saved = saved
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
-            self._backward_groups(values, grads, weight_grads, self.lane_groups, lane_saved, skip)
-            if self.spread is not None:  # a shared value's gradient: the sum over its lanes
-                grads[self.spread, 0] += grads[self.spread, 1:].sum(axis=1)
             self._backward_groups(
-                values[:, :1], grads[:, :1], weight_grads, self.shared_groups, shared_saved, skip
+                (values, grads, column_grads), weight_grads, self.lane_groups, lane_saved, skip
             )
-        weight_grads[self.row_params] += grads[n : n + r, 0]
+            if self.spread is not None:  # a shared value's gradient: the sum over its lanes
+                column_grads[self.spread] += grads[self.spread].sum(axis=1, keepdims=True)
+            self._backward_groups(
+                (column, column_grads, column_grads),
+                weight_grads,
+                self.shared_groups,
+                shared_saved,
+                skip,
+            )
+        weight_grads[self.row_params] += column_grads[n : n + r, 0]
         return weight_grads
 
     def _backward_groups(
         self,
-        values: Any,
-        grads: Any,
+        buffers: tuple[Any, Any, Any],
         weight_grads: Any,
         groups: list[_Group],
         saved: list,
         skip: tuple[str, ...],
     ) -> None:
-        """The backward steps of `groups`, last first, into `grads` and `weight_grads`."""
+        """The backward steps of `groups`, last first: into `grads` (and `column_grads` for
+        shared rows read as a column) and `weight_grads`."""
         np = self.np
+        values, grads, column_grads = buffers
         lanes = values.shape[1]
         for group, args in zip(reversed(groups), reversed(saved)):
             upstream = grads[group.out]
             if group.kind == "affine":
                 w, xs = args
                 if group.start.kind not in skip:
-                    group.start.add(grads, upstream)
+                    group.start.add(grads, column_grads, upstream)
                 if group.weight_scatter.assign:  # the (nodes, terms) block straight in
                     weight_grads[group.weights] = upstream @ xs.T
                 else:
-                    group.weight_scatter.add(weight_grads, (upstream @ xs.T).ravel())
+                    group.weight_scatter.add(weight_grads, None, (upstream @ xs.T).ravel())
                 if group.x.kind not in skip:
-                    group.x.add(grads, w.T @ upstream)
+                    group.x.add(grads, column_grads, w.T @ upstream)
             elif group.kind == "sum":
                 k, m = group.terms.shape
                 if group.scatter[0].kind not in skip:
                     share = np.broadcast_to(upstream[:, None, :], (k, m, lanes))
-                    group.scatter[0].add(grads, share.reshape(k * m, lanes))
+                    group.scatter[0].add(grads, column_grads, share.reshape(k * m, lanes))
             else:
                 out = values[group.out]
                 for scatter, local_grad in zip(group.scatter, group.op.array_local_grads):
                     if scatter.kind in skip:
                         continue
                     if callable(local_grad):
-                        scatter.add(grads, local_grad(np, *args, out) * upstream)
+                        scatter.add(grads, column_grads, local_grad(np, *args, out) * upstream)
                     elif local_grad == 1.0:  # add's: pass the gradient through as it is
-                        scatter.add(grads, upstream)
+                        scatter.add(grads, column_grads, upstream)
                     else:  # another constant derivative
-                        scatter.add(grads, local_grad * upstream)
+                        scatter.add(grads, column_grads, local_grad * upstream)
 
 
 def _mark_reads(
