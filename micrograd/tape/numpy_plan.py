@@ -72,6 +72,8 @@ class _Scatter:
         return column[self.index] if self.column else values[self.index]
 
     def add(self, target: Any, column_target: Any, block: Any) -> None:
+        """Adds (or assigns) `block` into the rows of `target`, or summed over the lanes into
+        those of `column_target` for rows read as a column."""
         if self.column:
             target, block = column_target, block.sum(axis=1, keepdims=True)
         if self.repeats:
@@ -95,7 +97,7 @@ class _Group:
     def __init__(self, kind: Op | str, out: slice, args: list[list[int]], shared: bool) -> None:
         import numpy as np
 
-        self.shared = shared  # the same in every lane: computed in the first column only
+        self.shared = shared  # the same in every lane: computed in the one-column buffers
         self.kind = kind if isinstance(kind, str) else "op"
         self.op = None if isinstance(kind, str) else kind
         self.out = out
@@ -145,25 +147,31 @@ class NumpyPlan:
         for slot, r in enumerate(row):
             if r >= 0:
                 shared_rows[r] = shared[slot]
-        first_constant = self.n_inputs + len(row_params)
+        self._plan_reads_and_writes(shared_rows, self.n_inputs + len(row_params))
+        # Each thread replays into its own buffers, so one tape can serve several threads.
+        self._local = threading.local()
+
+    def _plan_reads_and_writes(self, shared_rows: list[bool], first_constant: int) -> None:
+        """Where each group reads its rows from, which rows are copied before the lanes run, and
+        which gradient rows are zeroed before the backward pass."""
+        n = self.n_inputs
+        outputs = self.output_rows.tolist()
         # Input rows that are outputs or read other than from the caller's array, copied in at
         # each replay; shared rows that are outputs or read other than as a column, copied from
-        # the first column to every lane (their gradients summed back over the lanes).
-        copied = {r for r in self.output_rows.tolist() if r < self.n_inputs}
-        spread = {row[o] for o in tape.outputs if shared[o]}
+        # the one-column buffer to every lane (their gradients summed back over the lanes).
+        copied = {r for r in outputs if r < n}
+        spread = {r for r in outputs if shared_rows[r]}
         for group in self.groups:
-            _mark_reads(group, self.n_inputs, first_constant, self.fixed, shared_rows, copied)
+            _mark_reads(group, n, first_constant, self.fixed, shared_rows, copied)
             if not group.shared:
                 spread.update(_full_width_reads(group, shared_rows))
         self.copied_inputs = _as_index(sorted(copied)) if copied else None
         self.spread = _as_index(sorted(spread)) if spread else None
         assigned = _mark_first_writes(self.lane_groups, self.shared_groups, self.output_rows)
         if self.unique_outputs:  # the seeds are assigned too
-            assigned.update(self.output_rows.tolist())
+            assigned.update(outputs)
         zeroed = [r for r in range(self.first_lane_row, self.n_rows) if r not in assigned]
         self.zeroed_lane_rows = _as_index(zeroed) if zeroed else None
-        # Each thread replays into its own buffers, so one tape can serve several threads.
-        self._local = threading.local()
 
     def run(
         self,
@@ -335,7 +343,9 @@ class NumpyPlan:
                 if group.weight_scatter.assign:  # the (nodes, terms) block straight in
                     weight_grads[group.weights] = upstream @ xs.T
                 else:
-                    group.weight_scatter.add(weight_grads, None, (upstream @ xs.T).ravel())
+                    group.weight_scatter.add(
+                        weight_grads, None, (upstream @ xs.T).ravel()
+                    )  # never a column
                 if group.x.kind not in skip:
                     group.x.add(grads, column_grads, w.T @ upstream)
             elif group.kind == "sum":
