@@ -135,7 +135,7 @@ class NumpyPlan:
         ]
         self.shared_groups = [group for group in self.groups if group.shared]
         self.lane_groups = [group for group in self.groups if not group.shared]
-        # Shared groups come first, so the rows from parameters to here are all shared.
+        # Shared groups come first: every row from the parameters' up to here is shared.
         self.first_lane_row = self.lane_groups[0].out.start if self.lane_groups else self.n_rows
         self.output_rows = np.array([row[o] for o in tape.outputs], dtype=np.intp)
         if (self.output_rows < 0).any():
@@ -342,10 +342,8 @@ class NumpyPlan:
                     group.start.add(grads, column_grads, upstream)
                 if group.weight_scatter.assign:  # the (nodes, terms) block straight in
                     weight_grads[group.weights] = upstream @ xs.T
-                else:
-                    group.weight_scatter.add(
-                        weight_grads, None, (upstream @ xs.T).ravel()
-                    )  # never a column
+                else:  # parameter numbers, never read as a column
+                    group.weight_scatter.add(weight_grads, None, (upstream @ xs.T).ravel())
                 if group.x.kind not in skip:
                     group.x.add(grads, column_grads, w.T @ upstream)
             elif group.kind == "sum":
