@@ -21,6 +21,7 @@ from micrograd.ops import ADD, MUL
 from micrograd.tape import trace
 from micrograd.tape.numpy_plan import NumpyPlan
 from micrograd.tape.python_plan import PythonPlan
+from tests.references import needs_torch
 
 # A user op that is named "add" and "mul" but is neither: 2x + y and x * y + 1.
 FAKE_ADD = Op(
@@ -76,9 +77,13 @@ def test_real_add_and_mul_are_fused_into_matrix_products():
     # The counterpart of the test above: real neurons do become one affine group per layer.
     model = MLP(5, [7, 3], seed=1)
     tape = trace(lambda *x: model(list(x)), 5, model.parameters())
-    kinds = [group.kind for group in NumpyPlan(tape).groups]
+    plan = NumpyPlan(tape)
+    kinds = [group.kind for group in plan.groups]
     assert kinds.count("affine") == 2
     assert len(kinds) <= 4  # two matrix products, one relu and nothing per scalar
+    # The biases are read as one column and the inputs from the caller's array: nothing is
+    # copied into every lane before the replay.
+    assert plan.spread is None and plan.copied_inputs is None
 
 
 def test_python_plan_matches_eager_on_a_softmax_mlp():
@@ -116,6 +121,108 @@ def peak_bytes_per_instruction(build, tape) -> float:
         tracemalloc.stop()
     del plan
     return peak / len(tape)
+
+
+def lanes_and_shared(x: list, p: list) -> list:
+    """Outputs of which some depend on the parameters only: the same in every lane.
+
+    Written with `* + tanh relu` only, so that it runs on Values and on torch tensors.
+    """
+    gate = (p[3] * p[4]).tanh()  # shared, and read by every lane below
+    hinge = (p[0] * x[0] + p[1] * x[1] + p[2]).relu() * gate
+    # In the same group as the product above, the shared argument on the other side.
+    other = gate * x[1]
+    l2 = 1e-4 * (p[0] * p[0] + p[1] * p[1] + p[2] * p[2] + p[3] * p[3] + p[4] * p[4])
+    return [hinge, other, l2, gate + 2.0]
+
+
+SHARED_PARAMS = [0.7, -0.4, 0.2, 1.3, 0.6]
+SHARED_ROWS = [[0.5, -1.0], [2.0, 0.3], [-0.7, 0.9], [0.1, 0.1]]
+
+
+def test_what_only_parameters_decide_is_computed_once_and_its_gradient_summed_over_lanes():
+    params = [Value(v) for v in SHARED_PARAMS]
+    tape = trace(lambda *x: lanes_and_shared(list(x), params), 2, params)
+    plan = NumpyPlan(tape)
+    assert plan.shared_groups and plan.lane_groups  # the l2 and the gate are shared
+    tape.run_batch(SHARED_ROWS[::-1], reduce="sum", backend="numpy")  # leaves its buffers dirty
+    batch = tape.run_batch(SHARED_ROWS, reduce="sum", backend="numpy")
+    for p in params:
+        p.grad = 0.0
+    for k, row in enumerate(SHARED_ROWS):
+        xs = [Value(v) for v in row]
+        outs = lanes_and_shared(xs, params)
+        sum(outs[1:], outs[0]).backward()  # the grads of the lanes add up in p.grad
+        assert np.allclose(batch.outputs[k], [o.data for o in outs], rtol=1e-12, atol=0)
+        assert np.allclose(batch.input_grads[k], [v.grad for v in xs], rtol=1e-12, atol=0)
+    assert np.allclose(batch.param_grads, [p.grad for p in params], rtol=1e-12, atol=0)
+
+
+@needs_torch
+def test_shared_values_and_their_summed_gradients_match_torch_float64():
+    import torch
+
+    params = [Value(v) for v in SHARED_PARAMS]
+    tape = trace(lambda *x: lanes_and_shared(list(x), params), 2, params)
+    batch = tape.run_batch(SHARED_ROWS, reduce="mean", backend="numpy")
+    ps = [torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in SHARED_PARAMS]
+    xs = torch.tensor(SHARED_ROWS, dtype=torch.float64).T
+    outs = [o.expand(len(SHARED_ROWS)) for o in lanes_and_shared(list(xs), ps)]
+    (sum(o.sum() for o in outs) / len(SHARED_ROWS)).backward()
+    expected = torch.stack(outs, dim=1).detach().numpy()
+    assert np.allclose(batch.outputs, expected, rtol=1e-12, atol=0)
+    assert np.allclose(batch.param_grads, [p.grad.item() for p in ps], rtol=1e-12, atol=0)
+
+
+def test_a_tape_of_parameters_only_replays_in_every_lane():
+    params = [Value(v) for v in SHARED_PARAMS]
+    tape = trace(lambda: lanes_and_shared([1.0, 2.0], params)[1:], 0, params)
+    batch = tape.run_batch([[], [], []], reduce="mean", backend="numpy")
+    single = tape.run([])
+    assert np.allclose(batch.outputs, [single.outputs] * 3, rtol=1e-15, atol=0)
+    assert np.allclose(batch.param_grads, single.param_grads, rtol=1e-12, atol=0)
+
+
+def test_a_hinge_loss_and_its_l2_penalty_as_two_outputs_match_eager():
+    # The benchmark's moons loss: every weight gets gradients from the lanes' matrix products
+    # and from the shared penalty's, which must add up rather than overwrite one another.
+    model = MLP(2, [5, 5, 1], seed=6)
+    params = model.parameters()
+
+    def losses(x0, x1, y):
+        penalty = 1e-4 * sum(p * p for p in params)
+        return [(1 + -y * model([x0, x1])).relu(), penalty]
+
+    tape = trace(losses, 3, params)
+    rows = [[0.3, -0.8, 1.0], [-1.1, 0.4, -1.0], [0.9, 0.9, 1.0], [0.0, -0.2, -1.0]]
+    tape.run_batch(rows[::-1], reduce="sum", backend="numpy")  # leaves its buffers dirty
+    batch = tape.run_batch(rows, reduce="sum", backend="numpy")
+    model.zero_grad()
+    for k, row in enumerate(rows):
+        hinge, penalty = losses(*row)
+        (hinge + penalty).backward()
+        assert np.allclose(batch.outputs[k], [hinge.data, penalty.data], rtol=1e-12, atol=0)
+    assert np.allclose(batch.param_grads, [p.grad for p in params], rtol=1e-12, atol=1e-15)
+
+
+def test_inputs_are_read_from_the_callers_array_in_any_layout():
+    # The plan reads the caller's rows without copying them, so the layout must not matter; an
+    # input read in a sum, or returned as an output, is copied in and must not go stale.
+    model = MLP(3, [4, 2], seed=5)
+    tape = trace(lambda *x: [*model(list(x)), x[0] + x[1] + x[2], x[2]], 3, model.parameters())
+    rng = np.random.default_rng(0)
+    wide = rng.normal(size=(6, 7))
+    rows = wide[:, 1:7:2]  # every other column: neither C- nor Fortran-ordered
+    expected = tape.run_batch(rows.tolist(), backend="numpy")
+    for layout in (rows, np.asfortranarray(rows), np.ascontiguousarray(rows)):
+        batch = tape.run_batch(layout, backend="numpy")
+        assert np.array_equal(batch.outputs, expected.outputs)
+        assert np.array_equal(batch.input_grads, expected.input_grads)
+        assert np.array_equal(batch.param_grads, expected.param_grads)
+    for k, row in enumerate(rows.tolist()):
+        single = tape.run(row)
+        assert np.allclose(expected.outputs[k], single.outputs, rtol=1e-12, atol=0)
+        assert np.allclose(expected.input_grads[k], single.input_grads, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.slow

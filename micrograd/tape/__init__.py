@@ -13,8 +13,9 @@ A tape replays forward and backward for new inputs and parameter values without 
   parameter gradients summed or averaged over the lanes. Instructions are grouped by depth and
   op, chains of additions become one sum, and sums of parameter-times-value products (neurons)
   one matrix product per layer, so a replay costs a few numpy calls per layer of the graph
-  rather than one per scalar op. Without numpy it replays the samples side by side in pure
-  Python, as `run` does one.
+  rather than one per scalar op; what depends on the parameters only (an L2 penalty) is computed
+  once for all lanes. Without numpy it replays the samples side by side in pure Python, as
+  `run` does one.
 
 Both replays are built on first use in time and memory linear in the tape's length, and find
 additions and products by their op records (`op is ADD`), never by name, so a user op called

@@ -7,6 +7,9 @@ rows. So a replay costs a few dozen numpy calls per step for an MLP of any width
 recognised by their records (`op is ADD`), never by name; every other op calls its record's
 `array_forward` and `array_local_grads`.
 
+What depends only on parameters and constants (an L2 penalty) is the same in every lane, so it
+is computed once, in a buffer of one column, and its gradient from all lanes is their sum.
+
 Left out: ops without array versions (NotImplementedError), higher-order gradients.
 """
 
@@ -37,10 +40,13 @@ def _as_index(rows: list[int]) -> Any:
 
 
 class _Scatter:
-    """Adds a block of gradients into the rows it came from, some rows possibly repeated.
+    """Rows a group reads as one argument: reads them, and adds a block of gradients back into
+    them, some rows possibly repeated.
 
     `target[rows] += block` drops all but one of the repeats, and `np.add.at` is slow, so for
     repeated rows the block is sorted by row once and summed per row with `np.add.reduceat`.
+    The first scatter into rows in a backward pass assigns instead (see `_mark_first_writes`):
+    those rows are not zeroed beforehand.
     """
 
     def __init__(self, rows: list[int]) -> None:
@@ -48,7 +54,11 @@ class _Scatter:
 
         self.index = _as_index(rows)
         self.rows_list = rows
-        self.kind = ""  # "inputs" or "constants" when every row is one (see _mark_skips)
+        self.kind = ""  # "inputs" or "constants" when every row is one (see _mark_reads)
+        # Shared rows read by a group of lanes from the one-column buffer, which numpy
+        # broadcasts; their gradients are summed over the lanes and added there.
+        self.column = False
+        self.assign = False
         self.repeats = len(set(rows)) != len(rows)
         if self.repeats:
             self.order = np.argsort(np.array(rows), kind="stable")
@@ -56,11 +66,23 @@ class _Scatter:
             self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
             self.rows = ordered[self.starts]
 
-    def add(self, target: Any, block: Any) -> None:
+    def read(self, values: Any, column: Any, inputs: Any) -> Any:
+        """The rows: from `inputs` (the caller's array, transposed) when all are inputs."""
+        if self.kind == "inputs":
+            return inputs[self.index]
+        return column[self.index] if self.column else values[self.index]
+
+    def add(self, target: Any, column_target: Any, block: Any) -> None:
+        """Adds (or assigns) `block` into the rows of `target`, or summed over the lanes into
+        those of `column_target` for rows read as a column."""
+        if self.column:
+            target, block = column_target, block.sum(axis=1, keepdims=True)
         if self.repeats:
             import numpy as np
 
             target[self.rows] += np.add.reduceat(block[self.order], self.starts, axis=0)
+        elif self.assign:
+            target[self.index] = block
         else:
             target[self.index] += block
 
@@ -73,9 +95,12 @@ class _Group:
     start + Σ param · x with the same x rows for every node: one matrix product).
     """
 
-    def __init__(self, kind: Op | LectureOp | str, out: slice, args: list[list[int]]) -> None:
+    def __init__(
+        self, kind: Op | LectureOp | str, out: slice, args: list[list[int]], shared: bool
+    ) -> None:
         import numpy as np
 
+        self.shared = shared  # the same in every lane: computed in the one-column buffers
         self.kind = kind if isinstance(kind, str) else "op"
         self.op = None if isinstance(kind, str) else kind
         self.out = out
@@ -100,12 +125,19 @@ class NumpyPlan:
     n_rows: int
     row_params: Any  # numpy int arrays, as are output_rows
     groups: list[_Group]
+    shared_groups: list[_Group]  # computed once, in the one-column buffers
+    lane_groups: list[_Group]
+    first_lane_row: int
     output_rows: Any
     n_inputs: int
     n_params: int
     params: list[Value]
     constants: Any  # numpy float array
     unique_outputs: bool
+    # Row indexes (see `_plan_reads_and_writes`), None where there are none.
+    copied_inputs: Any
+    spread: Any
+    zeroed_lane_rows: Any
 
     def __init__(self, tape: Tape) -> None:
         import numpy as np
@@ -115,20 +147,52 @@ class NumpyPlan:
         uses = tape.use_counts()
         terms, absorbed_adds = _fuse_additions(tape, uses)
         affine, absorbed_products = _find_neurons(tape, uses, terms)
-        groups = _group_by_depth(tape, terms, affine, absorbed_adds | absorbed_products)
+        shared = _lane_invariant(tape)
+        groups = _group_by_depth(tape, terms, affine, absorbed_adds | absorbed_products, shared)
         row, row_params, self.fixed, self.n_rows = _lay_out_rows(tape, groups)
         self.row_params = np.array(row_params, dtype=np.intp)
-        self.groups = [_make_group(kind, members, row) for kind, members in groups]
+        self.groups = [
+            _make_group(kind, members, row, is_shared) for is_shared, kind, members in groups
+        ]
+        self.shared_groups = [group for group in self.groups if group.shared]
+        self.lane_groups = [group for group in self.groups if not group.shared]
+        # Shared groups come first: every row from the parameters' up to here is shared.
+        self.first_lane_row = self.lane_groups[0].out.start if self.lane_groups else self.n_rows
         self.output_rows = np.array([row[o] for o in tape.outputs], dtype=np.intp)
         if (self.output_rows < 0).any():
             raise NotImplementedError("a parameter is an output of the tape; return p * 1.0")
         self.n_inputs, self.n_params, self.params = tape.n_inputs, len(tape.params), tape.params
         self.constants = np.array(tape.constants, dtype=float)
         self.unique_outputs = len(set(self.output_rows.tolist())) == len(self.output_rows)
-        for group in self.groups:
-            _mark_skips(group, self.n_inputs, self.n_inputs + len(row_params), self.fixed)
+        shared_rows = [False] * self.n_rows
+        for slot, r in enumerate(row):
+            if r >= 0:
+                shared_rows[r] = shared[slot]
+        self._plan_reads_and_writes(shared_rows, self.n_inputs + len(row_params))
         # Each thread replays into its own buffers, so one tape can serve several threads.
         self._local = threading.local()
+
+    def _plan_reads_and_writes(self, shared_rows: list[bool], first_constant: int) -> None:
+        """Where each group reads its rows from, which rows are copied before the lanes run, and
+        which gradient rows are zeroed before the backward pass."""
+        n = self.n_inputs
+        outputs = self.output_rows.tolist()
+        # Input rows that are outputs or read other than from the caller's array, copied in at
+        # each replay; shared rows that are outputs or read other than as a column, copied from
+        # the one-column buffer to every lane (their gradients summed back over the lanes).
+        copied = {r for r in outputs if r < n}
+        spread = {r for r in outputs if shared_rows[r]}
+        for group in self.groups:
+            _mark_reads(group, n, first_constant, self.fixed, shared_rows, copied)
+            if not group.shared:
+                spread.update(_full_width_reads(group, shared_rows))
+        self.copied_inputs = _as_index(sorted(copied)) if copied else None
+        self.spread = _as_index(sorted(spread)) if spread else None
+        assigned = _mark_first_writes(self.lane_groups, self.shared_groups, self.output_rows)
+        if self.unique_outputs:  # the seeds are assigned too
+            assigned.update(outputs)
+        zeroed = [r for r in range(self.first_lane_row, self.n_rows) if r not in assigned]
+        self.zeroed_lane_rows = _as_index(zeroed) if zeroed else None
 
     def run(
         self,
@@ -160,19 +224,27 @@ class NumpyPlan:
             )
         if weights.shape != (p,):
             raise ValueError(f"the tape has {p} params, received {weights.size} values")
-        values, grads = self._buffers(lanes)
-        values[:n] = x.T
-        values[n : n + r] = weights[self.row_params][:, None]
-        values[n + r : self.fixed] = self.constants[:, None]
-        saved = self._forward(values, weights)
+        buffers = self._buffers(lanes)
+        values, column = buffers[0], buffers[2]
+        inputs = x.T  # groups read the caller's rows of inputs as they are, one sample a column
+        if self.copied_inputs is not None:
+            values[self.copied_inputs] = inputs[self.copied_inputs]
+        # Parameters are the same in every lane: the one-column buffer holds them (and the
+        # constants, written when the buffers were made).
+        column[n : n + r, 0] = weights[self.row_params]
+        shared_saved = self._forward(column, column, inputs, weights, self.shared_groups)
+        if self.spread is not None:
+            values[self.spread] = column[self.spread]
+        lane_saved = self._forward(values, column, inputs, weights, self.lane_groups)
         # Gradients flowing only into inputs are skipped unless asked for (as PyTorch skips
         # tensors that do not require grad); those flowing only into constants always are.
         skip = ("constants",) if input_grads else ("constants", "inputs")
-        param_grads = self._backward(values, grads, saved, seeds, skip)
+        param_grads = self._backward(buffers, (shared_saved, lane_saved), seeds, skip)
         if reduce == "mean":
             param_grads /= lanes
         outputs = values[self.output_rows].T.copy()
-        return BatchResult(outputs, grads[:n].T.copy() if input_grads else None, param_grads)
+        input_grads_out = buffers[1][:n].T.copy() if input_grads else None
+        return BatchResult(outputs, input_grads_out, param_grads)
 
     def _rows_or_raise(self, inputs: Any) -> Any:
         # The slow path of run's conversion: names the first entry that is not a number.
@@ -185,27 +257,34 @@ class NumpyPlan:
                 )
         return self.np.array(rows, dtype=float).reshape(len(rows), self.n_inputs)
 
-    def _buffers(self, lanes: int) -> tuple[Any, Any]:
+    def _buffers(self, lanes: int) -> tuple[Any, Any, Any, Any]:
+        """Values and gradients, one column per lane; values and gradients of the shared rows,
+        one column (the other rows of each buffer go unused)."""
         # Reused from this thread's last call with as many lanes: fresh arrays of this size come
         # from new memory pages, and touching those costs more than the replay itself.
         buffers = getattr(self._local, "buffers", None)
-        if buffers is None or buffers[0] != lanes:
+        if buffers is None or buffers[0].shape[1] != lanes:
             np = self.np
-            buffers = (lanes, np.empty((self.n_rows, lanes)), np.empty((self.n_rows, lanes)))
+            shape = (self.n_rows, lanes)
+            column = np.empty((self.n_rows, 1))
+            column[self.n_inputs + len(self.row_params) : self.fixed, 0] = self.constants
+            buffers = (np.empty(shape), np.empty(shape), column, np.empty((self.n_rows, 1)))
             self._local.buffers = buffers
-        return buffers[1], buffers[2]
+        return buffers
 
-    def _forward(self, values: Any, weights: Any) -> list[Any]:
-        """Fills the group rows of `values`; returns what each group's backward step needs."""
+    def _forward(
+        self, values: Any, column: Any, inputs: Any, weights: Any, groups: list[_Group]
+    ) -> list[Any]:
+        """Fills the rows of `groups` in `values`; returns what each one's backward step needs."""
         np = self.np
-        saved: list[Any] = []  # per group: (w, xs), None or the argument arrays
-        for group in self.groups:
+        saved: list[Any] = []
+        for group in groups:
             if group.kind == "affine":
-                w, xs = weights[group.weights], values[group.x.index]
+                w, xs = weights[group.weights], group.x.read(values, column, inputs)
                 # The product straight into the group's rows (a view): no temporary to copy.
                 block = values[group.out]
                 np.matmul(w, xs, out=block)
-                block += values[group.start.index]
+                block += group.start.read(values, column, inputs)
                 saved.append((w, xs))
             elif group.kind == "sum":
                 # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
@@ -213,7 +292,7 @@ class NumpyPlan:
                 values[group.out] = np.add.reduce(values[group.terms], axis=1)
                 saved.append(None)
             else:
-                args = [values[s.index] for s in group.scatter]
+                args = [s.read(values, column, inputs) for s in group.scatter]
                 op = group.op
                 assert op is not None and op.array_forward is not None  # checked by the plan
                 values[group.out] = op.array_forward(np, *args)
@@ -221,54 +300,104 @@ class NumpyPlan:
         return saved
 
     def _backward(
-        self, values: Any, grads: Any, saved: list[Any], seeds: list[float], skip: tuple[str, ...]
+        self,
+        buffers: tuple[Any, Any, Any, Any],
+        saved: tuple[list[Any], list[Any]],
+        seeds: list[float],
+        skip: tuple[str, ...],
     ) -> Any:
-        """Fills `grads` from the output seeds; returns parameter gradients summed over lanes.
+        """Fills the gradient buffers from the output seeds; returns parameter gradients summed
+        over lanes.
 
-        A scatter whose rows are all of a kind in `skip` ("constants", "inputs") is not
-        computed."""
+        `saved` is what the shared and the lane groups' forward steps returned. A scatter whose
+        rows are all of a kind in `skip` ("constants", "inputs") is not computed."""
         np = self.np
-        n, r, lanes = self.n_inputs, len(self.row_params), values.shape[1]
+        n, r = self.n_inputs, len(self.row_params)
+        values, grads, column, column_grads = buffers
         # Rows of inputs get gradients only when asked for; zeroing them would cost a pass.
-        grads[n if "inputs" in skip else 0 :].fill(0.0)
+        if "inputs" not in skip:
+            grads[:n].fill(0.0)
+        column_grads[n : self.first_lane_row] = 0.0
+        if self.zeroed_lane_rows is not None:  # the others are assigned before they are read
+            grads[self.zeroed_lane_rows] = 0.0
+        if self.spread is not None:  # shared rows read in every lane
+            grads[self.spread] = 0.0
         weight_grads = np.zeros(self.n_params)  # from matrix products, already summed over lanes
         if self.unique_outputs:
             grads[self.output_rows] = np.array(seeds, dtype=float)[:, None]
         else:  # add.at: an output listed twice gets both seeds
             np.add.at(grads, self.output_rows, np.array(seeds, dtype=float)[:, None])
+        shared_saved, lane_saved = saved
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
-            for group, args in zip(reversed(self.groups), reversed(saved)):
-                upstream = grads[group.out]
-                if group.kind == "affine":
-                    w, xs = args
-                    if group.start.kind not in skip:
-                        group.start.add(grads, upstream)
-                    group.weight_scatter.add(weight_grads, (upstream @ xs.T).ravel())
-                    if group.x.kind not in skip:
-                        group.x.add(grads, w.T @ upstream)
-                elif group.kind == "sum":
-                    k, m = group.terms.shape
-                    if group.scatter[0].kind not in skip:
-                        share = np.broadcast_to(upstream[:, None, :], (k, m, lanes))
-                        group.scatter[0].add(grads, share.reshape(k * m, lanes))
-                else:
-                    out = values[group.out]
-                    assert group.op is not None  # an op group
-                    for scatter, local_grad in zip(group.scatter, group.op.array_local_grads):
-                        if scatter.kind in skip:
-                            continue
-                        if callable(local_grad):
-                            scatter.add(grads, local_grad(np, *args, out) * upstream)
-                        elif local_grad == 1.0:  # add's: pass the gradient through as it is
-                            scatter.add(grads, upstream)
-                        else:  # another constant derivative
-                            scatter.add(grads, local_grad * upstream)
-        weight_grads[self.row_params] += grads[n : n + r].sum(axis=1)
+            self._backward_groups(
+                (values, grads, column_grads), weight_grads, self.lane_groups, lane_saved, skip
+            )
+            if self.spread is not None:  # a shared value's gradient: the sum over its lanes
+                column_grads[self.spread] += grads[self.spread].sum(axis=1, keepdims=True)
+            self._backward_groups(
+                (column, column_grads, column_grads),
+                weight_grads,
+                self.shared_groups,
+                shared_saved,
+                skip,
+            )
+        weight_grads[self.row_params] += column_grads[n : n + r, 0]
         return weight_grads
 
+    def _backward_groups(
+        self,
+        buffers: tuple[Any, Any, Any],
+        weight_grads: Any,
+        groups: list[_Group],
+        saved: list[Any],
+        skip: tuple[str, ...],
+    ) -> None:
+        """The backward steps of `groups`, last first: into `grads` (and `column_grads` for
+        shared rows read as a column) and `weight_grads`."""
+        np = self.np
+        values, grads, column_grads = buffers
+        lanes = values.shape[1]
+        for group, args in zip(reversed(groups), reversed(saved)):
+            upstream = grads[group.out]
+            if group.kind == "affine":
+                w, xs = args
+                if group.start.kind not in skip:
+                    group.start.add(grads, column_grads, upstream)
+                if group.weight_scatter.assign:  # the (nodes, terms) block straight in
+                    weight_grads[group.weights] = upstream @ xs.T
+                else:  # parameter numbers, never read as a column
+                    group.weight_scatter.add(weight_grads, None, (upstream @ xs.T).ravel())
+                if group.x.kind not in skip:
+                    group.x.add(grads, column_grads, w.T @ upstream)
+            elif group.kind == "sum":
+                k, m = group.terms.shape
+                if group.scatter[0].kind not in skip:
+                    share = np.broadcast_to(upstream[:, None, :], (k, m, lanes))
+                    group.scatter[0].add(grads, column_grads, share.reshape(k * m, lanes))
+            else:
+                out = values[group.out]
+                assert group.op is not None  # an op group
+                for scatter, local_grad in zip(group.scatter, group.op.array_local_grads):
+                    if scatter.kind in skip:
+                        continue
+                    if callable(local_grad):
+                        scatter.add(grads, column_grads, local_grad(np, *args, out) * upstream)
+                    elif local_grad == 1.0:  # add's: pass the gradient through as it is
+                        scatter.add(grads, column_grads, upstream)
+                    else:  # another constant derivative
+                        scatter.add(grads, column_grads, local_grad * upstream)
 
-def _mark_skips(group: _Group, n_inputs: int, first_constant: int, fixed: int) -> None:
-    """Marks the group's scatters whose rows are all inputs or all constants."""
+
+def _mark_reads(
+    group: _Group,
+    n_inputs: int,
+    first_constant: int,
+    fixed: int,
+    shared_rows: list[bool],
+    copied: set[int],
+) -> None:
+    """Marks the group's scatters whose rows are all inputs or all constants, and those a lane
+    group reads as a column; adds to `copied` the input rows it reads from the value rows."""
     if group.kind == "affine":
         scatters = [group.start, group.x]
     else:
@@ -279,7 +408,61 @@ def _mark_skips(group: _Group, n_inputs: int, first_constant: int, fixed: int) -
             scatter.kind = "constants"
         elif all(row < n_inputs for row in rows):
             scatter.kind = "inputs"
+        # A sum gathers its terms in one call, and a matrix product needs its x rows full.
+        reads_whole = group.kind == "sum" or scatter is getattr(group, "x", None)
+        if not group.shared and not reads_whole and all(shared_rows[row] for row in rows):
+            scatter.column = True
+        if group.kind == "sum" or scatter.kind != "inputs":
+            copied.update(row for row in rows if row < n_inputs)
         del scatter.rows_list
+
+
+def _mark_first_writes(
+    lane_groups: list[_Group], shared_groups: list[_Group], output_rows: Any
+) -> set[int]:
+    """Marks the scatters that write first into lane rows, or into parameters' gradients from
+    matrix products, in a backward pass: they assign their block, which spares zeroing those
+    rows and reading them back to add. Returns the lane rows they assign.
+
+    Rows read as a column (shared) or repeated within a scatter are always added to, and so are
+    outputs (their seeds come first).
+    """
+    written = set(output_rows.tolist())
+    assigned: set[int] = set()
+    weights_written: set[int] = set()
+    for group in [*reversed(lane_groups), *reversed(shared_groups)]:
+        if group.kind == "affine":
+            numbers = group.weights.ravel().tolist()
+            if not group.weight_scatter.repeats and not weights_written.intersection(numbers):
+                group.weight_scatter.assign = True
+            weights_written.update(numbers)
+        if group.shared:
+            continue
+        scatters = [group.start, group.x] if group.kind == "affine" else group.scatter
+        for scatter in scatters:  # in the order the backward step adds them
+            rows = _index_rows(scatter.index)
+            if not (scatter.repeats or scatter.column or written.intersection(rows)):
+                scatter.assign = True
+                assigned.update(rows)
+            written.update(rows)
+    return assigned
+
+
+def _full_width_reads(group: _Group, shared_rows: list[bool]) -> list[int]:
+    """The shared rows a lane group reads in every lane (not as a column)."""
+    if group.kind == "sum":
+        rows = group.terms.ravel().tolist()
+    else:
+        scatters = [group.start, group.x] if group.kind == "affine" else group.scatter
+        rows = [row for s in scatters if not s.column for row in _index_rows(s.index)]
+    return [row for row in rows if shared_rows[row]]
+
+
+def _index_rows(index: Any) -> list[int]:
+    if isinstance(index, slice):
+        return list(range(index.start, index.stop, index.step or 1))
+    rows: list[int] = index.tolist()
+    return rows
 
 
 def _as_floats(np: Any, data: Any, slow: Callable[[], Any]) -> Any:
@@ -365,19 +548,36 @@ def _find_neurons(
     return affine, absorbed
 
 
+def _lane_invariant(tape: Tape) -> list[bool]:
+    """For each slot, whether it is the same in every lane: parameters, constants, and what is
+    computed from them only."""
+    n = tape.n_inputs
+    shared = [False] * n + [True] * (tape.n_slots - n)
+    for ins in tape.instructions:
+        shared[ins.out] = all(shared[a] for a in ins.args)
+    return shared
+
+
+_Groups = list[tuple[bool, Op | LectureOp | str, list[tuple[int, list[Any]]]]]
+
+
 def _group_by_depth(
     tape: Tape,
     terms: dict[int, list[int]],
     affine: dict[int, tuple[int, list[int], list[int]]],
     absorbed: set[int],
-) -> list[tuple[Op | LectureOp | str, list[tuple[int, list[Any]]]]]:
-    """The instructions left after fusing, grouped by (depth, kind, shape), in order of depth.
+    shared: list[bool],
+) -> _Groups:
+    """The instructions left after fusing, grouped by (shared, depth, kind, shape): the shared
+    groups first, then the others, each in order of depth.
 
-    In that order every group reads only rows written by earlier groups. Each group is its kind
-    and its members, (output slot, arguments) pairs.
+    In that order every group reads only rows written by earlier groups. Each group is whether
+    it is shared, its kind and its members, (output slot, arguments) pairs.
     """
     depth = [0] * tape.n_slots
-    groups: dict[tuple[object, ...], tuple[Op | LectureOp | str, list[tuple[int, list[Any]]]]] = {}
+    groups: dict[
+        tuple[object, ...], tuple[bool, Op | LectureOp | str, list[tuple[int, list[Any]]]]
+    ] = {}
     for ins in tape.instructions:
         if ins.out in absorbed:
             continue
@@ -396,13 +596,21 @@ def _group_by_depth(
             # By record identity: two ops sharing a name are still two groups.
             key = (depth[ins.out], "op", ins.op.name, id(ins.op), len(ins.args))
             entry, kind = (ins.out, list(ins.args)), ins.op
-        groups.setdefault(key, (kind, []))[1].append(entry)
+        is_shared = shared[ins.out]
+        groups.setdefault((not is_shared, *key), (is_shared, kind, []))[2].append(entry)
     return [groups[key] for key in sorted(groups)]
 
 
-def _lay_out_rows(
-    tape: Tape, groups: list[tuple[Op | LectureOp | str, list[tuple[int, list[Any]]]]]
-) -> tuple[list[int], list[int], int, int]:
+def _reads(kind: Op | LectureOp | str, members: list[tuple[int, list[Any]]]) -> list[int]:
+    """The slots a group's members read as rows (weights inside matrix products are not rows)."""
+    if kind == "affine":
+        return [slot for _, args in members for slot in (args[0], *args[2])]
+    if kind == "sum":
+        return [slot for _, chain in members for slot in chain]
+    return [slot for _, args in members for slot in args]
+
+
+def _lay_out_rows(tape: Tape, groups: _Groups) -> tuple[list[int], list[int], int, int]:
     """The row of each slot (-1 for none), the parameters given rows, the first group row, and
     the number of rows.
 
@@ -412,9 +620,8 @@ def _lay_out_rows(
     """
     n, p = tape.n_inputs, len(tape.params)
     read: set[int] = set()
-    for kind, members in groups:
-        for _, args in members:
-            read.update([args[0], *args[2]] if kind == "affine" else args)
+    for _, kind, members in groups:
+        read.update(_reads(kind, members))
     row = [-1] * tape.n_slots
     row[:n] = range(n)
     row_params = [k for k in range(p) if n + k in read]
@@ -425,7 +632,7 @@ def _lay_out_rows(
         row[n + p + k] = next_row
         next_row += 1
     fixed = next_row
-    for _, members in groups:
+    for _, _, members in groups:
         for out, _ in members:
             row[out] = next_row
             next_row += 1
@@ -433,7 +640,7 @@ def _lay_out_rows(
 
 
 def _make_group(
-    kind: Op | LectureOp | str, members: list[tuple[int, list[Any]]], row: list[int]
+    kind: Op | LectureOp | str, members: list[tuple[int, list[Any]]], row: list[int], shared: bool
 ) -> _Group:
     """A group's members in rows: where it writes its block and where it reads its arguments."""
     out = slice(row[members[0][0]], row[members[-1][0]] + 1)
@@ -447,4 +654,4 @@ def _make_group(
         args = [[row[t] for t in chain] for _, chain in members]
     else:
         args = [[row[a[i]] for _, a in members] for i in range(len(members[0][1]))]
-    return _Group(kind, out, args)
+    return _Group(kind, out, args, shared)
