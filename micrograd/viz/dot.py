@@ -305,11 +305,15 @@ class _Builder:
             statements = [f"v{i} [{shape}{small} label={self.value_label(i)}];"]
             if node.parents and not self.compact:
                 hot = self.overlay is not None and self.overlay.current == i
-                style = (
-                    f'fillcolor="#ffd6d6" color="{HOT}" penwidth=2' if hot else 'fillcolor="white"'
-                )
+                style = "style=filled "
+                if hot and self.reserve is not None:
+                    style = f'style="filled,bold" fillcolor="#ffd6d6" color="{HOT}"'
+                elif hot:
+                    style += f'fillcolor="#ffd6d6" color="{HOT}" penwidth=2'
+                else:
+                    style += 'fillcolor="white"'
                 statements.append(
-                    f"o{i} [shape=circle style=filled {style} fontsize=10 width=0.35 margin=0.02 "
+                    f"o{i} [shape=circle {style} fontsize=10 width=0.35 margin=0.02 "
                     f"label=<{escape(node.op.symbol if node.op is not None else '?')}>];"
                 )
             found.append(statements)
@@ -319,6 +323,9 @@ class _Builder:
         """(tail, head, attributes) of every edge, parents in argument order."""
         found = []
         labels = self.overlay.edge_labels if self.overlay else {}
+        # A reserved geometry thickens hot edges with `bold`, which (unlike penwidth) no
+        # backend counts in the arrowheads' length: the splines stay where they were.
+        thick = "style=bold" if self.reserve is not None else "penwidth=2"
         for i, node in enumerate(self.order):
             if not node.parents:
                 continue
@@ -329,10 +336,10 @@ class _Builder:
                 widest = self.reserve.edge_labels.get((i, position)) if self.reserve else None
                 if widest is not None and not self.compact:
                     attrs = f" [label=<{_reserved(widest, text, HOT if hot else '#555555')}>"
-                    attrs += f' color="{HOT}" penwidth=2]' if hot else "]"
+                    attrs += f' color="{HOT}" {thick}]' if hot else "]"
                 elif text is not None and self.compact:
                     # A compact frame writes the step's shares in its title, not on edges.
-                    attrs = f' [color="{HOT}" penwidth=2]' if hot else ""
+                    attrs = f' [color="{HOT}" {thick}]' if hot else ""
                 elif text is not None:
                     colour = HOT if hot else "#555555"
                     attrs = f' [label=<{escape(text)}> fontcolor="{colour}"'

@@ -268,10 +268,8 @@ def backward_steps(
 def _widest(titles: list[str], backend: str | None) -> int:
     """Points of the widest of `titles` (HTML label texts) as a graph title, rounded up."""
     # Each title as a node as tight as its label, in the graph title's font; JSON gives sizes.
-    nodes = "".join(f"  t{k} [label=<{text}>];\n" for k, text in enumerate(set(titles)))
-    source = (
-        'digraph { node [shape=plain fontname="Helvetica" fontsize=14];\n' + nodes + "}\n"
-    )
+    nodes = "".join(f"  t{k} [label=<{text}>];\n" for k, text in enumerate(dict.fromkeys(titles)))
+    source = 'digraph { node [shape=plain fontname="Helvetica" fontsize=14];\n' + nodes + "}\n"
     laid = json.loads(render(source, "json", backend))
     inches = [float(node["width"]) for node in laid.get("objects", []) if "width" in node]
     if len(inches) != len(set(titles)):
