@@ -309,11 +309,18 @@ def square() -> Value:
     return (s * s).relu()  # two frames whose titles are wider than the graph
 
 
+def mlp_with_model() -> tuple[Value, dict[str, object]]:
+    model = MLP(2, [3, 1], seed=1)
+    out = model([Value(0.5, "x1"), Value(-1.0, "x2")])
+    return out, {"model": model, "shade_grad": True, "rankdir": "TB"}
+
+
 EXAMPLES = {
-    "tanh neuron": (tanh_neuron, False),
-    "2-2-2 network": (network_2_2_2, False),
-    "2-2-2 network, compact": (network_2_2_2, True),
-    "s*s": (square, False),
+    "tanh neuron": lambda: (tanh_neuron(), {}),
+    "2-2-2 network": lambda: (network_2_2_2(), {}),
+    "2-2-2 network, compact": lambda: (network_2_2_2(), {"compact": True}),
+    "s*s": lambda: (square(), {}),
+    "MLP, clusters, shaded, top to bottom": mlp_with_model,
 }
 
 
@@ -321,9 +328,8 @@ EXAMPLES = {
 @pytest.mark.parametrize("backend", available_backends())
 @pytest.mark.parametrize("example", list(EXAMPLES))
 def test_png_frames_share_one_size_and_every_position(tmp_path, backend, example):
-    make, compact = EXAMPLES[example]
-    root = make()
-    steps = backward_steps(root, compact=compact, backend=backend)
+    root, options = EXAMPLES[example]()
+    steps = backward_steps(root, backend=backend, **options)
     paths = steps.save(tmp_path, "png")
     assert len(paths) == len(steps) > 1
     assert len({png_size(path) for path in paths}) == 1, [png_size(p) for p in paths]

@@ -245,11 +245,11 @@ class _Builder:
         if self.reserve is None:
             shown = "" if g is None else escape(self.number(g))
             return f'<font color="{colour}">{shown}</font>' if self.compact else shown
+        if g is not None:
+            return f'<font color="{colour}">{escape(self.number(g))}</font>'
         final = self.reserve.grads.get(i)
-        if g is None and final is None:
-            return f'<font color="{TRANSPARENT}"> </font>'
-        text = escape(self.number(final if g is None else g))
-        return f'<font color="{TRANSPARENT if g is None else colour}">{text}</font>'
+        text = " " if final is None else escape(self.number(final))
+        return f'<font color="{TRANSPARENT}">{text}</font>'
 
     def value_label(self, i: int) -> str:
         node = self.order[i]
