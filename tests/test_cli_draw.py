@@ -54,6 +54,28 @@ def test_issue_example_writes_svg_and_frames(capsys, tmp_path):
     assert f"d/db = {2 * (1 - t * t):.6g}" in out
 
 
+def png_size(path: pathlib.Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+@needs_backend
+@pytest.mark.parametrize("backend", available_backends())
+def test_png_frames_are_one_size(capsys, tmp_path, backend):
+    # The example of issue 11, whose png frames were 787, 835, 885 and 909 px wide.
+    args = ["tanh(a*b + c*d)", "--set", "a=2", "b=-3", "c=10", "d=0.5"]
+    args += ["-o", str(tmp_path / "g.png"), "--steps", str(tmp_path / "fr")]
+    code, _, err = draw(capsys, *args, "--steps-format", "png", "--backend", backend)
+    assert (code, err) == (0, "")
+    frames = sorted((tmp_path / "fr").iterdir())
+    assert [p.name for p in frames] == [f"step_00{k}.png" for k in range(1, 5)]
+    sizes = [png_size(p) for p in frames]
+    assert len(set(sizes)) == 1, sizes
+    # Not one picture four times: each frame shows its own step.
+    assert len({p.read_bytes() for p in frames}) == 4
+
+
 @needs_backend
 def test_png_output_and_dot_output(capsys, tmp_path):
     assert draw(capsys, "a*a", "--set", "a=3", "-o", str(tmp_path / "g.png"))[0] == 0

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import re
+import struct
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from micrograd import MLP, Value
-from micrograd.engine import apply
+from micrograd.data import TWO_TWO_TWO
+from micrograd.engine import apply, topological_order
 from micrograd.ops import ADD, MUL, TANH
 from micrograd.viz import available_backends, backward_steps
-from micrograd.viz.dot import GRAD_COLOUR, HOT
+from micrograd.viz.dot import GRAD_COLOUR, HOT, TRANSPARENT, escape
 
 CELL = re.compile(r"<td>(.*?)</td>")
 
@@ -257,3 +260,105 @@ def test_compact_frames_write_the_shares_under_the_title_and_recolour_grads():
     # The first frame: only the output's grad is known; the last: every grad, w1's -1.5.
     assert "-1.5" not in svgs[0] and HOT in svgs[0]
     assert ">-1.5<" in svgs[-1]
+
+
+def png_size(path) -> tuple[int, int]:
+    """(width, height) from a PNG's header chunk."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def laid_out(source: str, backend: str) -> dict[str, object]:
+    """Where Graphviz puts everything of `source`: graph box, nodes, clusters, edges, labels."""
+    from micrograd.viz.backends import render
+
+    found = json.loads(render(source, "json", backend))
+    objects = found.get("objects", [])
+    places: dict[str, object] = {"bb": found["bb"], "title": found.get("lp")}
+    for thing in objects:
+        places[thing["name"]] = [thing.get(key) for key in ("pos", "width", "height", "bb")]
+    for k, edge in enumerate(found.get("edges", [])):
+        ends = (objects[edge["tail"]]["name"], objects[edge["head"]]["name"])
+        places[f"edge {k} {ends}"] = [edge.get("pos"), edge.get("lp")]
+    return places
+
+
+def network_2_2_2() -> Value:
+    """Notebook 03's 2-2-2 network: its error, every input, weight and neuron labelled."""
+    net = TWO_TWO_TWO
+    w = [Value(x, f"w{k}") for k, x in enumerate(net.weights, 1)]
+    b1, b2 = Value(net.b1, "b1"), Value(net.b2, "b2")
+    i1, i2 = (Value(x, name) for x, name in zip(net.inputs, ("i1", "i2")))
+    t1, t2 = (Value(x, name) for x, name in zip(net.targets, ("t1", "t2")))
+    out_h1 = (w[0] * i1 + w[1] * i2 + b1).sigmoid()
+    out_h2 = (w[2] * i1 + w[3] * i2 + b1).sigmoid()
+    out_o1 = (w[4] * out_h1 + w[5] * out_h2 + b2).sigmoid()
+    out_o2 = (w[6] * out_h1 + w[7] * out_h2 + b2).sigmoid()
+    out_h1.label, out_h2.label, out_o1.label, out_o2.label = "out_h1", "out_h2", "out_o1", "out_o2"
+    return 0.5 * (t1 - out_o1) ** 2 + 0.5 * (t2 - out_o2) ** 2
+
+
+def tanh_neuron() -> Value:
+    a, b, c, d = Value(2.0, "a"), Value(-3.0, "b"), Value(10.0, "c"), Value(0.5, "d")
+    return (a * b + c * d).tanh()
+
+
+def square() -> Value:
+    s = Value(3.0, "s")
+    return (s * s).relu()  # two frames whose titles are wider than the graph
+
+
+def mlp_with_model() -> tuple[Value, dict[str, object]]:
+    model = MLP(2, [3, 1], seed=1)
+    out = model([Value(0.5, "x1"), Value(-1.0, "x2")])
+    return out, {"model": model, "shade_grad": True, "rankdir": "TB"}
+
+
+EXAMPLES = {
+    "tanh neuron": lambda: (tanh_neuron(), {}),
+    "2-2-2 network": lambda: (network_2_2_2(), {}),
+    "2-2-2 network, compact": lambda: (network_2_2_2(), {"compact": True}),
+    "s*s": lambda: (square(), {}),
+    "MLP, clusters, shaded, top to bottom": mlp_with_model,
+}
+
+
+@pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("example", list(EXAMPLES))
+def test_png_frames_share_one_size_and_every_position(tmp_path, backend, example):
+    root, options = EXAMPLES[example]()
+    steps = backward_steps(root, backend=backend, **options)
+    paths = steps.save(tmp_path, "png")
+    assert len(paths) == len(steps) > 1
+    assert len({png_size(path) for path in paths}) == 1, [png_size(p) for p in paths]
+    # The png frames are drawn from these sources: each laid out exactly as the first.
+    sources = steps.fixed_sources()
+    first = laid_out(sources[0], backend)
+    for k, source in enumerate(sources[1:], start=2):
+        assert laid_out(source, backend) == first, f"frame {k} is laid out differently"
+    # Yet each frame shows its own step: title, highlight, the grads known so far.
+    assert len(set(sources)) == len(sources)
+    order = topological_order(root)
+    for frame, source in zip(steps, sources):
+        assert escape(frame.overlay.title.split("\n")[0], limit=None) in source
+        spans = re.findall(r'<font color="([^"]+)">([^<]+)</font>', source)
+        shown = {text for colour, text in spans if colour != TRANSPARENT}
+        hidden = {text for colour, text in spans if colour == TRANSPARENT}
+        known = frame.overlay.grads
+        # Every grad of the frame is visible; the final grads not yet known are not.
+        assert {f"{g:.4g}" for i, g in known.items() if order[i].requires_grad} <= shown
+        final = steps[-1].overlay.grads
+        unknown = {f"{final[i]:.4g}" for i in final if i not in known and order[i].requires_grad}
+        assert unknown <= hidden
+
+
+@pytest.mark.skipif("dot" not in available_backends(), reason="Graphviz's dot is not installed")
+def test_pdf_frames_share_one_page_size(tmp_path):
+    steps = backward_steps(tanh_neuron(), backend="dot")
+    boxes = {
+        re.search(rb"/MediaBox \[([^\]]+)\]", path.read_bytes()).group(1)
+        for path in steps.save(tmp_path, "pdf")
+    }
+    assert len(boxes) == 1

@@ -49,7 +49,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--steps", metavar="DIR", help="also write one frame per backward step")
     parser.add_argument(
-        "--steps-format", default="svg", help="image format of the frames (default: svg)"
+        "--steps-format",
+        default="svg",
+        help="image format of the frames, all one size with nodes in place (default: svg)",
     )
     parser.add_argument(
         "--backend", choices=BACKENDS, help="Graphviz program to use (default: the first found)"

@@ -37,6 +37,7 @@ ROLE_COLOURS = {
 HOT = "#d62728"  # the current step's node and edges, and the grad shading's far end
 GRAD_COLOUR = "#1a56b0"
 """Colour of a grad in a compact drawing, where it is told from the data by colour, not a word."""
+TRANSPARENT = "#ffffff00"  # text drawn only to take room (Graphviz colours take an alpha)
 COMPACT_LEGEND = "each box: op that made it, name, data, grad (blue)"
 _COLLAPSE = (None, False, "neuron", "layer")
 _RANKDIRS = ("LR", "TB", "RL", "BT")
@@ -57,12 +58,20 @@ class Overlay:
 
     Nodes are named by their index in `topological_order(root)`; a node missing from `grads` is
     drawn with an empty grad. `edge_labels` maps (child index, parent position) to text.
+
+    With `reserve` (the overlay of the last frame, every label at its widest) the DOT text keeps
+    one geometry for every frame: a grad or edge text this overlay does not show yet is drawn in
+    a transparent colour, the highlight changes colours only, and the title sits in a cell
+    `title_width` points wide (at least as wide as any frame's title). Graphviz then lays out
+    every frame alike: same size, same positions, in any format.
     """
 
     title: str
     grads: dict[int, float] = field(default_factory=dict)
     edge_labels: dict[tuple[int, int], str] = field(default_factory=dict)
     current: int | None = None
+    reserve: Overlay | None = None
+    title_width: int | None = None
 
 
 def escape(text: str, limit: int | None = _MAX_LABEL) -> str:
@@ -71,6 +80,14 @@ def escape(text: str, limit: int | None = _MAX_LABEL) -> str:
         text = text[: limit - 1] + "…"
     shown = "".join(ch if ch == "\n" or ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
     return html.escape(shown, quote=True).replace("\n", "<br/>")
+
+
+def title_cell(text: str, width: int) -> str:
+    """A title's HTML `text` in a borderless cell at least `width` points wide, flush left."""
+    return (
+        '<table border="0" cellborder="0" cellspacing="0" cellpadding="0"><tr>'
+        f'<td width="{width}" align="left" balign="left">{text}</td></tr></table>'
+    )
 
 
 def roles(order: Sequence[Value], parameters: set[int]) -> list[str]:
@@ -156,6 +173,8 @@ def build_dot(
         if "\n" in title:
             # Each line flush left too (a frame rewrites the lines, which then stay aligned).
             text = text.replace("<br/>", '<br align="left"/>') + '<br align="left"/>'
+        if overlay is not None and overlay.title_width is not None:
+            text = title_cell(text, overlay.title_width)
         lines.append(f"  labelloc=t; labeljust=l; label=<{text}>;")
     node_lines = builder.node_lines()
     edges = builder.edges()
@@ -190,6 +209,8 @@ class _Builder:
         self.roles = node_roles
         self.digits = digits
         self.overlay = overlay
+        # One geometry for every frame: texts not shown yet are drawn, transparent.
+        self.reserve = overlay.reserve if overlay is not None else None
         self.index = {id(node): i for i, node in enumerate(order)}
         self.grad_max = 0.0
         if shade_grad:
@@ -218,10 +239,26 @@ class _Builder:
             return base
         return _blend(base, HOT, 0.6 * math.sqrt(min(abs(g) / self.grad_max, 1.0)))
 
+    def grad_text(self, i: int, colour: str) -> str:
+        """Node i's grad as cell text in `colour`; with a reserve, its final grad drawn unseen."""
+        g = self.grad(i)
+        if self.reserve is None:
+            shown = "" if g is None else escape(self.number(g))
+            return f'<font color="{colour}">{shown}</font>' if self.compact else shown
+        if g is not None:
+            return f'<font color="{colour}">{escape(self.number(g))}</font>'
+        final = self.reserve.grads.get(i)
+        text = " " if final is None else escape(self.number(final))
+        return f'<font color="{TRANSPARENT}">{text}</font>'
+
     def value_label(self, i: int) -> str:
         node = self.order[i]
         current = self.overlay is not None and self.overlay.current == i
-        border = f'border="3" color="{HOT}"' if current else 'border="0"'
+        # A reserved geometry draws the highlight around the node instead (a border takes room).
+        hot = current and self.reserve is None
+        border = f'border="3" color="{HOT}"' if hot else 'border="0"'
+        if self.reserve is not None:
+            border += ' color="black"'  # not the node's transparent outline
         padding = 1 if self.compact else 2
         table = (
             f'<table {border} cellborder="1" cellspacing="0" cellpadding="{padding}" '
@@ -232,17 +269,14 @@ class _Builder:
         elif self.compact:
             # Without the words "data" and "grad" (the legend says which is which), a column
             # is as wide as its longest number, so a whole 2-2-2 network fits a notebook.
-            g = self.grad(i)
             cells = [
                 f"<td>{escape(self.number(node.data))}</td>",
-                f'<td><font color="{GRAD_COLOUR}">{"" if g is None else escape(self.number(g))}'
-                "</font></td>",
+                f"<td>{self.grad_text(i, GRAD_COLOUR)}</td>",
             ]
         else:
-            g = self.grad(i)
             cells = [
                 f"<td>data {escape(self.number(node.data))}</td>",
-                f"<td>grad {'' if g is None else escape(self.number(g))}</td>",
+                f"<td>grad {self.grad_text(i, 'black')}</td>",
             ]
         if self.roles[i] != "constant":
             label = node.label or self.names.get(id(node), "")
@@ -259,14 +293,27 @@ class _Builder:
         found = []
         for i, node in enumerate(self.order):
             small = " fontsize=10" if self.roles[i] == "constant" else ""
-            statements = [f"v{i} [shape=plain{small} label={self.value_label(i)}];"]
+            shape = "shape=plain"
+            if self.reserve is not None:
+                # A frame around the table, transparent except on the current node: every
+                # node takes the same room in every frame.
+                hot = self.overlay is not None and self.overlay.current == i
+                shape = (
+                    "shape=rect width=0 height=0 margin=0.03 penwidth=2.5 "
+                    f'color="{HOT if hot else TRANSPARENT}"'
+                )
+            statements = [f"v{i} [{shape}{small} label={self.value_label(i)}];"]
             if node.parents and not self.compact:
                 hot = self.overlay is not None and self.overlay.current == i
-                style = (
-                    f'fillcolor="#ffd6d6" color="{HOT}" penwidth=2' if hot else 'fillcolor="white"'
-                )
+                style = "style=filled "
+                if hot and self.reserve is not None:
+                    style = f'style="filled,bold" fillcolor="#ffd6d6" color="{HOT}"'
+                elif hot:
+                    style += f'fillcolor="#ffd6d6" color="{HOT}" penwidth=2'
+                else:
+                    style += 'fillcolor="white"'
                 statements.append(
-                    f"o{i} [shape=circle style=filled {style} fontsize=10 width=0.35 margin=0.02 "
+                    f"o{i} [shape=circle {style} fontsize=10 width=0.35 margin=0.02 "
                     f"label=<{escape(node.op.symbol if node.op is not None else '?')}>];"
                 )
             found.append(statements)
@@ -276,6 +323,9 @@ class _Builder:
         """(tail, head, attributes) of every edge, parents in argument order."""
         found = []
         labels = self.overlay.edge_labels if self.overlay else {}
+        # A reserved geometry thickens hot edges with `bold`, which (unlike penwidth) no
+        # backend counts in the arrowheads' length: the splines stay where they were.
+        thick = "style=bold" if self.reserve is not None else "penwidth=2"
         for i, node in enumerate(self.order):
             if not node.parents:
                 continue
@@ -283,9 +333,13 @@ class _Builder:
             for position, parent in enumerate(node.parents):
                 attrs = ""
                 text = labels.get((i, position))
-                if text is not None and self.compact:
+                widest = self.reserve.edge_labels.get((i, position)) if self.reserve else None
+                if widest is not None and not self.compact:
+                    attrs = f" [label=<{_reserved(widest, text, HOT if hot else '#555555')}>"
+                    attrs += f' color="{HOT}" {thick}]' if hot else "]"
+                elif text is not None and self.compact:
                     # A compact frame writes the step's shares in its title, not on edges.
-                    attrs = f' [color="{HOT}" penwidth=2]' if hot else ""
+                    attrs = f' [color="{HOT}" {thick}]' if hot else ""
                 elif text is not None:
                     colour = HOT if hot else "#555555"
                     attrs = f' [label=<{escape(text)}> fontcolor="{colour}"'
@@ -295,6 +349,20 @@ class _Builder:
             if not self.compact:
                 found.append((f"o{i}", f"v{i}", ""))
         return found
+
+
+def _reserved(widest: str, text: str | None, colour: str) -> str:
+    """An edge label as wide as `widest` ("a × b = c") showing `text`: all of it, c, or nothing.
+
+    Always the same two spans, so the label's size never changes; what is not shown is
+    transparent.
+    """
+    head, equals, tail = widest.rpartition(" = ")
+    prefix = head + equals
+    return (
+        f'<font color="{colour if text == widest else TRANSPARENT}">{escape(prefix)}</font>'
+        f'<font color="{colour if text is not None else TRANSPARENT}">{escape(tail)}</font>'
+    )
 
 
 def _clustered(

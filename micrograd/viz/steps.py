@@ -8,19 +8,26 @@ walk with a gradient table (`micrograd.autodiff.gradient_table`, whose `on_edge`
 edge), which touches no `Value`: they are those of a fresh backward pass, so a leaf's shown grad
 does not include grads accumulated by earlier calls.
 
-Every frame has the same size and node positions: the graph is laid out ONCE (`layout_source`,
-DOT text whose labels are the widest each will ever be), and each frame is that SVG with texts
-and colours changed (`frames_from_svg`, pure Python on the SVG text, no Graphviz call, so a
-browser that lays out with viz.js can reuse it). The stepping control for Jupyter is in `widget`.
+Every frame has the same size and node positions. In SVG the graph is laid out ONCE
+(`layout_source`, DOT text whose labels are the widest each will ever be), and each frame is that
+SVG with texts and colours changed (`frames_from_svg`, pure Python on the SVG text, no Graphviz
+call, so a browser that lays out with viz.js can reuse it). Other formats (png, pdf, ...) cannot
+be edited so: each frame is drawn from its own DOT text (`fixed_sources`) that takes exactly the
+room of the layout's (texts not shown yet are there, transparent; the highlight changes colours
+only; the title sits in a cell as wide as the widest title), and Graphviz, deterministic, lays
+them all out alike. The stepping control for Jupyter is in `widget`.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 import os
 import pathlib
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from micrograd.autodiff import gradient_table
@@ -43,6 +50,7 @@ ET.register_namespace("xlink", _XLINK)
 _EDGE_TITLE = re.compile(r"^(v\d+)->([ov](\d+))$")  # parent to op, or to value (compact)
 _CURRENT_FILL = "#ffd6d6"
 _TWO_DECIMALS = re.compile(r"(\d\.\d)\d+")
+_TITLE = re.compile(r"^  labelloc=t; labeljust=l; label=<(.*)>;$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -63,13 +71,17 @@ class BackwardSteps:
         layout_source: str,
         backend: str | None = None,
         digits: int = 4,
+        fixed: Callable[[Overlay, int | None], str] | None = None,
     ) -> None:
         self.frames = frames
         self.digits = digits
         self.layout_source = layout_source
         """DOT text laid out once for every frame (each label as wide as it ever gets)."""
         self.backend = backend
+        # Given a frame's overlay and a title width, its DOT text in the layout's geometry.
+        self._fixed_source = fixed
         self._svgs: list[str] | None = None
+        self._fixed: list[str] | None = None
 
     @property
     def nodes(self) -> list[Value]:
@@ -97,23 +109,40 @@ class BackwardSteps:
             self._svgs = self.frames_from_svg(layout)
         return list(self._svgs)
 
+    def fixed_sources(self) -> list[str]:
+        """Each frame's DOT text, all taking the same room: Graphviz lays them out alike.
+
+        Texts a frame does not show yet are drawn transparent, the current node is outlined in
+        red (the others transparent), and the title sits in a cell as wide as the widest
+        frame's title (measured once with the backend). These draw png, pdf, ... frames.
+        """
+        if self._fixed is None:
+            if self._fixed_source is None:
+                raise ValueError("these BackwardSteps were not made by backward_steps()")
+            titles = [_TITLE.search(frame.source) for frame in self.frames]
+            found = [m.group(1) for m in titles if m is not None]
+            width = _widest(found, self.backend) if found else None
+            self._fixed = [self._fixed_source(frame.overlay, width) for frame in self.frames]
+        return list(self._fixed)
+
     def save(self, directory: str | os.PathLike[str], format: str = "svg") -> list[pathlib.Path]:
         """Write the frames as `step_001.svg`, `step_002.svg`, ... into `directory`.
 
-        Only "svg" shares one layout; other formats ("png", ...) render each frame's own DOT
-        text, so their nodes may shift from frame to frame.
+        Every format shares one layout: each frame has the same size, and each node the same
+        place. "svg" frames are one Graphviz SVG recoloured (`svgs()`); other formats ("png",
+        "pdf", ...) draw each frame from `fixed_sources()`, which Graphviz lays out alike.
         """
         folder = pathlib.Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         width = max(3, len(str(len(self.frames))))
         paths = []
-        svgs = self.svgs() if format == "svg" else None
-        for k, frame in enumerate(self.frames, start=1):
+        if format == "svg":
+            images = [svg.encode("utf-8") for svg in self.svgs()]
+        else:
+            images = [render(source, format, self.backend) for source in self.fixed_sources()]
+        for k, image in enumerate(images, start=1):
             path = folder / f"step_{k:0{width}d}.{format}"
-            if svgs is not None:
-                write_atomically(path, svgs[k - 1])
-            else:
-                write_atomically(path, render(frame.source, format, self.backend))
+            write_atomically(path, image)
             paths.append(path)
         return paths
 
@@ -229,7 +258,23 @@ def backward_steps(
     title = max((o.title for o in overlays), key=len, default="")
     final = overlays[-1].grads if overlays else {}
     layout = Overlay(title, dict(final), widest, None)
-    return BackwardSteps(frames, build(layout), backend, digits)
+
+    def fixed(overlay: Overlay, title_width: int | None) -> str:
+        return build(dataclasses.replace(overlay, reserve=layout, title_width=title_width))
+
+    return BackwardSteps(frames, build(layout), backend, digits, fixed)
+
+
+def _widest(titles: list[str], backend: str | None) -> int:
+    """Points of the widest of `titles` (HTML label texts) as a graph title, rounded up."""
+    # Each title as a node as tight as its label, in the graph title's font; JSON gives sizes.
+    nodes = "".join(f"  t{k} [label=<{text}>];\n" for k, text in enumerate(dict.fromkeys(titles)))
+    source = 'digraph { node [shape=plain fontname="Helvetica" fontsize=14];\n' + nodes + "}\n"
+    laid = json.loads(render(source, "json", backend))
+    inches = [float(node["width"]) for node in laid.get("objects", []) if "width" in node]
+    if len(inches) != len(set(titles)):
+        raise ValueError(f"Graphviz measured {len(inches)} titles, expected {len(set(titles))}")
+    return math.ceil(max(inches) * 72) + 1
 
 
 def frames_from_svg(
