@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 from micrograd import autodiff, engine
 from micrograd.engine import Value, enable_grad, topological_order
@@ -180,6 +180,26 @@ def _check_callable(f: object, where: str) -> None:
         raise TypeError(f"{where} takes a function, received {type(f).__name__}: {f!r:.60}")
 
 
+@overload
+def value_and_grad(
+    f: Callable[..., Any], argnums: int = 0, has_aux: Literal[False] = False
+) -> Callable[..., tuple[Derivative, Derivative]]: ...
+@overload
+def value_and_grad(
+    f: Callable[..., Any], argnums: Sequence[int], has_aux: Literal[False] = False
+) -> Callable[..., tuple[Derivative, tuple[Derivative, ...]]]: ...
+@overload
+def value_and_grad(
+    f: Callable[..., Any], argnums: int = 0, *, has_aux: Literal[True]
+) -> Callable[..., tuple[tuple[Derivative, Any], Derivative]]: ...
+@overload
+def value_and_grad(
+    f: Callable[..., Any], argnums: Sequence[int], has_aux: Literal[True]
+) -> Callable[..., tuple[tuple[Derivative, Any], tuple[Derivative, ...]]]: ...
+@overload
+def value_and_grad(
+    f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False
+) -> Callable[..., tuple[Any, Any]]: ...
 def value_and_grad(
     f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False
 ) -> Callable[..., tuple[Any, Any]]:
@@ -248,6 +268,23 @@ def _grad(f: Callable[..., Any], argnums: Argnums, where: str) -> Callable[..., 
     return grad_f
 
 
+# f returning a sequence of scalars gives a tuple, one entry per output; a scalar, one entry.
+@overload
+def jacobian(
+    f: Callable[..., Sequence[Value | float]], argnums: int = 0
+) -> Callable[..., tuple[Derivative, ...]]: ...
+@overload
+def jacobian(
+    f: Callable[..., Sequence[Value | float]], argnums: Sequence[int]
+) -> Callable[..., tuple[tuple[Derivative, ...], ...]]: ...
+@overload
+def jacobian(f: Callable[..., Value | float], argnums: int = 0) -> Callable[..., Derivative]: ...
+@overload
+def jacobian(
+    f: Callable[..., Value | float], argnums: Sequence[int]
+) -> Callable[..., tuple[Derivative, ...]]: ...
+@overload
+def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]: ...
 def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
     """A function that returns the derivatives of every output of f at its arguments.
 

@@ -146,6 +146,36 @@ CANARY = (
     "from micrograd.losses import mse\n"
     "print(mse([Value(1.0)], [0.0], reduction='none').data)  # a list has no .data\n"
 )
+# The functional API's overloads: one derivative or a tuple, by argnums and by what f returns.
+# Every line type-checks but the last, which gives a tuple to a scalar.
+PRECISE = """\
+from micrograd import Value
+from micrograd.functional import grad, hessian, jacobian, value_and_grad
+
+
+def f(x: Value, y: Value) -> Value:
+    return x * y
+
+
+def g(x: Value, y: Value) -> list[Value]:
+    return [x * y, x + y]
+
+
+one: float | Value = grad(f)(2.0, 3.0)
+both: tuple[float | Value, ...] = grad(f, argnums=(0, 1))(2.0, 3.0)
+h: tuple[tuple[float | Value, ...], ...] = hessian(f, argnums=(0, 1))(2.0, 3.0)
+value, derivative = value_and_grad(f)(2.0, 3.0)
+first: float | Value = derivative
+_, derivatives = value_and_grad(f, argnums=(0, 1))(2.0, 3.0)
+pair: tuple[float | Value, ...] = derivatives
+(_, aux), d_aux = value_and_grad(lambda x: (x * x, "aux"), has_aux=True)(2.0)
+scalar: float | Value = d_aux
+rows: tuple[float | Value, ...] = jacobian(g)(2.0, 3.0)
+table: tuple[tuple[float | Value, ...], ...] = jacobian(g, (0, 1))(2.0, 3.0)
+alone: float | Value = jacobian(f)(2.0, 3.0)
+wrong: float | Value = jacobian(g)(2.0, 3.0)
+"""
+EXPECTED_ERRORS = {"canary.py:3", f"precise.py:{PRECISE.count(chr(10))}"}
 
 
 def write_page_blocks(folder: Path) -> None:
@@ -157,6 +187,7 @@ def write_page_blocks(folder: Path) -> None:
             name = f"{page.lower()}_block_{number:02d}.py"
             (folder / name).write_text(block, encoding="utf-8")
     (folder / "canary.py").write_text(CANARY, encoding="utf-8")
+    (folder / "precise.py").write_text(PRECISE, encoding="utf-8")
 
 
 def reported_lines(output: str) -> set[str]:
@@ -176,7 +207,7 @@ def test_readme_examples_pass_mypy_strict(tmp_path):
         capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "MYPYPATH": str(ROOT)},
         check=False,
     )  # fmt: skip
-    assert reported_lines(done.stdout) == {"canary.py:3"}, done.stdout + done.stderr
+    assert reported_lines(done.stdout) == EXPECTED_ERRORS, done.stdout + done.stderr
 
 
 @pytest.mark.slow
@@ -195,4 +226,4 @@ def test_readme_examples_pass_pyright(tmp_path):
         [sys.executable, "-m", "pyright", "--pythonpath", sys.executable, "-p", str(tmp_path)],
         capture_output=True, text=True, cwd=tmp_path, check=False,
     )  # fmt: skip
-    assert reported_lines(done.stdout) == {"canary.py:3"}, done.stdout + done.stderr
+    assert reported_lines(done.stdout) == EXPECTED_ERRORS, done.stdout + done.stderr
