@@ -95,13 +95,7 @@ class NumpyPlan(NumpyLayout):
 
     def _rows_or_raise(self, inputs: Any) -> Any:
         # The slow path of run's conversion: names the first entry that is not a number.
-        rows = _rows(inputs)
-        for k, row in enumerate(rows):
-            if len(row) != self.n_inputs:
-                raise ValueError(
-                    f"run_batch takes one row of {self.n_inputs} inputs per sample, "
-                    f"received a row of {len(row)} (row {k})"
-                )
+        rows = _rows(inputs, self.n_inputs)
         return self.np.array(rows, dtype=float).reshape(len(rows), self.n_inputs)
 
     def _buffers(self, lanes: int) -> tuple[Any, Any, Any, Any]:
