@@ -336,10 +336,11 @@ def test_replays_refuse_what_is_not_a_number_by_name(backend):
         run(3.0)
     with pytest.raises(TypeError, match=facts("inputs[0]", "float: 1.0")):
         run([1.0, 2.0])
-    # The numpy plan also names the short row; the Python replay only the counts.
-    short = ("2 inputs", "of 1", "row 1") if backend == "numpy" else ("2 inputs", "received 1")
-    with pytest.raises(ValueError, match=facts(*short)):
+    # A short or long row: both replays name the expected count, the received one and the row.
+    with pytest.raises(ValueError, match=facts("2 inputs", "of 1", "row 1")):
         run([[1.0, 2.0], [1.0]])
+    with pytest.raises(ValueError, match=facts("2 inputs", "of 3", "row 3")):
+        run([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0], [1.0, 2.0, 3.0]])
     # Bools are numbers, as in Value(); an int beyond floats is inf with a warning, as eagerly.
     assert list(run([[True, 2]], params=[False]).outputs[0]) == [2.0]
     with pytest.warns(RuntimeWarning, match="too large for a float"):

@@ -37,7 +37,8 @@ naming the op), and reuses its buffers between calls, one set per thread, so sev
 replay one tape at once.
 
 Files: `program.py` (the tape and `trace`), `python_plan.py` (pure-Python replay),
-`numpy_plan.py` (batched replay from each record's `array_forward`/`array_local_grads`).
+`numpy_build.py` (the batched replay's plan: fused sums and matrix products, groups, rows) and
+`numpy_plan.py` (running that plan from each record's `array_forward`/`array_local_grads`).
 
 Left out: anomaly detection (`detect_anomaly()` checks eager ops only; replays are unchecked),
 higher-order gradients through a tape, and numpy replay of an op whose record has no

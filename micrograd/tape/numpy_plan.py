@@ -1,16 +1,17 @@
 """Replaying a tape for many samples at once with numpy, one sample per lane.
 
-The plan rearranges the tape once: chains of additions become one sum, sums of
-parameter-times-value products (neurons) reading the same values become one matrix product,
-and what is left is grouped by depth and op record, each group one numpy call on a block of
-rows. So a replay costs a few dozen numpy calls per step for an MLP of any width. Ops are
-recognised by their records (`op is ADD`), never by name; every other op calls its record's
-`array_forward` and `array_local_grads`.
+`NumpyPlan` is the plan `numpy_build` lays out, with its replay: it checks the inputs, fills
+buffers of one row per value and one column per lane, then runs each group's numpy call
+forward (an op record's `array_forward`, a sum, or a matrix product) and its backward step
+(`array_local_grads` times the upstream gradient) last group first. So a replay costs a few
+dozen numpy calls per step for an MLP of any width.
 
-What depends only on parameters and constants (an L2 penalty) is the same in every lane, so it
-is computed once, in a buffer of one column, and its gradient from all lanes is their sum.
+Values the same in every lane (parameters, constants, an L2 penalty) are computed once, in a
+buffer of one column, and their gradient from all lanes is their sum. Buffers are reused
+between calls with as many lanes, one set per thread.
 
-Left out: ops without array versions (NotImplementedError), higher-order gradients.
+Left out: how the tape becomes groups and rows (`numpy_build`), ops without array versions
+(NotImplementedError), higher-order gradients.
 """
 
 from __future__ import annotations
@@ -19,180 +20,26 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from micrograd.engine import LectureOp, Value
-from micrograd.ops import ADD, MUL, Op
+from micrograd.tape.numpy_build import NumpyLayout, _Group
 from micrograd.tape.program import BatchResult, _numbers, _rows
 
 if TYPE_CHECKING:
     from micrograd.tape.program import Tape
 
 
-def _as_index(rows: list[int]) -> Any:
-    """A slice when `rows` is an evenly spaced increasing run (a view, no copy), else an array."""
-    import numpy as np
+class NumpyPlan(NumpyLayout):
+    """The laid-out tape with its replay: `run` is `Tape.run_batch` with numpy."""
 
-    if len(rows) == 1:
-        return slice(rows[0], rows[0] + 1)
-    step = rows[1] - rows[0]
-    if step > 0 and all(b - a == step for a, b in zip(rows, rows[1:])):
-        return slice(rows[0], rows[-1] + 1, step)
-    return np.array(rows, dtype=np.intp)
-
-
-class _Scatter:
-    """Rows a group reads as one argument: reads them, and adds a block of gradients back into
-    them, some rows possibly repeated.
-
-    `target[rows] += block` drops all but one of the repeats, and `np.add.at` is slow, so for
-    repeated rows the block is sorted by row once and summed per row with `np.add.reduceat`.
-    The first scatter into rows in a backward pass assigns instead (see `_mark_first_writes`):
-    those rows are not zeroed beforehand.
-    """
-
-    def __init__(self, rows: list[int]) -> None:
-        import numpy as np
-
-        self.index = _as_index(rows)
-        self.rows_list = rows
-        self.kind = ""  # "inputs" or "constants" when every row is one (see _mark_reads)
-        # Shared rows read by a group of lanes from the one-column buffer, which numpy
-        # broadcasts; their gradients are summed over the lanes and added there.
-        self.column = False
-        self.assign = False
-        self.repeats = len(set(rows)) != len(rows)
-        if self.repeats:
-            self.order = np.argsort(np.array(rows), kind="stable")
-            ordered = np.array(rows)[self.order]
-            self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-            self.rows = ordered[self.starts]
-
-    def read(self, values: Any, column: Any, inputs: Any) -> Any:
-        """The rows: from `inputs` (the caller's array, transposed) when all are inputs."""
-        if self.kind == "inputs":
-            return inputs[self.index]
-        return column[self.index] if self.column else values[self.index]
-
-    def add(self, target: Any, column_target: Any, block: Any) -> None:
-        """Adds (or assigns) `block` into the rows of `target`, or summed over the lanes into
-        those of `column_target` for rows read as a column."""
-        if self.column:
-            target, block = column_target, block.sum(axis=1, keepdims=True)
-        if self.repeats:
-            import numpy as np
-
-            target[self.rows] += np.add.reduceat(block[self.order], self.starts, axis=0)
-        elif self.assign:
-            target[self.index] = block
-        else:
-            target[self.index] += block
-
-
-class _Group:
-    """Same-kind nodes at the same depth, replayed by one or a few numpy calls for all of them.
-
-    Kinds: an `Op` (rows `args[i]` hold argument i of every node); "sum" (a fused chain of
-    additions, `args[0]` the (nodes, terms) rows of its terms); "affine" (a fused neuron,
-    start + Σ param · x with the same x rows for every node: one matrix product).
-    """
-
-    def __init__(
-        self, kind: Op | LectureOp | str, out: slice, args: list[list[int]], shared: bool
-    ) -> None:
-        import numpy as np
-
-        self.shared = shared  # the same in every lane: computed in the one-column buffers
-        self.kind = kind if isinstance(kind, str) else "op"
-        self.op = None if isinstance(kind, str) else kind
-        self.out = out
-        if kind == "sum":
-            matrix = np.array(args, dtype=np.intp)  # (nodes, terms)
-            self.terms = matrix
-            self.scatter = [_Scatter(matrix.ravel().tolist())]
-        elif kind == "affine":
-            starts, weights, xs = args
-            self.start = _Scatter(starts)
-            self.weights = np.array(weights, dtype=np.intp)  # (nodes, terms) parameter numbers
-            self.weight_scatter = _Scatter(self.weights.ravel().tolist())
-            self.x = _Scatter(xs)
-        else:
-            self.scatter = [_Scatter(rows) for rows in args]
-
-
-class NumpyPlan:
-    """The tape rearranged for numpy: fused, grouped, rows renumbered so groups write blocks."""
-
-    fixed: int  # the first group row
-    n_rows: int
-    row_params: Any  # numpy int arrays, as are output_rows
-    groups: list[_Group]
-    shared_groups: list[_Group]  # computed once, in the one-column buffers
-    lane_groups: list[_Group]
-    first_lane_row: int
-    output_rows: Any
-    n_inputs: int
-    n_params: int
-    params: list[Value]
-    constants: Any  # numpy float array
-    unique_outputs: bool
-    # Row indexes (see `_plan_reads_and_writes`), None where there are none.
-    copied_inputs: Any
-    spread: Any
-    zeroed_lane_rows: Any
+    # A subclass rather than a layout held in an attribute: the replay loops read the layout's
+    # rows as `self.spread`, `self.output_rows`, ..., one attribute lookup each.
 
     def __init__(self, tape: Tape) -> None:
         import numpy as np
 
         self.np = np
-        _check_array_versions(tape)
-        uses = tape.use_counts()
-        terms, absorbed_adds = _fuse_additions(tape, uses)
-        affine, absorbed_products = _find_neurons(tape, uses, terms)
-        shared = _lane_invariant(tape)
-        groups = _group_by_depth(tape, terms, affine, absorbed_adds | absorbed_products, shared)
-        row, row_params, self.fixed, self.n_rows = _lay_out_rows(tape, groups)
-        self.row_params = np.array(row_params, dtype=np.intp)
-        self.groups = [
-            _make_group(kind, members, row, is_shared) for is_shared, kind, members in groups
-        ]
-        self.shared_groups = [group for group in self.groups if group.shared]
-        self.lane_groups = [group for group in self.groups if not group.shared]
-        # Shared groups come first: every row from the parameters' up to here is shared.
-        self.first_lane_row = self.lane_groups[0].out.start if self.lane_groups else self.n_rows
-        self.output_rows = np.array([row[o] for o in tape.outputs], dtype=np.intp)
-        if (self.output_rows < 0).any():
-            raise NotImplementedError("a parameter is an output of the tape; return p * 1.0")
-        self.n_inputs, self.n_params, self.params = tape.n_inputs, len(tape.params), tape.params
-        self.constants = np.array(tape.constants, dtype=float)
-        self.unique_outputs = len(set(self.output_rows.tolist())) == len(self.output_rows)
-        shared_rows = [False] * self.n_rows
-        for slot, r in enumerate(row):
-            if r >= 0:
-                shared_rows[r] = shared[slot]
-        self._plan_reads_and_writes(shared_rows, self.n_inputs + len(row_params))
+        super().__init__(tape)
         # Each thread replays into its own buffers, so one tape can serve several threads.
         self._local = threading.local()
-
-    def _plan_reads_and_writes(self, shared_rows: list[bool], first_constant: int) -> None:
-        """Where each group reads its rows from, which rows are copied before the lanes run, and
-        which gradient rows are zeroed before the backward pass."""
-        n = self.n_inputs
-        outputs = self.output_rows.tolist()
-        # Input rows that are outputs or read other than from the caller's array, copied in at
-        # each replay; shared rows that are outputs or read other than as a column, copied from
-        # the one-column buffer to every lane (their gradients summed back over the lanes).
-        copied = {r for r in outputs if r < n}
-        spread = {r for r in outputs if shared_rows[r]}
-        for group in self.groups:
-            _mark_reads(group, n, first_constant, self.fixed, shared_rows, copied)
-            if not group.shared:
-                spread.update(_full_width_reads(group, shared_rows))
-        self.copied_inputs = _as_index(sorted(copied)) if copied else None
-        self.spread = _as_index(sorted(spread)) if spread else None
-        assigned = _mark_first_writes(self.lane_groups, self.shared_groups, self.output_rows)
-        if self.unique_outputs:  # the seeds are assigned too
-            assigned.update(outputs)
-        zeroed = [r for r in range(self.first_lane_row, self.n_rows) if r not in assigned]
-        self.zeroed_lane_rows = _as_index(zeroed) if zeroed else None
 
     def run(
         self,
@@ -248,13 +95,7 @@ class NumpyPlan:
 
     def _rows_or_raise(self, inputs: Any) -> Any:
         # The slow path of run's conversion: names the first entry that is not a number.
-        rows = _rows(inputs)
-        for k, row in enumerate(rows):
-            if len(row) != self.n_inputs:
-                raise ValueError(
-                    f"run_batch takes one row of {self.n_inputs} inputs per sample, "
-                    f"received a row of {len(row)} (row {k})"
-                )
+        rows = _rows(inputs, self.n_inputs)
         return self.np.array(rows, dtype=float).reshape(len(rows), self.n_inputs)
 
     def _buffers(self, lanes: int) -> tuple[Any, Any, Any, Any]:
@@ -388,83 +229,6 @@ class NumpyPlan:
                         scatter.add(grads, column_grads, local_grad * upstream)
 
 
-def _mark_reads(
-    group: _Group,
-    n_inputs: int,
-    first_constant: int,
-    fixed: int,
-    shared_rows: list[bool],
-    copied: set[int],
-) -> None:
-    """Marks the group's scatters whose rows are all inputs or all constants, and those a lane
-    group reads as a column; adds to `copied` the input rows it reads from the value rows."""
-    if group.kind == "affine":
-        scatters = [group.start, group.x]
-    else:
-        scatters = group.scatter
-    for scatter in scatters:
-        rows = scatter.rows_list
-        if all(first_constant <= row < fixed for row in rows):
-            scatter.kind = "constants"
-        elif all(row < n_inputs for row in rows):
-            scatter.kind = "inputs"
-        # A sum gathers its terms in one call, and a matrix product needs its x rows full.
-        reads_whole = group.kind == "sum" or scatter is getattr(group, "x", None)
-        if not group.shared and not reads_whole and all(shared_rows[row] for row in rows):
-            scatter.column = True
-        if group.kind == "sum" or scatter.kind != "inputs":
-            copied.update(row for row in rows if row < n_inputs)
-        del scatter.rows_list
-
-
-def _mark_first_writes(
-    lane_groups: list[_Group], shared_groups: list[_Group], output_rows: Any
-) -> set[int]:
-    """Marks the scatters that write first into lane rows, or into parameters' gradients from
-    matrix products, in a backward pass: they assign their block, which spares zeroing those
-    rows and reading them back to add. Returns the lane rows they assign.
-
-    Rows read as a column (shared) or repeated within a scatter are always added to, and so are
-    outputs (their seeds come first).
-    """
-    written = set(output_rows.tolist())
-    assigned: set[int] = set()
-    weights_written: set[int] = set()
-    for group in [*reversed(lane_groups), *reversed(shared_groups)]:
-        if group.kind == "affine":
-            numbers = group.weights.ravel().tolist()
-            if not group.weight_scatter.repeats and not weights_written.intersection(numbers):
-                group.weight_scatter.assign = True
-            weights_written.update(numbers)
-        if group.shared:
-            continue
-        scatters = [group.start, group.x] if group.kind == "affine" else group.scatter
-        for scatter in scatters:  # in the order the backward step adds them
-            rows = _index_rows(scatter.index)
-            if not (scatter.repeats or scatter.column or written.intersection(rows)):
-                scatter.assign = True
-                assigned.update(rows)
-            written.update(rows)
-    return assigned
-
-
-def _full_width_reads(group: _Group, shared_rows: list[bool]) -> list[int]:
-    """The shared rows a lane group reads in every lane (not as a column)."""
-    if group.kind == "sum":
-        rows = group.terms.ravel().tolist()
-    else:
-        scatters = [group.start, group.x] if group.kind == "affine" else group.scatter
-        rows = [row for s in scatters if not s.column for row in _index_rows(s.index)]
-    return [row for row in rows if shared_rows[row]]
-
-
-def _index_rows(index: Any) -> list[int]:
-    if isinstance(index, slice):
-        return list(range(index.start, index.stop, index.step or 1))
-    rows: list[int] = index.tolist()
-    return rows
-
-
 def _as_floats(np: Any, data: Any, slow: Callable[[], Any]) -> Any:
     """`data` as a float array, or `slow()` (checks entry by entry) if it is not all numbers.
 
@@ -479,179 +243,3 @@ def _as_floats(np: Any, data: Any, slow: Callable[[], Any]) -> Any:
     if array is not None and array.dtype.kind in "biuf":
         return array.astype(float, copy=False)
     return slow()
-
-
-# Building the plan: each step below is one pass over the tape's instructions.
-
-
-def _check_array_versions(tape: Tape) -> None:
-    for ins in tape.instructions:
-        op = ins.op
-        if op.array_forward is None or len(op.array_local_grads) != op.arity:
-            raise NotImplementedError(
-                f"op {op.name!r} has no array versions (Op.array_forward) for the numpy "
-                "replay; tape.run and run_batch(backend='python') replay it"
-            )
-
-
-def _fuse_additions(tape: Tape, uses: list[int]) -> tuple[dict[int, list[int]], set[int]]:
-    """The terms of every addition, chains fused; and the additions absorbed into a longer chain.
-
-    An add whose left operand is an add used only there continues that sum. Only the left
-    operand, so that adding the terms in order rounds as the chain did.
-    """
-    terms: dict[int, list[int]] = {}
-    absorbed: set[int] = set()
-    for ins in tape.instructions:
-        if ins.op is ADD:
-            left, right = ins.args
-            if left in terms and uses[left] == 1:
-                terms[ins.out] = [*terms.pop(left), right]
-                absorbed.add(left)
-            else:
-                terms[ins.out] = [left, right]
-    return terms, absorbed
-
-
-def _find_neurons(
-    tape: Tape, uses: list[int], terms: dict[int, list[int]]
-) -> tuple[dict[int, tuple[int, list[int], list[int]]], set[int]]:
-    """Sums that are neurons, start + Σ w·x, as (start, parameter numbers, x slots); and the
-    products they absorb.
-
-    A sum whose terms after the first are products of a parameter and something else, each used
-    only there, is a neuron. Neurons reading the same x rows become one matrix product (rounded
-    differently from the chain, by ~1e-16 relative).
-    """
-    n, p = tape.n_inputs, len(tape.params)
-    producer = {ins.out: ins for ins in tape.instructions}
-
-    def weight_and_x(slot: int) -> tuple[int, int] | None:
-        ins = producer.get(slot)
-        if ins is None or ins.op is not MUL or uses[slot] != 1:
-            return None
-        a, b = ins.args
-        if n <= a < n + p:
-            return a - n, b
-        if n <= b < n + p:
-            return b - n, a
-        return None
-
-    affine: dict[int, tuple[int, list[int], list[int]]] = {}
-    absorbed: set[int] = set()
-    for out, chain in terms.items():
-        found = [weight_and_x(t) for t in chain[1:]]
-        pairs = [pair for pair in found if pair is not None]
-        if len(pairs) == len(found):
-            affine[out] = (chain[0], [w for w, _ in pairs], [x for _, x in pairs])
-            absorbed.update(chain[1:])
-    return affine, absorbed
-
-
-def _lane_invariant(tape: Tape) -> list[bool]:
-    """For each slot, whether it is the same in every lane: parameters, constants, and what is
-    computed from them only."""
-    n = tape.n_inputs
-    shared = [False] * n + [True] * (tape.n_slots - n)
-    for ins in tape.instructions:
-        shared[ins.out] = all(shared[a] for a in ins.args)
-    return shared
-
-
-_Groups = list[tuple[bool, Op | LectureOp | str, list[tuple[int, list[Any]]]]]
-
-
-def _group_by_depth(
-    tape: Tape,
-    terms: dict[int, list[int]],
-    affine: dict[int, tuple[int, list[int], list[int]]],
-    absorbed: set[int],
-    shared: list[bool],
-) -> _Groups:
-    """The instructions left after fusing, grouped by (shared, depth, kind, shape): the shared
-    groups first, then the others, each in order of depth.
-
-    In that order every group reads only rows written by earlier groups. Each group is whether
-    it is shared, its kind and its members, (output slot, arguments) pairs.
-    """
-    depth = [0] * tape.n_slots
-    groups: dict[
-        tuple[object, ...], tuple[bool, Op | LectureOp | str, list[tuple[int, list[Any]]]]
-    ] = {}
-    for ins in tape.instructions:
-        if ins.out in absorbed:
-            continue
-        if ins.out in affine:
-            start, weights, xs = affine[ins.out]
-            depth[ins.out] = 1 + max(depth[a] for a in (start, *xs))
-            key: tuple[object, ...] = (depth[ins.out], "affine", "", 0, tuple(xs))
-            entry: tuple[int, list[Any]] = (ins.out, [start, weights, xs])
-            kind: Op | LectureOp | str = "affine"
-        elif len(terms.get(ins.out, ())) > 2:
-            depth[ins.out] = 1 + max(depth[a] for a in terms[ins.out])
-            key = (depth[ins.out], "sum", "", 0, len(terms[ins.out]))
-            entry, kind = (ins.out, terms[ins.out]), "sum"
-        else:
-            depth[ins.out] = 1 + max(depth[a] for a in ins.args)
-            # By record identity: two ops sharing a name are still two groups.
-            key = (depth[ins.out], "op", ins.op.name, id(ins.op), len(ins.args))
-            entry, kind = (ins.out, list(ins.args)), ins.op
-        is_shared = shared[ins.out]
-        groups.setdefault((not is_shared, *key), (is_shared, kind, []))[2].append(entry)
-    return [groups[key] for key in sorted(groups)]
-
-
-def _reads(kind: Op | LectureOp | str, members: list[tuple[int, list[Any]]]) -> list[int]:
-    """The slots a group's members read as rows (weights inside matrix products are not rows)."""
-    if kind == "affine":
-        return [slot for _, args in members for slot in (args[0], *args[2])]
-    if kind == "sum":
-        return [slot for _, chain in members for slot in chain]
-    return [slot for _, args in members for slot in args]
-
-
-def _lay_out_rows(tape: Tape, groups: _Groups) -> tuple[list[int], list[int], int, int]:
-    """The row of each slot (-1 for none), the parameters given rows, the first group row, and
-    the number of rows.
-
-    One row per value a group reads or writes, each of one number per lane: inputs, the
-    parameters read as rows (weights inside matrix products need none), constants, then group
-    outputs block by block.
-    """
-    n, p = tape.n_inputs, len(tape.params)
-    read: set[int] = set()
-    for _, kind, members in groups:
-        read.update(_reads(kind, members))
-    row = [-1] * tape.n_slots
-    row[:n] = range(n)
-    row_params = [k for k in range(p) if n + k in read]
-    for r, k in enumerate(row_params):
-        row[n + k] = n + r
-    next_row = n + len(row_params)
-    for k in range(len(tape.constants)):
-        row[n + p + k] = next_row
-        next_row += 1
-    fixed = next_row
-    for _, _, members in groups:
-        for out, _ in members:
-            row[out] = next_row
-            next_row += 1
-    return row, row_params, fixed, next_row
-
-
-def _make_group(
-    kind: Op | LectureOp | str, members: list[tuple[int, list[Any]]], row: list[int], shared: bool
-) -> _Group:
-    """A group's members in rows: where it writes its block and where it reads its arguments."""
-    out = slice(row[members[0][0]], row[members[-1][0]] + 1)
-    if kind == "affine":
-        args = [
-            [row[start] for _, (start, _, _) in members],
-            [weights for _, (_, weights, _) in members],
-            [row[x] for x in members[0][1][2]],
-        ]
-    elif kind == "sum":
-        args = [[row[t] for t in chain] for _, chain in members]
-    else:
-        args = [[row[a[i]] for _, a in members] for i in range(len(members[0][1]))]
-    return _Group(kind, out, args, shared)

@@ -275,12 +275,9 @@ class Tape:
                 self._numpy_plan = NumpyPlan(self)
             return self._numpy_plan.run(inputs, params, reduce, seeds, input_grads)
         param_values = self._param_values(params)
-        rows = _rows(inputs)
+        rows = _rows(inputs, self.n_inputs)
         if not rows:
             raise ValueError("run_batch needs at least one row of inputs")
-        for row in rows:
-            if len(row) != self.n_inputs:
-                raise ValueError(f"the tape takes {self.n_inputs} inputs, received {len(row)}")
         if self._python_plan is None:
             from micrograd.tape.python_plan import PythonPlan
 
@@ -304,14 +301,22 @@ def _numbers(values: object, what: str, expected: str = "a sequence of numbers")
     ]
 
 
-def _rows(inputs: object) -> list[list[float]]:
-    """`inputs` of run_batch, one sequence of numbers per sample, as lists of floats."""
+def _rows(inputs: object, n_inputs: int) -> list[list[float]]:
+    """`inputs` of run_batch, one row of `n_inputs` numbers per sample, as lists of floats."""
     if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
         raise TypeError(
             "run_batch takes one row of numbers per sample, "
             f"received {type(inputs).__name__}: {inputs!r:.60}"
         )
-    return [_numbers(row, f"inputs[{k}]", "a row of numbers") for k, row in enumerate(inputs)]
+    rows = [_numbers(row, f"inputs[{k}]", "a row of numbers") for k, row in enumerate(inputs)]
+    # Numbers first, then lengths, in every row: both replays name the same first fault.
+    for k, row in enumerate(rows):
+        if len(row) != n_inputs:
+            raise ValueError(
+                f"run_batch takes one row of {n_inputs} inputs per sample, "
+                f"received a row of {len(row)} (row {k})"
+            )
+    return rows
 
 
 def _have_numpy() -> bool:
