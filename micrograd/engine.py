@@ -150,6 +150,11 @@ class Value:
             _refuse_while_tracing(self, "item()")
         return self._data
 
+    def numel(self) -> int:
+        """How many numbers this holds: 1, so `sum(p.numel() for p in model.parameters())`
+        counts a model's parameters as it does in PyTorch."""
+        return 1
+
     def __bool__(self) -> bool:
         # Every Value is true, as any object is; defined only to refuse it while tracing.
         if _grad_mode.tracing:

@@ -5,8 +5,9 @@ step. Hyperparameters live in `param_groups` (a list of dicts, as in PyTorch: wr
 `optimizer.param_groups[0]["lr"] = 0.01` and the next step uses it); per-parameter state
 (momentum buffers, moment estimates, step counts) lives in the optimizer's `state` dict, keyed
 by parameter, never on the `Value`s. `state_dict()` / `load_state_dict()` carry both, in
-PyTorch's layout, so a run continues exactly. Learning-rate schedules (`LambdaLR`, `LinearLR`)
-set each group's `lr`. Closures, `maximize` and sparse gradients are left out.
+PyTorch's layout, so a run continues exactly. Learning-rate schedules (`LambdaLR`, `LinearLR`,
+`StepLR`, `ExponentialLR`) set each group's `lr`. Closures, `maximize` and sparse gradients are
+left out.
 
 A step reads each gradient's number: after `backward(create_graph=True)` a leaf's `grad` is a
 `Value`, and the update uses its `data`, as `torch.optim` uses the value of a grad tensor that has
@@ -539,5 +540,40 @@ class LinearLR(LambdaLR):
 
         def factor(k: int) -> float:
             return start + (end - start) * min(k, total_iters) / total_iters
+
+        super().__init__(optimizer, factor)
+
+
+class StepLR(LambdaLR):
+    """Multiply the learning rate by `gamma` every `step_size` steps, as PyTorch's `StepLR`.
+
+    After k calls to `step()`, `lr = base_lr * gamma ** (k // step_size)`.
+    """
+
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
+        if not isinstance(step_size, int) or isinstance(step_size, bool) or step_size < 1:
+            raise ValueError(f"step_size must be a positive int, received {step_size!r:.60}")
+        rate = _check_float(gamma, "gamma")
+        self.step_size: int = step_size
+        self.gamma: float = rate
+
+        def factor(k: int) -> float:
+            return rate ** (k // step_size)
+
+        super().__init__(optimizer, factor)
+
+
+class ExponentialLR(LambdaLR):
+    """Multiply the learning rate by `gamma` at every step, as PyTorch's `ExponentialLR`.
+
+    After k calls to `step()`, `lr = base_lr * gamma ** k`.
+    """
+
+    def __init__(self, optimizer: Optimizer, gamma: float) -> None:
+        rate = _check_float(gamma, "gamma")
+        self.gamma: float = rate
+
+        def factor(k: int) -> float:
+            return rate**k
 
         super().__init__(optimizer, factor)

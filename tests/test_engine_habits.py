@@ -188,6 +188,17 @@ def test_both_constructors_and_their_errors():
 
 
 @needs_torch
+def test_numel_counts_parameters_as_in_pytorch():
+    from micrograd.nn import MLP
+
+    model = MLP(3, [4, 4, 1], seed=0)
+    torch_model = model.to_torch()
+    assert Value(2.0).numel() == 1
+    counted = sum(p.numel() for p in model.parameters())
+    assert counted == sum(p.numel() for p in torch_model.parameters()) == 3 * 4 + 4 + 4 * 4 + 4 + 5
+
+
+@needs_torch
 @pytest.mark.parametrize("x", [0.123456789, -2.5, 2.5, 1e-7, 12345.6789])
 def test_item_format_and_round_read_as_pytorch_reads_them(x):
     import torch

@@ -8,7 +8,7 @@ import random
 import pytest
 
 from micrograd import MLP, Value
-from micrograd.optim import SGD, Adam, AdamW, LambdaLR, LinearLR
+from micrograd.optim import SGD, Adam, AdamW, ExponentialLR, LambdaLR, LinearLR, StepLR
 from tests.references import facts
 
 START = [0.5, -1.5, 2.0, 0.1]
@@ -131,6 +131,52 @@ def test_linear_lr_matches_torch():
     assert ours == pytest.approx(theirs, rel=1e-10)
 
 
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (lambda o: StepLR(o, 3), lambda t, o: t.optim.lr_scheduler.StepLR(o, 3)),
+        (lambda o: StepLR(o, 2, 0.5), lambda t, o: t.optim.lr_scheduler.StepLR(o, 2, 0.5)),
+        (lambda o: ExponentialLR(o, 0.8), lambda t, o: t.optim.lr_scheduler.ExponentialLR(o, 0.8)),
+    ],
+)
+def test_step_and_exponential_schedules_match_torch(ours, theirs):
+    torch = pytest.importorskip("torch")
+    ps = [Value(x) for x in START]
+    opt = SGD(ps, lr=0.1, momentum=0.9)
+    sched = ours(opt)
+    tps = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]
+    topt = torch.optim.SGD(tps, lr=0.1, momentum=0.9)
+    tsched = theirs(torch, topt)
+    for _ in range(9):
+        assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-12)
+        steps(ps, opt, 1)
+        steps(tps, topt, 1)
+        sched.step()
+        tsched.step()
+    assert [p.data for p in ps] == pytest.approx([p.item() for p in tps], rel=1e-10)
+
+
+def test_step_lr_holds_the_rate_for_step_size_steps():
+    opt = SGD([Value(1.0)], lr=1.0)
+    sched = StepLR(opt, step_size=3, gamma=0.5)
+    seen = []
+    for _ in range(7):
+        seen.append(opt.lr)
+        sched.step()
+    assert seen == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25]
+
+
+def test_exponential_lr_multiplies_every_step_and_resumes():
+    opt = SGD([Value(1.0)], lr=2.0)
+    sched = ExponentialLR(opt, gamma=0.5)
+    for _ in range(3):
+        sched.step()
+    assert sched.get_last_lr() == [0.25]
+    other = ExponentialLR(SGD([Value(1.0)], lr=2.0), gamma=0.5)
+    other.load_state_dict(sched.state_dict())
+    assert other.get_last_lr() == [0.25]
+
+
 def test_plain_sgd_is_the_textbook_update():
     p = Value(3.0)
     opt = SGD([p], lr=0.1)
@@ -198,6 +244,9 @@ def test_adam_converges_on_a_quadratic():
         (lambda: AdamW([Value(1.0)], eps=-1), ValueError, "invalid eps"),
         (lambda: LambdaLR(SGD([Value(1.0)], lr=1.0), lambda k: -1.0), ValueError, "step 0"),
         (lambda: LinearLR(SGD([Value(1.0)], lr=1.0), total_iters=0), ValueError, "total_iters"),
+        (lambda: StepLR(SGD([Value(1.0)], lr=1.0), step_size=0), ValueError, "step_size.*0"),
+        (lambda: StepLR(SGD([Value(1.0)], lr=1.0), 2, gamma="x"), TypeError, "gamma.*str"),
+        (lambda: ExponentialLR(SGD([Value(1.0)], lr=1.0), gamma=-0.5), ValueError, "gamma.*-0.5"),
     ],
 )
 def test_bad_input_is_named(call, error, message):
