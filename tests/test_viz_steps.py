@@ -324,9 +324,17 @@ EXAMPLES = {
 }
 
 
+# The two big graphs take seconds per backend: CI runs them, the quick loop keeps the small ones
+# (the compact 2-2-2 network among them).
+SLOW_EXAMPLES = {"2-2-2 network", "MLP, clusters, shaded, top to bottom"}
+
+
 @pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
 @pytest.mark.parametrize("backend", available_backends())
-@pytest.mark.parametrize("example", list(EXAMPLES))
+@pytest.mark.parametrize(
+    "example",
+    [pytest.param(e, marks=pytest.mark.slow) if e in SLOW_EXAMPLES else e for e in EXAMPLES],
+)
 def test_png_frames_share_one_size_and_every_position(tmp_path, backend, example):
     root, options = EXAMPLES[example]()
     steps = backward_steps(root, backend=backend, **options)
