@@ -356,15 +356,9 @@ class Value:
         self.op.backward = step
 
     def _push_grad(self) -> None:
-        parents, op = self.parents, self.op
-        if not parents or op is None:  # a leaf (which has no op)
-            return
-        inputs = [parent._data for parent in parents]
-        grad = self._grad
+        # The float walk over this one node (it skips a leaf): the same chain rule as backward().
         with _walk_lock:
-            for parent, local_grad in zip(parents, op.local_grads):
-                if parent.requires_grad:
-                    parent._grad += local_grad(*inputs, self._data) * grad
+            autodiff.backpropagate([self])
 
     # PyTorch's and micrograd 0.1.0's names for the graph's facts.
 
