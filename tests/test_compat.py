@@ -86,3 +86,33 @@ def test_0_1_0_internal_names_used_by_copied_drawing_code():
     assert len(nodes) == 5 and len(edges) == 5
     assert out._op == "tanh" and a._op == ""
     assert (a * a)._prev == {a}
+
+
+# The lecture's four-sample dataset and loop (sum of squared errors, 20 steps of -0.1 * grad):
+# its network is tanh in every layer, as the README says to write it here.
+LECTURE_XS = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+LECTURE_YS = [1.0, -1.0, -1.0, 1.0]
+
+
+def lecture_loss_after_training(model: MLP) -> float:
+    loss = None
+    for _ in range(20):
+        predictions = [model(x) for x in LECTURE_XS]
+        loss = sum((p - y) ** 2 for p, y in zip(predictions, LECTURE_YS))
+        model.zero_grad()
+        loss.backward()
+        for p in model.parameters():
+            p.data += -0.1 * p.grad
+    return loss.data
+
+
+def test_lecture_training_cell_learns_with_the_tanh_mlp_the_readme_names():
+    tanh = MLP(3, [4, 4, 1], activation="tanh", output_activation="tanh", seed=0)
+    assert lecture_loss_after_training(tanh) < 0.1
+
+
+def test_lecture_training_cell_stalls_with_the_default_relu_mlp_as_the_readme_warns():
+    # 0.1.0's network (ReLU hidden layers, linear output) from the same seed stays near 4.0,
+    # the loss of predicting 0 for all four samples.
+    relu = MLP(3, [4, 4, 1], seed=0)
+    assert lecture_loss_after_training(relu) == pytest.approx(4.0, abs=1e-3)
