@@ -33,6 +33,7 @@ from typing import Any, TextIO
 
 from micrograd import data
 from micrograd.cli import digits
+from micrograd.cli.arguments import positive_int
 from micrograd.cli.terminal import printable
 from micrograd.engine import TracingError, Value, no_grad
 from micrograd.files import write_figure
@@ -73,16 +74,6 @@ def _hidden_sizes(text: str) -> list[int]:
     return sizes
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int, received {text!r}")
-    return value
-
-
 def _non_negative_float(text: str) -> float:
     try:
         value = float(text)
@@ -113,7 +104,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--dataset", choices=sorted(DATASETS), default="moons", help="the two-class dataset"
     )
     parser.add_argument(
-        "--samples", type=_positive_int, default=100, help="number of training points"
+        "--samples", type=positive_int, default=100, help="number of training points"
     )
     parser.add_argument(
         "--noise", type=_non_negative_float, default=0.1, help="noise of the dataset (std dev)"
@@ -125,7 +116,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         metavar="SIZES",
         help="hidden layer sizes, comma-separated (the model is MLP(2, SIZES + [1]))",
     )
-    parser.add_argument("--steps", type=_positive_int, default=100, help="training steps")
+    parser.add_argument("--steps", type=positive_int, default=100, help="training steps")
     parser.add_argument(
         "--lr", type=_non_negative_float, default=1.0, help="learning rate at the first step"
     )

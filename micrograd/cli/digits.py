@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from micrograd.cli.arguments import positive_int
 from micrograd.data import iterate_minibatches, load_digits, train_test_split
 from micrograd.engine import Value
 from micrograd.files import write_figure
@@ -39,13 +40,6 @@ if TYPE_CHECKING:
 
 ENGINES = ("tape", "eager")
 N_CLASSES = 10
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an int >= 1, received {text!r}")
-    return value
 
 
 def _fraction(text: str) -> float:
@@ -65,16 +59,16 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "model.json, and with matplotlib loss.png, confusion.png and misclassified.png.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--hidden", type=_positive_int, default=32, help="hidden layer size")
-    parser.add_argument("--epochs", type=_positive_int, default=15, help="passes over the data")
-    parser.add_argument("--batch-size", type=_positive_int, default=32, help="minibatch size")
+    parser.add_argument("--hidden", type=positive_int, default=32, help="hidden layer size")
+    parser.add_argument("--epochs", type=positive_int, default=15, help="passes over the data")
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="minibatch size")
     parser.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate")
     parser.add_argument(
         "--test-size", type=_fraction, default=0.2, help="fraction of images held out"
     )
     parser.add_argument(
         "--samples",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         help="use only the first SAMPLES images (quick runs)",
     )
