@@ -24,7 +24,8 @@ TORCH_ACTIVATIONS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
 
 def _import_torch() -> Any:
     try:
-        import torch
+        # Optional: pyright has no per-package setting for this, mypy's is in setup.cfg.
+        import torch  # pyright: ignore[reportMissingImports]
     except ImportError:
         raise ImportError(
             "PyTorch is needed to convert to and from torch modules but is not installed; "

@@ -97,7 +97,7 @@ def readme_links() -> set[str]:
 
 def test_sdist_carries_the_test_suite_and_what_it_reads(dists):
     files = sdist_files(dists["sdist"])
-    needed = {"pyproject.toml", "README.md", "PACKAGE.md", "LICENSE", "CHANGELOG.md"}
+    needed = {"pyproject.toml", "setup.cfg", "README.md", "PACKAGE.md", "LICENSE", "CHANGELOG.md"}
     needed |= {"tests/conftest.py", "tests/references.py"}
     for folder in ("micrograd", "tests", "notebooks", "docs"):
         needed |= source_files(folder)

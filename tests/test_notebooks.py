@@ -129,6 +129,28 @@ def test_committed_notebook_was_run_top_to_bottom(path: Path):
     assert any("assert " in cell.source for cell in cells), "the notebook checks no claim"
 
 
+# What JupyterLab writes into a notebook's metadata when its ipykernel starts; a notebook that
+# lacks any of it is changed on open (a dirty tab, then an autosave; tests/test_notebooks_browser.py
+# opens each one to check). The Python version is that of the run that made the outputs.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
+def test_notebook_metadata_is_complete_so_opening_it_changes_nothing(path: Path):
+    from ipykernel.ipkernel import IPythonKernel
+
+    metadata = _read(path).metadata
+    assert metadata.get("kernelspec") == KERNELSPEC
+    written = dict(IPythonKernel.language_info)  # what the kernel reports, but for its version
+    stored = dict(metadata.get("language_info", {}))
+    assert re.fullmatch(r"3\.\d+\.\d+", str(stored.pop("version", ""))), stored
+    written.pop("version")
+    assert stored == written, f"{path.name}: language_info differs from ipykernel's"
+    # One run of one Python made them all.
+    first = _read(NOTEBOOKS[0]).metadata
+    assert metadata == first, f"{path.name}'s metadata differs from {NOTEBOOKS[0].name}'s"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.name for path in NOTEBOOKS])
 def test_notebook_runs_and_reproduces_its_committed_outputs(path: Path, tmp_path: Path):

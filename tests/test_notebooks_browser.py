@@ -248,3 +248,24 @@ def test_untrusted_notebook_shows_every_picture_and_steps(lab, browser, path):
             k,
         )
         assert browser.execute_script(_STATE)[k]["front"] == 1
+
+
+# The kernel's state as the notebook's toolbar shows it ("idle" once it has started and answered
+# with its language_info, which JupyterLab writes into the notebook's metadata).
+_KERNEL = (
+    f"const i = document.querySelector('{PANEL} .jp-Notebook-ExecutionIndicator');"
+    "return i && i.getAttribute('data-status');"
+)
+_DIRTY_TABS = "return [...document.querySelectorAll('.lm-TabBar-tab.jp-mod-dirty')].length"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_opening_a_notebook_leaves_it_unmodified(lab, browser, path):
+    """Opening a committed notebook and starting its kernel changes nothing (no dirty tab, so no
+    autosave turns `git status` red): its metadata already holds what JupyterLab would write."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{lab}/lab/workspaces/{path.stem}-open/tree/{path.name}?reset")
+    WebDriverWait(browser, 90).until(lambda d: d.execute_script(_KERNEL) == "idle")
+    time.sleep(2)  # the kernel's info reply is applied to the model after the status changes
+    assert browser.execute_script(_DIRTY_TABS) == 0, f"opening {path.name} modified it"

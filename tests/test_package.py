@@ -201,9 +201,11 @@ def test_readme_examples_pass_mypy_strict(tmp_path):
         pytest.skip("mypy is not installed (it comes with the test extra)")
     write_page_blocks(tmp_path)
     done = subprocess.run(
-        # torch's own Tensor.backward() has no annotations; calling it is not the README's fault.
-        [sys.executable, "-m", "mypy", "--strict", "--untyped-calls-exclude=torch",
-         "--cache-dir", str(tmp_path / ".mypy_cache"), "."],
+        # The package's own mypy settings (setup.cfg: optional packages such as torch may be
+        # missing). torch's own Tensor.backward() has no annotations; calling it is not the
+        # README's fault.
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "setup.cfg"), "--strict",
+         "--untyped-calls-exclude=torch", "--cache-dir", str(tmp_path / ".mypy_cache"), "."],
         capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "MYPYPATH": str(ROOT)},
         check=False,
     )  # fmt: skip
@@ -227,3 +229,34 @@ def test_readme_examples_pass_pyright(tmp_path):
         capture_output=True, text=True, cwd=tmp_path, check=False,
     )  # fmt: skip
     assert reported_lines(done.stdout) == EXPECTED_ERRORS, done.stdout + done.stderr
+
+
+def test_setup_cfg_holds_the_settings_of_the_tools_that_read_it(pytestconfig):
+    import configparser
+
+    setup = configparser.ConfigParser()
+    assert setup.read(ROOT / "setup.cfg", encoding="utf-8")
+    assert {"tool:pytest", "mypy"} <= set(setup.sections())
+    # This very run read its settings there (markers, -ra, the tests folder) ...
+    assert pytestconfig.inipath == ROOT / "setup.cfg"
+    assert "slow" in setup["tool:pytest"]["markers"]
+    # ... and no setting is written twice: pyproject.toml keeps the tools that read only it.
+    tools = pyproject()["tool"]
+    assert "pytest" not in tools and "mypy" not in tools
+    assert {"pyright", "ruff", "setuptools"} <= set(tools)
+
+
+def test_mypy_reads_setup_cfg(tmp_path):
+    if importlib.util.find_spec("mypy") is None:
+        pytest.skip("mypy is not installed (it comes with the test extra)")
+    # Strict mode is on (an untyped function is an error) and a missing optional package is not.
+    (tmp_path / "probe.py").write_text(
+        "import torch\nimport matplotlib.pyplot\n\n\ndef f(x):\n    return x\n", encoding="utf-8"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "setup.cfg"),
+         "--cache-dir", str(tmp_path / ".mypy_cache"), "probe.py"],
+        capture_output=True, text=True, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert reported_lines(done.stdout) == {"probe.py:5"}, done.stdout + done.stderr
+    assert "missing a type annotation" in done.stdout

@@ -119,7 +119,7 @@ class Drawing:
     def to_graphviz(self) -> object:
         """The drawing as a `graphviz.Source` (needs the `graphviz` package from PyPI)."""
         try:
-            import graphviz  # type: ignore[import-untyped]
+            import graphviz
         except ImportError as error:
             raise ImportError(
                 "to_graphviz() needs the graphviz package (pip install graphviz) and Graphviz's "
