@@ -7,7 +7,7 @@ Each command runs once, as a user runs it, from a scratch folder where it writes
 - `install`: a fresh virtual environment and `pip install -e ".[test]"` (only with --install);
 - `tests`: the README's test command, `python -m pytest` (left out with --skip-tests);
 - `quick loop`: `python -m pytest -m "not slow"`;
-- `demo` and `demo digits`: `python -m micrograd demo` and `python -m micrograd demo digits`;
+- `demo`, `demo --engine eager` and `demo digits`, with the training time each prints;
 - `playground`: the page's first graph after load and after a reload, as measured by the page
   itself (`window.playground.timings`, printed by tests/test_playground.py), when
   MICROGRAD_PLAYGROUND_ASSETS names the npm packs of its assets and Chromium is installed.
@@ -44,6 +44,7 @@ class Timing:
     cpu: float
     load_before: float
     load_after: float
+    output: str = ""
     note: str = ""
 
 
@@ -78,7 +79,7 @@ def run(name: str, command: list[str], cwd: Path, env: dict[str, str] | None = N
         output = done.stdout + done.stderr
         sys.exit(f"{name}: {' '.join(command)} exited {done.returncode}\n{output}")
     timing = Timing(name, " ".join(command[2:]), wall, cpu, load_before, os.getloadavg()[0])
-    timing.note = done.stdout
+    timing.output = done.stdout
     return timing
 
 
@@ -94,7 +95,7 @@ def playground(python: str, scratch: Path) -> Timing | None:
          str(ROOT / "tests" / "test_playground.py")],
         cwd=scratch,
     )  # fmt: skip
-    found = re.findall(r"first graph after (?:a reload )?([\d.]+) s", timing.note)
+    found = re.findall(r"first graph after (?:a reload )?([\d.]+) s", timing.output)
     seconds = [float(s) for s in found]
     if len(seconds) != 2:
         print("playground: skipped (the browser tests did not run)", file=sys.stderr)
@@ -123,12 +124,24 @@ def main() -> None:
             pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-e"]
             timings.append(run("install", [*pip, f"{ROOT}[test]"], cwd=scratch))
         suite = [python, "-m", "pytest", "-q"]
+        runs = [("quick loop", [*suite, "-m", "not slow"])]
         if not args.skip_tests:
-            timings.append(run("tests", suite, cwd=ROOT))
-        timings.append(run("quick loop", [*suite, "-m", "not slow"], cwd=ROOT))
+            runs.insert(0, ("tests", suite))
+        for name, command in runs:
+            timing = run(name, command, cwd=ROOT)
+            timing.note = timing.output.strip().splitlines()[-1].strip("= ")  # pytest's summary
+            timings.append(timing)
         cli = [python, "-m", "micrograd"]
-        timings.append(run("demo", [*cli, "demo"], cwd=scratch, env=env))
-        timings.append(run("demo digits", [*cli, "demo", "digits"], cwd=scratch, env=env))
+        for name, command in [
+            ("demo", ["demo"]),
+            ("demo, eager", ["demo", "--engine", "eager", "--out", "eager"]),
+            ("demo digits", ["demo", "digits"]),
+        ]:
+            timing = run(name, [*cli, *command], cwd=scratch, env=env)
+            # What the command reports itself: the training alone, without start-up and plots.
+            trained = re.search(r"done in ([\d.]+) s", timing.output)
+            timing.note = f"training {trained[1]} s" if trained else ""
+            timings.append(timing)
         page = playground(python, scratch)
         if page is not None:
             timings.append(page)
@@ -142,7 +155,7 @@ def main() -> None:
     ]
     for t in timings:
         cpu = "–" if t.cpu != t.cpu else f"{t.cpu:.0f} s"
-        extra = t.note if t.name == "playground" else ""
+        extra = t.note
         lines.append(
             f"| {t.name} | `{t.command}` | {t.wall:.1f} s | {cpu} "
             f"| {t.load_before:.1f} → {t.load_after:.1f} | {extra} |"

@@ -74,3 +74,28 @@ def test_package_page_example_prints_what_the_page_shows(tmp_path, monkeypatch):
     assert len(expected) >= 2, "the package page's example shows no output"
     monkeypatch.chdir(tmp_path)
     assert run_block(block, PACKAGE_PAGE) == expected
+
+
+def test_ci_runs_every_command_block_the_readme_marks_for_it():
+    """Each `<!-- ci: NAME -->` block is a bash block that `.ci/run` runs by name, and CI runs
+    no block the README lacks: the commands a user is given are the commands CI checks."""
+    readme = README.read_text(encoding="utf-8")
+    marked = re.findall(r"^<!-- ci: ([\w-]+) -->\n```bash\n(.+?)```", readme, re.M | re.S)
+    names = [name for name, _ in marked]
+    assert len(names) == readme.count("<!-- ci: "), "a ci marker is not followed by a bash block"
+    assert {"quick-start", "tests", "checks", "docs", "torch-tests"} <= set(names)
+    assert len(set(names)) == len(names)
+    if not (ROOT / ".ci" / "run").is_file():
+        pytest.skip("no .ci/run here (the sdist leaves CI out)")
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    run = re.findall(r"^run_block ([\w-]+)", script, re.M)
+    assert sorted(run) == sorted(names)
+    # The tests run first without PyTorch, then with it; the quick start comes before both.
+    assert run.index("quick-start") < run.index("tests") < run.index("torch-tests")
+    assert script.index("run_block tests") < script.index("pip install -q torch")
+    assert script.index("pip install -q torch") < script.index("run_block torch-tests")
+    # No flag that turns a failure into a pass, in the blocks or in the script.
+    for text in [script, *(block for _, block in marked)]:
+        assert "|| true" not in text and "--quiet" not in text
+        assert "set +e" not in text
+    assert "set -euo pipefail" in script
