@@ -193,6 +193,52 @@ def test_two_two_two_network_reproduces_the_published_numbers():
     assert [w.data for w in weights] == pytest.approx(list(net.updated_weights), abs=1e-8)
 
 
+def _train_two_two_two(steps: int, hidden_sees_moved_output_weights: bool) -> list[float]:
+    """Plain-float gradient descent on the 2-2-2 network: [error after 1 step, out_o1, out_o2,
+    error after `steps`]. With the flag, the hidden layer's gradients go through the already
+    updated w5..w8 (the first version of the post's code); without it, every gradient comes from
+    the same forward pass."""
+    net = TWO_TWO_TWO
+    (i1, i2), (t1, t2), lr = net.inputs, net.targets, net.lr
+
+    def sigmoid(z: float) -> float:
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def forward(w: list[float]) -> tuple[float, float, float, float, float]:
+        h1 = sigmoid(w[0] * i1 + w[1] * i2 + net.b1)
+        h2 = sigmoid(w[2] * i1 + w[3] * i2 + net.b1)
+        o1 = sigmoid(w[4] * h1 + w[5] * h2 + net.b2)
+        o2 = sigmoid(w[6] * h1 + w[7] * h2 + net.b2)
+        return h1, h2, o1, o2, 0.5 * (t1 - o1) ** 2 + 0.5 * (t2 - o2) ** 2
+
+    w = list(net.weights)
+    first = 0.0
+    for step in range(steps):
+        h1, h2, o1, o2, _ = forward(w)
+        d1, d2 = (o1 - t1) * o1 * (1 - o1), (o2 - t2) * o2 * (1 - o2)
+        out = [w[4] - lr * d1 * h1, w[5] - lr * d1 * h2, w[6] - lr * d2 * h1, w[7] - lr * d2 * h2]
+        v = out if hidden_sees_moved_output_weights else w[4:]
+        dh1 = (d1 * v[0] + d2 * v[2]) * h1 * (1 - h1)
+        dh2 = (d1 * v[1] + d2 * v[3]) * h2 * (1 - h2)
+        hidden = [w[0] - lr * dh1 * i1, w[1] - lr * dh1 * i2, w[2] - lr * dh2 * i1]
+        w = [*hidden, w[3] - lr * dh2 * i2, *out]
+        if step == 0:
+            first = forward(w)[4]
+    _, _, o1, o2, error = forward(w)
+    return [first, o1, o2, error]
+
+
+def test_two_two_two_published_training_numbers_come_from_two_algorithms():
+    # The post's error figures come from the algorithm it describes; its first-round error and
+    # 10,000-step outputs from its code's first version, which moved w5..w8 too early.
+    first, o1, o2, error = _train_two_two_two(10_000, hidden_sees_moved_output_weights=False)
+    assert round(first, 9) == 0.291027774 and f"{error:.4e}" == "3.5102e-05"
+    assert (round(o1, 9), round(o2, 9)) == (0.01591362, 0.984064274)
+    first, o1, o2, _ = _train_two_two_two(10_000, hidden_sees_moved_output_weights=True)
+    assert round(first, 9) == 0.291027924
+    assert (round(o1, 9), round(o2, 9)) == (0.015912196, 0.984065734)
+
+
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [

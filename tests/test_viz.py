@@ -121,6 +121,12 @@ def test_neuron_numbers_and_snapshot():
     check_snapshot("viz_neuron.dot", source)
 
 
+def test_minus_zero_is_drawn_as_zero():
+    w = Value(3.0, "W")
+    source = draw_dot(w * 1.0 - 0.0).source
+    assert ">-0<" not in source and "-0 " not in source and ">0<" in source
+
+
 def test_edges_follow_argument_order():
     a, b = Value(2.0, "a"), Value(3.0, "b")
     y = a**b

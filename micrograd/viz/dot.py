@@ -218,7 +218,9 @@ class _Builder:
             self.grad_max = max((abs(g) for g in grads if math.isfinite(g)), default=0.0)
 
     def number(self, x: float) -> str:
-        return f"{x:.{self.digits}g}"
+        # + 0.0 turns -0.0 into 0.0: `W * x - y` with y = 0 records the constant -0.0, and a
+        # learner reading "-0" in a box asks what it means.
+        return f"{x + 0.0:.{self.digits}g}"
 
     def grad(self, i: int) -> float | None:
         """The grad to show for node i: None for constants and grads not yet computed."""
