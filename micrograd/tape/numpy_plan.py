@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from micrograd.tape.numpy_build import NumpyLayout, _Group
-from micrograd.tape.program import BatchResult, _numbers, _rows
+from micrograd.tape.program import BatchResult, _numbers, _read_data, _rows
 
 if TYPE_CHECKING:
     from micrograd.tape.program import Tape
@@ -64,7 +64,7 @@ class NumpyPlan(NumpyLayout):
         if lanes == 0:
             raise ValueError("run_batch needs at least one row of inputs")
         if param_values is None:  # numbers already, checked by Value()
-            weights = np.array([v.data for v in self.params], dtype=float)
+            weights = np.fromiter(map(_read_data, self.params), float, p)
         else:
             weights = _as_floats(
                 np, param_values, lambda: np.array(_numbers(param_values, "params"))
@@ -91,7 +91,8 @@ class NumpyPlan(NumpyLayout):
             param_grads /= lanes
         outputs = values[self.output_rows].T.copy()
         input_grads_out = buffers[1][:n].T.copy() if input_grads else None
-        return BatchResult(outputs, input_grads_out, param_grads)
+        read = weights if param_values is None else None
+        return BatchResult(outputs, input_grads_out, param_grads, self.params, read)
 
     def _rows_or_raise(self, inputs: Any) -> Any:
         # The slow path of run's conversion: names the first entry that is not a number.
