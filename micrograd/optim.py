@@ -650,7 +650,12 @@ class _TapeLayout:
         self._arrays: list[tuple[Any, list[Value]]] | None = None
         for g, group in enumerate(groups):
             active = [p for p in group["params"] if p.requires_grad]
-            missing = [i for i, p in enumerate(group["params"]) if id(p) not in position]
+            # A frozen parameter is skipped, so it need not be on the tape.
+            missing = [
+                i
+                for i, p in enumerate(group["params"])
+                if p.requires_grad and id(p) not in position
+            ]
             if missing:
                 i = missing[0]
                 raise ValueError(
