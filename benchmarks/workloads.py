@@ -257,7 +257,9 @@ def l2_term(params: list) -> object:
 
 
 def moons_tape(job: dict, backend: str) -> dict:
-    """The same loop, traced once and replayed (one tape with numpy, two without)."""
+    """The same loop, traced once and replayed: with numpy, the README's loop as it is written
+    there (one tape for hinge and L2, `SGD` with `LinearLR` stepping the model's Values from
+    each batch result); without numpy, two tapes and the update by hand."""
     from micrograd.nn import MLP
     from micrograd.tape import trace
 
@@ -271,22 +273,26 @@ def moons_tape(job: dict, backend: str) -> dict:
     if backend == "numpy":
         import numpy
 
-        # One tape for the whole loss: the L2 term is a second output, computed in every lane
-        # (337 products, nothing next to the batch) and averaged over lanes with the hinge
-        # gradients, which saves a second replay per step.
+        from micrograd.losses import l2_penalty
+        from micrograd.optim import SGD, LinearLR
+
+        # The README's Speed section, line for line (its data and seed aside).
         loss_tape = trace(
-            lambda x0, x1, y: [(1 + -y * model([x0, x1])).relu(), l2_term(params)], 3, params
+            lambda x0, x1, y: [(1 - y * model([x0, x1])).relu(), l2_penalty(params, 1e-4)],
+            3,
+            params,
         )
+        optimizer = SGD(params, lr=1.0)
+        schedule = LinearLR(optimizer, 1.0, 0.1, total_iters=100)
         rows = numpy.array(rows)
-        weights = numpy.array([p.data for p in params])
         for k in range(job["steps"]):
             t0 = time.perf_counter()
-            # The parameters live in one array, given to each replay.
-            seen = weights
-            data = loss_tape.run_batch(rows, weights, reduce="mean", input_grads=False)
-            weights = weights - (1.0 - 0.9 * k / 100) * data.param_grads
+            result = loss_tape.run_batch(rows, reduce="mean", input_grads=False)
+            optimizer.step(result)
+            schedule.step()
             times.append(time.perf_counter() - t0)
-        loss = float(data.outputs[:, 0].mean() + data.outputs[0, 1])
+        seen = result.param_values  # the weights the last step read
+        loss = float(result.outputs[:, 0].mean() + result.outputs[0, 1])
     else:
         # Without numpy each lane costs a pure-Python replay: the L2 term gets its own tape.
         hinge = trace(lambda x0, x1, y: (1 + -y * model([x0, x1])).relu(), 3, params)

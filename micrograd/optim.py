@@ -36,7 +36,10 @@ def _check_float(
     value: object, name: str, low: float = 0.0, high: float = math.inf, *, where: str = ""
 ) -> float:
     """A real number in [low, high), else ValueError naming `name` (after `where`)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+    if type(value) is float:  # the usual case, checked at every step: no ABC check needed
+        if low <= value < high:
+            return value
+    elif not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(
             f"{where}{name} must be a number, received {type(value).__name__}: {value!r:.60}"
         )
