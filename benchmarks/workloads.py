@@ -285,7 +285,7 @@ def moons_tape(job: dict, backend: str) -> dict:
         optimizer = SGD(params, lr=1.0)
         schedule = LinearLR(optimizer, 1.0, 0.1, total_iters=100)
         rows = numpy.array(rows)
-        for k in range(job["steps"]):
+        for _ in range(job["steps"]):
             t0 = time.perf_counter()
             result = loss_tape.run_batch(rows, reduce="mean", input_grads=False)
             optimizer.step(result)
