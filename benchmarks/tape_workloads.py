@@ -4,8 +4,9 @@ Called by `workloads.py` (one job per process, JSON in and out):
 
 - `moons_numpy`: the moons step written by hand in numpy, the floor a batched replay can reach.
 - `digits`: softmax cross-entropy on the 8x8 digits, MLP(64, [32, 10]), SGD on minibatches
-  (consecutive slices of the data, the same for every engine), by the tape (numpy replay), by
-  PyTorch float64 and by hand-written numpy, from the same initial weights.
+  (consecutive slices of the data, the same for every engine), by the tape (numpy replay,
+  `optim.SGD` stepping the model from each batch result), by PyTorch float64 and by hand-written
+  numpy, from the same initial weights.
 - `compile`: an MLP tape of a given size traced, its pure-Python and numpy plans built (time,
   and peak memory counted by tracemalloc in a second pass) and replayed once.
 """
@@ -105,20 +106,22 @@ def _digits_tape(weights, sizes, x, onehot, slices, lr):
 
     from micrograd.cli.digits import sample_loss
     from micrograd.nn import MLP
+    from micrograd.optim import SGD
+    from micrograd.tape import trace
 
     model = MLP(sizes[0], sizes[1:], seed=0)
     params = model.parameters()
-    from micrograd.tape import trace
-
+    for p, w in zip(params, weights):
+        p.data = w
     tape = trace(lambda *v: sample_loss(model, v[:64], v[64:])[0], 74, params)
+    optimizer = SGD(params, lr=lr)
     rows = np.hstack([x, onehot])
-    w = np.array(weights)
     times, losses = [], []
     for part in slices:
         t0 = time.perf_counter()
-        # The parameters live in one array here; `run_batch` takes them as numbers.
-        result = tape.run_batch(rows[part], w, reduce="mean", input_grads=False)
-        w -= lr * result.param_grads
+        # The README's loop: the optimizer steps the model's Values from the batch result.
+        result = tape.run_batch(rows[part], reduce="mean", input_grads=False)
+        optimizer.step(result)
         times.append(time.perf_counter() - t0)
         losses.append(float(result.outputs.mean()))
     return times, losses
