@@ -321,8 +321,8 @@ def main() -> int:
     moons_engines = list(engines)
     digits_engines = []
     if has_module("numpy"):
-        moons_engines.append("tape-numpy")
-        digits_engines = ["tape-numpy", "numpy"]
+        moons_engines += ["tape-numpy", "tape-array", "tape-2tapes"]
+        digits_engines = ["tape-numpy", "tape-array", "numpy"]
     moons_engines.append("tape-python")
     if has_module("torch"):
         moons_engines.append("torch")

@@ -91,7 +91,12 @@ def digits(job: dict) -> dict:
     onehot = np.eye(10)[y]
     sizes, lr = [64, job["hidden"], 10], job["lr"]
     slices = _batches(len(y), job["batch"], job["steps"])
-    run = {"tape-numpy": _digits_tape, "torch": _digits_torch, "numpy": _digits_numpy}
+    run = {
+        "tape-numpy": _digits_tape,
+        "tape-array": _digits_tape_array,
+        "torch": _digits_torch,
+        "numpy": _digits_numpy,
+    }
     times, losses = run[job["engine"]](job["weights"], sizes, x, onehot, slices, lr)
     return {
         "step_s": statistics.median(times),
@@ -122,6 +127,29 @@ def _digits_tape(weights, sizes, x, onehot, slices, lr):
         # The README's loop: the optimizer steps the model's Values from the batch result.
         result = tape.run_batch(rows[part], reduce="mean", input_grads=False)
         optimizer.step(result)
+        times.append(time.perf_counter() - t0)
+        losses.append(float(result.outputs.mean()))
+    return times, losses
+
+
+def _digits_tape_array(weights, sizes, x, onehot, slices, lr):
+    """The same tape with the parameters kept in one array and SGD by hand: the model's Values
+    are never updated, which shows what updating them costs."""
+    import numpy as np
+
+    from micrograd.cli.digits import sample_loss
+    from micrograd.nn import MLP
+    from micrograd.tape import trace
+
+    model = MLP(sizes[0], sizes[1:], seed=0)
+    tape = trace(lambda *v: sample_loss(model, v[:64], v[64:])[0], 74, model.parameters())
+    rows = np.hstack([x, onehot])
+    w = np.array(weights)
+    times, losses = [], []
+    for part in slices:
+        t0 = time.perf_counter()
+        result = tape.run_batch(rows[part], w, reduce="mean", input_grads=False)
+        w -= lr * result.param_grads
         times.append(time.perf_counter() - t0)
         losses.append(float(result.outputs.mean()))
     return times, losses
