@@ -95,6 +95,7 @@ class Optimizer:
         # one dict of them per group (see `_step_arrays`), until `state` is read.
         self._arrays: list[dict[str, Any]] | None = None
         self._layout: _TapeLayout | None = None
+        self._last_result: object = None
         groups = items if isinstance(items[0], Mapping) else [{"params": items}]
         for group in groups:
             self.add_param_group(group)
@@ -210,9 +211,11 @@ class Optimizer:
 
         Given the `BatchResult` of a tape's `run_batch` (whose parameters must include every
         parameter of this optimizer), the update uses the result's `param_grads` instead of the
-        grads, starts from the numbers the replay read, and runs in numpy, one group at a time,
-        then writes the new numbers into the parameter Values; it gives the same numbers as
-        copying the gradients into the grads and calling `step()`.
+        grads and runs in numpy, one group at a time, then writes the new numbers into the
+        parameter Values; it gives the same numbers as copying the gradients into the grads and
+        calling `step()`. It starts from the numbers the replay read from the Values (so a
+        Value set by hand between the replay and the step is overwritten), or from the Values
+        themselves when the replay was given numbers or the result was stepped before.
         """
         if result is None:
             for hyper, params in self._groups():
@@ -260,8 +263,11 @@ class Optimizer:
 
         grads = np.asarray(result.param_grads, dtype=float)
         weights = result.param_values
-        if weights is None:  # the replay was given numbers: start from the Values
+        # The replay was given numbers, or this result was stepped already (its numbers are
+        # those before that step): start from the Values.
+        if weights is None or result is self._last_result:
             weights = np.array([p.data for p in result.params], dtype=float)
+        self._last_result = result
         if grads.shape != (len(result.params),) or np.shape(weights) != grads.shape:
             raise ValueError(
                 f"the result has {grads.size} parameter gradients for {len(result.params)} "

@@ -256,3 +256,34 @@ def test_step_from_a_replay_given_numbers_starts_from_the_values():
     opt.step(result)
     expected = [w - 0.1 * g for w, g in zip(start, result.param_grads.tolist())]
     assert weights(model) == expected
+
+
+def test_stepping_one_result_twice_applies_both_updates_as_two_eager_steps_do():
+    rows = moons_rows()
+    model, twin = MLP(2, [3, 1], seed=11), MLP(2, [3, 1], seed=11)
+    opt, eager = SGD(model.parameters(), lr=0.1), SGD(twin.parameters(), lr=0.1)
+    result = loss_tape(model).run_batch(rows, input_grads=False)
+    for p, g in zip(twin.parameters(), result.param_grads.tolist()):
+        p.grad = g
+    for _ in range(2):
+        opt.step(result)
+        eager.step()
+    assert weights(model) == weights(twin)
+
+
+def test_a_group_added_between_tape_steps_is_stepped_with_its_own_state():
+    rows = moons_rows()
+    model, twin = MLP(2, [4, 1], seed=12), MLP(2, [4, 1], seed=12)
+    opts = [Adam(m.layers[0].parameters(), lr=0.05) for m in (model, twin)]
+    tape = loss_tape(model)
+    for k in range(6):
+        if k == 3:
+            for o, m in zip(opts, (model, twin)):
+                o.add_param_group({"params": m.layers[1].parameters(), "lr": 0.01})
+        result = tape.run_batch(rows, input_grads=False)
+        opts[0].step(result)
+        for p, g in zip(twin.parameters(), result.param_grads.tolist()):
+            p.grad = g
+        opts[1].step()
+    assert weights(model) == weights(twin)
+    assert opts[0].state_dict() == opts[1].state_dict()
