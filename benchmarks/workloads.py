@@ -263,7 +263,7 @@ def moons_tape(job: dict, backend: str) -> dict:
     `backend` "numpy": the README's loop as it is written there (one tape for hinge and L2,
     `SGD` with `LinearLR` stepping the model's Values from each batch result); "array": the same
     tape with the parameters in one numpy array and SGD by hand; "2tapes": the README's loop
-    before issue 25; "python": no numpy, two tapes and the update by hand.
+    with the L2 term on a second tape; "python": no numpy, two tapes and the update by hand.
     """
     from micrograd.losses import l2_penalty
     from micrograd.nn import MLP
@@ -321,16 +321,21 @@ def moons_tape(job: dict, backend: str) -> dict:
     elif backend == "2tapes":
         import numpy
 
-        # The README's loop before issue 25: a tape for the hinge and one for the L2 term, and
-        # the update by hand, one parameter at a time.
+        from micrograd.optim import SGD, LinearLR
+
+        # The README's loop with a second tape for the L2 term, whose gradients are added to
+        # the hinge's before the same optimizer step: one tape against two.
         hinge = trace(lambda x0, x1, y: (1 - y * model([x0, x1])).relu(), 3, params)
         l2 = trace(lambda: l2_penalty(params, 1e-4), 0, params)
+        optimizer = SGD(params, lr=1.0)
+        schedule = LinearLR(optimizer, 1.0, 0.1, total_iters=100)
         rows = numpy.array(rows)
-        for k in range(job["steps"]):
+        for _ in range(job["steps"]):
             t0 = time.perf_counter()
-            data, reg = hinge.run_batch(rows), l2.run_batch([[]])
-            for p, g, r in zip(params, data.param_grads, reg.param_grads):
-                p.data -= (1.0 - 0.9 * k / 100) * float(g + r)
+            data = hinge.run_batch(rows, reduce="mean", input_grads=False)
+            reg = l2.run_batch([[]], input_grads=False)
+            optimizer.step(data._replace(param_grads=data.param_grads + reg.param_grads))
+            schedule.step()
             times.append(time.perf_counter() - t0)
         seen = data.param_values
         loss = float(data.outputs[:, 0].mean() + reg.outputs[0, 0])
