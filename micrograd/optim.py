@@ -14,6 +14,14 @@ A step reads each gradient's number: after `backward(create_graph=True)` a leaf'
 a graph. The parameters stay plain floats and the step is never part of a graph. A parameter
 that does not require grad (frozen with `requires_grad_(False)`) is left alone, as PyTorch
 leaves one whose grad is None.
+
+`step(result)` takes instead the `BatchResult` of a tape's batched replay (`micrograd.tape`) and
+applies each optimizer's rule a second time, written on numpy arrays operation for operation
+(`_update_arrays` beside `_update`), one param group at a time; the new numbers are then written
+into the parameter Values, which stay the model's source of truth. Between such steps the state
+of the stepped parameters is kept in arrays and turned back into `state`'s per-parameter dicts
+when `state` is read. This module imports neither numpy nor the tape: numpy is imported when a
+result holding arrays is stepped.
 """
 
 from __future__ import annotations
