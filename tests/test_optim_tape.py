@@ -287,3 +287,24 @@ def test_a_group_added_between_tape_steps_is_stepped_with_its_own_state():
         opts[1].step()
     assert weights(model) == weights(twin)
     assert opts[0].state_dict() == opts[1].state_dict()
+
+
+def test_groups_that_interleave_on_the_tape_match_the_eager_step():
+    # Every other parameter in each group: the groups gather and scatter by index arrays.
+    rows = moons_rows()
+    model, twin = MLP(2, [4, 1], seed=13), MLP(2, [4, 1], seed=13)
+
+    def groups(m):
+        ps = m.parameters()
+        return [{"params": ps[::2]}, {"params": ps[1::2], "lr": 0.02, "momentum": 0.5}]
+
+    opt, eager = SGD(groups(model), lr=0.2), SGD(groups(twin), lr=0.2)
+    tape = loss_tape(model)
+    for _ in range(5):
+        result = tape.run_batch(rows, input_grads=False)
+        opt.step(result)
+        for p, g in zip(twin.parameters(), result.param_grads.tolist()):
+            p.grad = g
+        eager.step()
+    assert weights(model) == weights(twin)
+    assert opt.state_dict() == eager.state_dict()
