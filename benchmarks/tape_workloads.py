@@ -4,8 +4,9 @@ Called by `workloads.py` (one job per process, JSON in and out):
 
 - `moons_numpy`: the moons step written by hand in numpy, the floor a batched replay can reach.
 - `digits`: softmax cross-entropy on the 8x8 digits, MLP(64, [32, 10]), SGD on minibatches
-  (consecutive slices of the data, the same for every engine), by the tape (numpy replay), by
-  PyTorch float64 and by hand-written numpy, from the same initial weights.
+  (consecutive slices of the data, the same for every engine), by the tape (numpy replay,
+  `optim.SGD` stepping the model from each batch result), by PyTorch float64 and by hand-written
+  numpy, from the same initial weights.
 - `compile`: an MLP tape of a given size traced, its pure-Python and numpy plans built (time,
   and peak memory counted by tracemalloc in a second pass) and replayed once.
 """
@@ -90,7 +91,12 @@ def digits(job: dict) -> dict:
     onehot = np.eye(10)[y]
     sizes, lr = [64, job["hidden"], 10], job["lr"]
     slices = _batches(len(y), job["batch"], job["steps"])
-    run = {"tape-numpy": _digits_tape, "torch": _digits_torch, "numpy": _digits_numpy}
+    run = {
+        "tape-numpy": _digits_tape,
+        "tape-array": _digits_tape_array,
+        "torch": _digits_torch,
+        "numpy": _digits_numpy,
+    }
     times, losses = run[job["engine"]](job["weights"], sizes, x, onehot, slices, lr)
     return {
         "step_s": statistics.median(times),
@@ -105,18 +111,43 @@ def _digits_tape(weights, sizes, x, onehot, slices, lr):
 
     from micrograd.cli.digits import sample_loss
     from micrograd.nn import MLP
+    from micrograd.optim import SGD
+    from micrograd.tape import trace
 
     model = MLP(sizes[0], sizes[1:], seed=0)
     params = model.parameters()
+    for p, w in zip(params, weights):
+        p.data = w
+    tape = trace(lambda *v: sample_loss(model, v[:64], v[64:])[0], 74, params)
+    optimizer = SGD(params, lr=lr)
+    rows = np.hstack([x, onehot])
+    times, losses = [], []
+    for part in slices:
+        t0 = time.perf_counter()
+        # The README's loop: the optimizer steps the model's Values from the batch result.
+        result = tape.run_batch(rows[part], reduce="mean", input_grads=False)
+        optimizer.step(result)
+        times.append(time.perf_counter() - t0)
+        losses.append(float(result.outputs.mean()))
+    return times, losses
+
+
+def _digits_tape_array(weights, sizes, x, onehot, slices, lr):
+    """The same tape with the parameters kept in one array and SGD by hand: the model's Values
+    are never updated, which shows what updating them costs."""
+    import numpy as np
+
+    from micrograd.cli.digits import sample_loss
+    from micrograd.nn import MLP
     from micrograd.tape import trace
 
-    tape = trace(lambda *v: sample_loss(model, v[:64], v[64:])[0], 74, params)
+    model = MLP(sizes[0], sizes[1:], seed=0)
+    tape = trace(lambda *v: sample_loss(model, v[:64], v[64:])[0], 74, model.parameters())
     rows = np.hstack([x, onehot])
     w = np.array(weights)
     times, losses = [], []
     for part in slices:
         t0 = time.perf_counter()
-        # The parameters live in one array here; `run_batch` takes them as numbers.
         result = tape.run_batch(rows[part], w, reduce="mean", input_grads=False)
         w -= lr * result.param_grads
         times.append(time.perf_counter() - t0)

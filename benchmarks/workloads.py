@@ -5,7 +5,8 @@ its own virtual environment, also named `micrograd`) never shares a process with
 
 - `0.1.0`: Karpathy's micrograd from PyPI, eager.
 - `ours`: this repository's eager engine.
-- `tape-numpy`, `tape-python`: this repository's tape, batched with numpy or replayed in Python.
+- `tape-numpy`, `tape-python`: this repository's tape, batched with numpy or replayed in Python;
+  `tape-array` and `tape-2tapes` are variants of `tape-numpy` (see `moons_tape`).
 - `torch`: PyTorch float64 tensors, batched (moons and digits).
 - `numpy`: the step written by hand in numpy (moons and digits), the floor of a batched replay.
 - `floor`: the dag built from the least node object CPython allows (`FloorNode`), build only.
@@ -257,7 +258,14 @@ def l2_term(params: list) -> object:
 
 
 def moons_tape(job: dict, backend: str) -> dict:
-    """The same loop, traced once and replayed (one tape with numpy, two without)."""
+    """The same loop, traced once and replayed.
+
+    `backend` "numpy": the README's loop as it is written there (one tape for hinge and L2,
+    `SGD` with `LinearLR` stepping the model's Values from each batch result); "array": the same
+    tape with the parameters in one numpy array and SGD by hand; "2tapes": the README's loop
+    with the L2 term on a second tape; "python": no numpy, two tapes and the update by hand.
+    """
+    from micrograd.losses import l2_penalty
     from micrograd.nn import MLP
     from micrograd.tape import trace
 
@@ -271,22 +279,67 @@ def moons_tape(job: dict, backend: str) -> dict:
     if backend == "numpy":
         import numpy
 
-        # One tape for the whole loss: the L2 term is a second output, computed in every lane
-        # (337 products, nothing next to the batch) and averaged over lanes with the hinge
-        # gradients, which saves a second replay per step.
+        from micrograd.optim import SGD, LinearLR
+
+        # The README's Speed section, line for line (its data and seed aside).
         loss_tape = trace(
-            lambda x0, x1, y: [(1 + -y * model([x0, x1])).relu(), l2_term(params)], 3, params
+            lambda x0, x1, y: [(1 - y * model([x0, x1])).relu(), l2_penalty(params, 1e-4)],
+            3,
+            params,
+        )
+        optimizer = SGD(params, lr=1.0)
+        schedule = LinearLR(optimizer, 1.0, 0.1, total_iters=100)
+        rows = numpy.array(rows)
+        for _ in range(job["steps"]):
+            t0 = time.perf_counter()
+            result = loss_tape.run_batch(rows, reduce="mean", input_grads=False)
+            optimizer.step(result)
+            schedule.step()
+            times.append(time.perf_counter() - t0)
+        seen = result.param_values  # the weights the last step read
+        loss = float(result.outputs[:, 0].mean() + result.outputs[0, 1])
+    elif backend == "array":
+        import numpy
+
+        # What the model in place costs: the same tape with the parameters kept in one array,
+        # given to each replay, and SGD by hand (the model's Values are never updated).
+        loss_tape = trace(
+            lambda x0, x1, y: [(1 - y * model([x0, x1])).relu(), l2_penalty(params, 1e-4)],
+            3,
+            params,
         )
         rows = numpy.array(rows)
         weights = numpy.array([p.data for p in params])
         for k in range(job["steps"]):
             t0 = time.perf_counter()
-            # The parameters live in one array, given to each replay.
             seen = weights
-            data = loss_tape.run_batch(rows, weights, reduce="mean", input_grads=False)
-            weights = weights - (1.0 - 0.9 * k / 100) * data.param_grads
+            result = loss_tape.run_batch(rows, weights, reduce="mean", input_grads=False)
+            weights = weights - (1.0 - 0.9 * k / 100) * result.param_grads
             times.append(time.perf_counter() - t0)
-        loss = float(data.outputs[:, 0].mean() + data.outputs[0, 1])
+        loss = float(result.outputs[:, 0].mean() + result.outputs[0, 1])
+        backend = "numpy"
+    elif backend == "2tapes":
+        import numpy
+
+        from micrograd.optim import SGD, LinearLR
+
+        # The README's loop with a second tape for the L2 term, whose gradients are added to
+        # the hinge's before the same optimizer step: one tape against two.
+        hinge = trace(lambda x0, x1, y: (1 - y * model([x0, x1])).relu(), 3, params)
+        l2 = trace(lambda: l2_penalty(params, 1e-4), 0, params)
+        optimizer = SGD(params, lr=1.0)
+        schedule = LinearLR(optimizer, 1.0, 0.1, total_iters=100)
+        rows = numpy.array(rows)
+        for _ in range(job["steps"]):
+            t0 = time.perf_counter()
+            data = hinge.run_batch(rows, reduce="mean", input_grads=False)
+            reg = l2.run_batch([[]], input_grads=False)
+            optimizer.step(data._replace(param_grads=data.param_grads + reg.param_grads))
+            schedule.step()
+            times.append(time.perf_counter() - t0)
+        seen = data.param_values
+        loss = float(data.outputs[:, 0].mean() + reg.outputs[0, 0])
+        backend = "numpy"
     else:
         # Without numpy each lane costs a pure-Python replay: the L2 term gets its own tape.
         hinge = trace(lambda x0, x1, y: (1 + -y * model([x0, x1])).relu(), 3, params)
@@ -326,7 +379,7 @@ def main() -> None:
         result = run_dag(FloorNode, job["n"], job["seed"])
     elif engine == "torch":
         result = moons_torch(job)
-    elif engine in ("tape-numpy", "tape-python"):
+    elif engine in ("tape-numpy", "tape-python", "tape-array", "tape-2tapes"):
         result = moons_tape(job, engine.split("-")[1])
     else:
         from micrograd.engine import Value

@@ -14,6 +14,14 @@ A step reads each gradient's number: after `backward(create_graph=True)` a leaf'
 a graph. The parameters stay plain floats and the step is never part of a graph. A parameter
 that does not require grad (frozen with `requires_grad_(False)`) is left alone, as PyTorch
 leaves one whose grad is None.
+
+`step(result)` takes instead the `BatchResult` of a tape's batched replay (`micrograd.tape`) and
+applies each optimizer's rule a second time, written on numpy arrays operation for operation
+(`_update_arrays` beside `_update`), one param group at a time; the new numbers are then written
+into the parameter Values, which stay the model's source of truth. Between such steps the state
+of the stepped parameters is kept in arrays and turned back into `state`'s per-parameter dicts
+when `state` is read. This module imports neither numpy nor the tape: numpy is imported when a
+result holding arrays is stepped.
 """
 
 from __future__ import annotations
@@ -21,17 +29,25 @@ from __future__ import annotations
 import copy
 import math
 import numbers
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import repeat
+from typing import TYPE_CHECKING, Any
 
 from micrograd.engine import Value
+
+if TYPE_CHECKING:
+    from micrograd.tape import BatchResult
 
 
 def _check_float(
     value: object, name: str, low: float = 0.0, high: float = math.inf, *, where: str = ""
 ) -> float:
     """A real number in [low, high), else ValueError naming `name` (after `where`)."""
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+    if type(value) is float:  # the usual case, checked at every step: no ABC check needed
+        if low <= value < high:
+            return value
+    elif not isinstance(value, numbers.Real) or isinstance(value, bool):
         raise TypeError(
             f"{where}{name} must be a number, received {type(value).__name__}: {value!r:.60}"
         )
@@ -82,7 +98,12 @@ class Optimizer:
             raise ValueError("optimizer got an empty parameter list; expected at least one Value")
         self.defaults: dict[str, Any] = self._check_hyper(dict(defaults), "")
         self.param_groups: list[dict[str, Any]] = []
-        self.state: dict[Value, dict[str, Any]] = {}
+        self.state = {}
+        # After a step from a tape's result the state of the stepped parameters lives in arrays,
+        # one dict of them per group (see `_step_arrays`), until `state` is read.
+        self._arrays: list[dict[str, Any]] | None = None
+        self._layout: _TapeLayout | None = None
+        self._last_result: object = None
         groups = items if isinstance(items[0], Mapping) else [{"params": items}]
         for group in groups:
             self.add_param_group(group)
@@ -181,9 +202,153 @@ class Optimizer:
         for p in self.params:
             p.grad = 0.0
 
-    def step(self) -> None:
-        """Update every parameter once from the number in its current grad."""
+    @property
+    def state(self) -> dict[Value, dict[str, Any]]:
+        """Per-parameter state (momentum buffers, moments, step counts), keyed by parameter."""
+        if self._arrays is not None:
+            self._unpack_arrays()
+        return self._state
+
+    @state.setter
+    def state(self, state: dict[Value, dict[str, Any]]) -> None:
+        self._arrays = None
+        self._state = state
+
+    def step(self, result: BatchResult | None = None) -> None:
+        """Update every parameter once from the number in its current grad.
+
+        Given the `BatchResult` of a tape's `run_batch` (whose parameters must include every
+        parameter of this optimizer), the update uses the result's `param_grads` instead of the
+        grads and runs in numpy, one group at a time, then writes the new numbers into the
+        parameter Values; it gives the same numbers as copying the gradients into the grads and
+        calling `step()`. It starts from the numbers the replay read from the Values (so a
+        Value set by hand between the replay and the step is overwritten), or from the Values
+        themselves when the replay was given numbers or the result was stepped before.
+        """
+        if result is None:
+            for hyper, params in self._groups():
+                active = [p for p in params if p.requires_grad]
+                self._update(hyper, active, [_grad_number(p) for p in active])
+            return
+        if callable(result) or not hasattr(result, "param_grads"):
+            raise TypeError(
+                f"step() takes the BatchResult of a tape's run_batch (closures are left out), "
+                f"received {type(result).__name__}"
+            )
+        layout = self._tape_layout(result.params)
+        if isinstance(result.param_grads, list):  # the pure-Python replay: no numpy here
+            grads = result.param_grads
+            for (hyper, _), (index, active) in zip(self._groups(), layout.groups):
+                self._update(hyper, active, [grads[i] for i in layout.positions(index)])
+        else:
+            self._step_arrays(result, layout)
+
+    # Subclasses: the update rule, once on floats (one parameter at a time) and once on arrays.
+
+    def _update(self, hyper: dict[str, Any], params: list[Value], grads: list[float]) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not define step()")
+
+    def _update_arrays(
+        self, np: Any, hyper: dict[str, Any], state: dict[str, Any], w: Any, g: Any
+    ) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} cannot step a tape's result")
+
+    # Stepping a tape's result: the same rule on arrays, no Python loop per parameter.
+
+    def _tape_layout(self, tape_params: Sequence[Value]) -> _TapeLayout:
+        """Where each group's parameters sit in the tape's vector, kept while nothing changes."""
+        key = (id(tape_params), len(tape_params), _groups_key(self.param_groups))
+        layout = self._layout
+        if layout is not None and layout.key == key and layout.tape_params is tape_params:
+            return layout
+        if self._arrays is not None:  # packed for another layout: back to per-parameter state
+            self._unpack_arrays()
+        self._layout = layout = _TapeLayout(key, tape_params, self.param_groups)
+        return layout
+
+    def _step_arrays(self, result: BatchResult, layout: _TapeLayout) -> None:
+        import numpy as np
+
+        grads = np.asarray(result.param_grads, dtype=float)
+        weights = result.param_values
+        # The replay was given numbers, or this result was stepped already (its numbers are
+        # those before that step): start from the Values.
+        if weights is None or result is self._last_result:
+            weights = np.array([p.data for p in result.params], dtype=float)
+        self._last_result = result
+        if grads.shape != (len(result.params),) or np.shape(weights) != grads.shape:
+            raise ValueError(
+                f"the result has {grads.size} parameter gradients for {len(result.params)} "
+                "parameters; expected one each"
+            )
+        if self._arrays is None:
+            self._pack_arrays(np, layout)
+        assert self._arrays is not None
+        for (hyper, _), (index, active), state in zip(self._groups(), layout.groups, self._arrays):
+            if not active:
+                continue
+            new = self._update_arrays(np, hyper, state, weights[index], grads[index])
+            # The new numbers into the Values' slots in one pass of C (a map, not a Python loop):
+            # they are Python floats from tolist(), as the `data` setter would store.
+            deque(map(setattr, active, repeat("_data"), new.tolist()), maxlen=0)
+
+    # The state entries with the number a missing entry counts as (None: no default, the
+    # entry is made by the first step); subclasses list theirs.
+    _STATE_DEFAULTS: dict[str, float | None] = {}
+
+    def _pack_arrays(self, np: Any, layout: _TapeLayout) -> None:
+        """Moves the stepped parameters' state from `state` into one array per entry and group.
+
+        A step count the same for the whole group is kept as one int. An entry some parameters
+        lack and that has no default (SGD's momentum buffer) keeps a mask of who has it.
+        """
+        arrays: list[dict[str, Any]] = []
+        for _, active in layout.groups:
+            entries = [self._state.pop(p, {}) for p in active]
+            packed: dict[str, Any] = {}
+            for name, kind in self._STATE.items():
+                values = [entry.get(name) for entry in entries]
+                if all(v is None for v in values):
+                    continue
+                default = self._STATE_DEFAULTS.get(name)
+                if kind is int:
+                    counts = [int(v or 0) for v in values]
+                    same = all(c == counts[0] for c in counts)
+                    packed[name] = counts[0] if same else np.array(counts, dtype=np.int64)
+                    continue
+                if default is None and any(v is None for v in values):
+                    packed[name + "_set"] = np.array([v is not None for v in values])
+                filled = [(default or 0.0) if v is None else v for v in values]
+                packed[name] = np.array(filled, dtype=float)
+            arrays.append(packed)
+        self._arrays = arrays
+
+    def _unpack_arrays(self) -> None:
+        """The state packed by `_pack_arrays` back into `state`, one dict per parameter."""
+        arrays, layout = self._arrays, self._layout
+        self._arrays = None
+        assert arrays is not None and layout is not None
+        for (_, active), packed in zip(layout.groups, arrays):
+            columns: dict[str, list[Any]] = {}
+            for name, kind in self._STATE.items():
+                if name not in packed:
+                    continue
+                value = packed[name]
+                if kind is int and isinstance(value, int):
+                    columns[name] = [value] * len(active)
+                else:
+                    columns[name] = value.tolist()
+            has = {
+                name: packed[name + "_set"].tolist() for name in columns if name + "_set" in packed
+            }
+            for k, p in enumerate(active):
+                entry = {
+                    name: column[k]
+                    for name, column in columns.items()
+                    if name not in has or has[name][k]
+                }
+                if entry:
+                    self._state[p] = entry
 
     # The per-parameter state entries and whether each is an int (a step count) or a float.
     _STATE: dict[str, type] = {}
@@ -290,6 +455,7 @@ class SGD(Optimizer):
 
     _HYPER = ("lr", "momentum", "dampening", "weight_decay", "nesterov")
     _STATE = {"momentum_buffer": float}
+    _STATE_DEFAULTS = {"momentum_buffer": None}  # the first step sets it to the gradient
 
     def __init__(
         self,
@@ -324,24 +490,41 @@ class SGD(Optimizer):
             )
         return checked
 
-    def step(self) -> None:
-        """One SGD update of every parameter."""
-        for hyper, params in self._groups():
-            lr, momentum, dampening = hyper["lr"], hyper["momentum"], hyper["dampening"]
-            decay, nesterov = hyper["weight_decay"], hyper["nesterov"]
-            for p in params:
-                if not p.requires_grad:
-                    continue
-                g = _grad_number(p)
-                if decay:
-                    g += decay * p.data
-                if momentum:
-                    state = self.state.setdefault(p, {})
-                    buf = state.get("momentum_buffer")
-                    buf = g if buf is None else momentum * buf + (1.0 - dampening) * g
-                    state["momentum_buffer"] = buf
-                    g = g + momentum * buf if nesterov else buf
-                p.data -= lr * g
+    def _update(self, hyper: dict[str, Any], params: list[Value], grads: list[float]) -> None:
+        lr, momentum, dampening = hyper["lr"], hyper["momentum"], hyper["dampening"]
+        decay, nesterov = hyper["weight_decay"], hyper["nesterov"]
+        states = self.state
+        for p, g in zip(params, grads):
+            if decay:
+                g += decay * p.data
+            if momentum:
+                state = states.setdefault(p, {})
+                buf = state.get("momentum_buffer")
+                buf = g if buf is None else momentum * buf + (1.0 - dampening) * g
+                state["momentum_buffer"] = buf
+                g = g + momentum * buf if nesterov else buf
+            p.data -= lr * g
+
+    def _update_arrays(
+        self, np: Any, hyper: dict[str, Any], state: dict[str, Any], w: Any, g: Any
+    ) -> Any:
+        # `_update` on arrays, operation for operation, so that it rounds the same.
+        lr, momentum, dampening = hyper["lr"], hyper["momentum"], hyper["dampening"]
+        decay, nesterov = hyper["weight_decay"], hyper["nesterov"]
+        if decay:
+            g = g + decay * w
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = g.copy()  # a copy: g may be a view of the result's gradients
+            else:
+                buf = momentum * buf + (1.0 - dampening) * g
+                has = state.pop("momentum_buffer_set", None)
+                if has is not None:  # the parameters without a buffer start it at g
+                    buf = np.where(has, buf, g)
+            state["momentum_buffer"] = buf
+            g = g + momentum * buf if nesterov else buf
+        return w - lr * g
 
 
 class Adam(Optimizer):
@@ -351,6 +534,7 @@ class Adam(Optimizer):
     _decoupled_weight_decay = False
     _HYPER = ("lr", "betas", "eps", "weight_decay", "amsgrad")
     _STATE = {"step": int, "exp_avg": float, "exp_avg_sq": float, "max_exp_avg_sq": float}
+    _STATE_DEFAULTS = {"step": 0.0, "exp_avg": 0.0, "exp_avg_sq": 0.0, "max_exp_avg_sq": 0.0}
 
     def __init__(
         self,
@@ -391,40 +575,55 @@ class Adam(Optimizer):
             "amsgrad": _check_bool(group["amsgrad"], "amsgrad", where=where),
         }
 
-    def step(self) -> None:
-        """One Adam update of every parameter."""
-        for hyper, params in self._groups():
-            lr, eps, decay, amsgrad = (
-                hyper["lr"],
-                hyper["eps"],
-                hyper["weight_decay"],
-                hyper["amsgrad"],
-            )
-            beta1, beta2 = hyper["betas"]
-            for p in params:
-                if not p.requires_grad:
-                    continue
-                state = self.state.setdefault(p, {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0})
-                g = _grad_number(p)
-                if decay:
-                    if self._decoupled_weight_decay:
-                        p.data *= 1.0 - lr * decay  # AdamW: shrink the weight, apart from the grad
-                    else:
-                        g += decay * p.data  # Adam: L2 penalty folded into the gradient
-                state["step"] += 1
-                step = state["step"]
-                exp_avg = state["exp_avg"] = beta1 * state["exp_avg"] + (1.0 - beta1) * g
-                exp_avg_sq = state["exp_avg_sq"] = (
-                    beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
+    def _update(self, hyper: dict[str, Any], params: list[Value], grads: list[float]) -> None:
+        lr, eps, decay, amsgrad = hyper["lr"], hyper["eps"], hyper["weight_decay"], hyper["amsgrad"]
+        beta1, beta2 = hyper["betas"]
+        states = self.state
+        for p, g in zip(params, grads):
+            state = states.setdefault(p, {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0})
+            if decay:
+                if self._decoupled_weight_decay:
+                    p.data *= 1.0 - lr * decay  # AdamW: shrink the weight, apart from the grad
+                else:
+                    g += decay * p.data  # Adam: L2 penalty folded into the gradient
+            state["step"] += 1
+            step = state["step"]
+            exp_avg = state["exp_avg"] = beta1 * state["exp_avg"] + (1.0 - beta1) * g
+            exp_avg_sq = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
+            if amsgrad:
+                exp_avg_sq = state["max_exp_avg_sq"] = max(
+                    state.get("max_exp_avg_sq", 0.0), exp_avg_sq
                 )
-                if amsgrad:
-                    exp_avg_sq = state["max_exp_avg_sq"] = max(
-                        state.get("max_exp_avg_sq", 0.0), exp_avg_sq
-                    )
-                bias_correction1 = 1.0 - beta1**step
-                bias_correction2 = 1.0 - beta2**step
-                denom = math.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps
-                p.data -= lr / bias_correction1 * exp_avg / denom
+            bias_correction1 = 1.0 - beta1**step
+            bias_correction2 = 1.0 - beta2**step
+            denom = math.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps
+            p.data -= lr / bias_correction1 * exp_avg / denom
+
+    def _update_arrays(
+        self, np: Any, hyper: dict[str, Any], state: dict[str, Any], w: Any, g: Any
+    ) -> Any:
+        # `_update` on arrays, operation for operation, so that it rounds the same. A step count
+        # the same for the whole group (the usual case) stays one int.
+        lr, eps, decay, amsgrad = hyper["lr"], hyper["eps"], hyper["weight_decay"], hyper["amsgrad"]
+        beta1, beta2 = hyper["betas"]
+        if decay:
+            if self._decoupled_weight_decay:
+                w = w * (1.0 - lr * decay)
+            else:
+                g = g + decay * w
+        step = state["step"] = state.get("step", 0) + 1
+        exp_avg = state["exp_avg"] = beta1 * state.get("exp_avg", 0.0) + (1.0 - beta1) * g
+        exp_avg_sq = state["exp_avg_sq"] = (
+            beta2 * state.get("exp_avg_sq", 0.0) + (1.0 - beta2) * g * g
+        )
+        if amsgrad:
+            exp_avg_sq = state["max_exp_avg_sq"] = np.maximum(
+                state.get("max_exp_avg_sq", 0.0), exp_avg_sq
+            )
+        bias_correction1 = 1.0 - beta1**step
+        bias_correction2 = 1.0 - beta2**step
+        denom = np.sqrt(exp_avg_sq) / np.sqrt(bias_correction2) + eps
+        return w - lr / bias_correction1 * exp_avg / denom
 
 
 class AdamW(Adam):
@@ -442,6 +641,68 @@ class AdamW(Adam):
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+def _groups_key(groups: list[dict[str, Any]]) -> tuple[tuple[int, int], ...]:
+    """What a tape layout depends on: each group's list of parameters and its length."""
+    return tuple((id(group["params"]), len(group["params"])) for group in groups)
+
+
+class _TapeLayout:
+    """For each param group, where its parameters that require grad sit in a tape's vector
+    of parameters (a slice when they are a run of it, else an index array), and those
+    parameters.
+
+    Which parameters are frozen is taken when the layout is made: on the first step from a
+    tape's result, and again when the tape or the param groups change.
+    """
+
+    def __init__(
+        self, key: object, tape_params: Sequence[Value], groups: list[dict[str, Any]]
+    ) -> None:
+        self.key = key
+        self.tape_params = tape_params
+        position = {id(p): i for i, p in enumerate(tape_params)}
+        self.groups: list[tuple[slice | list[int], list[Value]]] = []
+        self._arrays: list[tuple[Any, list[Value]]] | None = None
+        for g, group in enumerate(groups):
+            active = [p for p in group["params"] if p.requires_grad]
+            # A frozen parameter is skipped, so it need not be on the tape.
+            missing = [
+                i
+                for i, p in enumerate(group["params"])
+                if p.requires_grad and id(p) not in position
+            ]
+            if missing:
+                i = missing[0]
+                raise ValueError(
+                    f"param group {g} params[{i}] ({group['params'][i]!r}) is not a parameter "
+                    f"of the tape ({len(missing)} of the group's {len(group['params'])} are "
+                    "not); trace with every parameter the optimizer steps"
+                )
+            rows = [position[id(p)] for p in active]
+            self.groups.append((_as_index(rows), active))
+
+    def positions(self, index: slice | list[int]) -> list[int]:
+        """The tape positions of a group's parameters."""
+        return list(range(index.start, index.stop)) if isinstance(index, slice) else index
+
+    def arrays(self, np: Any) -> list[tuple[Any, list[Value]]]:
+        """`groups` with numpy index arrays in place of lists (views stay slices)."""
+        if self._arrays is None:
+            self._arrays = [
+                (index if isinstance(index, slice) else np.array(index, dtype=np.intp), active)
+                for index, active in self.groups
+            ]
+        return self._arrays
+
+
+def _as_index(rows: list[int]) -> slice | list[int]:
+    """A slice when `rows` are consecutive (numpy then takes views), else the list."""
+    start = rows[0] if rows else 0
+    return (
+        slice(start, start + len(rows)) if rows == list(range(start, start + len(rows))) else rows
+    )
 
 
 class LambdaLR:

@@ -292,8 +292,8 @@ def test_train_stops_at_the_first_non_finite_loss():
 
 def test_train_stops_when_an_update_makes_a_weight_non_finite(monkeypatch):
     class Overflowing(SGD):
-        def step(self):
-            super().step()
+        def step(self, result=None):
+            super().step(result)
             self.params[-1].data = float("inf")
 
     monkeypatch.setattr(demo, "SGD", Overflowing)

@@ -9,9 +9,9 @@ are skipped with a one-line notice.
 
 Training takes the fastest path available (`--engine auto`): the per-sample loss is traced once
 into a tape (`micrograd.tape`) and replayed for the whole batch each step, with numpy when it is
-installed and in pure Python otherwise, updating the model's parameters in place; the eager
-engine is the fallback when the model cannot be traced. Both give the same losses and weights
-to about 1e-12.
+installed and in pure Python otherwise, one tape for the hinge loss and the L2 term, and `SGD`
+steps the model's parameters in place from each batch result; the eager engine is the fallback
+when the model cannot be traced. Both give the same losses and weights to about 1e-12.
 
 A run whose loss or weights stop being finite (a learning rate far too large) ends at that step
 with one line on stderr and exit code 1; numerical warnings during a run are counted, not
@@ -177,12 +177,12 @@ def train(
     step = None
     if engine != "eager":
         try:
-            step = _tape_step(model, points, targets, history)
+            step = _tape_step(model, points, targets, history, optimizer)
         except TracingError:
             if engine == "tape":
                 raise
     if step is None:
-        step = _eager_step(model, points, targets, history)
+        step = _eager_step(model, points, targets, history, optimizer)
     # The eager graph of Values has no reference cycles, so reference counting frees it; the
     # cyclic collector would only rescan the ~65,000 new nodes of every step (about 30% of the
     # time).
@@ -190,9 +190,7 @@ def train(
     gc.disable()
     try:
         for k in range(steps):
-            optimizer.zero_grad()
             loss, correct = step()
-            optimizer.step()
             schedule.step()
             _check_finite(k + 1, steps, loss, model)
             history.loss.append(loss)
@@ -216,12 +214,12 @@ def _check_finite(step: int, steps: int, loss: float, model: MLP) -> None:
             raise DivergedError(f"{where}: after the update, weight {name} is {p.data}")
 
 
-# A step function fills in the parameters' grads of hinge loss + L2 term for the current weights
-# and returns the loss and the number of points classified correctly before the update.
+# A step function takes one optimizer step on hinge loss + L2 term from the current weights and
+# returns the loss and the number of points classified correctly before the update.
 
 
 def _eager_step(
-    model: MLP, points: list[list[float]], targets: list[float], history: History
+    model: MLP, points: list[list[float]], targets: list[float], history: History, optimizer: SGD
 ) -> Callable[[], tuple[float, int]]:
     history.engine = "eager"
     params = model.parameters()
@@ -231,7 +229,9 @@ def _eager_step(
     def step() -> tuple[float, int]:
         scores = [model(x) for x in inputs]
         loss = hinge(scores, targets) + l2_penalty(params, L2_ALPHA)
+        optimizer.zero_grad()
         loss.backward()
+        optimizer.step()
         correct = sum((s.data > 0) == (t > 0) for s, t in zip(scores, targets))
         return loss.data, correct
 
@@ -239,7 +239,7 @@ def _eager_step(
 
 
 def _tape_step(
-    model: MLP, points: list[list[float]], targets: list[float], history: History
+    model: MLP, points: list[list[float]], targets: list[float], history: History, optimizer: SGD
 ) -> Callable[[], tuple[float, int]]:
     from micrograd.tape import _have_numpy, trace
 
@@ -251,12 +251,12 @@ def _tape_step(
         # The label is an input of the tape, not a number frozen into it: the hinge loss of
         # score s for label y is the hinge loss of y * s for label +1. With y = +-1 both y * s
         # and the eager loop's -y * s are exact, so the formula rounds as the eager one does.
-        return [hinge([y * score], [1.0], prune=False), score]
+        # The L2 term, from the parameters only, is computed once per batch, not per sample.
+        return [hinge([y * score], [1.0], prune=False), score, l2_penalty(params, L2_ALPHA)]
 
-    sample_tape = trace(per_sample, [*points[0], targets[0]], params)
-    l2_tape = trace(lambda: l2_penalty(params, L2_ALPHA), 0, params)
+    tape = trace(per_sample, [*points[0], targets[0]], params)
     # An op without array versions replays in Python only (see `Op.array_forward`).
-    batchable = all(ins.op.array_forward is not None for ins in sample_tape.instructions)
+    batchable = all(ins.op.array_forward is not None for ins in tape.instructions)
     backend = "numpy" if _have_numpy() and batchable else "python"
     history.engine = f"tape, {backend} replay"
     rows: Any = [[*point, t] for point, t in zip(points, targets)]
@@ -267,23 +267,18 @@ def _tape_step(
     scale = 1.0 / len(points)
 
     def step() -> tuple[float, int]:
-        # Parameters are read from the model at each replay: it stays the source of truth.
-        batch = sample_tape.run_batch(rows, reduce="mean", backend=backend, output_grads=[1, 0])
-        l2 = l2_tape.run_batch([[]], reduce="sum", backend=backend)
+        # The score is watched, not differentiated; the L2 term's gradient, the same in every
+        # lane, is averaged over them: the gradient of mean(hinge) + L2.
+        batch = tape.run_batch(rows, backend=backend, output_grads=[1, 0, 1], input_grads=False)
+        # Reads the gradients from the result and updates the model's Values in place.
+        optimizer.step(batch)
         outputs = batch.outputs.tolist() if backend == "numpy" else batch.outputs
-        for p, g, r in zip(params, _floats(batch.param_grads), _floats(l2.param_grads)):
-            p.grad += g + r
         # Summed in sample order then scaled, as `hinge` does, so the loss is the eager one.
-        loss = sum(loss for loss, _ in outputs) * scale + _floats(l2.outputs[0])[0]
-        correct = sum((score > 0) == (t > 0) for (_, score), t in zip(outputs, targets))
+        loss = sum(out[0] for out in outputs) * scale + outputs[0][2]
+        correct = sum((out[1] > 0) == (t > 0) for out, t in zip(outputs, targets))
         return loss, correct
 
     return step
-
-
-def _floats(values: Any) -> list[float]:
-    """Python floats from a numpy array or a list: Values hold Python floats."""
-    return values.tolist() if hasattr(values, "tolist") else list(values)
 
 
 def _loss_text(loss: float) -> str:

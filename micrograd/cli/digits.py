@@ -119,7 +119,8 @@ def _argmax(row: Sequence[float]) -> int:
 
 
 class TapeEngine:
-    """Loss, logits and mean gradients of a minibatch by replaying one traced sample."""
+    """Loss and logits of a minibatch by replaying one traced sample; the optimizer steps the
+    model from the replay's mean gradients."""
 
     def __init__(self, model: MLP) -> None:
         from micrograd.tape import _have_numpy, trace
@@ -134,7 +135,7 @@ class TapeEngine:
         self.seeds: list[float] = [1.0] + [0.0] * N_CLASSES
 
     def __call__(
-        self, xs: list[list[float]], ys: list[int], grads: bool
+        self, xs: list[list[float]], ys: list[int], optimizer: Adam | None
     ) -> tuple[list[float], list[list[float]]]:
         rows: Any = [[*x, *one_hot(y)] for x, y in zip(xs, ys)]
         if self.backend == "numpy":
@@ -144,17 +145,14 @@ class TapeEngine:
         batch = self.tape.run_batch(
             rows, backend=self.backend, output_grads=self.seeds, input_grads=False
         )
+        if optimizer is not None:
+            optimizer.step(batch)  # the model's Values, updated in place
         outputs = batch.outputs.tolist() if self.backend == "numpy" else batch.outputs
-        if grads:
-            param_grads = batch.param_grads
-            param_grads = param_grads.tolist() if hasattr(param_grads, "tolist") else param_grads
-            for p, g in zip(self.params, param_grads):
-                p.grad = g
         return [o[0] for o in outputs], [o[1:] for o in outputs]
 
 
 class EagerEngine:
-    """The same with a graph of Values per sample: mean loss, one backward()."""
+    """The same with a graph of Values per sample: mean loss, one backward(), one step."""
 
     name = "eager"
 
@@ -162,12 +160,14 @@ class EagerEngine:
         self.model = model
 
     def __call__(
-        self, xs: list[list[float]], ys: list[int], grads: bool
+        self, xs: list[list[float]], ys: list[int], optimizer: Adam | None
     ) -> tuple[list[float], list[list[float]]]:
         samples = [sample_loss(self.model, x, one_hot(y)) for x, y in zip(xs, ys)]
-        if grads:
+        if optimizer is not None:
             mean = sum((s[0] for s in samples[1:]), samples[0][0]) * (1.0 / len(samples))
+            optimizer.zero_grad()
             mean.backward()
+            optimizer.step()
         return [s[0].data for s in samples], [[z.data for z in s[1:]] for s in samples]
 
 
@@ -208,21 +208,18 @@ def train(
         for _ in range(epochs):
             losses = []
             for xs, ys in iterate_minibatches(x_train, y_train, batch_size, seed=order):
-                optimizer.zero_grad()
-                batch_losses, logits = compute(xs, ys, grads=True)
-                optimizer.step()
+                batch_losses, logits = compute(xs, ys, optimizer)
                 losses += batch_losses
                 step += 1
                 if on_step is not None:
                     right = sum(_argmax(z) == y for z, y in zip(logits, ys))
                     on_step(step, total, sum(batch_losses) / len(ys), right / len(ys))
             run.train_loss.append(sum(losses) / len(losses))
-            test_losses, logits = compute(x_test, y_test, grads=False)
+            test_losses, logits = compute(x_test, y_test, None)
             run.predictions = [_argmax(z) for z in logits]
             run.test_loss.append(sum(test_losses) / len(test_losses))
             right = sum(p == y for p, y in zip(run.predictions, y_test))
             run.test_accuracy.append(right / len(y_test))
-            optimizer.zero_grad()  # the test pass of the eager engine leaves no grads; be sure
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -22,7 +22,9 @@ additions and products by their op records (`op is ADD`), never by name, so a us
 "add" is replayed by its own functions.
 
 Parameters are read from the traced parameter Values at each replay unless given, so a model
-updated in place (`p.data -= lr * g`) stays the source of truth.
+updated in place (`p.data -= lr * g`) stays the source of truth. A batch result carries those
+Values and the numbers read, so that an optimizer's `step(result)` (`micrograd.optim`) updates
+the model from it with numpy.
 
 The rule for control flow, as in tracing JITs: a tape records the ops that ran for the example
 inputs, not the Python that chose them. Branching on a Value (`if v:`, `bool(v)`, `float(v)`)

@@ -124,7 +124,8 @@ class NumpyLayout:
 
     fixed: int  # the first group row
     n_rows: int
-    row_params: Any  # numpy int arrays, as are output_rows
+    row_params: Any  # a slice or numpy int array; output_rows is an int array
+    n_row_params: int
     groups: list[_Group]
     shared_groups: list[_Group]  # computed once, in the one-column buffers
     lane_groups: list[_Group]
@@ -150,7 +151,9 @@ class NumpyLayout:
         shared = _lane_invariant(tape)
         groups = _group_by_depth(tape, terms, affine, absorbed_adds | absorbed_products, shared)
         row, row_params, self.fixed, self.n_rows = _lay_out_rows(tape, groups)
-        self.row_params = np.array(row_params, dtype=np.intp)
+        # A slice when the parameters read as rows are a run (all of them, often): a view.
+        self.row_params = _as_index(row_params) if row_params else np.array([], dtype=np.intp)
+        self.n_row_params = len(row_params)
         self.groups = [
             _make_group(kind, members, row, is_shared) for is_shared, kind, members in groups
         ]

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from micrograd.tape.numpy_build import NumpyLayout, _Group
-from micrograd.tape.program import BatchResult, _numbers, _rows
+from micrograd.tape.program import BatchResult, _numbers, _read_data, _rows
 
 if TYPE_CHECKING:
     from micrograd.tape.program import Tape
@@ -40,6 +40,8 @@ class NumpyPlan(NumpyLayout):
         super().__init__(tape)
         # Each thread replays into its own buffers, so one tape can serve several threads.
         self._local = threading.local()
+        # The output seeds of the last replay, as a column (replaced whole: safe across threads).
+        self._seeds: tuple[tuple[float, ...], Any] = ((), None)
 
     def run(
         self,
@@ -51,7 +53,7 @@ class NumpyPlan(NumpyLayout):
     ) -> BatchResult:
         """Tape.run_batch with numpy; `param_values` None reads the parameters' `.data`."""
         np = self.np
-        n, p, r = self.n_inputs, self.n_params, len(self.row_params)
+        n, p, r = self.n_inputs, self.n_params, self.n_row_params
         x = _as_floats(np, inputs, lambda: self._rows_or_raise(inputs))
         if x.ndim < 2:  # a number or a single row: say which entry is not a row
             x = self._rows_or_raise(inputs)
@@ -64,7 +66,7 @@ class NumpyPlan(NumpyLayout):
         if lanes == 0:
             raise ValueError("run_batch needs at least one row of inputs")
         if param_values is None:  # numbers already, checked by Value()
-            weights = np.array([v.data for v in self.params], dtype=float)
+            weights = np.fromiter(map(_read_data, self.params), float, p)
         else:
             weights = _as_floats(
                 np, param_values, lambda: np.array(_numbers(param_values, "params"))
@@ -91,7 +93,8 @@ class NumpyPlan(NumpyLayout):
             param_grads /= lanes
         outputs = values[self.output_rows].T.copy()
         input_grads_out = buffers[1][:n].T.copy() if input_grads else None
-        return BatchResult(outputs, input_grads_out, param_grads)
+        read = weights if param_values is None else None
+        return BatchResult(outputs, input_grads_out, param_grads, self.params, read)
 
     def _rows_or_raise(self, inputs: Any) -> Any:
         # The slow path of run's conversion: names the first entry that is not a number.
@@ -108,7 +111,7 @@ class NumpyPlan(NumpyLayout):
             np = self.np
             shape = (self.n_rows, lanes)
             column = np.empty((self.n_rows, 1))
-            column[self.n_inputs + len(self.row_params) : self.fixed, 0] = self.constants
+            column[self.n_inputs + self.n_row_params : self.fixed, 0] = self.constants
             buffers = (np.empty(shape), np.empty(shape), column, np.empty((self.n_rows, 1)))
             self._local.buffers = buffers
         return buffers
@@ -153,7 +156,7 @@ class NumpyPlan(NumpyLayout):
         `saved` is what the shared and the lane groups' forward steps returned. A scatter whose
         rows are all of a kind in `skip` ("constants", "inputs") is not computed."""
         np = self.np
-        n, r = self.n_inputs, len(self.row_params)
+        n, r = self.n_inputs, self.n_row_params
         values, grads, column, column_grads = buffers
         # Rows of inputs get gradients only when asked for; zeroing them would cost a pass.
         if "inputs" not in skip:
@@ -164,10 +167,14 @@ class NumpyPlan(NumpyLayout):
         if self.spread is not None:  # shared rows read in every lane
             grads[self.spread] = 0.0
         weight_grads = np.zeros(self.n_params)  # from matrix products, already summed over lanes
+        cached, key = self._seeds, tuple(seeds)  # read once: another thread may replace it
+        if cached[0] != key:  # else the same seeds as last time, as a training loop passes
+            cached = self._seeds = (key, np.array(seeds, dtype=float)[:, None])
+        column_seeds = cached[1]
         if self.unique_outputs:
-            grads[self.output_rows] = np.array(seeds, dtype=float)[:, None]
+            grads[self.output_rows] = column_seeds
         else:  # add.at: an output listed twice gets both seeds
-            np.add.at(grads, self.output_rows, np.array(seeds, dtype=float)[:, None])
+            np.add.at(grads, self.output_rows, column_seeds)
         shared_saved, lane_saved = saved
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
             self._backward_groups(

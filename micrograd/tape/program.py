@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from micrograd.engine import (
@@ -53,11 +54,25 @@ class Result(NamedTuple):
 
 
 class BatchResult(NamedTuple):
-    """A batched replay: per-lane outputs and input grads, parameter grads reduced over lanes."""
+    """A batched replay: per-lane outputs and input grads, parameter grads reduced over lanes.
+
+    `params` are the tape's parameter Values, in the order of `param_grads`, and `param_values`
+    the numbers the replay read from them (None when `run_batch` was given numbers instead):
+    what an optimizer's `step(result)` needs to update the Values in place.
+    """
 
     outputs: Any  # numpy array (lanes, outputs), or a list of lists without numpy
     input_grads: Any  # (lanes, inputs)
     param_grads: Any  # (params,), summed or averaged over lanes
+    params: Sequence[Value] = ()
+    param_values: Any = None  # (params,), as read from `params` at the replay
+
+    def __repr__(self) -> str:
+        # The parameters are counted, not listed: a model has hundreds.
+        return (
+            f"BatchResult(outputs={self.outputs!r}, input_grads={self.input_grads!r}, "
+            f"param_grads={self.param_grads!r}, params=<{len(self.params)} Values>)"
+        )
 
 
 def trace(
@@ -196,7 +211,7 @@ class Tape:
 
     def _param_values(self, params: Sequence[float] | None) -> list[float]:
         if params is None:
-            return [p.data for p in self.params]
+            return list(map(_read_data, self.params))
         values = _numbers(params, "params")
         if len(values) != len(self.params):
             raise ValueError(f"the tape has {len(self.params)} params, received {len(values)}")
@@ -286,7 +301,14 @@ class Tape:
         outputs, lane_input_grads, param_grads = self._python_plan.run(rows, param_values, seeds)
         if reduce == "mean":
             param_grads = [g / len(rows) for g in param_grads]
-        return BatchResult(outputs, lane_input_grads if input_grads else None, param_grads)
+        read = param_values if params is None else None
+        return BatchResult(
+            outputs, lane_input_grads if input_grads else None, param_grads, self.params, read
+        )
+
+
+# The number in each parameter, read from its slot: Value.data checks only what is assigned.
+_read_data = attrgetter("_data")
 
 
 def _numbers(values: object, what: str, expected: str = "a sequence of numbers") -> list[float]:
