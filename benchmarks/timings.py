@@ -163,7 +163,9 @@ def main() -> None:
     table = "\n".join(lines) + "\n"
     print(table)
     if args.write:
-        args.write.write_text(table, encoding="utf-8")
+        title = "# Timings of the commands the README quotes\n\n"
+        how = f"Written by `python benchmarks/timings.py {' '.join(sys.argv[1:])}`. "
+        args.write.write_text(title + how + table, encoding="utf-8")
 
 
 if __name__ == "__main__":
