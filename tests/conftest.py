@@ -6,10 +6,17 @@ quick loop, `pytest -m "not slow"`, also draws fewer examples per property test 
 profile) unless HYPOTHESIS_PROFILE says otherwise; CI runs everything with the "ci" profile.
 A test that needs another count than 60 asks for `examples(n)` (tests/references.py): n under
 "ci", scaled by the same ratio under the other profiles.
+
+Cross-checks against PyTorch take the `torch` fixture (or `needs_torch`, tests/references.py):
+such a test is marked `torch`, so `python -m pytest -m torch` runs exactly them (CI does, once
+torch is installed, after the whole suite has run without it), and skipped where torch is not
+installed. A test that skips for want of torch without that mark fails, naming itself: it would
+otherwise never run in CI.
 """
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -36,3 +43,46 @@ def pytest_configure(config) -> None:
         and "HYPOTHESIS_PROFILE" not in os.environ
     ):
         settings.load_profile("quick")
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """PyTorch, for a cross-check; the test is skipped where it is not installed."""
+    return pytest.importorskip("torch")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if "torch" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.torch)
+
+
+def _skipped_for_torch(report) -> bool:
+    return report.skipped and "torch" in str(report.longrepr).lower()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if _skipped_for_torch(report) and item.get_closest_marker("torch") is None:
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} skips without PyTorch but is not marked `torch`, so "
+            "`pytest -m torch` would never run it: take the `torch` fixture or use needs_torch"
+        )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    report = outcome.get_result()
+    # A module that needs torch throughout skips at import; it says so first with its marker.
+    if _skipped_for_torch(report) and isinstance(collector, pytest.Module):
+        if "pytestmark = pytest.mark.torch" not in collector.path.read_text(encoding="utf-8"):
+            report.outcome = "failed"
+            report.longrepr = (
+                f"{collector.nodeid} skips without PyTorch but does not set "
+                "`pytestmark = pytest.mark.torch` before its importorskip"
+            )

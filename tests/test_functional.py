@@ -151,8 +151,7 @@ def test_random_programs_up_to_third_order_match_sympy(program, index, x, y):
 
 @settings(max_examples=examples(30), deadline=None)
 @given(program=programs, x=coordinates, y=coordinates)
-def test_hessian_of_random_programs_matches_torch(program, x, y):
-    torch = pytest.importorskip("torch")
+def test_hessian_of_random_programs_matches_torch(program, x, y, torch):
     # PyTorch zeroes d(a ** e)/da where the exponent e is exactly 0, which is wrong for its
     # derivative with respect to e (sympy agrees with us there; see the pow tests). Keep clear of
     # exponents that are exactly 0: the pow_var exponents are tanh outputs.
@@ -303,8 +302,7 @@ def test_jacobian_of_several_outputs():
     assert jacobian(lambda x: (x * x, 1.0))(3.0) == (6.0, 0.0)
 
 
-def test_hessian_matches_torch_on_a_small_network_input():
-    torch = pytest.importorskip("torch")
+def test_hessian_matches_torch_on_a_small_network_input(torch):
     model = MLP(2, [3, 1], activation="tanh", seed=0)
 
     def f(x, y):

@@ -124,8 +124,7 @@ def _torch_partials(torch, fn, point, order):
 @pytest.mark.parametrize("name", OP_NAMES)
 @SETTINGS
 @given(data=st.data())
-def test_every_op_up_to_third_order_matches_torch_double_backward(name, data):
-    torch = pytest.importorskip("torch")
+def test_every_op_up_to_third_order_matches_torch_double_backward(name, data, torch):
     op = OPS[name]
     point = data.draw(_inputs(name))
     if name == "pow" and point[1] in (0.0, 1.0, 2.0):
@@ -222,8 +221,7 @@ def test_create_graph_twice_accumulates_in_the_leaves_like_pytorch():
     assert x.grad == 2 * 12.0  # d/dx of 2 * 3x^2 = 12x
 
 
-def test_create_graph_then_grad_backward_without_zeroing_adds_like_pytorch():
-    torch = pytest.importorskip("torch")
+def test_create_graph_then_grad_backward_without_zeroing_adds_like_pytorch(torch):
     x = Value(0.3)
     y = (x * x.sin()).exp()
     y.backward(create_graph=True)

@@ -10,6 +10,7 @@ from micrograd.interop import optimizer_from_torch, optimizer_to_torch
 from micrograd.losses import mse
 from tests.references import facts
 
+pytestmark = pytest.mark.torch  # PyTorch throughout: `pytest -m torch` runs this file
 torch = pytest.importorskip("torch")
 
 ARCHITECTURES = [

@@ -29,10 +29,6 @@ def values(numbers):
     return [Value(x) for x in numbers]
 
 
-def torch_or_skip():
-    return pytest.importorskip("torch")
-
-
 def test_mse_by_hand():
     preds = values([1.0, 2.0, 4.0])
     loss = mse(preds, [1.0, 0.0, 1.0])
@@ -62,11 +58,11 @@ def test_hinge_rejects_zero_one_labels():
 
 @settings(max_examples=examples(30), deadline=None)
 @given(st.lists(st.tuples(finite, st.floats(0, 1)), min_size=1, max_size=5))
-def test_bce_with_logits_matches_torch(pairs):
-    torch = torch_or_skip()
+def test_bce_with_logits_matches_torch(torch, pairs):
     logits = [x for x, _ in pairs]
     targets = [t for _, t in pairs]
     agrees_with_torch(
+        torch,
         binary_cross_entropy_with_logits,
         torch.nn.functional.binary_cross_entropy_with_logits,
         logits,
@@ -75,9 +71,8 @@ def test_bce_with_logits_matches_torch(pairs):
     )
 
 
-def agrees_with_torch(ours_loss, torch_loss, inputs, targets, grad_rel):
+def agrees_with_torch(torch, ours_loss, torch_loss, inputs, targets, grad_rel):
     """Loss and input gradients against torch float64, with reduction "mean" and "sum"."""
-    torch = torch_or_skip()
     ours = values(inputs)
     for reduction in ("mean", "sum"):
         for v in ours:
@@ -131,8 +126,7 @@ def test_bce_with_logits_central_differences():
         )
     )
 )
-def test_cross_entropy_matches_torch(samples):
-    torch = torch_or_skip()
+def test_cross_entropy_matches_torch(torch, samples):
     rows = [row for row, _ in samples]
     targets = [t for _, t in samples]
     ours = [values(row) for row in rows]
@@ -221,8 +215,7 @@ def test_hinge_skips_satisfied_margins_without_changing_any_number():
     assert len(topological_order(full)) > len(topological_order(loss))
 
 
-def test_hinge_matches_torch_hinge_form():
-    torch = torch_or_skip()
+def test_hinge_matches_torch_hinge_form(torch):
     data = [0.3, -1.7, 2.5, 0.9, -0.1]
     labels = [1, 1, -1, -1, 1]
     ours = values(data)
@@ -311,11 +304,11 @@ def test_bce_takes_a_probability_as_pytorch_does():
 
 @settings(max_examples=examples(30), deadline=None)
 @given(st.lists(st.tuples(st.floats(1e-6, 1 - 1e-6), st.floats(0, 1)), min_size=1, max_size=5))
-def test_bce_matches_torch(pairs):
-    torch = torch_or_skip()
+def test_bce_matches_torch(torch, pairs):
     probs = [p for p, _ in pairs]
     targets = [t for _, t in pairs]
     agrees_with_torch(
+        torch,
         binary_cross_entropy,
         torch.nn.functional.binary_cross_entropy,
         probs,
@@ -326,12 +319,11 @@ def test_bce_matches_torch(pairs):
 
 @pytest.mark.parametrize("p", [0.0, 1.0, 1e-50])
 @pytest.mark.parametrize("t", [0.0, 0.4, 1.0])
-def test_bce_clamps_its_logs_at_minus_100_as_pytorch(p, t):
+def test_bce_clamps_its_logs_at_minus_100_as_pytorch(p, t, torch):
     loss = binary_cross_entropy([p], [t])
     log_p = max(math.log(p), -100.0) if p > 0 else -100.0
     log_q = math.log1p(-p) if p < 1 else -100.0
     assert loss.data == pytest.approx(-(t * log_p + (1 - t) * log_q), rel=1e-15)
-    torch = pytest.importorskip("torch")
     ref = torch.nn.functional.binary_cross_entropy(
         torch.tensor([p], dtype=torch.float64), torch.tensor([t], dtype=torch.float64)
     )

@@ -64,8 +64,7 @@ ADAM_CASES = [
 
 
 @pytest.mark.parametrize("kwargs", SGD_CASES)
-def test_sgd_matches_torch(kwargs):
-    torch = pytest.importorskip("torch")
+def test_sgd_matches_torch(kwargs, torch):
     ours = run_ours(lambda ps: SGD(ps, **kwargs), 12)
     theirs = run_torch(torch, lambda ps: torch.optim.SGD(ps, **kwargs), 12)
     assert ours == pytest.approx(theirs, rel=1e-10, abs=1e-12)
@@ -74,24 +73,21 @@ def test_sgd_matches_torch(kwargs):
 
 @pytest.mark.parametrize("kwargs", ADAM_CASES)
 @pytest.mark.parametrize("name", ["Adam", "AdamW"])
-def test_adam_matches_torch(name, kwargs):
-    torch = pytest.importorskip("torch")
+def test_adam_matches_torch(name, kwargs, torch):
     cls = {"Adam": Adam, "AdamW": AdamW}[name]
     ours = run_ours(lambda ps: cls(ps, **kwargs), 15)
     theirs = run_torch(torch, lambda ps: getattr(torch.optim, name)(ps, **kwargs), 15)
     assert ours == pytest.approx(theirs, rel=1e-10, abs=1e-12)
 
 
-def test_adamw_default_decay_differs_from_adam():
-    torch = pytest.importorskip("torch")
+def test_adamw_default_decay_differs_from_adam(torch):
     ours = run_ours(lambda ps: AdamW(ps, lr=0.05), 10)
     theirs = run_torch(torch, lambda ps: torch.optim.AdamW(ps, lr=0.05), 10)
     assert ours == pytest.approx(theirs, rel=1e-10)
     assert ours != pytest.approx(run_ours(lambda ps: Adam(ps, lr=0.05), 10), rel=1e-6)
 
 
-def test_lambda_lr_matches_torch():
-    torch = pytest.importorskip("torch")
+def test_lambda_lr_matches_torch(torch):
 
     def decay(k):
         return 1.0 - 0.9 * k / 10
@@ -119,8 +115,7 @@ def test_linear_lr_is_the_demo_schedule():
     assert opt.lr == pytest.approx(0.1)  # holds the end factor
 
 
-def test_linear_lr_matches_torch():
-    torch = pytest.importorskip("torch")
+def test_linear_lr_matches_torch(torch):
     ours = run_ours(lambda ps: SGD(ps, lr=0.1), 8, lambda o: LinearLR(o, 1.0, 0.1, 5))
     theirs = run_torch(
         torch,
@@ -139,8 +134,7 @@ def test_linear_lr_matches_torch():
         (lambda o: ExponentialLR(o, 0.8), lambda t, o: t.optim.lr_scheduler.ExponentialLR(o, 0.8)),
     ],
 )
-def test_step_and_exponential_schedules_match_torch(ours, theirs):
-    torch = pytest.importorskip("torch")
+def test_step_and_exponential_schedules_match_torch(ours, theirs, torch):
     follow_torch_schedule(torch, ours, theirs, groups=False, n=9)
 
 
@@ -268,8 +262,7 @@ def test_a_grad_with_a_graph_steps_by_its_number(make):
     assert [p.data for p in graphed] == [p.data for p in plain]
 
 
-def test_a_grad_with_a_graph_steps_like_torch():
-    torch = pytest.importorskip("torch")
+def test_a_grad_with_a_graph_steps_like_torch(torch):
     x = Value(2.0)
     (x * x * x).backward(create_graph=True)
     SGD([x], lr=0.1).step()
@@ -335,8 +328,7 @@ def test_state_dict_continues_a_run_exactly(name, through_json):
 
 
 @pytest.mark.parametrize("name", list(MAKERS))
-def test_state_dict_has_torchs_layout_and_loads_into_torch(name):
-    torch = pytest.importorskip("torch")
+def test_state_dict_has_torchs_layout_and_loads_into_torch(name, torch):
     ps = [Value(x) for x in START]
     opt = MAKERS[name](ps)
     steps(ps, opt, 3)
@@ -396,8 +388,7 @@ def test_load_state_dict_checks_everything_before_writing(change, message):
     assert opt.state_dict() == before
 
 
-def test_writing_lr_in_param_groups_takes_effect_on_the_next_step_as_in_torch():
-    torch = pytest.importorskip("torch")
+def test_writing_lr_in_param_groups_takes_effect_on_the_next_step_as_in_torch(torch):
 
     def change_lr(opt, k):
         if k == 3:
@@ -429,8 +420,7 @@ def test_a_bad_value_written_into_param_groups_is_named_at_the_next_step():
         opt.step()
 
 
-def test_param_groups_with_their_own_rates_match_torch():
-    torch = pytest.importorskip("torch")
+def test_param_groups_with_their_own_rates_match_torch(torch):
     ps = [Value(x) for x in START]
     opt = Adam([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.01, "betas": (0.5, 0.6)}], lr=0.1)
     steps(ps, opt, 10)
@@ -470,8 +460,7 @@ def follow_torch_schedule(torch, ours, theirs, groups, n, rate_rel=1e-12):
     assert [p.data for p in ps] == pytest.approx([p.item() for p in tps], rel=1e-10)
 
 
-def test_get_last_lr_is_a_list_per_group_as_in_torch():
-    torch = pytest.importorskip("torch")
+def test_get_last_lr_is_a_list_per_group_as_in_torch(torch):
     follow_torch_schedule(
         torch,
         lambda o: LinearLR(o, 1.0, 0.1, 4),
@@ -516,8 +505,7 @@ def test_zero_grad_set_to_none_resets_to_zero(set_to_none):
         opt.zero_grad(set_to_none=None)
 
 
-def test_repr_is_laid_out_as_torchs():
-    torch = pytest.importorskip("torch")
+def test_repr_is_laid_out_as_torchs(torch):
     ps = [Value(x) for x in START]
     ours = repr(Adam([{"params": ps[:2]}, {"params": ps[2:], "lr": 0.5}], lr=0.1)).splitlines()
     tps = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]

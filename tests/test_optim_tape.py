@@ -71,7 +71,7 @@ def test_a_tape_step_is_the_eager_step_given_the_same_gradients_bit_for_bit(cls,
 
 
 @pytest.mark.parametrize(("cls", "kwargs"), CASES, ids=IDS)
-def test_the_tape_loop_follows_the_eager_loop_and_torch_float64(cls, kwargs):
+def test_the_tape_loop_follows_the_eager_loop_and_torch_float64(cls, kwargs, torch):
     rows = moons_rows()
     model, twin = MLP(2, [5, 4, 1], seed=2), MLP(2, [5, 4, 1], seed=2)
     opt, eager = cls(model.parameters(), **kwargs), cls(twin.parameters(), **kwargs)
@@ -88,7 +88,6 @@ def test_the_tape_loop_follows_the_eager_loop_and_torch_float64(cls, kwargs):
             schedule.step()
     assert weights(model) == pytest.approx(weights(twin), rel=1e-10, abs=1e-12)
 
-    torch = pytest.importorskip("torch")
     net = MLP(2, [5, 4, 1], seed=2).to_torch()
     torch_opt = getattr(torch.optim, cls.__name__)(net.parameters(), **kwargs)
     torch_schedule = torch.optim.lr_scheduler.StepLR(torch_opt, 4, 0.5)
@@ -103,6 +102,7 @@ def test_the_tape_loop_follows_the_eager_loop_and_torch_float64(cls, kwargs):
     assert weights(model) == pytest.approx(weights(theirs), rel=1e-10, abs=1e-12)
 
 
+@pytest.mark.torch  # all but its last check runs without PyTorch too
 def test_the_model_holds_the_trained_weights_for_eager_calls_save_torch_and_a_second_tape(
     tmp_path,
 ):
@@ -183,8 +183,7 @@ def test_state_dict_mid_run_and_eager_steps_in_between_continue_exactly():
     assert resumed.state_dict() == straight.state_dict()
 
 
-def test_optimizer_to_torch_continues_a_tape_run():
-    torch = pytest.importorskip("torch")
+def test_optimizer_to_torch_continues_a_tape_run(torch):
     from micrograd.interop import optimizer_to_torch
 
     rows = moons_rows()

@@ -196,6 +196,7 @@ def reported_lines(output: str) -> set[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.torch  # the examples that use torch are checked only with it
 def test_readme_examples_pass_mypy_strict(tmp_path):
     if importlib.util.find_spec("mypy") is None:
         pytest.skip("mypy is not installed (it comes with the test extra)")
@@ -213,6 +214,7 @@ def test_readme_examples_pass_mypy_strict(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.torch  # the examples that use torch are checked only with it
 def test_readme_examples_pass_pyright(tmp_path):
     if importlib.util.find_spec("pyright") is None:
         pytest.skip("pyright is not installed (it comes with the test extra)")

@@ -45,7 +45,10 @@ def test_readme_has_examples():
 def _param(i: int, block: str) -> object:
     # The eager 100-step training loop takes most of a minute on a busy machine.
     slow = "range(100)" in block and ".backward()" in block
-    return pytest.param(block, id=f"block{i}", marks=[pytest.mark.slow] if slow else [])
+    marks = [pytest.mark.slow] if slow else []
+    if "torch" in block:
+        marks.append(pytest.mark.torch)
+    return pytest.param(block, id=f"block{i}", marks=marks)
 
 
 def run_block(block: str, page: Path) -> list[str]:
