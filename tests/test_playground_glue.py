@@ -273,3 +273,106 @@ def test_page_files_ship_with_the_package():
         if (root / name).exists()
     )
     assert re.search(r"micrograd\.playground\"?\s*=\s*\[?\s*\"?static/\*", metadata)
+
+
+# ---- What the page says about each step (micrograd.playground.rules) --------------------------
+
+
+def page(call: str, **args: object) -> dict:
+    """What the page's worker gets back: `handle_page`, messages in the page's words."""
+    return json.loads(glue.handle_page(json.dumps({"call": call, "args": args})))
+
+
+NEURON = expression("tanh(x1*w1 + x2*w2 + b)", "x1=2 w1=-3 x2=0 w2=1 b=6.8813735870195432")
+
+
+def test_a_rule_shows_the_op_records_notation_with_the_numbers():
+    from micrograd.ops import TANH
+
+    graph = page("graph", spec=NEURON)
+    tanh_node = re.search(r"(o\d+) \[[^\]]*label=<tanh>", graph["dot"]).group(1)
+    answer = page("rule", spec=NEURON, node=tanh_node)
+    (derivative,) = answer["derivatives"]
+    assert derivative["symbols"] == f"∂out/∂x = {TANH.notation[0]}" == "∂out/∂x = 1 - tanh(x)^2"
+    assert derivative["numbers"] == "= 1 - tanh(0.881374)^2 = 0.5"
+    assert answer["forward"] == "out = tanh(x) = tanh(0.881374) = 0.707107"
+    assert answer["where"].startswith("x = (x1 * w1 + x2 * w2 + b) = ")
+    assert derivative["local"] == pytest.approx(0.5) and derivative["upstream"] == 1.0
+    assert answer["inputs"] and all(re.fullmatch(r"v\d+", v) for v in answer["inputs"])
+    for bad in ("v0", "o999", "<script>"):
+        assert page("rule", spec=NEURON, node=bad)["ok"] is False
+
+
+def test_every_backward_frame_carries_its_rule_from_the_engine():
+    render = pytest.importorskip("micrograd.viz").render
+    from micrograd.viz import backward_steps
+
+    spec = expression("a*b + sin(a) / c", "a=1.5 b=-2 c=4")
+    try:
+        svg = render(page("frames", spec=spec)["layout_dot"], "svg").decode("utf-8")
+    except Exception as error:  # no Graphviz program here: the page's viz.js does this part
+        pytest.skip(f"no Graphviz to lay out the frames: {error}")
+    frames = page("frames", spec=spec, svg=svg)["frames"]
+    out, _ = glue.build(spec)
+    nodes = backward_steps(out).nodes
+    assert len(frames) == len(nodes)
+    for frame, node in zip(frames, nodes):
+        rule = frame["rule"]
+        assert rule["op"] == node.op.name
+        inputs = [p.data for p in node.parents]
+        for position, derivative in enumerate(rule["derivatives"]):
+            local = node.op.local_grads[position](*inputs, node.data)
+            assert derivative["local"] == local and derivative["passed"] == local * node.grad
+            assert derivative["symbols"].endswith(node.op.notation[position])
+
+
+def test_forward_steps_go_node_by_node_in_computing_order():
+    steps = page("forward", spec=NEURON)["steps"]
+    out, _ = glue.build(NEURON)
+    assert len(steps) == sum(1 for v in glue.topological_order(out) if v.parents) == 5
+    assert steps[0]["title"].startswith("forward step 1 of 5: x1 * w1")
+    assert steps[-1]["rule"]["forward"].endswith(f"= {out.data:.6g}")
+    assert all(set(a["done"]) < set(b["done"]) for a, b in zip(steps, steps[1:]))
+
+
+@pytest.mark.parametrize("spec", [NEURON, glue.preset()], ids=["neuron", "network"])
+def test_numerical_check_agrees_with_backward(spec):
+    answer = page("check", spec=spec)
+    assert answer["agrees"] is True
+    for row in answer["rows"]:
+        assert row["central"] == pytest.approx(row["backward"], rel=1e-5, abs=1e-8)
+    names = [row["name"] for row in answer["rows"]]
+    assert names == (
+        ["x1", "w1", "x2", "w2", "b"] if spec is NEURON else [*glue._WEIGHTS, "b1", "b2"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "words"),
+    [
+        ("tanh + a", "a=1", "tanh is a function"),
+        ("_x + a", "a=1", "starts with _"),
+        ("a", "tanh=1", "in Values"),
+        ("a" + "*a" * 45, "a=1", f"at most {glue.MAX_OPERATIONS} operations"),
+        ("+".join(["a"] * 120), "a=1", f"{glue.MAX_OPERATIONS} operations"),
+        ("a" + " " * 600, "a=1", f"{glue.MAX_OPERATIONS} operations"),
+        ("a - b / c", "a=1 b=2 c=" + "9" * 300, "out of range"),
+    ],
+)
+def test_page_messages_speak_the_pages_words(text, values, words):
+    answer = page("graph", spec=expression(text, values))
+    assert answer["ok"] is False and words in answer["error"]
+    assert "--set" not in answer["error"] and len(answer["error"]) <= glue.MAX_MESSAGE
+
+
+def test_page_messages_never_show_pythons_own_text():
+    answer = page("graph", wrong=1)  # a TypeError inside: named by kind only
+    assert answer["ok"] is False and "TypeError" in answer["error"]
+    assert "unexpected keyword" not in answer["error"]
+
+
+@pytest.mark.parametrize(("lr", "step", "words"), [(1000, 0, "(0, 100]"), (0.5, -7, "step")])
+def test_a_networks_numbers_from_an_address_are_checked(lr, step, words):
+    spec = {**glue.preset(), "lr": lr, "step": step}
+    answer = page("graph", spec=spec)
+    assert answer["ok"] is False and words in answer["error"]
