@@ -196,11 +196,12 @@ def test_build_without_assets_uses_the_pinned_cdn(tmp_path, capsys):
     assert f"pyodide/v{build.PYODIDE_VERSION}/" in config
     assert f"@viz-js/viz@{build.VIZ_VERSION}/" in config
     index = (site / "index.html").read_text()
-    for script in ("config.js", "micrograd-package.js", "playground.js"):
+    for script in ("config.js", "playground.js"):
         assert f'<script src="{script}">' in index
+    assert '"micrograd-package.js"' in (site / "worker.js").read_text()  # the worker loads it
     # The package's own sources, unchanged, glue included.
     bundle = (site / "micrograd-package.js").read_text()
-    files = json.loads(bundle.removeprefix("window.MICROGRAD_FILES = ").rstrip().rstrip(";"))
+    files = json.loads(bundle.removeprefix("self.MICROGRAD_FILES = ").rstrip().rstrip(";"))
     package = pathlib.Path(glue.__file__).parent.parent
     assert files["micrograd/playground/glue.py"] == pathlib.Path(glue.__file__).read_text()
     assert files["micrograd/engine.py"] == (package / "engine.py").read_text()
@@ -263,7 +264,7 @@ def test_assets_of_another_version_or_incomplete_are_refused(tmp_path, capsys):
 
 def test_page_files_ship_with_the_package():
     static = resources.files("micrograd.playground") / "static"
-    for name in ("index.html", "playground.js", "playground.css"):
+    for name in ("index.html", "playground.js", "playground.css", "worker.js"):
         assert static.joinpath(name).is_file()
     # Declared as package data wherever the metadata lives, so wheels carry the page too.
     root = pathlib.Path(__file__).parent.parent

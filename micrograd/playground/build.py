@@ -2,8 +2,9 @@
 
 The page loads Pyodide and viz.js from their public CDN, or, given the unpacked npm packages
 (`npm pack pyodide@314.0.7 @viz-js/viz@3.31.0`, as .tgz files or unpacked folders), from copies
-beside it. The package's own `.py` files are bundled into `micrograd-package.js`, a plain script,
-so the page runs exactly this version of the library, even opened from `file://`.
+beside it, in a Web Worker (`worker.js`). The package's own `.py` files are bundled into
+`micrograd-package.js`, a plain script the worker loads, so the page runs exactly this version of
+the library. Browsers start no worker for a `file://` page: the folder is served over HTTP.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ CDN_VIZ = f"https://cdn.jsdelivr.net/npm/@viz-js/viz@{VIZ_VERSION}/dist/viz-glob
 
 # What the page needs from each npm package, by path inside the package.
 PYODIDE_FILES = (
-    "pyodide.js",
+    "pyodide.mjs",
     "pyodide.asm.mjs",
     "pyodide.asm.wasm",
     "python_stdlib.zip",
@@ -32,7 +33,7 @@ PYODIDE_FILES = (
 )
 VIZ_FILES = ("dist/viz-global.js",)
 _PACKAGES = {"pyodide": (PYODIDE_VERSION, PYODIDE_FILES), "@viz-js/viz": (VIZ_VERSION, VIZ_FILES)}
-_STATIC = ("index.html", "playground.js", "playground.css")
+_STATIC = ("index.html", "playground.js", "playground.css", "worker.js")
 Reader = Callable[[str], bytes]
 _MARKER = ".micrograd-playground"  # marks a folder this builder wrote, so it may write again
 
@@ -66,7 +67,11 @@ def build_page(
     _write(folder / "micrograd-package.js", package_script().encode("utf-8"))
     if found is None:
         urls = {"pyodide": CDN_PYODIDE, "viz": CDN_VIZ}
-        help_text = "The page loads Pyodide and viz.js from cdn.jsdelivr.net: is the network up?"
+        help_text = (
+            "The page loads Pyodide and viz.js from cdn.jsdelivr.net (is the network up?) into a "
+            "Web Worker, which browsers refuse to a file:// page: serve the folder, e.g. "
+            "python -m http.server -d FOLDER, and open http://127.0.0.1:8000/"
+        )
     else:
         for package, (_, files) in _PACKAGES.items():
             target = folder / "assets" / package.split("/")[-1]
@@ -74,8 +79,8 @@ def build_page(
                 _write(target / pathlib.PurePosixPath(name).name, found[package](name))
         urls = {"pyodide": "assets/pyodide/", "viz": "assets/viz/viz-global.js"}
         help_text = (
-            "The page loads Pyodide from assets/ beside it, which browsers refuse to a file:// "
-            "page: serve the folder, e.g. python -m http.server -d FOLDER, and open "
+            "The page runs Pyodide from assets/ beside it in a Web Worker, which browsers refuse "
+            "to a file:// page: serve the folder, e.g. python -m http.server -d FOLDER, and open "
             "http://127.0.0.1:8000/"
         )
     config = {**urls, "help": help_text}
@@ -96,7 +101,8 @@ def package_script() -> str:
             elif entry.name.endswith(".py"):
                 files[f"{prefix}/{entry.name}"] = entry.read_text(encoding="utf-8")
     # A file of its own, not inline in index.html: JSON is valid JavaScript as it is there.
-    return "window.MICROGRAD_FILES = " + json.dumps(dict(sorted(files.items()))) + ";\n"
+    # `self`: the global object in the worker that loads it (and in a page, where it is window).
+    return "self.MICROGRAD_FILES = " + json.dumps(dict(sorted(files.items()))) + ";\n"
 
 
 def find_assets(folder: pathlib.Path) -> dict[str, Reader]:

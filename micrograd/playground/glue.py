@@ -1,8 +1,8 @@
 """What the browser playground asks of the package, answered with JSON-ready data.
 
-The page (index.html and playground.js, run by Pyodide) calls `handle(request_json)` and gets a
-JSON text back: `{"ok": true, ...}` or `{"ok": false, "error": "..."}`, so every bad input is a
-message the page can show. The state the page holds is a *spec*, plain data that rebuilds the
+The page's worker (worker.js, running Pyodide) calls `handle_page(request_json)` and gets a JSON
+text back: `{"ok": true, ...}` or `{"ok": false, "error": "..."}`, so every bad input is a
+message the page can show, in its own words (`handle` is the same with the package's words). The state the page holds is a *spec*, plain data that rebuilds the
 graph on every call (the graphs are small, and nothing is left half-changed between calls):
 
 - `{"kind": "expression", "expression": "tanh(a*b + c)", "values": "a=2, b=-3, c=10"}`, parsed
@@ -284,10 +284,18 @@ def explain_paths(spec: Spec, name: str) -> dict[str, Any]:
         "paths": [
             {
                 "nodes": [_node_name(v) for v in path.nodes],
+                # The values the factors run between: the input, each labelled value, the output.
+                "stops": [
+                    _node_name(v)
+                    for k, v in enumerate(path.nodes)
+                    if v.label or k in (0, len(path.nodes) - 1)
+                ],
                 # Each value on the path, and the op circle that made it (not for `wrt`).
                 "dot_nodes": [node_of[id(v)] for v in path.nodes if id(v) in node_of]
                 + ["o" + node_of[id(v)][1:] for v in path.nodes[1:] if id(v) in node_of],
                 "local_grads": list(path.local_grads),
+                # The named factors of the formula, each with its number: one product per path.
+                "factors": [{"name": name, "value": value} for name, value in path.factors],
                 "product": path.product,
                 "formula": path.formula,
             }
