@@ -1,9 +1,10 @@
 """What the browser playground asks of the package, answered with JSON-ready data.
 
 The page's worker (worker.js, running Pyodide) calls `handle_page(request_json)` and gets a JSON
-text back: `{"ok": true, ...}` or `{"ok": false, "error": "..."}`, so every bad input is a
-message the page can show, in its own words (`handle` is the same with the package's words). The state the page holds is a *spec*, plain data that rebuilds the
-graph on every call (the graphs are small, and nothing is left half-changed between calls):
+text back: `{"ok": true, ...}` or `{"ok": false, "error": "..."}`, so every bad input is a message
+the page can show, in its own words (`handle` is the same with the package's words). The state the
+page holds is a *spec*, plain data that rebuilds the graph on every call (the graphs are small, and
+nothing is left half-changed between calls):
 
 - `{"kind": "expression", "expression": "tanh(a*b + c)", "values": "a=2, b=-3, c=10"}`, parsed
   by the `draw` command's whitelist parser (`micrograd.expr`, never `eval`);
