@@ -549,7 +549,13 @@ def test_arrow_keys_step_and_examples_load(browser):
 
 def test_a_phone_sized_page_has_no_sideways_scroll(server, tmp_path):
     with headless_chromium("390,844") as phone:
+        # Headless windows are at least 500 px wide: the phone's screen is emulated instead.
+        phone.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True},
+        )
         open_page(phone, server)
+        assert phone.execute_script("return window.innerWidth") == 390
         wide = "return document.documentElement.scrollWidth - window.innerWidth"
         assert phone.execute_script(wide) <= 0
         click(phone, "preset")
@@ -562,3 +568,5 @@ def test_a_phone_sized_page_has_no_sideways_scroll(server, tmp_path):
         shots = pathlib.Path(os.environ.get("MICROGRAD_PLAYGROUND_SHOTS", tmp_path))
         shots.mkdir(parents=True, exist_ok=True)
         phone.save_screenshot(str(shots / "phone-390.png"))
+        phone.execute_script("window.scrollTo(0, 0)")
+        phone.save_screenshot(str(shots / "phone-390-top.png"))

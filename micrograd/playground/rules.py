@@ -64,12 +64,14 @@ def node_rule(node: Value) -> dict[str, Any]:
     for position, (name, text) in enumerate(zip(_INPUT_NAMES, op.notation)):
         local = float(op.local_grads[position](*inputs, node.data))
         passed = local * node.grad
+        filled = _with_numbers(text, inputs)
         derivatives.append(
             {
                 "wrt": name,
                 "position": position,
                 "symbols": f"∂out/∂{name} = {text}",
-                "numbers": f"= {_with_numbers(text, inputs)} = {number(local)}",
+                # Nothing to fill in for a constant rule (add's 1): no second "= 1".
+                "numbers": "" if filled == number(local) else f"= {filled} = {number(local)}",
                 "local": local,
                 "upstream": node.grad,
                 "passed": passed,

@@ -465,7 +465,7 @@ function showRule(rule, heading, { forward = false, input = null } = {}) {
       if (input !== null && rule.inputs && rule.inputs[derivative.position] === input) {
         item.classList.add("chosen");
       }
-      for (const text of [derivative.symbols, derivative.numbers, derivative.chain]) {
+      for (const text of [derivative.symbols, derivative.numbers, derivative.chain].filter(Boolean)) {
         const code = document.createElement("code");
         code.textContent = text;
         item.append(code);
