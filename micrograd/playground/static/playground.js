@@ -45,6 +45,7 @@ let workerReady = null;  // a promise of the versions, once Python and Graphviz 
 let nextId = 1;
 const pending = new Map();  // id -> {resolve, reject, timer, what, started}
 let progressText = "";
+let restarting = false;  // the worker was ended and a fresh one is loading
 
 function startWorker() {
   try {
@@ -60,7 +61,7 @@ function startWorker() {
     own.onmessage = (event) => {
       const message = event.data;
       if (message.progress !== undefined) {
-        progressText = message.progress;
+        progressText = (restarting ? "Restarting: " : "") + message.progress;
         updateBusy();
       } else if (message.ready) {
         resolve(message.ready);
@@ -114,8 +115,9 @@ function restartWorker(message) {
   state.framesPromise = null;
   state.forwardPromise = null;
   progressText = "Restarting Python…";
+  restarting = true;
   startWorker();
-  workerReady.then(() => { progressText = ""; updateBusy(); }, () => {});
+  workerReady.then(() => { restarting = false; progressText = ""; updateBusy(); }, () => {});
   for (const job of jobs) {
     clearTimeout(job.timer);
     job.reject(new PageError(message));
