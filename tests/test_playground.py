@@ -559,14 +559,28 @@ def test_a_phone_sized_page_has_no_sideways_scroll(server, tmp_path):
         wide = "return document.documentElement.scrollWidth - window.innerWidth"
         assert phone.execute_script(wide) <= 0
         click(phone, "preset")
+        # The network is wider than the phone: shown whole, and a tap enlarges a part of it.
+        assert "fit" in by_id(phone, "graph").get_attribute("class")
+        shrunk = phone.find_element("css selector", "#graph svg")
+        shots = pathlib.Path(os.environ.get("MICROGRAD_PLAYGROUND_SHOTS", tmp_path))
+        shots.mkdir(parents=True, exist_ok=True)
+        by_id(phone, "graph").screenshot(str(shots / "phone-390-network.png"))
+        phone.execute_script(
+            "const r = arguments[0].getBoundingClientRect();"
+            "arguments[0].dispatchEvent(new MouseEvent('click', {bubbles: true,"
+            " clientX: r.left + r.width * 0.9, clientY: r.top + r.height * 0.5}))",
+            shrunk,
+        )
+        assert "fit" not in by_id(phone, "graph").get_attribute("class")
+        assert phone.execute_script("return document.getElementById('graph').scrollLeft") > 0
+        assert by_id(phone, "rule-panel").get_attribute("hidden")  # the tap only enlarged
         click(phone, "next")
+        by_id(phone, "graph").screenshot(str(shots / "phone-390-frame.png"))
         phone.find_element("css selector", '#summary button[data-leaf="w5"]').click()
         settle(phone)
         click(phone, "check")
         assert phone.execute_script(wide) <= 0
         assert error_text(phone) == ""
-        shots = pathlib.Path(os.environ.get("MICROGRAD_PLAYGROUND_SHOTS", tmp_path))
-        shots.mkdir(parents=True, exist_ok=True)
         phone.save_screenshot(str(shots / "phone-390.png"))
         phone.execute_script("window.scrollTo(0, 0)")
         phone.save_screenshot(str(shots / "phone-390-top.png"))

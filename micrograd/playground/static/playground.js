@@ -207,6 +207,10 @@ async function show(spec) {
   state.frameIndex = -1;
   state.graphElement = parseSvg(graph.svg);
   showGraph(state.graphElement);
+  if (narrow.matches) {
+    setFit(false);  // measured at full size
+    setFit($("graph").scrollWidth > $("graph").clientWidth + 1);
+  }
   showSummary(graph);
   for (const id of ["explain-panel", "rule-panel", "check-result"]) $(id).hidden = true;
   $("frame-title").textContent = "The graph after backward(): click a blue input for its " +
@@ -223,6 +227,29 @@ async function show(spec) {
 function titleOf(node) {
   const title = node.querySelector("title");
   return title ? title.textContent : "";
+}
+
+// On a phone a graph wider than the screen is first shown whole, shrunk to the width; a tap
+// enlarges it to full size around the part tapped.
+const narrow = window.matchMedia("(max-width: 40rem)");
+
+function setFit(on) {
+  $("fit").checked = on;
+  $("graph").classList.toggle("fit", on);
+}
+
+function enlargeAt(event) {
+  const box = $("graph");
+  const svg = box.querySelector("svg");
+  if (!box.classList.contains("fit") || !svg) return;
+  event.stopPropagation();  // this tap enlarges; the next one selects
+  event.preventDefault();
+  const shown = svg.getBoundingClientRect();
+  const x = (event.clientX - shown.left) / shown.width;
+  const y = (event.clientY - shown.top) / shown.height;
+  setFit(false);
+  box.scrollLeft = x * box.scrollWidth - box.clientWidth / 2;
+  box.scrollTop = y * box.scrollHeight - box.clientHeight / 2;
 }
 
 function showGraph(svg) {
@@ -423,9 +450,15 @@ function markForward(step) {
   }
 }
 
+// Centres the step's node in the graph's box; the page itself does not move.
 function scrollToNode(name) {
-  for (const node of $("graph").querySelectorAll("g.node")) {
-    if (titleOf(node) === name) node.scrollIntoView({ block: "nearest", inline: "center" });
+  const box = $("graph");
+  for (const node of box.querySelectorAll("g.node")) {
+    if (titleOf(node) !== name) continue;
+    const at = node.getBoundingClientRect();
+    const view = box.getBoundingClientRect();
+    box.scrollLeft += at.left + at.width / 2 - (view.left + view.width / 2);
+    box.scrollTop += at.top + at.height / 2 - (view.top + view.height / 2);
   }
 }
 
@@ -701,7 +734,8 @@ function wire() {
     if (choice === "network") await loadPreset();
     else if (choice) location.hash = choice;  // the hashchange handler draws it
   }));
-  $("fit").addEventListener("change", () => $("graph").classList.toggle("fit", $("fit").checked));
+  $("fit").addEventListener("change", () => setFit($("fit").checked));
+  $("graph").addEventListener("click", enlargeAt, true);
   document.addEventListener("keydown", onKey);
   window.addEventListener("hashchange", guarded(async () => {
     if (location.hash !== state.writtenHash) await restore();
