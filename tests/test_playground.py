@@ -9,9 +9,11 @@ state it needs through the form or the address.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pathlib
+import shutil
 import socket
 import subprocess
 import sys
@@ -23,7 +25,16 @@ import pytest
 from micrograd.data import TWO_TWO_TWO
 from micrograd.engine import topological_order
 from micrograd.playground import glue
-from micrograd.playground.build import PYODIDE_VERSION, VIZ_VERSION, AssetError, find_assets
+from micrograd.playground.build import (
+    CDN_INTEGRITY,
+    PYODIDE_FILES,
+    PYODIDE_VERSION,
+    VIZ_FILES,
+    VIZ_VERSION,
+    AssetError,
+    find_assets,
+    sri_hash,
+)
 from micrograd.viz import backward_steps
 from tests.browser import headless_chromium
 
@@ -57,13 +68,14 @@ def site(tmp_path_factory) -> pathlib.Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def server(site):
+@contextlib.contextmanager
+def serving(folder: pathlib.Path):
+    """`folder` served on 127.0.0.1 by `python -m http.server`; yields its address."""
     with socket.socket() as probe:  # a free port, chosen by the system
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(site)],
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(folder)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -79,6 +91,12 @@ def server(site):
     finally:
         process.terminate()  # by its PID: this test's server only
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    with serving(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -584,3 +602,25 @@ def test_a_phone_sized_page_has_no_sideways_scroll(server, tmp_path):
         phone.save_screenshot(str(shots / "phone-390.png"))
         phone.execute_script("window.scrollTo(0, 0)")
         phone.save_screenshot(str(shots / "phone-390-top.png"))
+
+
+# ---- What the page loads is what it was built with ----------------------------------------
+
+
+def test_the_pinned_cdn_hashes_are_those_of_the_npm_packages():
+    found = find_assets(_assets())
+    for package, names in (("pyodide", PYODIDE_FILES), ("@viz-js/viz", VIZ_FILES)):
+        for name in names:
+            assert sri_hash(found[package](name)) == CDN_INTEGRITY[name], name
+
+
+def test_a_changed_asset_is_refused_with_a_message(site, tmp_path):
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy)
+    with (copy / "assets" / "viz" / "viz-global.js").open("a") as script:
+        script.write("\n// changed\n")
+    with serving(copy) as url, headless_chromium() as driver:
+        driver.get(url)
+        message = wait_for(driver, "return document.getElementById('error').textContent")
+        assert "viz-global.js is not the file this page was built with" in message
+        assert "could not start" in by_id(driver, "status").text

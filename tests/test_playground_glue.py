@@ -195,6 +195,11 @@ def test_build_without_assets_uses_the_pinned_cdn(tmp_path, capsys):
     config = (site / "config.js").read_text()
     assert f"pyodide/v{build.PYODIDE_VERSION}/" in config
     assert f"@viz-js/viz@{build.VIZ_VERSION}/" in config
+    # Every file fetched from the CDN has its hash, which the worker checks before use.
+    settings = json.loads(config.removeprefix("window.PLAYGROUND_CONFIG = ").rstrip().rstrip(";"))
+    assert settings["integrity"][build.CDN_VIZ] == build.CDN_INTEGRITY["dist/viz-global.js"]
+    for name in build.PYODIDE_FILES:
+        assert settings["integrity"][build.CDN_PYODIDE + name] == build.CDN_INTEGRITY[name]
     index = (site / "index.html").read_text()
     for script in ("config.js", "playground.js"):
         assert f'<script src="{script}">' in index
@@ -241,7 +246,9 @@ def test_assets_from_npm_pack_archives_and_unpacked_folders(tmp_path):
     site = index.parent
     assert (site / "assets/pyodide/pyodide.asm.wasm").read_bytes() == pyodide["pyodide.asm.wasm"]
     assert (site / "assets/viz/viz-global.js").read_bytes() == viz["dist/viz-global.js"]
-    assert '"pyodide": "assets/pyodide/"' in (site / "config.js").read_text()
+    config = (site / "config.js").read_text()
+    assert '"pyodide": "assets/pyodide/"' in config
+    assert f'"assets/viz/viz-global.js": "{build.sri_hash(viz["dist/viz-global.js"])}"' in config
 
 
 def test_assets_of_another_version_or_incomplete_are_refused(tmp_path, capsys):

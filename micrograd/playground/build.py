@@ -9,6 +9,8 @@ the library. Browsers start no worker for a `file://` page: the folder is served
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import pathlib
@@ -32,6 +34,16 @@ PYODIDE_FILES = (
     "pyodide-lock.json",
 )
 VIZ_FILES = ("dist/viz-global.js",)
+# SHA-384 of each file the page loads from the CDN, as in the pinned npm packages (a browser test
+# checks them against `npm pack`'s files): the worker checks every download before it is used.
+CDN_INTEGRITY = {
+    "pyodide.mjs": "sha384-Lp79fMwxa4n2BLtugpUAoQMlbxIdg8iCUiP1r3h7nJLkQjwlXT1JzZTeHVL+f4Dg",
+    "pyodide.asm.mjs": "sha384-/2281iaC0Iimw0B3Kagy1DBfZcJG3W4KYW+EmOqhsdY3fR9BJ88FE2Zt6y0KQKpa",
+    "pyodide.asm.wasm": "sha384-y++qrQ72KPA1fTjLIuGMP+jppgGxjbLCgfdb0zMrnNnQVhxRUXTOTF6rTxNzllSu",
+    "python_stdlib.zip": "sha384-xW3A5jmenkrPXbsgrIaB1FCJh9OuLT7FRMagsJMgtlhVc19k/mSy3+7nMaF/d767",
+    "pyodide-lock.json": "sha384-o8SQQvpVlZnOl04+3dFTJipKxul9GbViVusA379wlOrfHSgxbzt0yPiqCTxOiYES",
+    "dist/viz-global.js": "sha384-iX6VK6ib27dxYB4T470zbHOsDDoLewuYvrIgv2B3XXe8kgfKsGMf8QIleFy6VPi4",
+}
 _PACKAGES = {"pyodide": (PYODIDE_VERSION, PYODIDE_FILES), "@viz-js/viz": (VIZ_VERSION, VIZ_FILES)}
 _STATIC = ("index.html", "playground.js", "playground.css", "worker.js")
 Reader = Callable[[str], bytes]
@@ -67,25 +79,37 @@ def build_page(
     _write(folder / "micrograd-package.js", package_script().encode("utf-8"))
     if found is None:
         urls = {"pyodide": CDN_PYODIDE, "viz": CDN_VIZ}
+        integrity = {f"{CDN_PYODIDE}{name}": CDN_INTEGRITY[name] for name in PYODIDE_FILES} | {
+            CDN_VIZ: CDN_INTEGRITY[VIZ_FILES[0]]
+        }
         help_text = (
             "The page loads Pyodide and viz.js from cdn.jsdelivr.net (is the network up?) into a "
             "Web Worker, which browsers refuse to a file:// page: serve the folder, e.g. "
             "python -m http.server -d FOLDER, and open http://127.0.0.1:8000/"
         )
     else:
+        integrity = {}
         for package, (_, files) in _PACKAGES.items():
-            target = folder / "assets" / package.split("/")[-1]
+            short = package.split("/")[-1]
             for name in files:
-                _write(target / pathlib.PurePosixPath(name).name, found[package](name))
+                data = found[package](name)
+                file = pathlib.PurePosixPath(name).name
+                _write(folder / "assets" / short / file, data)
+                integrity[f"assets/{short}/{file}"] = sri_hash(data)
         urls = {"pyodide": "assets/pyodide/", "viz": "assets/viz/viz-global.js"}
         help_text = (
             "The page runs Pyodide from assets/ beside it in a Web Worker, which browsers refuse "
             "to a file:// page: serve the folder, e.g. python -m http.server -d FOLDER, and open "
             "http://127.0.0.1:8000/"
         )
-    config = {**urls, "help": help_text}
+    config = {**urls, "help": help_text, "integrity": integrity}
     _write(folder / "config.js", f"window.PLAYGROUND_CONFIG = {json.dumps(config)};\n".encode())
     return folder / "index.html"
+
+
+def sri_hash(data: bytes) -> str:
+    """`data`'s Subresource Integrity string: "sha384-" and the base64 of its SHA-384."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
 
 
 def package_script() -> str:

@@ -13,17 +13,40 @@ function progress(text) {
 // A module worker (Pyodide runs in no other kind): scripts come by import(), by full address.
 const address = (relative) => new URL(relative, self.location.href).href;
 
+// The bytes at `url`, refused unless their SHA-384 is the one the page was built with.
+async function verified(url, expected) {
+  const response = await fetch(address(url));
+  if (!response.ok) throw new Error(`could not load ${url} (HTTP ${response.status})`);
+  const bytes = await response.arrayBuffer();
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-384", bytes));
+  const found = "sha384-" + btoa(String.fromCharCode(...digest));
+  if (found !== expected) {
+    throw new Error(`${url} is not the file this page was built with (its SHA-384 differs)`);
+  }
+  return bytes;
+}
+
 async function start(config) {
   progress("Loading Python (Pyodide, about 13 MB) and Graphviz…");
+  // Every file of Pyodide and viz.js is checked against its hash before use (Subresource
+  // Integrity by hand: a worker's import() takes no integrity). The scripts and data this file
+  // hands over are the checked bytes; Pyodide fetches its .asm files again, from the cache.
+  const checked = new Map(await Promise.all(Object.entries(config.integrity || {}).map(
+    async ([url, hash]) => [url, await verified(url, hash)])));
+  const local = (url, type) => (checked.has(url)
+    ? URL.createObjectURL(new Blob([checked.get(url)], { type }))
+    : address(url));
   const [{ loadPyodide }] = await Promise.all([
-    import(address(config.pyodide + "pyodide.mjs")),
-    import(address(config.viz)),  // sets self.Viz
+    import(local(config.pyodide + "pyodide.mjs", "text/javascript")),
+    import(local(config.viz, "text/javascript")),  // sets self.Viz
     import(address("micrograd-package.js")),  // sets self.MICROGRAD_FILES
   ]);
-  const [pyodide, instance] = await Promise.all([
-    loadPyodide({ indexURL: config.pyodide }),
-    Viz.instance(),
-  ]);
+  const options = { indexURL: address(config.pyodide) };
+  const lock = config.pyodide + "pyodide-lock.json";
+  const stdlib = config.pyodide + "python_stdlib.zip";
+  if (checked.has(lock)) options.lockFileURL = local(lock, "application/json");
+  if (checked.has(stdlib)) options.stdLibURL = local(stdlib, "application/zip");
+  const [pyodide, instance] = await Promise.all([loadPyodide(options), Viz.instance()]);
   viz = instance;
   progress("Python is running; importing micrograd…");
   // The package's sources come in micrograd-package.js: exactly this version of the library.
