@@ -5,6 +5,8 @@ The page loads Pyodide and viz.js from their public CDN, or, given the unpacked 
 beside it, in a Web Worker (`worker.js`). The package's own `.py` files are bundled into
 `micrograd-package.js`, a plain script the worker loads, so the page runs exactly this version of
 the library. Browsers start no worker for a `file://` page: the folder is served over HTTP.
+`config.js` gives the worker the SHA-384 of every Pyodide and viz.js file, which it checks
+before use (pinned for the CDN; computed from the copies with assets).
 """
 
 from __future__ import annotations
