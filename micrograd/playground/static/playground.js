@@ -392,8 +392,12 @@ function loadForward(spec) {
 }
 
 // While the learner reads the graph, the worker builds the frames: the first step is instant.
+// It starts once the graph is painted, so the two do not compete for the processor.
 function prepareFrames(spec) {
-  loadFrames(spec).catch(() => {});  // the step itself will show the message
+  requestAnimationFrame(() => setTimeout(() => {
+    if (state.spec !== spec) return;
+    loadFrames(spec).catch(() => {});  // the step itself will show the message
+  }, 0));
 }
 
 function frameElement(frame) {
