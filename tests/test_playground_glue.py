@@ -334,6 +334,17 @@ def test_every_backward_frame_carries_its_rule_from_the_engine():
             assert derivative["symbols"].endswith(node.op.notation[position])
 
 
+def test_a_rule_with_nothing_to_fill_in_is_written_once():
+    spec = expression("a*b + c", "a=2 b=-3 c=1")
+    graph = page("graph", spec=spec)
+    add = re.search(r"(o\d+) \[[^\]]*label=<\+>", graph["dot"]).group(1)
+    mul = re.search(r"(o\d+) \[[^\]]*label=<\*>", graph["dot"]).group(1)
+    numbers = [d["numbers"] for d in page("rule", spec=spec, node=add)["derivatives"]]
+    assert numbers == ["", ""]  # add's 1: no "= 1 = 1"
+    numbers = [d["numbers"] for d in page("rule", spec=spec, node=mul)["derivatives"]]
+    assert numbers == ["= (-3) = -3", "= 2 = 2"]
+
+
 def test_forward_steps_go_node_by_node_in_computing_order():
     steps = page("forward", spec=NEURON)["steps"]
     out, _ = glue.build(NEURON)

@@ -71,7 +71,7 @@ def node_rule(node: Value) -> dict[str, Any]:
                 "position": position,
                 "symbols": f"∂out/∂{name} = {text}",
                 # Nothing to fill in for a constant rule (add's 1): no second "= 1".
-                "numbers": "" if filled == number(local) else f"= {filled} = {number(local)}",
+                "numbers": "" if filled == text else f"= {filled} = {number(local)}",
                 "local": local,
                 "upstream": node.grad,
                 "passed": passed,
