@@ -11,11 +11,14 @@ iterative. Drawing lives in `viz`.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 from micrograd.engine import Value, topological_order
 
-__all__ = ["ChainPath", "ChainRule", "explain"]
+__all__ = ["ChainPath", "ChainRule", "bracketed", "explain"]
+
+_PLAIN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,8 @@ class ChainRule:
     def formula(self) -> str:
         """∂output/∂wrt as the sum over paths of products of named derivatives."""
         terms = [f"({p.formula})" if len(self.paths) > 1 else p.formula for p in self.paths]
-        return f"∂{self.output_name}/∂{self.wrt_name} = " + (" + ".join(terms) or "0")
+        whole = f"∂{bracketed(self.output_name)}/∂{bracketed(self.wrt_name)}"
+        return f"{whole} = " + (" + ".join(terms) or "0")
 
     def __str__(self) -> str:
         lines = [
@@ -162,11 +166,31 @@ def _path(nodes: list[Value], grads: tuple[float, ...], output: Value, wrt: Valu
     for k in range(1, len(nodes)):
         value *= grads[k - 1]
         if nodes[k].label or k == len(nodes) - 1:
-            upper = _name(nodes[k], "output" if nodes[k] is output else "·")
-            factors.append((f"∂{upper}/∂{_name(nodes[lower], 'x')}", value))
+            upper = bracketed(_name(nodes[k], "output" if nodes[k] is output else "·"))
+            factors.append((f"∂{upper}/∂{bracketed(_name(nodes[lower], 'x'))}", value))
             lower, value = k, 1.0
     # Output first, as the chain rule is usually written: ∂E/∂out · ∂out/∂net · ∂net/∂w.
     return ChainPath(tuple(nodes), grads, product, tuple(reversed(factors)))
+
+
+def bracketed(label: str) -> str:
+    """`label` as one factor of a formula: in brackets unless a plain name or one call."""
+    if _PLAIN_NAME.match(label) or _is_call(label):
+        return label
+    return f"({label})"
+
+
+def _is_call(label: str) -> bool:
+    # "tanh(a + b)" is one factor; "exp(a) * exp(b)" is not, though it ends with ")".
+    opening = label.find("(")
+    if opening <= 0 or not _PLAIN_NAME.match(label[:opening]) or not label.endswith(")"):
+        return False
+    depth = 0
+    for k, char in enumerate(label[opening:], start=opening):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return k == len(label) - 1
+    return False
 
 
 def _name(node: Value, fallback: str) -> str:

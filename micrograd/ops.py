@@ -256,7 +256,9 @@ class Op:
     each version by hand, without `grads` (a version not given is then empty).
     `array_forward(np, *inputs)` is `forward` on arrays (without it, no numpy replay). `domain`
     gives, per input, a range where the op is smooth and finite (the tests draw inputs from
-    it); `kinks` lists input values where a derivative jumps.
+    it); `kinks` lists input values where a derivative jumps. `notation[i]` is rule `i` as a
+    reader writes it, in the inputs `x`, `y` and the result `out` (the playground shows it with
+    the numbers put in; a test evaluates it against the rule, so the two cannot drift apart).
     """
 
     name: str
@@ -269,6 +271,7 @@ class Op:
     array_forward: Callable[..., Any] | None = None
     array_local_grads: tuple[Callable[..., Any] | float, ...] = None  # type: ignore[assignment]
     grads: tuple[Rule, ...] | None = None
+    notation: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.grads is None and self.local_grads is None:
@@ -292,7 +295,7 @@ class Op:
                 else:
                     derived["graph_grads"] = ()
                     _waiting_for_graph_math.append(self)
-        for name in ("local_grads", "domain", "kinks"):
+        for name in ("local_grads", "domain", "kinks", "notation"):
             if name not in derived:
                 derived[name] = tuple(getattr(self, name))
         for name, value in derived.items():
@@ -409,6 +412,7 @@ ADD = Op(
     grads=(1.0, 1.0),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
     array_forward=lambda np, x, y: x + y,
+    notation=("1", "1"),
 )
 MUL = Op(
     "mul",
@@ -417,6 +421,7 @@ MUL = Op(
     grads=(lambda x, y, out: y, lambda x, y, out: x),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
     array_forward=lambda np, x, y: x * y,
+    notation=("y", "x"),
 )
 POW = Op(
     "pow",
@@ -431,6 +436,7 @@ POW = Op(
     local_grads=(_pow_grad_base_fast, _pow_grad_exponent_fast),
     domain=((0.1, 5.0), (-3.0, 3.0)),
     array_forward=lambda np, x, y: np.power(x, y),
+    notation=("y * x^(y - 1)", "x^y * log(x)"),
 )
 EXP = Op(
     "exp",
@@ -439,6 +445,7 @@ EXP = Op(
     grads=(lambda x, out: out,),
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: np.exp(x),
+    notation=("exp(x)",),
 )
 LOG = Op(
     "log",
@@ -447,6 +454,7 @@ LOG = Op(
     grads=(lambda x, out: m.recip(x),),
     domain=((0.01, 100.0),),
     array_forward=lambda np, x: np.log(x),
+    notation=("1 / x",),
 )
 TANH = Op(
     "tanh",
@@ -455,6 +463,7 @@ TANH = Op(
     grads=(lambda x, out: 1.0 - out * out,),
     domain=((-5.0, 5.0),),
     array_forward=lambda np, x: np.tanh(x),
+    notation=("1 - tanh(x)^2",),
 )
 # A primitive rather than 1 / (1 + exp(-x)): one node instead of four in drawings, and a forward
 # pass that cannot overflow for large negative x.
@@ -465,6 +474,7 @@ SIGMOID = Op(
     grads=(lambda x, out: out * (1.0 - out),),
     domain=((-10.0, 10.0),),
     array_forward=_sigmoid_array,
+    notation=("σ(x) * (1 - σ(x))",),
 )
 RELU = Op(
     "relu",
@@ -476,6 +486,7 @@ RELU = Op(
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
     array_forward=lambda np, x: np.where(x <= 0.0, 0.0, x),
+    notation=("1 if x > 0, else 0",),
 )
 ABS = Op(
     "abs",
@@ -485,6 +496,7 @@ ABS = Op(
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
     array_forward=lambda np, x: np.abs(x),
+    notation=("1 if x > 0, -1 if x < 0, else 0",),
 )
 SIN = Op(
     "sin",
@@ -493,6 +505,7 @@ SIN = Op(
     grads=(lambda x, out: m.cos(x),),
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: np.sin(x),
+    notation=("cos(x)",),
 )
 COS = Op(
     "cos",
@@ -501,6 +514,7 @@ COS = Op(
     grads=(lambda x, out: -m.sin(x),),
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: np.cos(x),
+    notation=("-sin(x)",),
 )
 
 OPS: dict[str, Op] = {

@@ -280,3 +280,37 @@ def test_an_op_added_as_one_record_works_on_every_path():
     tape = trace(lambda v: apply(cube, v), [1.5])
     batch = tape.run_batch([[1.5], [-2.0]], backend="numpy")
     assert np.allclose(batch.input_grads, [[6.75], [12.0]], rtol=0, atol=0)
+
+
+def _notation_value(text: str, inputs: list[float], out: float) -> float:
+    """A rule's notation evaluated at a point: by the expression parser, piece by piece."""
+    from micrograd.expr import evaluate, parse
+
+    names = {"x": Value(inputs[0]), "out": Value(out)}
+    if len(inputs) > 1:
+        names["y"] = Value(inputs[1])
+    for piece in text.split(", "):  # "1 if x > 0, -1 if x < 0, else 0"
+        value, _, condition = piece.removeprefix("else ").partition(" if ")
+        if condition:
+            name, sign, bound = condition.split()
+            point = names[name].data
+            if not (point > float(bound) if sign == ">" else point < float(bound)):
+                continue
+        expression = value.replace("^", "**").replace("σ", "sigmoid")
+        used = {k: v for k, v in names.items() if k in expression}
+        return evaluate(parse(expression), used).data
+    raise AssertionError(f"no piece of {text!r} applies at {inputs}")
+
+
+@pytest.mark.parametrize("op_name", OP_NAMES)
+def test_each_notation_says_what_its_rule_computes(op_name):
+    op = OPS[op_name]
+    assert len(op.notation) == op.arity, "one notation per derivative rule"
+    rng = random.Random(op_name)
+    for _ in range(20):
+        inputs = [rng.uniform(low, high) for low, high in op.domain]
+        out = op.forward(*inputs)
+        for rule, text in zip(op.local_grads, op.notation):
+            assert _notation_value(text, inputs, out) == pytest.approx(
+                rule(*inputs, out), rel=1e-12, abs=1e-12
+            ), text

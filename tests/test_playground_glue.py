@@ -195,12 +195,18 @@ def test_build_without_assets_uses_the_pinned_cdn(tmp_path, capsys):
     config = (site / "config.js").read_text()
     assert f"pyodide/v{build.PYODIDE_VERSION}/" in config
     assert f"@viz-js/viz@{build.VIZ_VERSION}/" in config
+    # Every file fetched from the CDN has its hash, which the worker checks before use.
+    settings = json.loads(config.removeprefix("window.PLAYGROUND_CONFIG = ").rstrip().rstrip(";"))
+    assert settings["integrity"][build.CDN_VIZ] == build.CDN_INTEGRITY["dist/viz-global.js"]
+    for name in build.PYODIDE_FILES:
+        assert settings["integrity"][build.CDN_PYODIDE + name] == build.CDN_INTEGRITY[name]
     index = (site / "index.html").read_text()
-    for script in ("config.js", "micrograd-package.js", "playground.js"):
+    for script in ("config.js", "playground.js"):
         assert f'<script src="{script}">' in index
+    assert '"micrograd-package.js"' in (site / "worker.js").read_text()  # the worker loads it
     # The package's own sources, unchanged, glue included.
     bundle = (site / "micrograd-package.js").read_text()
-    files = json.loads(bundle.removeprefix("window.MICROGRAD_FILES = ").rstrip().rstrip(";"))
+    files = json.loads(bundle.removeprefix("self.MICROGRAD_FILES = ").rstrip().rstrip(";"))
     package = pathlib.Path(glue.__file__).parent.parent
     assert files["micrograd/playground/glue.py"] == pathlib.Path(glue.__file__).read_text()
     assert files["micrograd/engine.py"] == (package / "engine.py").read_text()
@@ -240,7 +246,9 @@ def test_assets_from_npm_pack_archives_and_unpacked_folders(tmp_path):
     site = index.parent
     assert (site / "assets/pyodide/pyodide.asm.wasm").read_bytes() == pyodide["pyodide.asm.wasm"]
     assert (site / "assets/viz/viz-global.js").read_bytes() == viz["dist/viz-global.js"]
-    assert '"pyodide": "assets/pyodide/"' in (site / "config.js").read_text()
+    config = (site / "config.js").read_text()
+    assert '"pyodide": "assets/pyodide/"' in config
+    assert f'"assets/viz/viz-global.js": "{build.sri_hash(viz["dist/viz-global.js"])}"' in config
 
 
 def test_assets_of_another_version_or_incomplete_are_refused(tmp_path, capsys):
@@ -263,7 +271,7 @@ def test_assets_of_another_version_or_incomplete_are_refused(tmp_path, capsys):
 
 def test_page_files_ship_with_the_package():
     static = resources.files("micrograd.playground") / "static"
-    for name in ("index.html", "playground.js", "playground.css"):
+    for name in ("index.html", "playground.js", "playground.css", "worker.js"):
         assert static.joinpath(name).is_file()
     # Declared as package data wherever the metadata lives, so wheels carry the page too.
     root = pathlib.Path(__file__).parent.parent
@@ -273,3 +281,117 @@ def test_page_files_ship_with_the_package():
         if (root / name).exists()
     )
     assert re.search(r"micrograd\.playground\"?\s*=\s*\[?\s*\"?static/\*", metadata)
+
+
+# ---- What the page says about each step (micrograd.playground.rules) --------------------------
+
+
+def page(call: str, **args: object) -> dict:
+    """What the page's worker gets back: `handle_page`, messages in the page's words."""
+    return json.loads(glue.handle_page(json.dumps({"call": call, "args": args})))
+
+
+NEURON = expression("tanh(x1*w1 + x2*w2 + b)", "x1=2 w1=-3 x2=0 w2=1 b=6.8813735870195432")
+
+
+def test_a_rule_shows_the_op_records_notation_with_the_numbers():
+    from micrograd.ops import TANH
+
+    graph = page("graph", spec=NEURON)
+    tanh_node = re.search(r"(o\d+) \[[^\]]*label=<tanh>", graph["dot"]).group(1)
+    answer = page("rule", spec=NEURON, node=tanh_node)
+    (derivative,) = answer["derivatives"]
+    assert derivative["symbols"] == f"∂out/∂x = {TANH.notation[0]}" == "∂out/∂x = 1 - tanh(x)^2"
+    assert derivative["numbers"] == "= 1 - tanh(0.881374)^2 = 0.5"
+    assert answer["forward"] == "out = tanh(x) = tanh(0.881374) = 0.707107"
+    assert answer["where"].startswith("x = (x1 * w1 + x2 * w2 + b) = ")
+    assert derivative["local"] == pytest.approx(0.5) and derivative["upstream"] == 1.0
+    assert answer["inputs"] and all(re.fullmatch(r"v\d+", v) for v in answer["inputs"])
+    for bad in ("v0", "o999", "<script>"):
+        assert page("rule", spec=NEURON, node=bad)["ok"] is False
+
+
+def test_every_backward_frame_carries_its_rule_from_the_engine():
+    render = pytest.importorskip("micrograd.viz").render
+    from micrograd.viz import backward_steps
+
+    spec = expression("a*b + sin(a) / c", "a=1.5 b=-2 c=4")
+    try:
+        svg = render(page("frames", spec=spec)["layout_dot"], "svg").decode("utf-8")
+    except Exception as error:  # no Graphviz program here: the page's viz.js does this part
+        pytest.skip(f"no Graphviz to lay out the frames: {error}")
+    frames = page("frames", spec=spec, svg=svg)["frames"]
+    out, _ = glue.build(spec)
+    nodes = backward_steps(out).nodes
+    assert len(frames) == len(nodes)
+    for frame, node in zip(frames, nodes):
+        rule = frame["rule"]
+        assert rule["op"] == node.op.name
+        inputs = [p.data for p in node.parents]
+        for position, derivative in enumerate(rule["derivatives"]):
+            local = node.op.local_grads[position](*inputs, node.data)
+            assert derivative["local"] == local and derivative["passed"] == local * node.grad
+            assert derivative["symbols"].endswith(node.op.notation[position])
+
+
+def test_a_rule_with_nothing_to_fill_in_is_written_once():
+    spec = expression("a*b + c", "a=2 b=-3 c=1")
+    graph = page("graph", spec=spec)
+    add = re.search(r"(o\d+) \[[^\]]*label=<\+>", graph["dot"]).group(1)
+    mul = re.search(r"(o\d+) \[[^\]]*label=<\*>", graph["dot"]).group(1)
+    numbers = [d["numbers"] for d in page("rule", spec=spec, node=add)["derivatives"]]
+    assert numbers == ["", ""]  # add's 1: no "= 1 = 1"
+    numbers = [d["numbers"] for d in page("rule", spec=spec, node=mul)["derivatives"]]
+    assert numbers == ["= (-3) = -3", "= 2 = 2"]
+
+
+def test_forward_steps_go_node_by_node_in_computing_order():
+    steps = page("forward", spec=NEURON)["steps"]
+    out, _ = glue.build(NEURON)
+    assert len(steps) == sum(1 for v in glue.topological_order(out) if v.parents) == 5
+    assert steps[0]["title"].startswith("forward step 1 of 5: x1 * w1")
+    assert steps[-1]["rule"]["forward"].endswith(f"= {out.data:.6g}")
+    assert all(set(a["done"]) < set(b["done"]) for a, b in zip(steps, steps[1:]))
+
+
+@pytest.mark.parametrize("spec", [NEURON, glue.preset()], ids=["neuron", "network"])
+def test_numerical_check_agrees_with_backward(spec):
+    answer = page("check", spec=spec)
+    assert answer["agrees"] is True
+    for row in answer["rows"]:
+        assert row["central"] == pytest.approx(row["backward"], rel=1e-5, abs=1e-8)
+    names = [row["name"] for row in answer["rows"]]
+    assert names == (
+        ["x1", "w1", "x2", "w2", "b"] if spec is NEURON else [*glue._WEIGHTS, "b1", "b2"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "words"),
+    [
+        ("tanh + a", "a=1", "tanh is a function"),
+        ("_x + a", "a=1", "starts with _"),
+        ("a", "tanh=1", "in Values"),
+        ("a" + "*a" * 45, "a=1", f"at most {glue.MAX_OPERATIONS} operations"),
+        ("+".join(["a"] * 120), "a=1", f"{glue.MAX_OPERATIONS} operations"),
+        ("a" + " " * 600, "a=1", f"{glue.MAX_OPERATIONS} operations"),
+        ("a - b / c", "a=1 b=2 c=" + "9" * 300, "out of range"),
+    ],
+)
+def test_page_messages_speak_the_pages_words(text, values, words):
+    answer = page("graph", spec=expression(text, values))
+    assert answer["ok"] is False and words in answer["error"]
+    assert "--set" not in answer["error"] and len(answer["error"]) <= glue.MAX_MESSAGE
+
+
+def test_page_messages_never_show_pythons_own_text():
+    answer = page("graph", wrong=1)  # a TypeError inside: named by kind only
+    assert answer["ok"] is False and "TypeError" in answer["error"]
+    assert "unexpected keyword" not in answer["error"]
+
+
+@pytest.mark.parametrize(("lr", "step", "words"), [(1000, 0, "(0, 100]"), (0.5, -7, "step")])
+def test_a_networks_numbers_from_an_address_are_checked(lr, step, words):
+    spec = {**glue.preset(), "lr": lr, "step": step}
+    answer = page("graph", spec=spec)
+    assert answer["ok"] is False and words in answer["error"]

@@ -2,12 +2,17 @@
 
 The page loads Pyodide and viz.js from their public CDN, or, given the unpacked npm packages
 (`npm pack pyodide@314.0.7 @viz-js/viz@3.31.0`, as .tgz files or unpacked folders), from copies
-beside it. The package's own `.py` files are bundled into `micrograd-package.js`, a plain script,
-so the page runs exactly this version of the library, even opened from `file://`.
+beside it, in a Web Worker (`worker.js`). The package's own `.py` files are bundled into
+`micrograd-package.js`, a plain script the worker loads, so the page runs exactly this version of
+the library. Browsers start no worker for a `file://` page: the folder is served over HTTP.
+`config.js` gives the worker the SHA-384 of every Pyodide and viz.js file, which it checks
+before use (pinned for the CDN; computed from the copies with assets).
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import pathlib
@@ -24,15 +29,25 @@ CDN_VIZ = f"https://cdn.jsdelivr.net/npm/@viz-js/viz@{VIZ_VERSION}/dist/viz-glob
 
 # What the page needs from each npm package, by path inside the package.
 PYODIDE_FILES = (
-    "pyodide.js",
+    "pyodide.mjs",
     "pyodide.asm.mjs",
     "pyodide.asm.wasm",
     "python_stdlib.zip",
     "pyodide-lock.json",
 )
 VIZ_FILES = ("dist/viz-global.js",)
+# SHA-384 of each file the page loads from the CDN, as in the pinned npm packages (a browser test
+# checks them against `npm pack`'s files): the worker checks every download before it is used.
+CDN_INTEGRITY = {
+    "pyodide.mjs": "sha384-Lp79fMwxa4n2BLtugpUAoQMlbxIdg8iCUiP1r3h7nJLkQjwlXT1JzZTeHVL+f4Dg",
+    "pyodide.asm.mjs": "sha384-/2281iaC0Iimw0B3Kagy1DBfZcJG3W4KYW+EmOqhsdY3fR9BJ88FE2Zt6y0KQKpa",
+    "pyodide.asm.wasm": "sha384-y++qrQ72KPA1fTjLIuGMP+jppgGxjbLCgfdb0zMrnNnQVhxRUXTOTF6rTxNzllSu",
+    "python_stdlib.zip": "sha384-xW3A5jmenkrPXbsgrIaB1FCJh9OuLT7FRMagsJMgtlhVc19k/mSy3+7nMaF/d767",
+    "pyodide-lock.json": "sha384-o8SQQvpVlZnOl04+3dFTJipKxul9GbViVusA379wlOrfHSgxbzt0yPiqCTxOiYES",
+    "dist/viz-global.js": "sha384-iX6VK6ib27dxYB4T470zbHOsDDoLewuYvrIgv2B3XXe8kgfKsGMf8QIleFy6VPi4",
+}
 _PACKAGES = {"pyodide": (PYODIDE_VERSION, PYODIDE_FILES), "@viz-js/viz": (VIZ_VERSION, VIZ_FILES)}
-_STATIC = ("index.html", "playground.js", "playground.css")
+_STATIC = ("index.html", "playground.js", "playground.css", "worker.js")
 Reader = Callable[[str], bytes]
 _MARKER = ".micrograd-playground"  # marks a folder this builder wrote, so it may write again
 
@@ -66,21 +81,37 @@ def build_page(
     _write(folder / "micrograd-package.js", package_script().encode("utf-8"))
     if found is None:
         urls = {"pyodide": CDN_PYODIDE, "viz": CDN_VIZ}
-        help_text = "The page loads Pyodide and viz.js from cdn.jsdelivr.net: is the network up?"
+        integrity = {f"{CDN_PYODIDE}{name}": CDN_INTEGRITY[name] for name in PYODIDE_FILES} | {
+            CDN_VIZ: CDN_INTEGRITY[VIZ_FILES[0]]
+        }
+        help_text = (
+            "The page loads Pyodide and viz.js from cdn.jsdelivr.net (is the network up?) into a "
+            "Web Worker, which browsers refuse to a file:// page: serve the folder, e.g. "
+            "python -m http.server -d FOLDER, and open http://127.0.0.1:8000/"
+        )
     else:
+        integrity = {}
         for package, (_, files) in _PACKAGES.items():
-            target = folder / "assets" / package.split("/")[-1]
+            short = package.split("/")[-1]
             for name in files:
-                _write(target / pathlib.PurePosixPath(name).name, found[package](name))
+                data = found[package](name)
+                file = pathlib.PurePosixPath(name).name
+                _write(folder / "assets" / short / file, data)
+                integrity[f"assets/{short}/{file}"] = sri_hash(data)
         urls = {"pyodide": "assets/pyodide/", "viz": "assets/viz/viz-global.js"}
         help_text = (
-            "The page loads Pyodide from assets/ beside it, which browsers refuse to a file:// "
-            "page: serve the folder, e.g. python -m http.server -d FOLDER, and open "
+            "The page runs Pyodide from assets/ beside it in a Web Worker, which browsers refuse "
+            "to a file:// page: serve the folder, e.g. python -m http.server -d FOLDER, and open "
             "http://127.0.0.1:8000/"
         )
-    config = {**urls, "help": help_text}
+    config = {**urls, "help": help_text, "integrity": integrity}
     _write(folder / "config.js", f"window.PLAYGROUND_CONFIG = {json.dumps(config)};\n".encode())
     return folder / "index.html"
+
+
+def sri_hash(data: bytes) -> str:
+    """`data`'s Subresource Integrity string: "sha384-" and the base64 of its SHA-384."""
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode("ascii")
 
 
 def package_script() -> str:
@@ -96,7 +127,8 @@ def package_script() -> str:
             elif entry.name.endswith(".py"):
                 files[f"{prefix}/{entry.name}"] = entry.read_text(encoding="utf-8")
     # A file of its own, not inline in index.html: JSON is valid JavaScript as it is there.
-    return "window.MICROGRAD_FILES = " + json.dumps(dict(sorted(files.items()))) + ";\n"
+    # `self`: the global object in the worker that loads it (and in a page, where it is window).
+    return "self.MICROGRAD_FILES = " + json.dumps(dict(sorted(files.items()))) + ";\n"
 
 
 def find_assets(folder: pathlib.Path) -> dict[str, Reader]:

@@ -1,9 +1,10 @@
 """What the browser playground asks of the package, answered with JSON-ready data.
 
-The page (index.html and playground.js, run by Pyodide) calls `handle(request_json)` and gets a
-JSON text back: `{"ok": true, ...}` or `{"ok": false, "error": "..."}`, so every bad input is a
-message the page can show. The state the page holds is a *spec*, plain data that rebuilds the
-graph on every call (the graphs are small, and nothing is left half-changed between calls):
+The page's worker (worker.js, running Pyodide) calls `handle_page(request_json)` and gets a JSON
+text back: `{"ok": true, ...}` or `{"ok": false, "error": "..."}`, so every bad input is a message
+the page can show, in its own words (`handle` is the same with the package's words). The state the
+page holds is a *spec*, plain data that rebuilds the graph on every call (the graphs are small, and
+nothing is left half-changed between calls):
 
 - `{"kind": "expression", "expression": "tanh(a*b + c)", "values": "a=2, b=-3, c=10"}`, parsed
   by the `draw` command's whitelist parser (`micrograd.expr`, never `eval`);
@@ -26,7 +27,15 @@ from typing import Any
 from micrograd.data import TWO_TWO_TWO
 from micrograd.engine import Value, topological_order
 from micrograd.explain import explain
-from micrograd.expr import ExpressionError, evaluate, names_used, parse, parse_binding
+from micrograd.expr import (
+    FUNCTIONS,
+    ExpressionError,
+    evaluate,
+    names_used,
+    parse,
+    parse_binding,
+)
+from micrograd.playground.rules import forward_steps, node_rule, numeric_check
 from micrograd.viz import backward_steps
 from micrograd.viz.dot import build_dot
 
@@ -34,6 +43,12 @@ Spec = dict[str, Any]
 
 MAX_TRAIN_STEPS = 10_000
 """Most training steps one request may take: each is a forward and backward pass in the page."""
+MAX_OPERATIONS = 40
+"""Most operations an expression may make in the page (its graph, its frames stay quick)."""
+MAX_MESSAGE = 240
+"""Longest message the page shows, in characters."""
+MAX_STEP_COUNT = 10**9
+"""Largest training-step count an address may state."""
 _WEIGHTS = tuple(f"w{k}" for k in range(1, 9))
 
 
@@ -58,6 +73,7 @@ def build(spec: Spec) -> tuple[Value, dict[str, Value]]:
     kind = spec.get("kind")
     if kind == "expression":
         out, leaves = _expression(spec.get("expression"), spec.get("values", ""))
+        _check_operations(out)
     elif kind == "network":
         out, leaves = _network(_weights(spec))
     else:
@@ -86,6 +102,7 @@ def _expression(expression: object, values_text: object) -> tuple[Value, dict[st
     if not isinstance(expression, str):
         raise PlaygroundError(f"the expression must be text, received {expression!r:.60}")
     tree = parse(expression)
+    _check_names(names_used(tree))
     values = parse_values(values_text)  # type: ignore[arg-type]  # checked inside
     used = names_used(tree)
     missing = [name for name in used if name not in values]
@@ -110,6 +127,29 @@ def _expression(expression: object, values_text: object) -> tuple[Value, dict[st
     return out, leaves
 
 
+def _check_names(names: list[str]) -> None:
+    """Refuses names a value cannot be given to, before the page asks for their values."""
+    for name in names:
+        if name in FUNCTIONS:
+            raise PlaygroundError(
+                f"{name} is a function: call it, as in {name}(a); names for values must differ "
+                "from the function names"
+            )
+        if name.startswith("_"):
+            raise PlaygroundError(
+                f"the name {name} starts with _; use names of letters and digits, such as a or x1"
+            )
+
+
+def _check_operations(out: Value) -> None:
+    operations = sum(1 for v in topological_order(out) if v.parents)
+    if operations > MAX_OPERATIONS:
+        raise PlaygroundError(
+            f"the expression makes {operations} operations (each +, -, *, /, ** and function "
+            f"counts, - and / count two); the page draws at most {MAX_OPERATIONS} operations"
+        )
+
+
 def _weights(spec: Spec) -> list[float]:
     weights = spec.get("weights")
     if not isinstance(weights, list) or len(weights) != len(_WEIGHTS):
@@ -122,9 +162,16 @@ def _weights(spec: Spec) -> list[float]:
 
 def _network(weights: list[float]) -> tuple[Value, dict[str, Value]]:
     """E_total of the 2-2-2 network at `weights`, written as in notebook 3."""
-    net = TWO_TWO_TWO
     w = [Value(x, name) for name, x in zip(_WEIGHTS, weights)]
-    b1, b2 = Value(net.b1, "b1"), Value(net.b2, "b2")
+    b1, b2 = Value(TWO_TWO_TWO.b1, "b1"), Value(TWO_TWO_TWO.b2, "b2")
+    leaves = {name: x for name, x in zip(_WEIGHTS, w)} | {"b1": b1, "b2": b2}
+    return _network_of(*w, b1, b2), leaves
+
+
+def _network_of(*parameters: Value) -> Value:
+    """E_total of the 2-2-2 network given w1..w8, b1, b2 as Values."""
+    net = TWO_TWO_TWO
+    w, (b1, b2) = parameters[:8], parameters[8:]
     # Inputs and targets are data, not parameters: drawn as constants, given no gradient.
     i1, i2 = (Value(x, f"i{k}", requires_grad=False) for k, x in enumerate(net.inputs, 1))
     t1, t2 = (Value(x, f"t{k}", requires_grad=False) for k, x in enumerate(net.targets, 1))
@@ -139,7 +186,7 @@ def _network(weights: list[float]) -> tuple[Value, dict[str, Value]]:
     v["E_total"] = 0.5 * (t1 - v["out_o1"]) ** 2 + 0.5 * (t2 - v["out_o2"]) ** 2
     for label, value in v.items():
         value.label = label
-    return v["E_total"], {name: x for name, x in zip(_WEIGHTS, w)} | {"b1": b1, "b2": b2}
+    return v["E_total"]
 
 
 def graph(spec: Spec) -> dict[str, Any]:
@@ -159,8 +206,25 @@ def graph(spec: Spec) -> dict[str, Any]:
         "node_count": len(order) + sum(1 for v in order if v.parents),
     }
     if spec["kind"] == "network":
-        result["network"] = {"lr": spec.get("lr"), "step": spec.get("step", 0)}
+        result["network"] = {"lr": _rate(spec.get("lr")), "step": _step_count(spec.get("step", 0))}
     return result
+
+
+def _rate(rate: object) -> float:
+    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not math.isfinite(rate):
+        raise PlaygroundError(f"the learning rate must be a finite number, received {rate!r:.40}")
+    if not 0 < rate <= 100:
+        raise PlaygroundError(f"the learning rate must be in (0, 100], received {rate!r}")
+    return float(rate)
+
+
+def _step_count(step: object) -> int:
+    if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= MAX_STEP_COUNT:
+        raise PlaygroundError(
+            f"the step count must be a whole number from 0 to {MAX_STEP_COUNT}, "
+            f"received {step!r:.40}"
+        )
+    return step
 
 
 def backward_frames(out: Value, laid_out_svg: str | None = None) -> dict[str, Any]:
@@ -221,10 +285,18 @@ def explain_paths(spec: Spec, name: str) -> dict[str, Any]:
         "paths": [
             {
                 "nodes": [_node_name(v) for v in path.nodes],
+                # The values the factors run between: the input, each labelled value, the output.
+                "stops": [
+                    _node_name(v)
+                    for k, v in enumerate(path.nodes)
+                    if v.label or k in (0, len(path.nodes) - 1)
+                ],
                 # Each value on the path, and the op circle that made it (not for `wrt`).
                 "dot_nodes": [node_of[id(v)] for v in path.nodes if id(v) in node_of]
                 + ["o" + node_of[id(v)][1:] for v in path.nodes[1:] if id(v) in node_of],
                 "local_grads": list(path.local_grads),
+                # The named factors of the formula, each with its number: one product per path.
+                "factors": [{"name": name, "value": value} for name, value in path.factors],
                 "product": path.product,
                 "formula": path.formula,
             }
@@ -243,11 +315,7 @@ def train(spec: Spec, steps: int = 1, lr: float | None = None) -> dict[str, Any]
     """`steps` SGD steps on w1..w8 of the network spec; the new spec and E_total after each."""
     if not isinstance(spec, dict) or spec.get("kind") != "network":
         raise PlaygroundError("training needs the 2-2-2 network: load the preset first")
-    rate = spec.get("lr") if lr is None else lr
-    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not math.isfinite(rate):
-        raise PlaygroundError(f"the learning rate must be a finite number, received {rate!r:.40}")
-    if not 0 < rate <= 100:
-        raise PlaygroundError(f"the learning rate must be in (0, 100], received {rate!r}")
+    rate = _rate(spec.get("lr") if lr is None else lr)
     if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= MAX_TRAIN_STEPS:
         raise PlaygroundError(
             f"steps must be a whole number from 1 to {MAX_TRAIN_STEPS}, received {steps!r:.40}"
@@ -260,9 +328,104 @@ def train(spec: Spec, steps: int = 1, lr: float | None = None) -> dict[str, Any]
         weights = [leaves[name].data - rate * leaves[name].grad for name in _WEIGHTS]
         errors.append(_network(weights)[0].data)
     step = spec.get("step", 0)
-    new_spec = {"kind": "network", "weights": weights, "lr": float(rate)}
+    new_spec = {"kind": "network", "weights": weights, "lr": rate}
     new_spec["step"] = (step if isinstance(step, int) else 0) + steps
     return {"spec": new_spec, "errors": errors}
+
+
+def explained_frames(spec: Spec, svg: str | None = None) -> dict[str, Any]:
+    """`frames`, each with the rule of its step (`rules.node_rule`) in symbols and numbers."""
+    out, _ = build(spec)
+    answer = backward_frames(out, svg)
+    if "frames" in answer:
+        for frame, node in zip(answer["frames"], backward_steps(out).nodes):
+            frame["rule"] = node_rule(node)
+    return answer
+
+
+def forward(spec: Spec) -> dict[str, Any]:
+    """The forward pass of the spec's graph, one op node at a time (`rules.forward_steps`)."""
+    out, _ = build(spec)
+    return {"steps": forward_steps(out)}
+
+
+def rule(spec: Spec, node: str) -> dict[str, Any]:
+    """The rule of the op circle `node` ("o4", as the drawing names it), with its inputs' nodes."""
+    out, _ = build(spec)
+    order = topological_order(out)
+    index = int(node[1:]) if re.fullmatch(r"o\d{1,6}", str(node)) else -1
+    if not 0 <= index < len(order) or not order[index].parents:
+        raise PlaygroundError(f"{str(node)[:20]!r} is not an operation of this graph")
+    position = {id(v): k for k, v in enumerate(order)}
+    answer = node_rule(order[index])
+    answer["inputs"] = [f"v{position[id(parent)]}" for parent in order[index].parents]
+    return answer
+
+
+def check(spec: Spec) -> dict[str, Any]:
+    """Each input's grad from `backward()` beside a central difference (`rules.numeric_check`)."""
+    out, leaves = build(spec)
+    if spec["kind"] == "network":
+        return numeric_check(_network_of, leaves)
+    tree = parse(spec["expression"])
+    names = [name for name, leaf in leaves.items() if leaf.requires_grad]
+
+    def f(*values: Value) -> Value:
+        return evaluate(tree, dict(zip(names, values)))
+
+    return numeric_check(f, leaves)
+
+
+# The command line's words, and Python's, as the page says them.
+_PAGE_WORDS = (
+    (re.compile(r"--set names"), "names given in Values"),
+    (re.compile(r"bind it with --set (\w+)=NUMBER"), r"give it a value in Values, such as \1=1"),
+    (re.compile(r"--set takes NAME=NUMBER"), "Values takes NAME=NUMBER"),
+    (re.compile(r"choose another name for --set .*$"), "choose another name in Values"),
+    (re.compile(r"--set "), ""),
+    (
+        re.compile(r"the expression has \d+ syntax nodes; at most \d+ are accepted"),
+        f"the expression is too large: the page draws at most {MAX_OPERATIONS} operations",
+    ),
+    (
+        re.compile(r"at most (\d+) are accepted$"),
+        rf"the page takes at most \1 characters and {MAX_OPERATIONS} operations",
+    ),
+)
+
+
+def page_message(message: str) -> str:
+    """A message in the page's words (no command-line options), at most `MAX_MESSAGE` long."""
+    for pattern, replacement in _PAGE_WORDS:
+        message = pattern.sub(replacement, message)
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
+    return message
+
+
+def handle_page(request_json: str) -> str:
+    """`handle` for the page: messages in its words and capped, never Python's own text.
+
+    Errors the playground and the expression parser raise are messages written for people;
+    any other failure is named by its kind only, with what to do next.
+    """
+    try:
+        request = json.loads(request_json)
+        call = _CALLS.get(str(request.get("call"))) if isinstance(request, dict) else None
+        if call is None:
+            raise PlaygroundError(f"unknown request {str(request)[:40]!r}")
+        answer = call(**request.get("args", {}))
+        return json.dumps(_finite({"ok": True, **answer}), allow_nan=False)
+    except (PlaygroundError, ExpressionError) as error:
+        message = page_message(str(error))
+    except RecursionError:
+        message = "the request is nested too deeply for the page; try a smaller expression"
+    except Exception as error:  # noqa: BLE001 - the page shows every failure as a message
+        message = page_message(
+            f"micrograd could not compute this ({type(error).__name__}); try smaller numbers "
+            "or a simpler expression, or load an example"
+        )
+    return json.dumps({"ok": False, "error": message})
 
 
 def _finite(data: Any) -> Any:
@@ -278,8 +441,11 @@ def _finite(data: Any) -> Any:
 
 _CALLS: dict[str, Callable[..., dict[str, Any]]] = {
     "graph": graph,
-    "frames": frames,
+    "frames": explained_frames,
     "explain": explain_paths,
+    "forward": forward,
+    "rule": rule,
+    "check": check,
     "train": train,
     "preset": lambda: {"spec": preset()},
 }

@@ -267,7 +267,9 @@ class _Builder:
             f'bgcolor="{self.fill(i)}">'
         )
         if self.roles[i] == "constant":
-            cells = [f"<td>{escape(self.number(node.data))}</td>"]
+            # A named constant (an input or a target of a network) keeps its name: i1 = 0.05.
+            named = f"{node.label} = " if node.label else ""
+            cells = [f"<td>{escape(named + self.number(node.data))}</td>"]
         elif self.compact:
             # Without the words "data" and "grad" (the legend says which is which), a column
             # is as wide as its longest number, so a whole 2-2-2 network fits a notebook.
