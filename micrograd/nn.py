@@ -263,11 +263,15 @@ class Module:
             param.data = number
         return IncompatibleKeys(missing, unexpected)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write this module to a JSON model file, atomically (see `micrograd.serialize`)."""
+    def save(self, path: str | os.PathLike[str], *, overwrite_read_only: bool = False) -> None:
+        """Write this module to a JSON model file, atomically (see `micrograd.serialize`).
+
+        A path that is not a regular file (a folder, FIFO, device) is refused, and so is a
+        read-only file unless `overwrite_read_only=True`.
+        """
         from micrograd.serialize import save  # lazily: serialize builds on nn
 
-        save(self, path)
+        save(self, path, overwrite_read_only=overwrite_read_only)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Module:

@@ -20,7 +20,9 @@ exactly, is a ValueError or TypeError before any file is touched.
 Saving writes a temporary file in the same folder (its name short enough for any file name the
 folder accepts), flushes it to disk and renames it over the target, so a crash or a full disk
 never leaves a half-written file in place of a good one. An overwritten file keeps its permission
-bits; a new one gets the usual mode (0o666 less the umask). A failure names the user's path,
+bits; a new one gets the usual mode (0o666 less the umask). A path that exists and is not a
+regular file (a folder, a FIFO, a device such as /dev/null) is refused, and so is a read-only
+file unless `overwrite_read_only=True` is passed. A failure names the user's path,
 never the temporary file. Loading parses JSON only (no pickle, nothing is executed), refuses a
 file larger than `max_bytes` (default `MAX_FILE_BYTES`) before reading it, checks every field, and
 builds the model completely before returning it. Optimizer state and training history are not
@@ -156,10 +158,16 @@ def to_dict(module: Module) -> dict[str, Any]:
     }
 
 
-def save(module: Module, path: str | os.PathLike[str]) -> None:
-    """Write `module` to `path` as a model file; the old file stays intact if anything fails."""
+def save(
+    module: Module, path: str | os.PathLike[str], *, overwrite_read_only: bool = False
+) -> None:
+    """Write `module` to `path` as a model file; the old file stays intact if anything fails.
+
+    `path` must be a regular file or missing (never a folder, FIFO or device), and a read-only
+    file is replaced only with `overwrite_read_only=True` (see `micrograd.files`).
+    """
     text = json.dumps(to_dict(module), indent=1, allow_nan=False) + "\n"
-    write_atomically(path, text)
+    write_atomically(path, text, overwrite_read_only=overwrite_read_only)
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from micrograd.autodiff import gradient_table
 from micrograd.engine import Value, topological_order
-from micrograd.files import write_atomically
+from micrograd.files import check_writable, write_atomically
 from micrograd.viz.backends import render
 from micrograd.viz.dot import (
     COMPACT_LEGEND,
@@ -125,25 +125,33 @@ class BackwardSteps:
             self._fixed = [self._fixed_source(frame.overlay, width) for frame in self.frames]
         return list(self._fixed)
 
-    def save(self, directory: str | os.PathLike[str], format: str = "svg") -> list[pathlib.Path]:
+    def save(
+        self,
+        directory: str | os.PathLike[str],
+        format: str = "svg",
+        *,
+        overwrite_read_only: bool = False,
+    ) -> list[pathlib.Path]:
         """Write the frames as `step_001.svg`, `step_002.svg`, ... into `directory`.
 
         Every format shares one layout: each frame has the same size, and each node the same
         place. "svg" frames are one Graphviz SVG recoloured (`svgs()`); other formats ("png",
         "pdf", ...) draw each frame from `fixed_sources()`, which Graphviz lays out alike.
+        Every frame's path is checked before any is written (`micrograd.files`: a read-only
+        frame is replaced only with `overwrite_read_only=True`).
         """
         folder = pathlib.Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         width = max(3, len(str(len(self.frames))))
-        paths = []
+        paths = [folder / f"step_{k:0{width}d}.{format}" for k in range(1, len(self.frames) + 1)]
+        for path in paths:
+            check_writable(path, overwrite_read_only=overwrite_read_only)
         if format == "svg":
             images = [svg.encode("utf-8") for svg in self.svgs()]
         else:
             images = [render(source, format, self.backend) for source in self.fixed_sources()]
-        for k, image in enumerate(images, start=1):
-            path = folder / f"step_{k:0{width}d}.{format}"
-            write_atomically(path, image)
-            paths.append(path)
+        for path, image in zip(paths, images):
+            write_atomically(path, image, overwrite_read_only=overwrite_read_only)
         return paths
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
