@@ -201,8 +201,7 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> di
         raise ValueError(f"max_bytes must be an int >= 0, received {max_bytes!r:.60}")
     with open(where, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        # At most one byte past the limit: a file that grows, or a device, is not read whole.
-        raw = f.read(max_bytes + 1) if size <= max_bytes else b""
+        raw = _read_at_most(f, max_bytes + 1) if size <= max_bytes else b""
         size = max(size, len(raw))
     if size > max_bytes:
         raise ModelFileError(
@@ -236,6 +235,23 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> di
         return _check(data)
     except ModelFileError as e:
         raise ModelFileError(f"{where}: {e}") from None
+
+
+def _read_at_most(file: Any, limit: int) -> bytes:
+    """Up to `limit` bytes of `file`, in chunks: memory follows the file, not the limit.
+
+    One byte past the size limit is enough to refuse a file that grows, or a device, without
+    reading it whole; reading by chunks keeps a large `max_bytes` from allocating that much.
+    """
+    chunks = []
+    left = limit
+    while left > 0:
+        chunk = file.read(min(left, 2**20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _check(data: object) -> dict[str, Any]:

@@ -834,3 +834,11 @@ def test_saving_onto_a_fifo_a_device_or_a_folder_is_refused_and_leaves_it(tmp_pa
             model().save(path)
         assert info.value.filename == str(path) and kind in str(info.value)
         assert os.lstat(path).st_mode == mode
+
+
+def test_a_huge_size_limit_does_not_allocate_it(tmp_path):
+    # read(max_bytes + 1) asked Python for a buffer of that size: MemoryError on a 1 KB file.
+    path = tmp_path / "m.json"
+    model().save(path)
+    assert MLP.load(path, max_bytes=2**40).state_dict() == model().state_dict()
+    assert serialize.read(path, max_bytes=2**62)["parameters"] == model().state_dict()
