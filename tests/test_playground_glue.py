@@ -273,3 +273,41 @@ def test_page_files_ship_with_the_package():
         if (root / name).exists()
     )
     assert re.search(r"micrograd\.playground\"?\s*=\s*\[?\s*\"?static/\*", metadata)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["json list", "json string", "tgz not gzip", "tgz cut off", "tgz list", "tgz member cut off"],
+)
+def test_odd_asset_folders_end_in_one_line(tmp_path, capsys, damage):
+    assets = tmp_path / "assets"
+    (assets / "p").mkdir(parents=True)
+    good = fake_package("pyodide", build.PYODIDE_VERSION, build.PYODIDE_FILES)
+    if damage == "json list":
+        (assets / "p" / "package.json").write_text("[1, 2]")
+    elif damage == "json string":
+        (assets / "p" / "package.json").write_text('"pyodide"')
+    elif damage == "tgz not gzip":
+        (assets / "pyodide.tgz").write_bytes(b"this is not an archive")
+    elif damage == "tgz list":
+        write_tgz(assets / "pyodide.tgz", {"package.json": b'["pyodide"]'})
+    else:
+        write_tgz(assets / "whole.tgz", good)
+        data = (assets / "whole.tgz").read_bytes()
+        (assets / "whole.tgz").unlink()
+        # Cut inside the first member (package.json) or after it, inside the files.
+        cut = 60 if damage == "tgz cut off" else len(data) - 40
+        (assets / "pyodide.tgz").write_bytes(data[:cut])
+    code = main(["playground", "--out", str(tmp_path / "site"), "--assets", str(assets)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert str(assets) in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_playground_prints_its_folder_escaped(tmp_path, capsys):
+    out = tmp_path / "site\x1b]0;owned\x07"
+    assert main(["playground", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed and "\x07" not in printed
+    assert "site\\x1b]0;owned\\x07" in printed

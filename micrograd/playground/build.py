@@ -12,6 +12,7 @@ import json
 import os
 import pathlib
 import tarfile
+import zlib
 from collections.abc import Callable
 from importlib import resources
 
@@ -108,9 +109,9 @@ def find_assets(folder: pathlib.Path) -> dict[str, Reader]:
     for package_json in _package_jsons(folder):
         try:
             meta = json.loads(package_json.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
-        name, version = meta.get("name"), meta.get("version")
+        name, version = _name_and_version(meta)
         if name in _PACKAGES and name not in found:
             seen.append(f"{name}@{version} ({package_json.parent})")
             if version == _PACKAGES[name][0]:
@@ -152,27 +153,48 @@ def _folder_reader(root: pathlib.Path) -> Reader:
     return read
 
 
+def _name_and_version(meta: object) -> tuple[str | None, str | None]:
+    """A package.json's name and version; None for what is not a string in a JSON object."""
+    if not isinstance(meta, dict):
+        return None, None
+    name, version = meta.get("name"), meta.get("version")
+    return (
+        name if isinstance(name, str) else None,
+        version if isinstance(version, str) else None,
+    )
+
+
+# What reading a damaged .tgz raises: a bad or cut-off gzip stream, a bad tar header.
+_BROKEN_ARCHIVE = (OSError, EOFError, zlib.error, tarfile.TarError)
+
+
 def _archive_package(archive: pathlib.Path) -> tuple[str | None, str | None]:
     try:
         with tarfile.open(archive, "r:gz") as tar:
             member = tar.extractfile("package/package.json")
             meta = json.loads(member.read()) if member else {}
-    except (OSError, KeyError, ValueError, tarfile.TarError):
+    except (*_BROKEN_ARCHIVE, KeyError, ValueError, RecursionError):
         return None, None
-    return meta.get("name"), meta.get("version")
+    return _name_and_version(meta)
 
 
 def _archive_reader(archive: pathlib.Path) -> Reader:
     def read(name: str) -> bytes:
         # Members are read by name, never extracted, so no path in the archive is trusted.
-        with tarfile.open(archive, "r:gz") as tar:
-            try:
-                member = tar.extractfile(f"package/{name}")
-            except KeyError:
-                member = None
-            if member is None:
-                raise AssetError(f"{str(archive)!r} has no package/{name}")
-            return member.read()
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                try:
+                    member = tar.extractfile(f"package/{name}")
+                except KeyError:
+                    member = None
+                if member is None:
+                    raise AssetError(f"{str(archive)!r} has no package/{name}")
+                return member.read()
+        except _BROKEN_ARCHIVE as error:
+            raise AssetError(
+                f"{str(archive)!r} is not a readable .tgz archive (reading package/{name}: "
+                f"{type(error).__name__}: {error}); expected the file npm pack writes"
+            ) from None
 
     return read
 
