@@ -41,6 +41,7 @@ from micrograd.viz.dot import (
     HOT,
     Overlay,
     build_dot,
+    visible,
 )
 
 _SVG = "http://www.w3.org/2000/svg"
@@ -414,7 +415,11 @@ def _compact(svg: ET.Element) -> None:
 
 
 def _name(node: Value) -> str:
-    """A node's name in a frame's title: its label (cut to 40 characters) or its op."""
+    """A node's name in a frame's title: its label (cut to 40 characters) or its op.
+
+    Characters that are not printable are shown escaped: raw, a control character made the
+    frame invalid SVG and a lone surrogate could not be written as UTF-8.
+    """
     if node.label:
-        return node.label if len(node.label) <= 40 else node.label[:39] + "…"
+        return visible(node.label if len(node.label) <= 40 else node.label[:39] + "…")
     return f"the {node.op.name} node" if node.op is not None else "a leaf"
