@@ -335,3 +335,23 @@ def test_frames_keep_every_node_in_place(browser):
     assert titles[0] != titles[1]
     assert svg_nodes(browser) == count
     assert error_text(browser) == ""
+
+
+def test_a_huge_shared_link_is_refused_at_once_and_the_page_stays_usable(browser, server):
+    # A 160 KB values text froze the tab for 174 s (a quadratic re.sub in parse_values).
+    huge = f"{server}#expr=a%2Bb&values=a%3D1{'%20' * 60_000}b%3D2"
+    browser.get("about:blank")
+    started = time.monotonic()
+    open_page(browser, huge)
+    message = wait_for(browser, "return document.getElementById('error').textContent", 10)
+    assert time.monotonic() - started < LOAD_TIMEOUT
+    assert str(glue.MAX_ADDRESS_LENGTH) in message and len(message) < 200
+    # Just under the address limit, the values' own cap answers with a message.
+    long_values = f"{server}#expr=a%2Bb&values=a%3D1{' ' * 5_000}b%3D2"
+    browser.get("about:blank")
+    open_page(browser, long_values)
+    message = wait_for(browser, "return document.getElementById('error').textContent", 10)
+    assert f"{glue.MAX_VALUES_LENGTH:,}" in message
+    draw(browser, "a*b", "a=2, b=3")
+    wait_for(browser, "return document.getElementById('error').hidden")
+    assert by_id(browser, "values").get_attribute("maxlength") == str(glue.MAX_VALUES_LENGTH)

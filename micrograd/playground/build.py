@@ -16,7 +16,9 @@ import zlib
 from collections.abc import Callable
 from importlib import resources
 
+from micrograd.expr import MAX_LENGTH as MAX_EXPRESSION_LENGTH
 from micrograd.files import write_atomically
+from micrograd.playground.glue import MAX_ADDRESS_LENGTH, MAX_VALUES_LENGTH
 
 PYODIDE_VERSION = "314.0.7"
 VIZ_VERSION = "3.31.0"
@@ -79,7 +81,13 @@ def build_page(
             "page: serve the folder, e.g. python -m http.server -d FOLDER, and open "
             "http://127.0.0.1:8000/"
         )
-    config = {**urls, "help": help_text}
+    # The page caps what it reads (a shared link, the form's fields) with the package's limits.
+    limits = {
+        "expression": MAX_EXPRESSION_LENGTH,
+        "values": MAX_VALUES_LENGTH,
+        "address": MAX_ADDRESS_LENGTH,
+    }
+    config = {**urls, "help": help_text, "limits": limits}
     _write(folder / "config.js", f"window.PLAYGROUND_CONFIG = {json.dumps(config)};\n".encode())
     return folder / "index.html"
 

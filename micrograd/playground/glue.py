@@ -34,6 +34,17 @@ Spec = dict[str, Any]
 
 MAX_TRAIN_STEPS = 10_000
 """Most training steps one request may take: each is a forward and backward pass in the page."""
+
+MAX_VALUES_LENGTH = 1_000
+"""Longest values text (`a=2, b=-3`) accepted, in characters; the expression's is
+`micrograd.expr.MAX_LENGTH`."""
+
+MAX_ADDRESS_LENGTH = 20_000
+"""Longest page address (its `#...` part) the page reads, in characters: an expression and its
+values at their longest, percent-encoded, fit; a longer shared link is refused unread."""
+
+MAX_REQUEST_LENGTH = 10_000_000
+"""Longest request text answered (a laid-out SVG sent back for the frames is the longest)."""
 _WEIGHTS = tuple(f"w{k}" for k in range(1, 9))
 
 
@@ -67,12 +78,23 @@ def build(spec: Spec) -> tuple[Value, dict[str, Value]]:
 
 
 def parse_values(text: str) -> dict[str, float]:
-    """`"a=2, b=-3 c=1e-2"` as `{"a": 2.0, "b": -3.0, "c": 0.01}`: commas, semicolons or spaces."""
+    """`"a=2, b=-3 c=1e-2"` as `{"a": 2.0, "b": -3.0, "c": 0.01}`: commas, semicolons or spaces.
+
+    At most `MAX_VALUES_LENGTH` characters, read in time linear in their number.
+    """
     if not isinstance(text, str):
         raise PlaygroundError(f"values must be text such as a=2, b=-3; received {text!r:.60}")
+    if len(text) > MAX_VALUES_LENGTH:
+        raise PlaygroundError(
+            f"the values are {len(text):,} characters long; at most {MAX_VALUES_LENGTH:,} are "
+            "accepted"
+        )
     values: dict[str, float] = {}
-    # "a = 2" is one binding: spaces around "=" are dropped before splitting on spaces.
-    for item in re.split(r"[,;\s]+", re.sub(r"\s*=\s*", "=", text.strip())):
+    # "a = 2" is one binding: spaces around "=" are dropped before splitting on spaces. By
+    # splitting on "=" and stripping each part, not re.sub(r"\s*=\s*"), which retries every
+    # start in a run of spaces: quadratic, minutes for a long shared link.
+    joined = "=".join(part.strip() for part in text.split("="))
+    for item in re.split(r"[,;\s]+", joined):
         if not item:
             continue
         name, number = parse_binding(item)
@@ -286,13 +308,29 @@ _CALLS: dict[str, Callable[..., dict[str, Any]]] = {
 
 
 def handle(request_json: str) -> str:
-    """Answer one page request `{"call": NAME, "args": {...}}` with JSON, errors included."""
+    """Answer one page request `{"call": NAME, "args": {...}}` with JSON, errors included.
+
+    Every request gets an answer: a request too long or too deeply nested, or one that trips
+    an error nobody expected, is `{"ok": false, "error": ...}` too, never an exception.
+    """
     try:
+        if not isinstance(request_json, str) or len(request_json) > MAX_REQUEST_LENGTH:
+            raise PlaygroundError(
+                f"a request must be JSON text of at most {MAX_REQUEST_LENGTH:,} characters, "
+                f"received {type(request_json).__name__} of length {len(request_json):,}"
+            )
         request = json.loads(request_json)
         call = _CALLS.get(str(request.get("call"))) if isinstance(request, dict) else None
         if call is None:
             raise PlaygroundError(f"unknown request {request!r:.80}; known: {', '.join(_CALLS)}")
-        answer = call(**request.get("args", {}))
+        args = request.get("args", {})
+        if not isinstance(args, dict):
+            raise PlaygroundError(f"a request's args must be an object, received {args!r:.80}")
+        answer = call(**args)
         return json.dumps(_finite({"ok": True, **answer}), allow_nan=False)
     except (PlaygroundError, ExpressionError, ValueError, TypeError, ArithmeticError) as error:
         return json.dumps({"ok": False, "error": str(error)})
+    except RecursionError:
+        return json.dumps({"ok": False, "error": "the request is nested too deeply to read"})
+    except Exception as error:  # the page shows a message for anything, never a dead end
+        return json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"})

@@ -359,7 +359,13 @@ function writeHash() {
 }
 
 // The spec a hash describes, or null for an empty hash; bad numbers are left to Python to report.
+// A shared link is user input: one longer than the package's limit is refused unread, and the
+// rest is read in linear time (Python caps and parses each field again).
 function specFromHash(hash) {
+  if (hash.length > config.limits.address) {
+    throw new PageError(`the address is ${hash.length} characters long; at most ` +
+      `${config.limits.address} are read`);
+  }
   const params = new URLSearchParams(hash.replace(/^#/, ""));
   if (params.has("expr")) {
     return { kind: "expression", expression: params.get("expr"), values: params.get("values") || "" };
@@ -370,7 +376,10 @@ function specFromHash(hash) {
     return { kind: "network", weights, lr: Number(params.get("lr") || 0.5),
              step: Number.isInteger(step) ? step : 0 };
   }
-  if (hash.replace(/^#/, "") !== "") throw new PageError(`cannot read the address's state "${hash}"`);
+  if (hash.replace(/^#/, "") !== "") {
+    const shown = hash.length > 80 ? hash.slice(0, 79) + "…" : hash;
+    throw new PageError(`cannot read the address's state "${shown}"`);
+  }
   return null;
 }
 
@@ -421,6 +430,8 @@ async function start() {
     return;
   }
   $("status").textContent = "Ready: type an expression, or load the 2-2-2 network.";
+  $("expression").maxLength = config.limits.expression;
+  $("values").maxLength = config.limits.values;
   for (const id of ["draw", "preset", "train", "train10"]) $(id).disabled = false;
   $("expression-form").addEventListener("submit", guarded(drawExpression));
   $("preset").addEventListener("click", guarded(loadPreset));
