@@ -11,6 +11,7 @@
 from micrograd import autodiff, data, losses, numeric, optim
 from micrograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from micrograd.engine import (
+    GradientLostWarning,
     Value,
     enable_grad,
     is_grad_enabled,
@@ -33,6 +34,7 @@ __all__ = [
     "autodiff",
     "OPS",
     "GradcheckError",
+    "GradientLostWarning",
     "Layer",
     "Module",
     "Neuron",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -28,18 +29,24 @@ from micrograd.numeric import is_real, to_float
 from micrograd.ops import (
     ABS,
     ADD,
+    CLAMP_MAX,
+    CLAMP_MIN,
     COS,
     EXP,
     FLOAT_MATH,
     LOG,
+    MAXIMUM,
+    MINIMUM,
     MUL,
     POW,
     RELU,
     SIGMOID,
     SIN,
+    SQUARE,
     TANH,
     Op,
     use_graph_math,
+    user_stacklevel,
 )
 
 if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when drawing
@@ -140,8 +147,25 @@ class Value:
     # tracing, since the tape could not record what the number then decides.
 
     def __float__(self) -> float:
+        """The number, as PyTorch's float(t) gives it; warns if a gradient could be lost here.
+
+        `math.sin(v)`, `math.exp(v)`, ... call this and return a plain float: the graph stops
+        there and `backward()` gives a wrong gradient without a word (0.1.0 raised TypeError,
+        having no `__float__`). So a Value that records a graph (`requires_grad`, grad mode on)
+        warns with `GradientLostWarning`, pointing at the line; `v.item()` and `v.data` read
+        the number quietly.
+        """
         if _grad_mode.tracing:
             _refuse_while_tracing(self, "float()")
+        if self.requires_grad and _grad_mode.enabled:
+            warnings.warn(
+                f"float() of {self!r}, which is part of a graph, is a plain number with no "
+                "gradient: math.sin(v) and friends call it, so what they return drops out of "
+                "backward(). Use v.sin(), v.exp(), ... to keep the gradient, or v.item() to "
+                "read the number",
+                GradientLostWarning,
+                stacklevel=user_stacklevel(),
+            )
         return self._data
 
     def item(self) -> float:
@@ -262,6 +286,44 @@ class Value:
     def cos(self) -> Value:
         """Cosine (radians)."""
         return _apply1(COS, self)
+
+    def square(self) -> Value:
+        """self * self, as one op (PyTorch's `square`)."""
+        return _apply1(SQUARE, self)
+
+    def maximum(self, other: Value | Number) -> Value:
+        """The larger of the two, as `torch.maximum`: nan if either is nan; at a tie each
+        input gets half the gradient."""
+        return _apply2(MAXIMUM, self, _operand(other, "maximum"))
+
+    def minimum(self, other: Value | Number) -> Value:
+        """The smaller of the two, as `torch.minimum` (nan if either is nan; ties split)."""
+        return _apply2(MINIMUM, self, _operand(other, "minimum"))
+
+    def clamp_min(self, min: Value | Number) -> Value:
+        """max(self, min), as `torch.clamp_min`: at the bound the gradient goes to self."""
+        return _apply2(CLAMP_MIN, self, _operand(min, "clamp_min"))
+
+    def clamp_max(self, max: Value | Number) -> Value:
+        """min(self, max), as `torch.clamp_max`: at the bound the gradient goes to self."""
+        return _apply2(CLAMP_MAX, self, _operand(max, "clamp_max"))
+
+    def clamp(self, min: Value | Number | None = None, max: Value | Number | None = None) -> Value:
+        """self limited to [min, max], as `torch.clamp` (either bound may be None, not both).
+
+        The gradient is 1 for min <= self <= max (the bounds included) and 0 outside; with
+        min > max the result is max, as in PyTorch.
+        """
+        if min is None and max is None:
+            raise ValueError("clamp needs at least one of min and max; received neither")
+        out = self if min is None else self.clamp_min(min)
+        return out if max is None else out.clamp_max(max)  # clamp_max(clamp_min(x)), as torch
+
+    clip = clamp  # PyTorch's alias
+
+    def pow(self, exponent: Value | Number) -> Value:
+        """self ** exponent, as `torch.pow` / `Tensor.pow`."""
+        return _apply2(POW, self, _operand(exponent, "pow"))
 
     # Composite ops, written from the primitives above.
 
@@ -462,6 +524,17 @@ def _number_to_compare(value: Value, other: object, symbol: str) -> float:
     return to_float(other) if is_real(other) else NotImplemented
 
 
+def _operand(other: object, name: str) -> Value:
+    """A named method's other operand: a Value, or a real number as a constant leaf."""
+    if isinstance(other, Value):
+        return other
+    if is_real(other):
+        return _leaf(to_float(other), False)
+    raise TypeError(
+        f"{name} takes a Value or a real number, received {type(other).__name__}: {other!r:.60}"
+    )
+
+
 def _as_value(other: object, symbol: str, reflected: str | None) -> Value | None:
     """Wrap a plain number as a constant leaf; otherwise None or a clear TypeError.
 
@@ -627,6 +700,10 @@ class _GradMode(threading.local):
 
 class TracingError(RuntimeError):
     """A traced function did something a tape cannot record (see `micrograd.tape`)."""
+
+
+class GradientLostWarning(UserWarning):
+    """A Value that records a graph became a plain float (`float(v)`, `math.sin(v)`)."""
 
 
 # The package's mode, per thread: whether ops record a graph, trace, or check for anomalies.

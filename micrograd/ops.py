@@ -256,7 +256,8 @@ class Op:
     each version by hand, without `grads` (a version not given is then empty).
     `array_forward(np, *inputs)` is `forward` on arrays (without it, no numpy replay). `domain`
     gives, per input, a range where the op is smooth and finite (the tests draw inputs from
-    it); `kinks` lists input values where a derivative jumps.
+    it); `kinks` lists input values where a derivative jumps, and `kink_where_equal` says that
+    one jumps where two inputs are equal (maximum, clamp_min, ...).
     """
 
     name: str
@@ -269,6 +270,7 @@ class Op:
     array_forward: Callable[..., Any] | None = None
     array_local_grads: tuple[Callable[..., Any] | float, ...] = None  # type: ignore[assignment]
     grads: tuple[Rule, ...] | None = None
+    kink_where_equal: bool = False
 
     def __post_init__(self) -> None:
         if self.grads is None and self.local_grads is None:
@@ -352,6 +354,27 @@ def _mul(x: float, y: float) -> float:
     if out - out != 0.0 and math.isfinite(x) and math.isfinite(y):
         _warn("mul", (x, y), out, "the result overflows a float")
     return out
+
+
+def _square(x: float) -> float:
+    out = x * x
+    if out == INF and math.isfinite(x):
+        _warn("square", (x,), out, "the result overflows a float")
+    return out
+
+
+# maximum and minimum give nan if either input is nan, as PyTorch and numpy do (Python's max()
+# depends on the order), and the first input at a tie.
+def _maximum(x: float, y: float) -> float:
+    if x != x or y != y:
+        return NAN
+    return x if x >= y else y
+
+
+def _minimum(x: float, y: float) -> float:
+    if x != x or y != y:
+        return NAN
+    return x if x <= y else y
 
 
 def _sigmoid(x: float) -> float:
@@ -503,6 +526,72 @@ COS = Op(
     array_forward=lambda np, x: np.cos(x),
 )
 
+# x * x as one op (PyTorch's square): one node in drawings, and 2x instead of pow's rules.
+SQUARE = Op(
+    "square",
+    "²",
+    _square,
+    grads=(lambda x, out: 2.0 * x,),
+    domain=((-10.0, 10.0),),
+    array_forward=lambda np, x: x * x,
+)
+# The derivatives are PyTorch's: at a tie each input gets half, and at nan both get all of it.
+MAXIMUM = Op(
+    "maximum",
+    "max",
+    _maximum,
+    grads=(
+        lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(y, x), 0.0, 1.0)),
+        lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(x, y), 0.0, 1.0)),
+    ),
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+    kink_where_equal=True,
+    array_forward=lambda np, x, y: np.maximum(x, y),
+)
+MINIMUM = Op(
+    "minimum",
+    "min",
+    _minimum,
+    grads=(
+        lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(x, y), 0.0, 1.0)),
+        lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(y, x), 0.0, 1.0)),
+    ),
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+    kink_where_equal=True,
+    array_forward=lambda np, x, y: np.minimum(x, y),
+)
+# clamp(x, min, max) is clamp_max(clamp_min(x, min), max), as PyTorch defines it (with min > max
+# everything is max). Unlike maximum, at the bound the gradient goes to x, all of it; at nan,
+# nowhere. The second input is the bound, which takes the gradient where it is the result.
+CLAMP_MIN = Op(
+    "clamp_min",
+    "clamp≥",
+    _maximum,  # the same numbers as maximum; only the derivatives differ, at ties and nan
+    grads=(
+        lambda x, low, out: m.where(m.ge(x, low), 1.0, 0.0),
+        lambda x, low, out: m.where(m.ge(x, low), 0.0, m.where(m.ge(low, x), 1.0, 0.0)),
+    ),
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+    kink_where_equal=True,
+    array_forward=lambda np, x, low: np.maximum(x, low),
+)
+CLAMP_MAX = Op(
+    "clamp_max",
+    "clamp≤",
+    _minimum,
+    grads=(
+        lambda x, high, out: m.where(m.ge(high, x), 1.0, 0.0),
+        lambda x, high, out: m.where(m.ge(high, x), 0.0, m.where(m.ge(x, high), 1.0, 0.0)),
+    ),
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+    kink_where_equal=True,
+    array_forward=lambda np, x, high: np.minimum(x, high),
+)
+
 OPS: dict[str, Op] = {
-    op.name: op for op in (ADD, MUL, POW, EXP, LOG, TANH, SIGMOID, RELU, ABS, SIN, COS)
+    op.name: op
+    for op in (
+        *(ADD, MUL, POW, EXP, LOG, TANH, SIGMOID, RELU, ABS, SIN, COS),
+        *(SQUARE, MAXIMUM, MINIMUM, CLAMP_MIN, CLAMP_MAX),
+    )
 }
