@@ -10,6 +10,7 @@
 
 from micrograd import autodiff, data, losses, numeric, optim
 from micrograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from micrograd.clip_grad import clip_grad_norm_, clip_grad_value_
 from micrograd.engine import (
     GradientLostWarning,
     Value,
@@ -32,6 +33,8 @@ __all__ = [
     "MLP",
     "AnomalyError",
     "autodiff",
+    "clip_grad_norm_",
+    "clip_grad_value_",
     "OPS",
     "GradcheckError",
     "GradientLostWarning",
