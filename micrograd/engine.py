@@ -19,9 +19,9 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ContextDecorator, contextmanager, nullcontext
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from micrograd import autodiff
 from micrograd.autodiff import EdgeCheck
@@ -715,18 +715,60 @@ def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Within this block (in this thread only), ops compute values but record no graph."""
-    with _grad_mode_set(False):
-        yield
+class _GradModeBlock(ContextDecorator):
+    """A block, or a decorated function, that runs with grad mode set (then put back)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.previous: list[bool] = []
+
+    def _recreate_cm(self) -> _GradModeBlock:
+        return _GradModeBlock(self.enabled)  # each call of a decorated function its own block
+
+    def __enter__(self) -> None:
+        self.previous.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.enabled
+
+    def __exit__(self, *exc_info: object) -> None:
+        _grad_mode.enabled = self.previous.pop()
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
-    """Within this block (in this thread only), ops record a graph, even inside `no_grad()`."""
-    with _grad_mode_set(True):
-        yield
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def no_grad() -> _GradModeBlock: ...
+@overload
+def no_grad(func: F) -> F: ...
+def no_grad(func: F | None = None) -> _GradModeBlock | F:
+    """Within this block (in this thread only), ops compute values but record no graph.
+
+    Also a decorator, as in PyTorch: `@no_grad` or `@no_grad()`.
+    """
+    return _grad_block(False, func, "no_grad")
+
+
+@overload
+def enable_grad() -> _GradModeBlock: ...
+@overload
+def enable_grad(func: F) -> F: ...
+def enable_grad(func: F | None = None) -> _GradModeBlock | F:
+    """Within this block (in this thread only), ops record a graph, even inside `no_grad()`.
+
+    Also a decorator: `@enable_grad` or `@enable_grad()`.
+    """
+    return _grad_block(True, func, "enable_grad")
+
+
+def _grad_block(enabled: bool, func: F | None, name: str) -> _GradModeBlock | F:
+    if func is None:
+        return _GradModeBlock(enabled)
+    if not callable(func):
+        raise TypeError(
+            f"{name} takes no argument, or a function to decorate; received {func!r:.60}"
+        )
+    decorated: F = _GradModeBlock(enabled)(func)
+    return decorated
 
 
 class set_grad_enabled:  # noqa: N801 -- PyTorch's name, used as a function and a block
@@ -740,6 +782,7 @@ class set_grad_enabled:  # noqa: N801 -- PyTorch's name, used as a function and 
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled takes True or False, received {mode!r:.60}")
         self.previous: bool = _grad_mode.enabled
+        self.mode = mode
         _grad_mode.enabled = mode
 
     def __enter__(self) -> None:
@@ -747,6 +790,13 @@ class set_grad_enabled:  # noqa: N801 -- PyTorch's name, used as a function and 
 
     def __exit__(self, *exc_info: object) -> None:
         _grad_mode.enabled = self.previous
+
+    def __call__(self, func: F) -> F:
+        """`@set_grad_enabled(False)`: the function runs with the mode; decorating it leaves
+        this thread's mode as it was (as in PyTorch)."""
+        _grad_mode.enabled = self.previous
+        decorated: F = _GradModeBlock(self.mode)(func)
+        return decorated
 
 
 @contextmanager

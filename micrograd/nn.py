@@ -91,7 +91,7 @@ class Module:
                 yield name, obj, frozen
                 if obj is not self and not recurse:
                     continue
-                members = [(k, v) for k, v in vars(obj).items() if k != _FROZEN]
+                members = [(k, v) for k, v in _attributes(obj) if k != _FROZEN]
                 frozen.update(id(p) for p in vars(obj).get(_FROZEN, ()))
             elif isinstance(obj, Mapping) and _holds_parameters(obj):
                 seen.add(id(obj))
@@ -218,6 +218,8 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Put this module and its sub-modules in training mode (or eval mode); returns self."""
+        if not isinstance(mode, bool):  # train("no") would otherwise mean training, being truthy
+            raise ValueError(f"training mode must be True or False, received {mode!r:.60}")
         for module in self.modules():
             module.training = mode
         return self
@@ -397,6 +399,25 @@ def _check_activation(activation: str) -> str:
             f"activation must be one of {sorted(ACTIVATIONS)}, received {activation!r}"
         )
     return activation
+
+
+def _attributes(module: Module) -> list[tuple[str, object]]:
+    """A module's attributes: its `__dict__`, then the `__slots__` of its classes that are set.
+
+    A subclass with `__slots__` keeps its weights there, out of `vars()`; missing them would
+    make `parameters()` and `save()` silently skip them.
+    """
+    found = list(vars(module).items())
+    for cls in type(module).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if slot in ("__dict__", "__weakref__"):
+                continue
+            try:
+                found.append((slot, getattr(module, slot)))
+            except AttributeError:  # declared, never set
+                pass
+    return found
 
 
 def _as_inputs(

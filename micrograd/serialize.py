@@ -65,11 +65,15 @@ class ModelFileError(ValueError):
 
 def _architecture(module: Module) -> dict[str, Any]:
     """The module's type name and config, as JSON stores them (tuples become lists, ...)."""
-    config = (
-        module.config()  # pyright: ignore[reportAttributeAccessIssue] (a Module may have none)
-        if hasattr(module, "config")
-        else None
-    )
+    method = getattr(module, "config", None)
+    if method is not None and not callable(method):
+        # `self.config = {...}` in a subclass: save() would fail calling it.
+        raise TypeError(
+            f"{type(module).__name__}.config is a {type(method).__name__} attribute; save() "
+            "calls a module's config() method for its settings: expected a method returning "
+            "a dict (rename the attribute, or make config a method)"
+        )
+    config = method() if method is not None else None
     where = f"{type(module).__name__}.config()"
     if config is not None and not isinstance(config, dict):
         raise TypeError(f"{where} must return a dict (or None), returned {type(config).__name__}")

@@ -488,3 +488,54 @@ def test_apply_checks_its_arguments():
 def test_requires_grad_must_be_a_bool():
     with pytest.raises(TypeError, match=facts("requires_grad", "str")):
         Value(1.0, requires_grad="no")
+
+
+# --- Grad mode as a decorator, as in PyTorch ---------------------------------------------------
+
+
+def test_no_grad_and_enable_grad_decorate_with_or_without_parentheses():
+    from micrograd import enable_grad, is_grad_enabled, no_grad
+
+    seen = []
+
+    @no_grad
+    def bare():
+        seen.append(is_grad_enabled())
+        return Value(1.0) * 2
+
+    @no_grad()
+    def called():
+        seen.append(is_grad_enabled())
+
+    @enable_grad
+    def inside():
+        seen.append(is_grad_enabled())
+
+    assert not bare().requires_grad
+    called()
+    with no_grad():
+        inside()
+    assert seen == [False, False, True] and is_grad_enabled()
+    with pytest.raises(TypeError, match="function to decorate"):
+        no_grad(3)
+
+
+def test_set_grad_enabled_as_a_decorator_leaves_the_mode_alone_until_called():
+    from micrograd import is_grad_enabled, set_grad_enabled
+
+    @set_grad_enabled(False)
+    def quiet():
+        return is_grad_enabled()
+
+    assert is_grad_enabled()  # decorating did not switch recording off
+    assert quiet() is False and is_grad_enabled()
+
+
+def test_a_decorated_function_is_reentrant_and_per_call():
+    from micrograd import is_grad_enabled, no_grad
+
+    @no_grad
+    def depth(n):
+        return [is_grad_enabled()] + (depth(n - 1) if n else [])
+
+    assert depth(3) == [False] * 4 and is_grad_enabled()

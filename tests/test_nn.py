@@ -622,3 +622,24 @@ def test_what_is_not_a_row_of_inputs_is_refused_by_name(make, words):
     np = pytest.importorskip("numpy")
     with pytest.raises((TypeError, ValueError), match=facts(*words)):
         MLP(2, [1], seed=0)(make(np))
+
+
+def test_train_takes_a_bool_only():
+    model = MLP(2, [1], seed=0)
+    with pytest.raises(ValueError, match=facts("True or False", "'no'")):
+        model.train("no")  # truthy: it would have meant training
+    assert model.train(False).training is False and model.eval() is model
+
+
+def test_a_module_with_slots_finds_its_parameters():
+    class Slotted(Module):
+        __slots__ = ("w", "layer", "unset")
+
+        def __init__(self):
+            self.w = Value(1.0)
+            self.layer = Neuron(2, seed=0)
+
+    model = Slotted()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["w", "layer.w.0", "layer.w.1", "layer.b"]
+    assert set(model.state_dict()) == set(names)

@@ -842,3 +842,27 @@ def test_a_huge_size_limit_does_not_allocate_it(tmp_path):
     model().save(path)
     assert MLP.load(path, max_bytes=2**40).state_dict() == model().state_dict()
     assert serialize.read(path, max_bytes=2**62)["parameters"] == model().state_dict()
+
+
+def test_a_config_attribute_that_is_not_a_method_is_named():
+    class Configured(Module):
+        def __init__(self):
+            self.w = Value(1.0)
+            self.config = {"width": 3}  # an attribute, not PyTorch's nor our method
+
+    with pytest.raises(TypeError, match="Configured.config is a dict attribute"):
+        Configured().save("never-written.json")
+
+
+def test_a_module_with_slots_saves_its_weights(tmp_path):
+    class Slotted(Module):
+        __slots__ = ("w",)
+
+        def __init__(self):
+            self.w = Value(2.5)
+
+    Slotted().save(tmp_path / "s.json")
+    loaded = Slotted()
+    loaded.w.data = 0.0
+    serialize.load_into(loaded, tmp_path / "s.json")
+    assert loaded.w.data == 2.5
