@@ -139,7 +139,10 @@ class BackwardSteps:
         place. "svg" frames are one Graphviz SVG recoloured (`svgs()`); other formats ("png",
         "pdf", ...) draw each frame from `fixed_sources()`, which Graphviz lays out alike.
         Every frame's path is checked before any is written (`micrograd.files`: a read-only
-        frame is replaced only with `overwrite_read_only=True`).
+        frame is replaced only with `overwrite_read_only=True`). Frames of an earlier save in
+        the same format that this one does not overwrite (`step_*.svg` of a longer backward
+        pass) are removed afterwards, so the folder holds this drawing's frames only; other
+        files are left alone.
         """
         folder = pathlib.Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
@@ -153,6 +156,7 @@ class BackwardSteps:
             images = [render(source, format, self.backend) for source in self.fixed_sources()]
         for path, image in zip(paths, images):
             write_atomically(path, image, overwrite_read_only=overwrite_read_only)
+        _remove_stale_frames(folder, format, {path.name for path in paths})
         return paths
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
@@ -412,6 +416,18 @@ def _compact(svg: ET.Element) -> None:
                     child.set(name, _TWO_DECIMALS.sub(r"\1", child.get(name, "")))
             child.tail = None
         parent.text = parent.text if parent.tag == _tag("text") else None
+
+
+def _remove_stale_frames(folder: pathlib.Path, format: str, written: set[str]) -> None:
+    """Delete `step_<number>.<format>` regular files in `folder` other than `written`."""
+    frame = re.compile(rf"step_\d+\.{re.escape(format)}")
+    for entry in os.scandir(folder):
+        if (
+            frame.fullmatch(entry.name)
+            and entry.name not in written
+            and entry.is_file(follow_symlinks=False)
+        ):
+            os.unlink(entry.path)
 
 
 def _name(node: Value) -> str:
