@@ -14,6 +14,7 @@ facade (`Value.draw`), anomaly detection fills in the hooks at the end when its 
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import warnings
@@ -21,7 +22,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, ContextDecorator, contextmanager, nullcontext
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, SupportsIndex, TypeVar, overload
 
 from micrograd import autodiff
 from micrograd.autodiff import EdgeCheck
@@ -463,6 +464,41 @@ class Value:
 
         return draw_dot(self, **options)
 
+    # Copying and pickling keep the graph, walked iteratively as backward() does: Python's
+    # default recursion through `parents` fails on a chain some thousand ops long.
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        order = autodiff.topological_order(self)
+        for node in order:
+            if id(node) not in memo:
+                memo[id(node)] = _copied(node, tuple(memo[id(p)] for p in node.parents))
+        for node in order:  # a leaf's grad may be a Value whose graph holds the leaf
+            if type(node._grad) is not float:
+                memo[id(node)]._grad = copy.deepcopy(node._grad, memo)
+        copied: Value = memo[id(self)]
+        return copied
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        # A leaf is pickled on its own, so a leaf shared by several pickled values (a
+        # parameter) stays one object; a graph is a flat list of its op nodes.
+        grad_state = (None, {"_grad": self._grad})  # set after creation: grad may refer back
+        if not self.parents:
+            return (_labelled_leaf, (self._data, self.requires_grad, self.label), grad_state)
+        order = [node for node in autodiff.topological_order(self) if node.parents]
+        index = {id(node): i for i, node in enumerate(order)}
+        entries = [
+            (
+                node._data,
+                node._grad,
+                node.label,
+                node.requires_grad,
+                _picklable_op(node),
+                tuple(index.get(id(p), p) for p in node.parents),  # int: an op node of `order`
+            )
+            for node in order
+        ]
+        return (_rebuilt_graph, (entries,))
+
 
 def topological_order(root: Value) -> list[Value]:
     """Every value `root` depends on, each after all of its parents, `root` last.
@@ -680,6 +716,44 @@ GRAPH_MATH = SimpleNamespace(
     sign=lambda x: FLOAT_MATH.sign(_number(x)),
 )
 use_graph_math(GRAPH_MATH)
+
+
+def _copied(node: Value, parents: tuple[Value, ...]) -> Value:
+    """A copy of `node` over `parents` (its grad, if a Value, is filled in by the caller)."""
+    _picklable_op(node)
+    new = _new_value(Value)
+    new._data, new.label, new.requires_grad = node._data, node.label, node.requires_grad
+    new._grad = node._grad if type(node._grad) is float else 0.0
+    new.op, new.parents = node.op, parents
+    return new
+
+
+def _picklable_op(node: Value) -> Op | None:
+    if isinstance(node.op, LectureOp):
+        raise TypeError(
+            f"{node!r} was made the lecture's way (a _backward closure), which cannot be "
+            "copied or pickled: its closure refers to the original nodes"
+        )
+    return node.op
+
+
+def _labelled_leaf(data: float, requires_grad: bool, label: str) -> Value:
+    """A leaf pickled by `Value.__reduce_ex__`."""
+    out = _leaf(data, requires_grad)
+    out.label = label
+    return out
+
+
+def _rebuilt_graph(entries: list[tuple[Any, ...]]) -> Value:
+    """The root of a graph pickled by `Value.__reduce_ex__`."""
+    nodes: list[Value] = []
+    for data, grad, label, requires_grad, op, parents in entries:
+        node = _new_value(Value)
+        node._data, node._grad, node.label, node.requires_grad = data, grad, label, requires_grad
+        node.op = op
+        node.parents = tuple(nodes[p] if isinstance(p, int) else p for p in parents)
+        nodes.append(node)
+    return nodes[-1]
 
 
 # --- Grad mode ---------------------------------------------------------------------------------

@@ -308,6 +308,28 @@ class Op:
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.symbol!r})"
 
+    # A record is one object per op (the tape and the tests compare them with `is`): copying
+    # gives the record itself, and pickling refers to it by its name in OPS.
+
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Op:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if OPS.get(self.name) is not self:
+            raise TypeError(
+                f"{self!r} is not in micrograd.OPS, so it cannot be pickled by name (a pickle "
+                "refers to an op record, it does not store its functions)"
+            )
+        return (_registered_op, (self.name,))
+
+
+def _registered_op(name: str) -> Op:
+    """The record `OPS[name]`, for unpickling."""
+    return OPS[name]
+
 
 # --- Forward functions on floats: IEEE results, a warning naming the op when finite inputs give
 # --- nan or inf -----------------------------------------------------------------------------------

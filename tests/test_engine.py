@@ -539,3 +539,55 @@ def test_a_decorated_function_is_reentrant_and_per_call():
         return [is_grad_enabled()] + (depth(n - 1) if n else [])
 
     assert depth(3) == [False] * 4 and is_grad_enabled()
+
+
+# --- Copying and pickling keep the graph, however long -------------------------------------------
+
+
+def _chain(n: int) -> tuple[Value, Value]:
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(n):
+        y = y * 1.0 + 0.0
+    return x, y
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_long_chain_copies_and_pickles(how):
+    import copy
+    import pickle
+
+    x, y = _chain(50_000)  # 100,000 op nodes: Python's recursion stopped near 1,000
+    twin = copy.deepcopy(y) if how == "deepcopy" else pickle.loads(pickle.dumps(y))
+    assert twin is not y and twin.data == y.data and twin.op is y.op
+    twin.backward()
+    leaf = topological_order(twin)[0]
+    assert leaf.label == "x" and leaf.grad == 1.0 and x.grad == 0.0
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_copies_keep_sharing_and_grads(how):
+    import copy
+    import pickle
+
+    a = Value(2.0, "a")
+    b = a * a + a  # a three times, b's parents share a
+    b.backward()
+    pair = copy.deepcopy([a, b]) if how == "deepcopy" else pickle.loads(pickle.dumps([a, b]))
+    a2, b2 = pair
+    assert b2.parents[0].parents == (a2, a2) and b2.parents[1] is a2
+    assert (a2.grad, b2.grad, a2.label) == (5.0, 1.0, "a")
+    c = Value(1.5)
+    (c * c).backward(create_graph=True)  # c.grad is a Value whose graph holds c
+    c2 = copy.deepcopy(c) if how == "deepcopy" else pickle.loads(pickle.dumps(c))
+    assert isinstance(c2.grad, Value) and c2.grad.data == 3.0
+    assert c in topological_order(c.grad) and c2 in topological_order(c2.grad)
+
+
+def test_a_lecture_node_is_refused_by_name():
+    import copy
+
+    a = Value(1.0)
+    node = Value(2.0, (a,), "custom")
+    with pytest.raises(TypeError, match="lecture's way"):
+        copy.deepcopy(node)

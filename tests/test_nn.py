@@ -643,3 +643,19 @@ def test_a_module_with_slots_finds_its_parameters():
     names = [name for name, _ in model.named_parameters()]
     assert names == ["w", "layer.w.0", "layer.w.1", "layer.b"]
     assert set(model.state_dict()) == set(names)
+
+
+def test_repr_of_modules_nested_deeper_than_the_recursion_limit():
+    import sys
+
+    class Box(Module):
+        def __init__(self, inner):
+            self.inner = inner
+
+    model = Neuron(1, seed=0)
+    depth = sys.getrecursionlimit() + 200
+    for _ in range(depth):
+        model = Box(model)
+    lines = repr(model).splitlines()
+    assert len(lines) == 2 * depth + 1 and lines[0] == "Box("
+    assert lines[depth] == "  " * depth + "(inner): Neuron(1, activation='relu')"
