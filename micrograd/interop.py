@@ -99,9 +99,16 @@ def optimizer_to_torch(optimizer: Optimizer, model: MLP, torch_model: Any) -> An
     torch tensors: every weight of a layer, or none (a Linear's weight is one tensor in torch).
     """
     torch = _import_torch()
-    if not isinstance(optimizer, (SGD, Adam)):
+    if type(optimizer) not in (SGD, Adam, AdamW):
+        # A subclass may step differently: torch's optimizer would not continue its run.
+        subclass = (
+            " (a subclass, whose step torch would not follow)"
+            if isinstance(optimizer, (SGD, Adam))
+            else ""
+        )
         raise TypeError(
-            f"optimizer_to_torch takes an SGD, Adam or AdamW, received {type(optimizer).__name__}"
+            f"optimizer_to_torch takes an SGD, Adam or AdamW, received "
+            f"{type(optimizer).__name__}{subclass}"
         )
     if not isinstance(model, MLP):
         raise TypeError(f"optimizer_to_torch takes an MLP, received {type(model).__name__}")

@@ -365,3 +365,12 @@ def test_from_torch_refuses_a_forward_hook(where):
     finally:
         handle.remove()
     MLP.from_torch(net)  # without the hook it converts
+
+
+def test_optimizer_to_torch_refuses_a_subclass_by_name():
+    class MySGD(optim.SGD):
+        pass
+
+    model = MLP(2, [1], seed=0)
+    with pytest.raises(TypeError, match=facts("MySGD", "subclass")):  # was a KeyError
+        optimizer_to_torch(MySGD(model.parameters(), lr=0.1), model, model.to_torch())
