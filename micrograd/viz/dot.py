@@ -232,8 +232,10 @@ class _Builder:
         if self.roles[i] == "constant":
             return None
         if self.overlay is None:
-            # After backward(create_graph=True) a leaf's grad is a Value; show its number.
-            return float(self.order[i].grad)
+            # After backward(create_graph=True) a leaf's grad is a Value; show its number
+            # (.data: float() of it would warn that a gradient is lost).
+            grad = self.order[i].grad
+            return grad.data if isinstance(grad, Value) else float(grad)
         return self.overlay.grads.get(i)
 
     def shade_note(self) -> str:
