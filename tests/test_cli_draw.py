@@ -161,7 +161,9 @@ def test_a_fifo_or_a_read_only_file_as_output_is_one_line_and_left_alone(capsys,
     locked.chmod(0o444)
     code, _, err = draw(capsys, "a", "--set", "a=1", "-o", str(locked))
     assert code == 1 and err.count("\n") == 1 and "read-only" in err and str(locked) in err
-    assert locked.read_text() == "old"
+    assert "--overwrite-read-only" in err and locked.read_text() == "old"
+    code, _, _ = draw(capsys, "a", "--set", "a=1", "-o", str(locked), "--overwrite-read-only")
+    assert code == 0 and locked.read_text().startswith("digraph")
 
 
 def test_frames_onto_a_fifo_are_refused_before_any_is_written(capsys, tmp_path):
