@@ -467,6 +467,11 @@ class Value:
     # Copying and pickling keep the graph, walked iteratively as backward() does: Python's
     # default recursion through `parents` fails on a chain some thousand ops long.
 
+    def __copy__(self) -> Value:
+        copied = _copied(self, self.parents)  # the same parents: a shallow copy
+        copied._grad = self._grad
+        return copied
+
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         order = autodiff.topological_order(self)
         for node in order:

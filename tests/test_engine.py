@@ -591,3 +591,12 @@ def test_a_lecture_node_is_refused_by_name():
     node = Value(2.0, (a,), "custom")
     with pytest.raises(TypeError, match="lecture's way"):
         copy.deepcopy(node)
+
+
+def test_a_shallow_copy_shares_the_parents():
+    import copy
+
+    a = Value(2.0, "a")
+    b = a * a
+    twin = copy.copy(b)
+    assert twin is not b and twin.parents == (a, a) and twin.op is b.op and twin.data == 4.0
