@@ -468,8 +468,9 @@ class Value:
     # default recursion through `parents` fails on a chain some thousand ops long.
 
     def __copy__(self) -> Value:
-        copied = _copied(self, self.parents)  # the same parents: a shallow copy
-        copied._grad = self._grad
+        copied = _new_value(Value)  # the same parents and op: a shallow copy
+        for name in ("_data", "_grad", "parents", "op", "label", "requires_grad"):
+            setattr(copied, name, getattr(self, name))
         return copied
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
