@@ -10,7 +10,9 @@
 
 from micrograd import autodiff, data, losses, numeric, optim
 from micrograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
+from micrograd.clip_grad import clip_grad_norm_, clip_grad_value_
 from micrograd.engine import (
+    GradientLostWarning,
     Value,
     enable_grad,
     is_grad_enabled,
@@ -31,8 +33,11 @@ __all__ = [
     "MLP",
     "AnomalyError",
     "autodiff",
+    "clip_grad_norm_",
+    "clip_grad_value_",
     "OPS",
     "GradcheckError",
+    "GradientLostWarning",
     "Layer",
     "Module",
     "Neuron",

@@ -108,12 +108,22 @@ def detect_anomaly() -> Iterator[None]:
     flowing in and the one it adds to are finite. Tape replays are not checked.
     """
     previous = _grad_mode.anomaly
+    entered = threading.current_thread()
     if not previous:
         _install_checks(+1)
     _grad_mode.anomaly = True
     try:
         yield
     finally:
+        # The mode is per thread: left from another thread (`__exit__` called there), resetting
+        # that thread's flag would leave this one's on, silently. Refuse, naming both.
+        leaving = threading.current_thread()
+        if leaving is not entered:
+            raise RuntimeError(
+                f"detect_anomaly() was entered in thread {entered.name!r} and left in thread "
+                f"{leaving.name!r}; the mode is per thread, so leave the block in the thread "
+                f"that entered it (it is still on in {entered.name!r})"
+            )
         _grad_mode.anomaly = previous
         if not previous:
             _install_checks(-1)

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Literal, overload
 
+from micrograd.numeric import as_row, is_row
+
 Seed = int | random.Random | None
 Dataset = tuple[list[list[float]], list[int]]
 
 # The argument checks below are shared with `micrograd.nn` (seeds, layer sizes): this module
-# imports only the standard library, so nn can build on it without any cycle.
+# imports only the standard library and micrograd.numeric, so nn can build on it without a cycle.
 
 
 def _rng(
@@ -83,11 +85,18 @@ def _check_noise(noise: object, name: str = "noise", optional: bool = True) -> f
 
 
 def _check_sequence(seq: object, name: str) -> Sequence[Any]:
-    """A sized, indexable sequence (list, tuple, range...), read more than once; not a string."""
+    """A sized, indexable sequence (list, tuple, range...), read more than once; not a string.
+
+    A numpy array is taken as the lists it holds (`tolist()`: Python numbers, rows as lists),
+    so an array works wherever a list does.
+    """
+    dims = getattr(seq, "ndim", None)
+    if not isinstance(seq, Sequence) and isinstance(dims, int) and dims >= 1 and is_row(seq, dims):
+        return as_row(seq, name, dims)
     if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
         raise TypeError(
-            f"{name} must be a sequence such as a list (it is indexed and measured), received "
-            f"{type(seq).__name__}"
+            f"{name} must be a sequence such as a list or an array (it is indexed and "
+            f"measured), received {type(seq).__name__}"
         )
     return seq
 

@@ -14,13 +14,15 @@ facade (`Value.draw`), anomaly detection fills in the hooks at the end when its 
 
 from __future__ import annotations
 
+import copy
 import math
 import threading
+import warnings
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, ContextDecorator, contextmanager, nullcontext
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsIndex, TypeVar, overload
 
 from micrograd import autodiff
 from micrograd.autodiff import EdgeCheck
@@ -28,18 +30,24 @@ from micrograd.numeric import is_real, to_float
 from micrograd.ops import (
     ABS,
     ADD,
+    CLAMP_MAX,
+    CLAMP_MIN,
     COS,
     EXP,
     FLOAT_MATH,
     LOG,
+    MAXIMUM,
+    MINIMUM,
     MUL,
     POW,
     RELU,
     SIGMOID,
     SIN,
+    SQUARE,
     TANH,
     Op,
     use_graph_math,
+    user_stacklevel,
 )
 
 if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when drawing
@@ -140,8 +148,25 @@ class Value:
     # tracing, since the tape could not record what the number then decides.
 
     def __float__(self) -> float:
+        """The number, as PyTorch's float(t) gives it; warns if a gradient could be lost here.
+
+        `math.sin(v)`, `math.exp(v)`, ... call this and return a plain float: the graph stops
+        there and `backward()` gives a wrong gradient without a word (0.1.0 raised TypeError,
+        having no `__float__`). So a Value that records a graph (`requires_grad`, grad mode on)
+        warns with `GradientLostWarning`, pointing at the line; `v.item()` and `v.data` read
+        the number quietly.
+        """
         if _grad_mode.tracing:
             _refuse_while_tracing(self, "float()")
+        if self.requires_grad and _grad_mode.enabled:
+            warnings.warn(
+                f"float() of {self!r}, which is part of a graph, is a plain number with no "
+                "gradient: math.sin(v) and friends call it, so what they return drops out of "
+                "backward(). Use v.sin(), v.exp(), ... to keep the gradient, or v.item() to "
+                "read the number",
+                GradientLostWarning,
+                stacklevel=user_stacklevel(),
+            )
         return self._data
 
     def item(self) -> float:
@@ -262,6 +287,44 @@ class Value:
     def cos(self) -> Value:
         """Cosine (radians)."""
         return _apply1(COS, self)
+
+    def square(self) -> Value:
+        """self * self, as one op (PyTorch's `square`)."""
+        return _apply1(SQUARE, self)
+
+    def maximum(self, other: Value | Number) -> Value:
+        """The larger of the two, as `torch.maximum`: nan if either is nan; at a tie each
+        input gets half the gradient."""
+        return _apply2(MAXIMUM, self, _operand(other, "maximum"))
+
+    def minimum(self, other: Value | Number) -> Value:
+        """The smaller of the two, as `torch.minimum` (nan if either is nan; ties split)."""
+        return _apply2(MINIMUM, self, _operand(other, "minimum"))
+
+    def clamp_min(self, min: Value | Number) -> Value:
+        """max(self, min), as `torch.clamp_min`: at the bound the gradient goes to self."""
+        return _apply2(CLAMP_MIN, self, _operand(min, "clamp_min"))
+
+    def clamp_max(self, max: Value | Number) -> Value:
+        """min(self, max), as `torch.clamp_max`: at the bound the gradient goes to self."""
+        return _apply2(CLAMP_MAX, self, _operand(max, "clamp_max"))
+
+    def clamp(self, min: Value | Number | None = None, max: Value | Number | None = None) -> Value:
+        """self limited to [min, max], as `torch.clamp` (either bound may be None, not both).
+
+        The gradient is 1 for min <= self <= max (the bounds included) and 0 outside; with
+        min > max the result is max, as in PyTorch.
+        """
+        if min is None and max is None:
+            raise ValueError("clamp needs at least one of min and max; received neither")
+        out = self if min is None else self.clamp_min(min)
+        return out if max is None else out.clamp_max(max)  # clamp_max(clamp_min(x)), as torch
+
+    clip = clamp  # PyTorch's alias
+
+    def pow(self, exponent: Value | Number) -> Value:
+        """self ** exponent, as `torch.pow` / `Tensor.pow`."""
+        return _apply2(POW, self, _operand(exponent, "pow"))
 
     # Composite ops, written from the primitives above.
 
@@ -401,6 +464,47 @@ class Value:
 
         return draw_dot(self, **options)
 
+    # Copying and pickling keep the graph, walked iteratively as backward() does: Python's
+    # default recursion through `parents` fails on a chain some thousand ops long.
+
+    def __copy__(self) -> Value:
+        copied = _new_value(Value)  # the same parents and op: a shallow copy
+        for name in ("_data", "_grad", "parents", "op", "label", "requires_grad"):
+            setattr(copied, name, getattr(self, name))
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Value:
+        order = autodiff.topological_order(self)
+        for node in order:
+            if id(node) not in memo:
+                memo[id(node)] = _copied(node, tuple(memo[id(p)] for p in node.parents))
+        for node in order:  # a leaf's grad may be a Value whose graph holds the leaf
+            if type(node._grad) is not float:
+                memo[id(node)]._grad = copy.deepcopy(node._grad, memo)
+        copied: Value = memo[id(self)]
+        return copied
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        # A leaf is pickled on its own, so a leaf shared by several pickled values (a
+        # parameter) stays one object; a graph is a flat list of its op nodes.
+        grad_state = (None, {"_grad": self._grad})  # set after creation: grad may refer back
+        if not self.parents:
+            return (_labelled_leaf, (self._data, self.requires_grad, self.label), grad_state)
+        order = [node for node in autodiff.topological_order(self) if node.parents]
+        index = {id(node): i for i, node in enumerate(order)}
+        entries = [
+            (
+                node._data,
+                node._grad,
+                node.label,
+                node.requires_grad,
+                _picklable_op(node),
+                tuple(index.get(id(p), p) for p in node.parents),  # int: an op node of `order`
+            )
+            for node in order
+        ]
+        return (_rebuilt_graph, (entries,))
+
 
 def topological_order(root: Value) -> list[Value]:
     """Every value `root` depends on, each after all of its parents, `root` last.
@@ -460,6 +564,17 @@ def _number_to_compare(value: Value, other: object, symbol: str) -> float:
     if isinstance(other, Value):
         return other._data
     return to_float(other) if is_real(other) else NotImplemented
+
+
+def _operand(other: object, name: str) -> Value:
+    """A named method's other operand: a Value, or a real number as a constant leaf."""
+    if isinstance(other, Value):
+        return other
+    if is_real(other):
+        return _leaf(to_float(other), False)
+    raise TypeError(
+        f"{name} takes a Value or a real number, received {type(other).__name__}: {other!r:.60}"
+    )
 
 
 def _as_value(other: object, symbol: str, reflected: str | None) -> Value | None:
@@ -609,6 +724,44 @@ GRAPH_MATH = SimpleNamespace(
 use_graph_math(GRAPH_MATH)
 
 
+def _copied(node: Value, parents: tuple[Value, ...]) -> Value:
+    """A copy of `node` over `parents` (its grad, if a Value, is filled in by the caller)."""
+    _picklable_op(node)
+    new = _new_value(Value)
+    new._data, new.label, new.requires_grad = node._data, node.label, node.requires_grad
+    new._grad = node._grad if type(node._grad) is float else 0.0
+    new.op, new.parents = node.op, parents
+    return new
+
+
+def _picklable_op(node: Value) -> Op | None:
+    if isinstance(node.op, LectureOp):
+        raise TypeError(
+            f"{node!r} was made the lecture's way (a _backward closure), which cannot be "
+            "copied or pickled: its closure refers to the original nodes"
+        )
+    return node.op
+
+
+def _labelled_leaf(data: float, requires_grad: bool, label: str) -> Value:
+    """A leaf pickled by `Value.__reduce_ex__`."""
+    out = _leaf(data, requires_grad)
+    out.label = label
+    return out
+
+
+def _rebuilt_graph(entries: list[tuple[Any, ...]]) -> Value:
+    """The root of a graph pickled by `Value.__reduce_ex__`."""
+    nodes: list[Value] = []
+    for data, grad, label, requires_grad, op, parents in entries:
+        node = _new_value(Value)
+        node._data, node._grad, node.label, node.requires_grad = data, grad, label, requires_grad
+        node.op = op
+        node.parents = tuple(nodes[p] if isinstance(p, int) else p for p in parents)
+        nodes.append(node)
+    return nodes[-1]
+
+
 # --- Grad mode ---------------------------------------------------------------------------------
 
 
@@ -629,6 +782,10 @@ class TracingError(RuntimeError):
     """A traced function did something a tape cannot record (see `micrograd.tape`)."""
 
 
+class GradientLostWarning(UserWarning):
+    """A Value that records a graph became a plain float (`float(v)`, `math.sin(v)`)."""
+
+
 # The package's mode, per thread: whether ops record a graph, trace, or check for anomalies.
 _grad_mode = _GradMode()
 
@@ -638,18 +795,60 @@ def is_grad_enabled() -> bool:
     return _grad_mode.enabled
 
 
-@contextmanager
-def no_grad() -> Iterator[None]:
-    """Within this block (in this thread only), ops compute values but record no graph."""
-    with _grad_mode_set(False):
-        yield
+class _GradModeBlock(ContextDecorator):
+    """A block, or a decorated function, that runs with grad mode set (then put back)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.previous: list[bool] = []
+
+    def _recreate_cm(self) -> _GradModeBlock:
+        return _GradModeBlock(self.enabled)  # each call of a decorated function its own block
+
+    def __enter__(self) -> None:
+        self.previous.append(_grad_mode.enabled)
+        _grad_mode.enabled = self.enabled
+
+    def __exit__(self, *exc_info: object) -> None:
+        _grad_mode.enabled = self.previous.pop()
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
-    """Within this block (in this thread only), ops record a graph, even inside `no_grad()`."""
-    with _grad_mode_set(True):
-        yield
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@overload
+def no_grad() -> _GradModeBlock: ...
+@overload
+def no_grad(func: F) -> F: ...
+def no_grad(func: F | None = None) -> _GradModeBlock | F:
+    """Within this block (in this thread only), ops compute values but record no graph.
+
+    Also a decorator, as in PyTorch: `@no_grad` or `@no_grad()`.
+    """
+    return _grad_block(False, func, "no_grad")
+
+
+@overload
+def enable_grad() -> _GradModeBlock: ...
+@overload
+def enable_grad(func: F) -> F: ...
+def enable_grad(func: F | None = None) -> _GradModeBlock | F:
+    """Within this block (in this thread only), ops record a graph, even inside `no_grad()`.
+
+    Also a decorator: `@enable_grad` or `@enable_grad()`.
+    """
+    return _grad_block(True, func, "enable_grad")
+
+
+def _grad_block(enabled: bool, func: F | None, name: str) -> _GradModeBlock | F:
+    if func is None:
+        return _GradModeBlock(enabled)
+    if not callable(func):
+        raise TypeError(
+            f"{name} takes no argument, or a function to decorate; received {func!r:.60}"
+        )
+    decorated: F = _GradModeBlock(enabled)(func)
+    return decorated
 
 
 class set_grad_enabled:  # noqa: N801 -- PyTorch's name, used as a function and a block
@@ -663,6 +862,7 @@ class set_grad_enabled:  # noqa: N801 -- PyTorch's name, used as a function and 
         if not isinstance(mode, bool):
             raise TypeError(f"set_grad_enabled takes True or False, received {mode!r:.60}")
         self.previous: bool = _grad_mode.enabled
+        self.mode = mode
         _grad_mode.enabled = mode
 
     def __enter__(self) -> None:
@@ -670,6 +870,13 @@ class set_grad_enabled:  # noqa: N801 -- PyTorch's name, used as a function and 
 
     def __exit__(self, *exc_info: object) -> None:
         _grad_mode.enabled = self.previous
+
+    def __call__(self, func: F) -> F:
+        """`@set_grad_enabled(False)`: the function runs with the mode; decorating it leaves
+        this thread's mode as it was (as in PyTorch)."""
+        _grad_mode.enabled = self.previous
+        decorated: F = _GradModeBlock(self.mode)(func)
+        return decorated
 
 
 @contextmanager

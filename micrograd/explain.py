@@ -93,6 +93,10 @@ class ChainRule:
         }
 
 
+# Path counts above this are reported as "more than" it (beyond max_paths when that is larger).
+_COUNT_CAP = 10**12
+
+
 def explain(output: Value, wrt: Value, *, max_paths: int = 1000) -> ChainRule:
     """Every path from `wrt` to `output` with its local derivatives, products and their sum."""
     if not isinstance(output, Value) or not isinstance(wrt, Value):
@@ -115,14 +119,18 @@ def explain(output: Value, wrt: Value, *, max_paths: int = 1000) -> ChainRule:
         for position, parent in enumerate(node.parents):
             consumers[index[id(parent)]].append((i, position))
     # Count the paths first (to the output, from each node), so a huge graph is refused early.
+    # Counts stop at `cap`: a chain of n doublings has 2**n paths, and exact big integers made
+    # refusing a 200,000-node graph take seconds (and overflow int-to-text conversion).
+    cap = max(max_paths, _COUNT_CAP) + 1
     count = [0] * len(order)
     count[-1] = 1
     for i in reversed(range(len(order) - 1)):
-        count[i] = sum(count[child] for child, _ in consumers[i])
+        count[i] = min(cap, sum(count[child] for child, _ in consumers[i]))
     start = index[id(wrt)]
     if count[start] > max_paths:
+        many = f"more than {cap - 1:,}" if count[start] == cap else f"{count[start]:,}"
         raise ValueError(
-            f"{count[start]:,} paths lead from {_name(wrt, 'wrt')} to "
+            f"{many} paths lead from {_name(wrt, 'wrt')} to "
             f"{_name(output, 'the output')}, over max_paths={max_paths}; explain a smaller "
             "graph, or pass a larger max_paths="
         )

@@ -100,9 +100,16 @@ def optimizer_to_torch(optimizer: Optimizer, model: MLP, torch_model: Any) -> An
     torch tensors: every weight of a layer, or none (a Linear's weight is one tensor in torch).
     """
     torch = _import_torch()
-    if not isinstance(optimizer, (SGD, Adam)):
+    if type(optimizer) not in (SGD, Adam, AdamW):
+        # A subclass may step differently: torch's optimizer would not continue its run.
+        subclass = (
+            " (a subclass, whose step torch would not follow)"
+            if isinstance(optimizer, (SGD, Adam))
+            else ""
+        )
         raise TypeError(
-            f"optimizer_to_torch takes an SGD, Adam or AdamW, received {type(optimizer).__name__}"
+            f"optimizer_to_torch takes an SGD, Adam or AdamW, received "
+            f"{type(optimizer).__name__}{subclass}"
         )
     if not isinstance(model, MLP):
         raise TypeError(f"optimizer_to_torch takes an MLP, received {type(model).__name__}")
@@ -243,23 +250,63 @@ def optimizer_from_torch(torch_optimizer: Any, torch_model: Any, model: MLP) -> 
     return optimizer
 
 
+def _qualified(module: object) -> str:
+    cls = type(module)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _refuse_hooks(torch: Any, module: Any, where: str) -> None:
+    """Raise if a forward hook (the module's own, or a global one) would change its output."""
+    hooks = {
+        "forward hook": getattr(module, "_forward_hooks", {}),
+        "forward pre-hook": getattr(module, "_forward_pre_hooks", {}),
+        "global forward hook": getattr(torch.nn.modules.module, "_global_forward_hooks", {}),
+        "global forward pre-hook": getattr(
+            torch.nn.modules.module, "_global_forward_pre_hooks", {}
+        ),
+    }
+    for kind, registered in hooks.items():
+        if registered:
+            hook = next(iter(registered.values()))
+            raise ValueError(
+                f"{where} has a {kind} ({getattr(hook, '__qualname__', type(hook).__name__)}); "
+                "from_torch copies weights only, so a hooked forward cannot be reproduced"
+            )
+
+
 def from_torch(sequential: Any) -> MLP:
     """An `MLP` with the layers and weights of a Sequential of Linear layers and activations.
 
     Every hidden layer must use the same activation (ReLU, Tanh, Sigmoid or none), as an MLP
-    does; anything else raises a ValueError naming the module that does not fit.
+    does; anything else raises a ValueError naming the module that does not fit. Only the
+    classes themselves are accepted: a subclass (of Sequential, Linear or an activation) or a
+    forward hook may compute something else, so it is refused, named.
     """
     torch = _import_torch()
-    if not isinstance(sequential, torch.nn.Sequential):
+    if type(sequential) is not torch.nn.Sequential:
+        # A subclass may override forward(), which an MLP would not follow.
+        subclass = isinstance(sequential, torch.nn.Sequential)
         raise TypeError(
             f"from_torch takes a torch.nn.Sequential, received {type(sequential).__name__}"
+            + (
+                f" ({_qualified(sequential)}, a subclass: its forward is not copied)"
+                if subclass
+                else ""
+            )
         )
+    _refuse_hooks(torch, sequential, "the Sequential")
     names = {cls: name for name, cls in TORCH_ACTIVATIONS.items()}
     linears: list[Any] = []
     activations: list[str] = []
     for index, module in enumerate(sequential):
         kind = type(module).__name__
-        if isinstance(module, torch.nn.Linear):
+        _refuse_hooks(torch, module, f"module {index} ({kind})")
+        if isinstance(module, torch.nn.Linear) and type(module) is not torch.nn.Linear:
+            raise ValueError(
+                f"module {index} is {_qualified(module)}, a subclass of Linear; from_torch "
+                "copies only torch.nn.Linear itself (a subclass may compute something else)"
+            )
+        if type(module) is torch.nn.Linear:
             if linears and module.in_features != linears[-1].out_features:
                 raise ValueError(
                     f"module {index} (Linear) takes {module.in_features} inputs but the layer "
@@ -275,7 +322,8 @@ def from_torch(sequential: Any) -> MLP:
             activations[-1] = names[kind]
         else:
             raise ValueError(
-                f"module {index} is {kind}; from_torch understands Linear, ReLU, Tanh and Sigmoid"
+                f"module {index} is {kind} ({_qualified(module)}); from_torch understands "
+                "torch.nn.Linear, ReLU, Tanh and Sigmoid (exactly those classes)"
             )
     if not linears:
         raise ValueError("from_torch received a Sequential with no Linear layer")

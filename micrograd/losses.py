@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, overload
 
 from micrograd.engine import Number, TracingError, Value, _to_float, is_tracing
+from micrograd.numeric import as_row, is_row
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -44,8 +45,11 @@ def _check_pair(
     predictions: Sequence[Scalar], targets: Sequence[Scalar], who: str
 ) -> tuple[list[Scalar], list[float]]:
     for name, seq in (("predictions", predictions), ("targets", targets)):
-        if isinstance(seq, (str, bytes)) or not isinstance(seq, Sequence):
-            raise TypeError(f"{who}: {name} must be a sequence, received {type(seq).__name__}")
+        if not is_row(seq):
+            raise TypeError(
+                f"{who}: {name} must be a sequence or a 1-D array, received {type(seq).__name__}"
+            )
+    predictions, targets = as_row(predictions), as_row(targets)  # numpy rows as Python numbers
     if len(predictions) != len(targets):
         raise ValueError(
             f"{who}: {len(predictions)} predictions but {len(targets)} targets; "
@@ -307,11 +311,12 @@ def log_sum_exp(values: Sequence[Scalar]) -> Value:
 
     While tracing, the shift is the largest traced value, frozen into the tape as a constant.
     """
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+    if not is_row(values):
         raise TypeError(
-            f"log_sum_exp takes a sequence of Values or numbers, received "
+            f"log_sum_exp takes a 1-D array or a sequence of Values or numbers, received "
             f"{type(values).__name__}: {values!r:.60}"
         )
+    values = as_row(values)
     if not values:
         raise ValueError("log_sum_exp received an empty sequence; expected at least one value")
     for i, v in enumerate(values):
@@ -360,15 +365,13 @@ def cross_entropy(
     """
     _check_reduction(reduction)
     rows, classes = _as_batch(logits, targets)  # objects: each is checked below
-    if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
+    if not is_row(classes):
         raise TypeError(
             f"cross_entropy: targets must be class indices (ints), received "
             f"{type(classes).__name__}"
         )
-    if isinstance(rows, (str, bytes)) or not isinstance(rows, Sequence):
-        raise TypeError(
-            f"cross_entropy: logits must be rows of class scores, received {type(rows).__name__}"
-        )
+    classes = as_row(classes)
+    rows = as_row(rows, "cross_entropy: logits (rows of class scores)", ndim=2)
     if len(rows) != len(classes):
         raise ValueError(
             f"cross_entropy: {len(rows)} rows of logits but {len(classes)} targets; "
@@ -378,11 +381,12 @@ def cross_entropy(
         raise ValueError("cross_entropy: received no samples; expected at least one")
     losses: list[Value] = []
     for i, (row, target) in enumerate(zip(rows, classes)):
-        if isinstance(row, (Value, numbers.Real)) or not isinstance(row, Sequence) or not row:
+        if isinstance(row, (Value, numbers.Real)) or not is_row(row) or not len(row):
             raise TypeError(
                 f"cross_entropy: logits[{i}] must be a non-empty sequence of class scores, "
                 f"received {row!r:.60}"
             )
+        row = as_row(row)
         if not isinstance(target, numbers.Integral) or isinstance(target, bool):
             raise TypeError(
                 f"cross_entropy: targets[{i}] must be an int class index, received {target!r}"

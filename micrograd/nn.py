@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from micrograd.data import Seed, _check_count, _rng
 from micrograd.engine import Number, Value
+from micrograd.numeric import as_row, is_row
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,
@@ -90,7 +91,7 @@ class Module:
                 yield name, obj, frozen
                 if obj is not self and not recurse:
                     continue
-                members = [(k, v) for k, v in vars(obj).items() if k != _FROZEN]
+                members = [(k, v) for k, v in _attributes(obj) if k != _FROZEN]
                 frozen.update(id(p) for p in vars(obj).get(_FROZEN, ()))
             elif isinstance(obj, Mapping) and _holds_parameters(obj):
                 seen.add(id(obj))
@@ -217,6 +218,8 @@ class Module:
 
     def train(self, mode: bool = True) -> Module:
         """Put this module and its sub-modules in training mode (or eval mode); returns self."""
+        if not isinstance(mode, bool):  # train("no") would otherwise mean training, being truthy
+            raise ValueError(f"training mode must be True or False, received {mode!r:.60}")
         for module in self.modules():
             module.training = mode
         return self
@@ -263,11 +266,15 @@ class Module:
             param.data = number
         return IncompatibleKeys(missing, unexpected)
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write this module to a JSON model file, atomically (see `micrograd.serialize`)."""
+    def save(self, path: str | os.PathLike[str], *, overwrite_read_only: bool = False) -> None:
+        """Write this module to a JSON model file, atomically (see `micrograd.serialize`).
+
+        A path that is not a regular file (a folder, FIFO, device) is refused, and so is a
+        read-only file unless `overwrite_read_only=True`.
+        """
         from micrograd.serialize import save  # lazily: serialize builds on nn
 
-        save(self, path)
+        save(self, path, overwrite_read_only=overwrite_read_only)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], *, max_bytes: int | None = None) -> Module:
@@ -286,40 +293,65 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        return self._repr_tree(set())
+        return self._repr_tree()
 
-    def _repr_tree(self, active: set[int]) -> str:
+    def _repr_tree(self) -> str:
         """PyTorch's layout: `Name(extra)`, or one line per child, indented, when it has some.
 
         Consecutive children of one list with the same repr are shown once, as PyTorch shows a
-        `ModuleList`: `(neurons.0-15): 16 x Neuron(2, activation='relu')`.
+        `ModuleList`: `(neurons.0-15): 16 x Neuron(2, activation='relu')`. Built with an
+        explicit stack, children before their parent, as (indent, text) lines joined once at the
+        end, so modules nested thousands deep print, in time linear in the lines shown.
         """
-        name, extra = type(self).__name__, self.extra_repr()
-        children = self.named_children()
-        if not children:
-            return f"{name}({extra})"
-        active = active | {id(self)}
-        lines = extra.split("\n") if extra else []
-        groups: list[list[Any]] = []  # [first name, last name, count, repr]
-        for child_name, child in children:
-            if id(child) in active:  # a child that holds its parent: no endless repr
-                text = f"<{type(child).__name__} shown above>"
-            else:
-                text = child._repr_tree(active)
-            head, _, tail = child_name.rpartition(".")
-            if groups and tail.isdigit() and text == groups[-1][3]:
-                last_head, _, last_tail = groups[-1][1].rpartition(".")
-                if last_head == head and last_tail.isdigit() and int(last_tail) + 1 == int(tail):
-                    groups[-1][1:3] = [child_name, groups[-1][2] + 1]
-                    continue
-            groups.append([child_name, child_name, 1, text])
-        for first, last, count, text in groups:
-            text = text.replace("\n", "\n  ")
-            if count == 1:
-                lines.append(f"({first}): {text}")
-            else:
-                lines.append(f"({first}-{last.rpartition('.')[2]}): {count} x {text}")
-        return name + "(\n  " + "\n  ".join(lines) + "\n)"
+        # Each frame: [module, its children, next child, (name, lines) of those done, own name].
+        stack: list[list[Any]] = [[self, self.named_children(), 0, [], ""]]
+        ancestors = {id(self)}  # a child that holds its parent is named, not walked again
+        while True:
+            module, children, i, done, own_name = stack[-1]
+            if i < len(children):
+                stack[-1][2] += 1
+                child_name, child = children[i]
+                if id(child) in ancestors:
+                    done.append((child_name, [(0, f"<{type(child).__name__} shown above>")]))
+                else:
+                    ancestors.add(id(child))
+                    stack.append([child, child.named_children(), 0, [], child_name])
+                continue
+            stack.pop()
+            ancestors.discard(id(module))
+            lines = _layout(type(module).__name__, module.extra_repr(), done)
+            if not stack:
+                return "\n".join("  " * indent + text for indent, text in lines)
+            stack[-1][3].append((own_name, lines))
+
+
+Lines = list[tuple[int, str]]
+
+
+def _layout(name: str, extra: str, children: list[tuple[str, Lines]]) -> Lines:
+    """A module's repr lines from its extra_repr() and its children's (name, lines)."""
+    if not children:
+        return [(0, f"{name}({extra})")]
+    lines: Lines = [(0, f"{name}(")]
+    lines += [(1, line) for line in extra.split("\n")] if extra else []
+    groups: list[list[Any]] = []  # [first name, last name, count, lines]
+    for child_name, child_lines in children:
+        head, _, tail = child_name.rpartition(".")
+        if groups and tail.isdigit() and child_lines == groups[-1][3]:
+            last_head, _, last_tail = groups[-1][1].rpartition(".")
+            if last_head == head and last_tail.isdigit() and int(last_tail) + 1 == int(tail):
+                groups[-1][1:3] = [child_name, groups[-1][2] + 1]
+                continue
+        groups.append([child_name, child_name, 1, child_lines])
+    for first, last, count, child_lines in groups:
+        if count == 1:
+            label = f"({first}): "
+        else:
+            label = f"({first}-{last.rpartition('.')[2]}): {count} x "
+        lines.append((1, label + child_lines[0][1]))
+        lines += [(indent + 1, text) for indent, text in child_lines[1:]]
+    lines.append((0, ")"))
+    return lines
 
 
 # Where `requires_grad_(False)` keeps a module's frozen parameters (skipped by the walk).
@@ -394,18 +426,41 @@ def _check_activation(activation: str) -> str:
     return activation
 
 
+def _attributes(module: Module) -> list[tuple[str, object]]:
+    """A module's attributes: its `__dict__`, then the `__slots__` of its classes that are set.
+
+    A subclass with `__slots__` keeps its weights there, out of `vars()`; missing them would
+    make `parameters()` and `save()` silently skip them.
+    """
+    found = list(vars(module).items())
+    for cls in type(module).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for slot in (slots,) if isinstance(slots, str) else slots:
+            if slot in ("__dict__", "__weakref__"):
+                continue
+            try:
+                found.append((slot, getattr(module, slot)))
+            except AttributeError:  # declared, never set
+                pass
+    return found
+
+
 def _as_inputs(
     x: Sequence[Value | Number] | Value | Number, nin: int, who: str
 ) -> list[Value | Number]:
     if isinstance(x, (Value, numbers.Real)):
         x = [x]  # a single input, as passed between layers of width 1
-    if not isinstance(x, Sequence) or isinstance(x, str):
+    if not is_row(x):
+        dims = getattr(x, "ndim", None)
+        shape = f" of {dims} dimensions" if isinstance(dims, int) else ""
         raise TypeError(
-            f"{who} takes a sequence of {nin} numbers or Values, received {type(x).__name__}"
+            f"{who} takes a sequence (or 1-D array) of {nin} numbers or Values, received "
+            f"{type(x).__name__}{shape}"
         )
-    if len(x) != nin:
-        raise ValueError(f"{who} expects {nin} inputs, received {len(x)}")
-    return list(x)
+    row = as_row(x, who)  # a numpy row gives Python floats
+    if len(row) != nin:
+        raise ValueError(f"{who} expects {nin} inputs, received {len(row)}")
+    return row
 
 
 class Neuron(Module):

@@ -7,6 +7,11 @@ another is what this module is here to end. Complex numbers, `Decimal`, strings,
 Values are not real numbers. An int too large for a float becomes +-inf with a warning, as op
 results do, never an OverflowError.
 
+The same for "is this a row of numbers": `as_row` accepts a sequence (list, tuple, range; not a
+string) or a 1-D array (numpy's `ndarray`, anything with `ndim == 1` and `tolist()`), whose
+items come out as plain Python numbers. A 2-D array, a dict or a set is not a row (a dict would
+give its keys, a set its items in no fixed order).
+
 Imports only `micrograd.ops` (for where a warning points), so everything above can use it.
 """
 
@@ -15,10 +20,12 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
+from collections.abc import Sequence
+from typing import Any
 
 from micrograd.ops import user_stacklevel
 
-__all__ = ["is_real", "to_float"]
+__all__ = ["as_row", "is_real", "is_row", "to_float"]
 
 
 def is_real(x: object) -> bool:
@@ -51,3 +58,33 @@ def to_float(x: object, what: str = "this") -> float:
             stacklevel=user_stacklevel(),
         )
         return result
+
+
+def is_row(x: object, ndim: int = 1) -> bool:
+    """Whether `x` is a row by the package's policy: a sequence, not text, or an `ndim`-D array."""
+    if isinstance(x, (str, bytes, bytearray)):
+        return False
+    if isinstance(x, Sequence):
+        return True
+    return getattr(x, "ndim", None) == ndim and callable(getattr(x, "tolist", None))
+
+
+def as_row(x: object, what: str = "this", ndim: int = 1) -> list[Any]:
+    """`x` as a list, or a TypeError naming `what` and what was received.
+
+    An array becomes `x.tolist()`: numpy's numbers become Python's (a float32 array gives
+    floats), and `ndim=2` gives a list of rows.
+    """
+    if not is_row(x, ndim):
+        shape = getattr(x, "ndim", None)
+        kind = f"a {shape}-D {type(x).__name__}" if isinstance(shape, int) else type(x).__name__
+        expected = (
+            "a sequence (list, tuple) or a 1-D array"
+            if ndim == 1
+            else (f"a sequence of rows or a {ndim}-D array")
+        )
+        raise TypeError(f"{what} takes {expected}, received {kind}: {x!r:.60}")
+    if isinstance(x, Sequence):
+        return list(x)
+    items: list[Any] = x.tolist()  # type: ignore[attr-defined]  # checked by is_row
+    return items

@@ -256,8 +256,9 @@ class Op:
     each version by hand, without `grads` (a version not given is then empty).
     `array_forward(np, *inputs)` is `forward` on arrays (without it, no numpy replay). `domain`
     gives, per input, a range where the op is smooth and finite (the tests draw inputs from
-    it); `kinks` lists input values where a derivative jumps. `notation[i]` is rule `i` as a
-    reader writes it, in the inputs `x`, `y` and the result `out` (the playground shows it with
+    it); `kinks` lists input values where a derivative jumps, and `kink_where_equal` says that
+    one jumps where two inputs are equal (maximum, clamp_min, ...). `notation[i]` is rule `i` as
+    a reader writes it, in the inputs `x`, `y` and the result `out` (the playground shows it with
     the numbers put in; a test evaluates it against the rule, so the two cannot drift apart).
     """
 
@@ -272,6 +273,7 @@ class Op:
     array_local_grads: tuple[Callable[..., Any] | float, ...] = None  # type: ignore[assignment]
     grads: tuple[Rule, ...] | None = None
     notation: tuple[str, ...] = ()
+    kink_where_equal: bool = False
 
     def __post_init__(self) -> None:
         if self.grads is None and self.local_grads is None:
@@ -308,6 +310,28 @@ class Op:
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.symbol!r})"
+
+    # A record is one object per op (the tape and the tests compare them with `is`): copying
+    # gives the record itself, and pickling refers to it by its name in OPS.
+
+    def __copy__(self) -> Op:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Op:
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        if OPS.get(self.name) is not self:
+            raise TypeError(
+                f"{self!r} is not in micrograd.OPS, so it cannot be pickled by name (a pickle "
+                "refers to an op record, it does not store its functions)"
+            )
+        return (_registered_op, (self.name,))
+
+
+def _registered_op(name: str) -> Op:
+    """The record `OPS[name]`, for unpickling."""
+    return OPS[name]
 
 
 # --- Forward functions on floats: IEEE results, a warning naming the op when finite inputs give
@@ -355,6 +379,27 @@ def _mul(x: float, y: float) -> float:
     if out - out != 0.0 and math.isfinite(x) and math.isfinite(y):
         _warn("mul", (x, y), out, "the result overflows a float")
     return out
+
+
+def _square(x: float) -> float:
+    out = x * x
+    if out == INF and math.isfinite(x):
+        _warn("square", (x,), out, "the result overflows a float")
+    return out
+
+
+# maximum and minimum give nan if either input is nan, as PyTorch and numpy do (Python's max()
+# depends on the order), and the first input at a tie.
+def _maximum(x: float, y: float) -> float:
+    if x != x or y != y:
+        return NAN
+    return x if x >= y else y
+
+
+def _minimum(x: float, y: float) -> float:
+    if x != x or y != y:
+        return NAN
+    return x if x <= y else y
 
 
 def _sigmoid(x: float) -> float:
@@ -517,6 +562,77 @@ COS = Op(
     notation=("-sin(x)",),
 )
 
+# x * x as one op (PyTorch's square): one node in drawings, and 2x instead of pow's rules.
+SQUARE = Op(
+    "square",
+    "²",
+    _square,
+    grads=(lambda x, out: 2.0 * x,),
+    domain=((-10.0, 10.0),),
+    array_forward=lambda np, x: x * x,
+    notation=("2 * x",),
+)
+# The derivatives are PyTorch's: at a tie each input gets half, and at nan both get all of it.
+MAXIMUM = Op(
+    "maximum",
+    "max",
+    _maximum,
+    grads=(
+        lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(y, x), 0.0, 1.0)),
+        lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(x, y), 0.0, 1.0)),
+    ),
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+    kink_where_equal=True,
+    array_forward=lambda np, x, y: np.maximum(x, y),
+    notation=("1 if x > y, 0.5 if x = y, else 0", "1 if y > x, 0.5 if x = y, else 0"),
+)
+MINIMUM = Op(
+    "minimum",
+    "min",
+    _minimum,
+    grads=(
+        lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(x, y), 0.0, 1.0)),
+        lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(y, x), 0.0, 1.0)),
+    ),
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+    kink_where_equal=True,
+    array_forward=lambda np, x, y: np.minimum(x, y),
+    notation=("1 if x < y, 0.5 if x = y, else 0", "1 if y < x, 0.5 if x = y, else 0"),
+)
+# clamp(x, min, max) is clamp_max(clamp_min(x, min), max), as PyTorch defines it (with min > max
+# everything is max). Unlike maximum, at the bound the gradient goes to x, all of it; at nan,
+# nowhere. The second input is the bound, which takes the gradient where it is the result.
+CLAMP_MIN = Op(
+    "clamp_min",
+    "clamp≥",
+    _maximum,  # the same numbers as maximum; only the derivatives differ, at ties and nan
+    grads=(
+        lambda x, low, out: m.where(m.ge(x, low), 1.0, 0.0),
+        lambda x, low, out: m.where(m.ge(x, low), 0.0, m.where(m.ge(low, x), 1.0, 0.0)),
+    ),
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+    kink_where_equal=True,
+    array_forward=lambda np, x, low: np.maximum(x, low),
+    notation=("1 if x ≥ y, else 0", "1 if y > x, else 0"),  # y is the bound
+)
+CLAMP_MAX = Op(
+    "clamp_max",
+    "clamp≤",
+    _minimum,
+    grads=(
+        lambda x, high, out: m.where(m.ge(high, x), 1.0, 0.0),
+        lambda x, high, out: m.where(m.ge(high, x), 0.0, m.where(m.ge(x, high), 1.0, 0.0)),
+    ),
+    domain=((-10.0, 10.0), (-10.0, 10.0)),
+    kink_where_equal=True,
+    array_forward=lambda np, x, high: np.minimum(x, high),
+    notation=("1 if x ≤ y, else 0", "1 if y < x, else 0"),  # y is the bound
+)
+
 OPS: dict[str, Op] = {
-    op.name: op for op in (ADD, MUL, POW, EXP, LOG, TANH, SIGMOID, RELU, ABS, SIN, COS)
+    op.name: op
+    for op in (
+        *(ADD, MUL, POW, EXP, LOG, TANH, SIGMOID, RELU, ABS, SIN, COS),
+        *(SQUARE, MAXIMUM, MINIMUM, CLAMP_MIN, CLAMP_MAX),
+    )
 }

@@ -154,7 +154,10 @@ class Optimizer:
                 f"{where}unknown hyperparameters {unknown} for {type(self).__name__}; expected "
                 f"{list(self._HYPER)}"
             )
-        return {**group, **self._check(group, where)}
+        checked = {**group, **self._check(group, where)}
+        if "initial_lr" in group:  # read by a schedule later: checked now, as the others
+            checked["initial_lr"] = _check_float(group["initial_lr"], "initial_lr", where=where)
+        return checked
 
     # Subclasses: the hyperparameter names, and a check that returns them normalised.
     _HYPER: tuple[str, ...] = ("lr",)
@@ -413,6 +416,9 @@ class Optimizer:
             group.update(hyper)
         self.state = new_state
 
+    # The state entries step() reads without a default: a saved entry must have them all.
+    _REQUIRED_STATE: tuple[str, ...] = ()
+
     def _check_state(self, entry: object, where: str) -> dict[str, Any]:
         if not isinstance(entry, Mapping):
             raise ValueError(f"{where} must be a dict, received {entry!r:.60}")
@@ -422,18 +428,30 @@ class Optimizer:
                 f"{where} has unknown entries {unknown}; {type(self).__name__} keeps "
                 f"{list(self._STATE)}"
             )
+        missing = [name for name in self._REQUIRED_STATE if name not in entry]
+        if missing:
+            raise ValueError(
+                f"{where} lacks {missing}; {type(self).__name__}'s state for a parameter holds "
+                f"{list(self._REQUIRED_STATE)}"
+            )
         checked: dict[str, Any] = {}
         for name, value in entry.items():
             if self._STATE[name] is int:
-                if not float(_check_float(value, "[{name!r}]", where=where)).is_integer():
+                count = _check_float(value, f"[{name!r}]", where=f"{where}: ")
+                if not count.is_integer():
                     raise ValueError(f"{where}[{name!r}] must be a whole count, received {value!r}")
-                checked[name] = int(value)
+                checked[name] = int(count)
             else:
                 if not isinstance(value, numbers.Real) or isinstance(value, bool):
                     raise TypeError(
                         f"{where}[{name!r}] must be a number, received {type(value).__name__}"
                     )
-                checked[name] = float(value)
+                try:
+                    checked[name] = float(value)
+                except OverflowError:  # an int beyond the float range
+                    raise ValueError(
+                        f"{where}[{name!r}] is an int too large for a float: {value!r:.60}"
+                    ) from None
         return checked
 
     def __repr__(self) -> str:
@@ -535,6 +553,7 @@ class Adam(Optimizer):
     _HYPER = ("lr", "betas", "eps", "weight_decay", "amsgrad")
     _STATE = {"step": int, "exp_avg": float, "exp_avg_sq": float, "max_exp_avg_sq": float}
     _STATE_DEFAULTS = {"step": 0.0, "exp_avg": 0.0, "exp_avg_sq": 0.0, "max_exp_avg_sq": 0.0}
+    _REQUIRED_STATE = ("step", "exp_avg", "exp_avg_sq")
 
     def __init__(
         self,
@@ -730,12 +749,22 @@ class LambdaLR:
         self._apply()
 
     def _apply(self) -> None:
-        factor = self.lr_lambda(self.last_epoch)
+        try:
+            factor = self.lr_lambda(self.last_epoch)
+        except OverflowError as error:  # gamma ** k past the float range, in a schedule
+            raise ValueError(
+                f"the learning-rate factor at step {self.last_epoch} overflows a float "
+                f"({error}); expected a schedule that stays in range"
+            ) from None
         if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
             raise TypeError(
                 f"lr_lambda({self.last_epoch}) must return a number (the factor on the base "
                 f"learning rate), received {type(factor).__name__}: {factor!r:.60}"
             )
+        try:
+            factor = float(factor)
+        except OverflowError:  # an int factor beyond the float range: refused below as inf
+            factor = math.inf if factor > 0 else -math.inf
         rates = [
             _check_float(base * factor, f"learning rate at step {self.last_epoch}")
             for base in self.base_lrs

@@ -20,7 +20,9 @@ exactly, is a ValueError or TypeError before any file is touched.
 Saving writes a temporary file in the same folder (its name short enough for any file name the
 folder accepts), flushes it to disk and renames it over the target, so a crash or a full disk
 never leaves a half-written file in place of a good one. An overwritten file keeps its permission
-bits; a new one gets the usual mode (0o666 less the umask). A failure names the user's path,
+bits; a new one gets the usual mode (0o666 less the umask). A path that exists and is not a
+regular file (a folder, a FIFO, a device such as /dev/null) is refused, and so is a read-only
+file unless `overwrite_read_only=True` is passed. A failure names the user's path,
 never the temporary file. Loading parses JSON only (no pickle, nothing is executed), refuses a
 file larger than `max_bytes` (default `MAX_FILE_BYTES`) before reading it, checks every field, and
 builds the model completely before returning it. Optimizer state and training history are not
@@ -63,11 +65,15 @@ class ModelFileError(ValueError):
 
 def _architecture(module: Module) -> dict[str, Any]:
     """The module's type name and config, as JSON stores them (tuples become lists, ...)."""
-    config = (
-        module.config()  # pyright: ignore[reportAttributeAccessIssue] (a Module may have none)
-        if hasattr(module, "config")
-        else None
-    )
+    method = getattr(module, "config", None)
+    if method is not None and not callable(method):
+        # `self.config = {...}` in a subclass: save() would fail calling it.
+        raise TypeError(
+            f"{type(module).__name__}.config is a {type(method).__name__} attribute; save() "
+            "calls a module's config() method for its settings: expected a method returning "
+            "a dict (rename the attribute, or make config a method)"
+        )
+    config = method() if method is not None else None
     where = f"{type(module).__name__}.config()"
     if config is not None and not isinstance(config, dict):
         raise TypeError(f"{where} must return a dict (or None), returned {type(config).__name__}")
@@ -156,10 +162,16 @@ def to_dict(module: Module) -> dict[str, Any]:
     }
 
 
-def save(module: Module, path: str | os.PathLike[str]) -> None:
-    """Write `module` to `path` as a model file; the old file stays intact if anything fails."""
+def save(
+    module: Module, path: str | os.PathLike[str], *, overwrite_read_only: bool = False
+) -> None:
+    """Write `module` to `path` as a model file; the old file stays intact if anything fails.
+
+    `path` must be a regular file or missing (never a folder, FIFO or device), and a read-only
+    file is replaced only with `overwrite_read_only=True` (see `micrograd.files`).
+    """
     text = json.dumps(to_dict(module), indent=1, allow_nan=False) + "\n"
-    write_atomically(path, text)
+    write_atomically(path, text, overwrite_read_only=overwrite_read_only)
 
 
 def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -193,8 +205,7 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> di
         raise ValueError(f"max_bytes must be an int >= 0, received {max_bytes!r:.60}")
     with open(where, "rb") as f:
         size = os.fstat(f.fileno()).st_size
-        # At most one byte past the limit: a file that grows, or a device, is not read whole.
-        raw = f.read(max_bytes + 1) if size <= max_bytes else b""
+        raw = _read_at_most(f, max_bytes + 1) if size <= max_bytes else b""
         size = max(size, len(raw))
     if size > max_bytes:
         raise ModelFileError(
@@ -228,6 +239,23 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> di
         return _check(data)
     except ModelFileError as e:
         raise ModelFileError(f"{where}: {e}") from None
+
+
+def _read_at_most(file: Any, limit: int) -> bytes:
+    """Up to `limit` bytes of `file`, in chunks: memory follows the file, not the limit.
+
+    One byte past the size limit is enough to refuse a file that grows, or a device, without
+    reading it whole; reading by chunks keeps a large `max_bytes` from allocating that much.
+    """
+    chunks = []
+    left = limit
+    while left > 0:
+        chunk = file.read(min(left, 2**20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
 
 
 def _check(data: object) -> dict[str, Any]:

@@ -33,6 +33,11 @@ def torch_functions() -> dict:
         "abs": torch.abs,
         "sin": torch.sin,
         "cos": torch.cos,
+        "square": torch.square,
+        "maximum": torch.maximum,
+        "minimum": torch.minimum,
+        "clamp_min": torch.clamp_min,
+        "clamp_max": torch.clamp_max,
     }
 
 

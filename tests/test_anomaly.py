@@ -352,3 +352,32 @@ def test_importing_anomaly_installs_nothing(tmp_path):
         "assert e._apply1 is e.default_apply_functions()[0]"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=pathlib.Path(__file__).parents[1])
+
+
+def test_leaving_the_block_from_another_thread_is_refused_by_name():
+    import threading
+
+    from micrograd import is_anomaly_enabled
+
+    block = detect_anomaly()
+    block.__enter__()
+    errors = []
+
+    def leave():
+        try:
+            block.__exit__(None, None, None)
+        except RuntimeError as error:
+            errors.append(str(error))
+
+    other = threading.Thread(target=leave, name="leaver")
+    other.start()
+    other.join()
+    try:
+        assert len(errors) == 1 and "leaver" in errors[0] and "MainThread" in errors[0]
+        assert is_anomaly_enabled()  # not silently half-left: still on here, and said so
+    finally:  # put this thread back as the block would have (it can no longer be left)
+        from micrograd import anomaly, engine
+
+        engine._grad_mode.anomaly = False
+        anomaly._install_checks(-1)
+    assert not is_anomaly_enabled()

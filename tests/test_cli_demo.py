@@ -343,3 +343,35 @@ def test_a_finished_run_sums_up_its_numerical_warnings_in_one_line(tmp_path, cap
     assert "Warning" not in err
     assert re.search(r"\): loss \d\.\d{4}e\+\d{3}, ", out)  # a runaway loss, in exponent form
     assert MLP.load(tmp_path / "out" / "model.json")  # a finite model, saved
+
+
+@pytest.mark.parametrize("name", ["loss.png", "neuron.svg"])
+def test_a_picture_that_cannot_be_written_ends_in_one_line(tmp_path, capsys, name):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "out" / name).mkdir(parents=True)  # a folder in the way
+    args = ["--steps", "1", "--samples", "4", "--hidden", "2", "--engine", "eager"]
+    assert run_demo(tmp_path, *args) == 1
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if not line.startswith("[")]  # not the bar
+    assert "Traceback" not in err and len(lines) == 1
+    assert name in lines[0] and "folder" in lines[0]
+
+
+@pytest.mark.parametrize("sizes", ["100000000", "1000,1000", "1," * 2000 + "1000000"])
+def test_hidden_layers_too_large_are_refused_before_anything_is_built(tmp_path, capsys, sizes):
+    with pytest.raises(SystemExit) as exit_info:
+        run_demo(tmp_path, "--hidden", sizes)
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert "--hidden" in last and "1,000,000" in last
+
+
+def test_an_unexpected_error_in_a_command_is_one_escaped_line(capsys, monkeypatch):
+    def broken(args):
+        raise RuntimeError("bad \x1b[2J thing")
+
+    monkeypatch.setattr(demo, "run", broken)
+    assert main(["demo"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\x1b" not in err
+    assert "demo: error: RuntimeError: bad \\x1b[2J thing" in err

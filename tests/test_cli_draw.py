@@ -150,6 +150,34 @@ def test_unwritable_output_is_one_line(capsys, tmp_path):
     assert code == 1 and err.count("\n") == 1 and "missing" in err
 
 
+def test_a_fifo_or_a_read_only_file_as_output_is_one_line_and_left_alone(capsys, tmp_path):
+    fifo = tmp_path / "g.dot"
+    os.mkfifo(fifo)
+    code, _, err = draw(capsys, "a", "--set", "a=1", "-o", str(fifo))
+    assert code == 1 and err.count("\n") == 1 and "FIFO" in err and str(fifo) in err
+    assert fifo.is_fifo()
+    locked = tmp_path / "h.dot"
+    locked.write_text("old")
+    locked.chmod(0o444)
+    code, _, err = draw(capsys, "a", "--set", "a=1", "-o", str(locked))
+    assert code == 1 and err.count("\n") == 1 and "read-only" in err and str(locked) in err
+    assert "--overwrite-read-only" in err and locked.read_text() == "old"
+    code, _, _ = draw(capsys, "a", "--set", "a=1", "-o", str(locked), "--overwrite-read-only")
+    assert code == 0 and locked.read_text().startswith("digraph")
+
+
+def test_frames_onto_a_fifo_are_refused_before_any_is_written(capsys, tmp_path):
+    steps = tmp_path / "steps"
+    steps.mkdir()
+    os.mkfifo(steps / "step_002.svg")
+    code, _, err = draw(
+        capsys, "(a*b+a)*b", "--set", "a=1", "--set", "b=2", "-o", str(tmp_path / "g.dot"),
+        "--steps", str(steps),
+    )  # fmt: skip
+    assert code == 1 and err.count("\n") == 1 and "FIFO" in err
+    assert sorted(p.name for p in steps.iterdir()) == ["step_002.svg"]
+
+
 @needs_backend
 def test_unknown_suffix_is_one_line(capsys, tmp_path):
     code, _, err = draw(capsys, "a", "--set", "a=1", "-o", str(tmp_path / "g.nosuchformat"))

@@ -406,3 +406,18 @@ def test_the_size_limit_still_allows_a_large_honest_dataset():
 def test_scikit_learn_forms_are_checked(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_numpy_arrays_split_and_batch_as_lists_do():
+    np = pytest.importorskip("numpy")
+    from micrograd.data import iterate_minibatches, train_test_split
+
+    x = [[float(i), -float(i)] for i in range(10)]
+    y = list(range(10))
+    want = train_test_split(x, y, test_size=0.3, random_state=0)
+    got = train_test_split(np.array(x), np.array(y), test_size=0.3, random_state=0)
+    assert got == want and type(got[0][0][0]) is float
+    batches = list(iterate_minibatches(np.array(x), np.array(y), 4, seed=1))
+    assert batches == list(iterate_minibatches(x, y, 4, seed=1))
+    with pytest.raises(TypeError, match="received dict"):
+        train_test_split({0: 1}, [1], test_size=0.5)

@@ -160,3 +160,67 @@ def test_the_default_demo_reaches_95_percent_test_accuracy(tmp_path, capsys):
     line = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("done")][0]
     accuracy = float(line.rsplit("test accuracy ", 1)[1].rstrip("%")) / 100
     assert accuracy >= 0.95, line
+
+
+# ---- A bad run of `demo digits` ends in one escaped line and a non-zero exit ------------------
+
+QUICK = ["--samples", "40", "--epochs", "1", "--hidden", "4", "--batch-size", "8"]
+
+
+def run_digits(tmp_path, *extra):
+    return main(["demo", "digits", *QUICK, "--out", str(tmp_path / "out"), *extra])
+
+
+def error_lines(err: str) -> list[str]:
+    assert "Traceback" not in err
+    return [line for line in err.splitlines() if not line.startswith("[")]  # not the bar
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "-inf", "abc"])
+def test_a_learning_rate_that_is_not_a_finite_number_is_refused(tmp_path, capsys, value):
+    with pytest.raises(SystemExit) as exit_info:
+        run_digits(tmp_path, f"--lr={value}")
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert all(fact in last for fact in ("--lr", f"'{value}'", "finite"))
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("engine", ["tape", "eager"])
+def test_a_diverging_digits_run_ends_in_one_line(tmp_path, capsys, engine):
+    assert run_digits(tmp_path, "--lr", "1e6", "--engine", engine) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and lines[0].startswith("demo digits: error: ")
+    assert all(fact in lines[0] for fact in ("diverged", "--lr", "1e+06"))
+    assert not (tmp_path / "out" / "model.json").exists()
+
+
+def test_too_few_samples_to_split_end_in_one_line(tmp_path, capsys):
+    assert main(["demo", "digits", "--samples", "1", "--out", str(tmp_path / "out")]) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "--samples 1" in lines[0] and "no training items" in lines[0]
+
+
+def test_a_picture_that_cannot_be_written_ends_in_one_line(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    (tmp_path / "out" / "confusion.png").mkdir(parents=True)  # a folder in the way
+    assert run_digits(tmp_path) == 1
+    lines = error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and "confusion.png" in lines[0] and "folder" in lines[0]
+    assert (tmp_path / "out" / "confusion.png").is_dir()
+
+
+def test_a_hidden_layer_too_large_is_refused_before_anything_is_built(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_digits(tmp_path, "--hidden", "100000000")
+    assert exit_info.value.code == 2
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert "--hidden" in last and "1,000,000" in last and "100000000" in last
+
+
+def test_the_output_folder_is_printed_escaped(tmp_path, capsys):
+    out = tmp_path / "out\x1b[2J\x07"
+    assert main(["demo", "digits", *QUICK, "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert "\x1b" not in printed.out + printed.err and "\x07" not in printed.out + printed.err
+    assert "out\\x1b[2J\\x07/model.json" in printed.out

@@ -488,3 +488,115 @@ def test_apply_checks_its_arguments():
 def test_requires_grad_must_be_a_bool():
     with pytest.raises(TypeError, match=facts("requires_grad", "str")):
         Value(1.0, requires_grad="no")
+
+
+# --- Grad mode as a decorator, as in PyTorch ---------------------------------------------------
+
+
+def test_no_grad_and_enable_grad_decorate_with_or_without_parentheses():
+    from micrograd import enable_grad, is_grad_enabled, no_grad
+
+    seen = []
+
+    @no_grad
+    def bare():
+        seen.append(is_grad_enabled())
+        return Value(1.0) * 2
+
+    @no_grad()
+    def called():
+        seen.append(is_grad_enabled())
+
+    @enable_grad
+    def inside():
+        seen.append(is_grad_enabled())
+
+    assert not bare().requires_grad
+    called()
+    with no_grad():
+        inside()
+    assert seen == [False, False, True] and is_grad_enabled()
+    with pytest.raises(TypeError, match="function to decorate"):
+        no_grad(3)
+
+
+def test_set_grad_enabled_as_a_decorator_leaves_the_mode_alone_until_called():
+    from micrograd import is_grad_enabled, set_grad_enabled
+
+    @set_grad_enabled(False)
+    def quiet():
+        return is_grad_enabled()
+
+    assert is_grad_enabled()  # decorating did not switch recording off
+    assert quiet() is False and is_grad_enabled()
+
+
+def test_a_decorated_function_is_reentrant_and_per_call():
+    from micrograd import is_grad_enabled, no_grad
+
+    @no_grad
+    def depth(n):
+        return [is_grad_enabled()] + (depth(n - 1) if n else [])
+
+    assert depth(3) == [False] * 4 and is_grad_enabled()
+
+
+# --- Copying and pickling keep the graph, however long -------------------------------------------
+
+
+def _chain(n: int) -> tuple[Value, Value]:
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(n):
+        y = y * 1.0 + 0.0
+    return x, y
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_long_chain_copies_and_pickles(how):
+    import copy
+    import pickle
+
+    x, y = _chain(50_000)  # 100,000 op nodes: Python's recursion stopped near 1,000
+    twin = copy.deepcopy(y) if how == "deepcopy" else pickle.loads(pickle.dumps(y))
+    assert twin is not y and twin.data == y.data and twin.op is y.op
+    twin.backward()
+    leaf = topological_order(twin)[0]
+    assert leaf.label == "x" and leaf.grad == 1.0 and x.grad == 0.0
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_copies_keep_sharing_and_grads(how):
+    import copy
+    import pickle
+
+    a = Value(2.0, "a")
+    b = a * a + a  # a three times, b's parents share a
+    b.backward()
+    pair = copy.deepcopy([a, b]) if how == "deepcopy" else pickle.loads(pickle.dumps([a, b]))
+    a2, b2 = pair
+    assert b2.parents[0].parents == (a2, a2) and b2.parents[1] is a2
+    assert (a2.grad, b2.grad, a2.label) == (5.0, 1.0, "a")
+    c = Value(1.5)
+    (c * c).backward(create_graph=True)  # c.grad is a Value whose graph holds c
+    c2 = copy.deepcopy(c) if how == "deepcopy" else pickle.loads(pickle.dumps(c))
+    assert isinstance(c2.grad, Value) and c2.grad.data == 3.0
+    assert c in topological_order(c.grad) and c2 in topological_order(c2.grad)
+
+
+def test_a_lecture_node_is_refused_by_name():
+    import copy
+
+    a = Value(1.0)
+    node = Value(2.0, (a,), "custom")
+    with pytest.raises(TypeError, match="lecture's way"):
+        copy.deepcopy(node)
+
+
+def test_a_shallow_copy_shares_the_parents():
+    import copy
+
+    a = Value(2.0, "a")
+    b = a * a
+    twin = copy.copy(b)
+    assert twin is not b and twin.parents == (a, a) and twin.op is b.op and twin.data == 4.0

@@ -330,3 +330,80 @@ def test_grad_none_and_non_numbers_are_refused_when_assigned():
     with pytest.raises(TypeError, match=facts("Value.data", "Value")):
         p.data = Value(2.0)
     assert (p.data, p.grad) == (1.0, 0.0)  # nothing was changed by the refused assignments
+
+
+# --- math.* on a Value, and the ops PyTorch users reach for --------------------------------------
+
+
+def exercise(a, b, c, sin):
+    """The lecture's exercise: f(a, b, c) = -a**3 + sin(3c) - 1/(b*b) + 2.5 a**0.5."""
+    return -(a**3) + sin(3 * c) - 1.0 / (b * b) + 2.5 * a**0.5
+
+
+def test_math_sin_on_a_value_warns_that_the_gradient_is_lost():
+    from micrograd import GradientLostWarning
+
+    a, b, c = Value(2.0), Value(3.0), Value(4.0)
+    with pytest.warns(GradientLostWarning, match=r"v\.sin\(\)") as caught:
+        out = exercise(a, b, c, math.sin)
+    assert caught[0].filename == __file__  # points at the user's line
+    out.backward()
+    assert c.grad == 0.0  # what the warning is about: sin's term dropped out
+    # Written with the Value's own sin, the gradient is the analytic one.
+    a, b, c = Value(2.0), Value(3.0), Value(4.0)
+    exercise(a, b, c, lambda v: v.sin()).backward()
+    assert a.grad == pytest.approx(-3 * 2.0**2 + 1.25 * 2.0**-0.5)
+    assert b.grad == pytest.approx(2.0 / 3.0**3)
+    assert c.grad == pytest.approx(3 * math.cos(12.0))
+
+
+def test_reading_the_number_is_quiet_where_no_gradient_is_lost(recwarn):
+    v = Value(2.0)
+    assert v.item() == 2.0 and v.data == 2.0 and f"{v:.1f}" == "2.0" and round(v, 1) == 2.0
+    assert float(Value(2.0, requires_grad=False)) == 2.0
+    with set_grad_enabled(False):
+        assert math.sin(v) == math.sin(2.0)
+    assert not recwarn.list
+
+
+@needs_torch
+@pytest.mark.parametrize("x", [-2.0, -1.0, 0.0, 0.5, 1.0, 3.0])
+@pytest.mark.parametrize(("low", "high"), [(-1.0, 1.0), (None, 1.0), (-1.0, None), (2.0, -1.0)])
+def test_clamp_is_torch_clamp_bounds_included(x, low, high):
+    import torch
+
+    v = Value(x)
+    out = v.clamp(low, high)
+    out.backward()
+    t = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    expected = torch.clamp(t, low, high)
+    expected.backward()
+    assert (out.data, v.grad) == (expected.item(), t.grad.item())
+    assert v.clip(low, high).data == out.data  # PyTorch's alias
+
+
+@needs_torch
+@pytest.mark.parametrize(("x", "y"), [(1.0, 2.0), (2.0, 1.0), (1.5, 1.5), (math.nan, 1.0)])
+def test_maximum_minimum_square_pow_as_methods_are_torchs(x, y):
+    import torch
+
+    for name in ("maximum", "minimum", "pow"):
+        a, b = Value(x), Value(y)
+        out = getattr(a, name)(b)
+        out.backward()
+        ta, tb = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (x, y))
+        expected = getattr(ta, name)(tb)
+        expected.backward()
+        for ours, theirs in ((out.data, expected), (a.grad, ta.grad), (b.grad, tb.grad)):
+            assert ours == theirs.item() or (math.isnan(ours) and math.isnan(theirs.item()))
+    a = Value(x)
+    a.square().backward()
+    assert a.grad == 2 * x or math.isnan(x)
+
+
+def test_the_named_ops_refuse_what_is_not_a_number():
+    with pytest.raises(TypeError, match=facts("maximum", "str")):
+        Value(1.0).maximum("2")
+    with pytest.raises(ValueError, match="min and max"):
+        Value(1.0).clamp()
+    assert Value(1.0).maximum(2).data == 2.0 and Value(5.0).clamp(max=True).data == 1.0

@@ -308,8 +308,9 @@ def test_hessian_matches_torch_on_a_small_network_input(torch):
     def f(x, y):
         return model([x, y])
 
-    # The parameters need grad, so the results are Values (see the next tests): take floats.
-    got = [[float(h) for h in row] for row in hessian(f, (0, 1))(0.3, -0.8)]
+    # The parameters need grad, so the results are Values (see the next tests): read the numbers
+    # (item(): float() of a Value with a graph warns that its gradient is lost).
+    got = [[h.item() for h in row] for row in hessian(f, (0, 1))(0.3, -0.8)]
     weights = [[(n.w, n.b) for n in layer.neurons] for layer in model.layers]
 
     def torch_f(inputs):

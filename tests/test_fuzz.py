@@ -215,11 +215,17 @@ def smooth_around(leaf_values, steps, eps: float) -> bool:
         numbers = [n.data for n in nodes] + [n.grad for n in nodes]
         if not all(math.isfinite(x) and abs(x) < 1e4 for x in numbers):
             return False
-        # Kinks: relu and abs at 0; pow with a base at or below 0 (log of the base).
+        # Kinks: relu and abs at 0; pow with a base at or below 0 (log of the base); maximum,
+        # clamp_min and the like where their two inputs meet.
         kinks = [
             (n.parents[0].data > 0.0, abs(n.parents[0].data) > 10 * eps)
             for n in nodes
             if n.op is not None and n.op.name in ("relu", "abs", "pow")
+        ] + [
+            (gap > 0.0, abs(gap) > 10 * eps or n.parents[0] is n.parents[1])
+            for n in nodes
+            if n.op is not None and n.op.kink_where_equal
+            for gap in [n.parents[0].data - n.parents[1].data]
         ]
         if not all(away for _, away in kinks):
             return False

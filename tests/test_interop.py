@@ -307,3 +307,71 @@ def test_optimizer_from_torch_refuses_what_it_cannot_carry():
         optimizer_from_torch(torch.optim.Adam([stray]), net, model)
     with pytest.raises(TypeError, match="received RMSprop"):
         optimizer_from_torch(torch.optim.RMSprop(net.parameters()), net, model)
+
+
+class _Doubling(torch.nn.Linear):
+    def forward(self, x):
+        return 2 * super().forward(x)
+
+
+class _Tanh2(torch.nn.Tanh):
+    pass
+
+
+class _Chain(torch.nn.Sequential):
+    def forward(self, x):
+        return super().forward(x) + 1
+
+
+@pytest.mark.parametrize(
+    ("make", "facts_"),
+    [
+        (lambda: torch.nn.Sequential(_Doubling(2, 1)), ["module 0", "_Doubling", "subclass"]),
+        (
+            lambda: torch.nn.Sequential(torch.nn.Linear(2, 2), _Tanh2(), torch.nn.Linear(2, 1)),
+            ["module 1", "_Tanh2"],
+        ),
+        (lambda: _Chain(torch.nn.Linear(2, 1)), ["_Chain", "subclass"]),
+    ],
+)
+def test_from_torch_refuses_subclasses_whose_forward_it_does_not_know(make, facts_):
+    # A doubling Linear gave 0.600 in the copy and 1.200 in torch.
+    with pytest.raises((TypeError, ValueError), match=facts(*facts_)):
+        MLP.from_torch(make())
+
+
+def _add_one(module, inputs, output):
+    return output + 1
+
+
+def _negate_input(module, inputs):
+    return (-inputs[0],)
+
+
+@pytest.mark.parametrize("where", ["layer", "sequential", "pre", "global"])
+def test_from_torch_refuses_a_forward_hook(where):
+    net = torch.nn.Sequential(torch.nn.Linear(2, 1))
+    if where == "layer":
+        handle = net[0].register_forward_hook(_add_one)
+    elif where == "sequential":
+        handle = net.register_forward_hook(_add_one)
+    elif where == "pre":
+        handle = net[0].register_forward_pre_hook(_negate_input)
+    else:
+        handle = torch.nn.modules.module.register_module_forward_hook(_add_one)
+    try:
+        name = "_negate_input" if where == "pre" else "_add_one"
+        with pytest.raises(ValueError, match=facts("hook", name)):
+            MLP.from_torch(net)
+    finally:
+        handle.remove()
+    MLP.from_torch(net)  # without the hook it converts
+
+
+def test_optimizer_to_torch_refuses_a_subclass_by_name():
+    class MySGD(optim.SGD):
+        pass
+
+    model = MLP(2, [1], seed=0)
+    with pytest.raises(TypeError, match=facts("MySGD", "subclass")):  # was a KeyError
+        optimizer_to_torch(MySGD(model.parameters(), lr=0.1), model, model.to_torch())

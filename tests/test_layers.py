@@ -21,6 +21,7 @@ FLOORS = {
     "autodiff": 2,
     "engine": 3,
     "anomaly": 4,
+    "clip_grad": 4,
     "data": 4,
     "explain": 4,
     "expr": 4,

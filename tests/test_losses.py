@@ -343,3 +343,18 @@ def test_bce_refuses_a_number_outside_0_1_and_points_to_logits(p):
 def test_bce_is_refused_while_tracing():
     with pytest.raises(TracingError, match="clamps each log"):
         trace(lambda x: binary_cross_entropy([x], [1.0]), [0.5])
+
+
+def test_numpy_rows_work_in_losses_as_lists_do():
+    np = pytest.importorskip("numpy")
+    from micrograd.losses import cross_entropy, log_sum_exp, mse
+
+    assert mse(np.array([1.0, 2.0]), np.array([1.0, 3.0])).data == mse([1.0, 2.0], [1.0, 3.0]).data
+    logits = [[1.0, 2.0, 0.5], [0.0, 1.0, -1.0]]
+    want = cross_entropy(logits, [1, 0]).data
+    assert cross_entropy(np.array(logits), np.array([1, 0])).data == want
+    assert cross_entropy([np.array(row) for row in logits], [1, 0]).data == want
+    assert cross_entropy(np.array(logits[0]), np.int64(1)).data == cross_entropy(logits[0], 1).data
+    assert log_sum_exp(np.array([1.0, 2.0])).data == log_sum_exp([1.0, 2.0]).data
+    with pytest.raises(TypeError, match="3-D"):
+        cross_entropy(np.zeros((1, 2, 2)), [0])

@@ -582,3 +582,80 @@ def test_parameter_names_are_unique_in_every_layout():
     for model in (MLP(2, [3, 2], seed=0), Twins(), Heads(), Tree(), Affine()):
         names = [name for name, _ in model.named_parameters()]
         assert len(names) == len(set(names)) == len(model.state_dict())
+
+
+# ---- Numpy rows work wherever a list does --------------------------------------------------
+
+
+def test_a_numpy_row_is_an_input_like_a_list():
+    # 0.1.0 accepted it, and a public test of a micrograd fork calls MLP(...)(np.array(...)).
+    np = pytest.importorskip("numpy")
+    model = MLP(2, [4, 3], seed=0)
+    expected = [v.data for v in model([0.5, -1.0])]
+    for row in (
+        np.array([0.5, -1.0]),
+        np.array([0.5, -1.0], dtype=np.float32),
+        [np.float64(0.5), np.float32(-1.0)],
+        (np.float16(0.5), np.int64(-1)),
+    ):
+        got = model(row)
+        assert [v.data for v in got] == expected
+        assert all(type(v.data) is float for v in got)  # no numpy type leaks into the graph
+    neuron = Neuron(3, seed=1)
+    assert neuron(np.array([1, 2, 3])).data == neuron([1.0, 2.0, 3.0]).data
+    out = model(np.array([0.5, -1.0]))
+    out[0].backward()
+    assert all(math.isfinite(p.grad) for p in model.parameters())
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda np: np.zeros((1, 2)), ["ndarray of 2 dimensions", "1-D array"]),
+        (lambda np: {0: 0.5, 1: -1.0}, ["dict"]),  # would give its keys
+        (lambda np: {0.5, -1.0}, ["set"]),  # in no fixed order
+        (lambda np: "ab", ["str"]),
+        (lambda np: np.array([0.5, -1.0, 2.0]), ["expects 2 inputs, received 3"]),
+    ],
+)
+def test_what_is_not_a_row_of_inputs_is_refused_by_name(make, words):
+    np = pytest.importorskip("numpy")
+    with pytest.raises((TypeError, ValueError), match=facts(*words)):
+        MLP(2, [1], seed=0)(make(np))
+
+
+def test_train_takes_a_bool_only():
+    model = MLP(2, [1], seed=0)
+    with pytest.raises(ValueError, match=facts("True or False", "'no'")):
+        model.train("no")  # truthy: it would have meant training
+    assert model.train(False).training is False and model.eval() is model
+
+
+def test_a_module_with_slots_finds_its_parameters():
+    class Slotted(Module):
+        __slots__ = ("w", "layer", "unset")
+
+        def __init__(self):
+            self.w = Value(1.0)
+            self.layer = Neuron(2, seed=0)
+
+    model = Slotted()
+    names = [name for name, _ in model.named_parameters()]
+    assert names == ["w", "layer.w.0", "layer.w.1", "layer.b"]
+    assert set(model.state_dict()) == set(names)
+
+
+def test_repr_of_modules_nested_deeper_than_the_recursion_limit():
+    import sys
+
+    class Box(Module):
+        def __init__(self, inner):
+            self.inner = inner
+
+    model = Neuron(1, seed=0)
+    depth = sys.getrecursionlimit() + 200
+    for _ in range(depth):
+        model = Box(model)
+    lines = repr(model).splitlines()
+    assert len(lines) == 2 * depth + 1 and lines[0] == "Box("
+    assert lines[depth] == "  " * depth + "(inner): Neuron(1, activation='relu')"

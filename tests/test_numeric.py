@@ -48,3 +48,17 @@ def test_one_answer_for_bool_in_the_modules_that_use_the_policy():
     v.data = False
     assert (Value(True).data, v.data, (Value(2.0) * True).data) == (1.0, 0.0, 2.0)
     assert gradcheck(lambda x: x * x, [0.5], eps=1e-6, atol=True)
+
+
+def test_the_row_policy():
+    np = pytest.importorskip("numpy")
+    from micrograd.numeric import as_row, is_row
+
+    assert as_row([1, 2]) == [1, 2] and as_row((1.5,)) == [1.5] and as_row(range(2)) == [0, 1]
+    row = as_row(np.array([0.5, 1.0], dtype=np.float32))
+    assert row == [0.5, 1.0] and all(type(x) is float for x in row)
+    assert as_row(np.array([[1, 2], [3, 4]]), ndim=2) == [[1, 2], [3, 4]]
+    for not_a_row in ("ab", b"ab", {1: 2}, {1, 2}, 3, np.float64(1.0), np.zeros((2, 2))):
+        assert not is_row(not_a_row)
+        with pytest.raises(TypeError, match="received"):
+            as_row(not_a_row, "f")

@@ -520,3 +520,50 @@ def test_repr_is_laid_out_as_torchs(torch):
     ]
     assert ours == kept
     assert ours[0] == "Adam (" and "Parameter Group 1" in ours and "    lr: 0.5" in ours
+
+
+# --- Rough edges of round two: state and schedules refused by name, never a bare error --------
+
+
+def _saved(optimizer, state, **group_extra):
+    group = {k: v for k, v in optimizer.param_groups[0].items() if k != "params"}
+    return {"state": state, "param_groups": [{**group, **group_extra, "params": [0]}]}
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        ({0: {"step": 1}}, ["saved state[0]", "lacks", "exp_avg"]),  # was a KeyError at step()
+        ({0: {"step": 1, "exp_avg": 10**400, "exp_avg_sq": 0.0}}, ["'exp_avg'", "too large"]),
+        ({0: {"step": 1.5, "exp_avg": 0.0, "exp_avg_sq": 0.0}}, ["'step'", "whole count"]),
+        (
+            {0: {"step": -1, "exp_avg": 0.0, "exp_avg_sq": 0.0}},
+            ["saved state[0]: invalid ['step']"],
+        ),
+    ],
+)
+def test_bad_adam_state_is_refused_before_anything_changes(state, words):
+    p = Value(1.0)
+    optimizer = Adam([p])
+    with pytest.raises((ValueError, TypeError), match=facts(*words)):
+        optimizer.load_state_dict(_saved(optimizer, state))
+    assert optimizer.state == {}
+    p.grad = 1.0
+    optimizer.step()  # still usable
+
+
+def test_a_saved_initial_lr_is_checked_like_the_other_hyperparameters():
+    optimizer = SGD([Value(1.0)], lr=0.1)
+    with pytest.raises(TypeError, match=facts("initial_lr", "'abc'")):
+        optimizer.load_state_dict(_saved(optimizer, {}, initial_lr="abc"))
+    with pytest.raises(ValueError, match=facts("initial_lr", "-1.0")):
+        optimizer.load_state_dict(_saved(optimizer, {}, initial_lr=-1.0))
+
+
+def test_a_schedule_that_overflows_is_a_value_error_naming_the_step():
+    schedule = ExponentialLR(SGD([Value(1.0)], lr=1.0), gamma=2.0)
+    with pytest.raises(ValueError, match=facts("step 1024", "overflows")):
+        for _ in range(1100):
+            schedule.step()
+    with pytest.raises(ValueError, match=facts("step 0", "inf")):
+        LambdaLR(SGD([Value(1.0)], lr=1.0), lambda k: 10**400)

@@ -10,6 +10,7 @@ import math
 import pathlib
 import re
 import tarfile
+import time
 from importlib import resources
 
 import pytest
@@ -17,6 +18,7 @@ import pytest
 from micrograd.cli import main
 from micrograd.data import TWO_TWO_TWO
 from micrograd.playground import build, glue
+from tests.references import facts
 
 
 def ask(call: str, **args: object) -> dict:
@@ -395,3 +397,124 @@ def test_a_networks_numbers_from_an_address_are_checked(lr, step, words):
     spec = {**glue.preset(), "lr": lr, "step": step}
     answer = page("graph", spec=spec)
     assert answer["ok"] is False and words in answer["error"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["json list", "json string", "tgz not gzip", "tgz cut off", "tgz list", "tgz member cut off"],
+)
+def test_odd_asset_folders_end_in_one_line(tmp_path, capsys, damage):
+    assets = tmp_path / "assets"
+    (assets / "p").mkdir(parents=True)
+    good = fake_package("pyodide", build.PYODIDE_VERSION, build.PYODIDE_FILES)
+    if damage == "json list":
+        (assets / "p" / "package.json").write_text("[1, 2]")
+    elif damage == "json string":
+        (assets / "p" / "package.json").write_text('"pyodide"')
+    elif damage == "tgz not gzip":
+        (assets / "pyodide.tgz").write_bytes(b"this is not an archive")
+    elif damage == "tgz list":
+        write_tgz(assets / "pyodide.tgz", {"package.json": b'["pyodide"]'})
+    else:
+        write_tgz(assets / "whole.tgz", good)
+        data = (assets / "whole.tgz").read_bytes()
+        (assets / "whole.tgz").unlink()
+        # Cut inside the first member (package.json) or after it, inside the files.
+        cut = 60 if damage == "tgz cut off" else len(data) - 40
+        (assets / "pyodide.tgz").write_bytes(data[:cut])
+    code = main(["playground", "--out", str(tmp_path / "site"), "--assets", str(assets)])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "Traceback" not in err
+    assert str(assets) in err
+    assert not (tmp_path / "site").exists()
+
+
+def test_playground_prints_its_folder_escaped(tmp_path, capsys):
+    out = tmp_path / "site\x1b]0;owned\x07"
+    assert main(["playground", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "\x1b" not in printed and "\x07" not in printed
+    assert "site\\x1b]0;owned\\x07" in printed
+
+
+# ---- Whatever a shared link holds, the answer is quick and a message ---------------------------
+
+
+def test_long_values_are_refused_at_once():
+    # re.sub(r"\s*=\s*") over a run of spaces was quadratic: a 160 KB link froze the page 174 s.
+    started = time.perf_counter()
+    with pytest.raises(glue.PlaygroundError, match=facts("160,006", "1,000")):
+        glue.parse_values("a=1" + " " * 160_000 + "b=2")  # spaces not followed by "="
+    assert time.perf_counter() - started < 0.05
+
+
+def test_values_up_to_the_cap_are_read_in_linear_time():
+    def seconds(text: str) -> float:
+        started = time.perf_counter()
+        glue.parse_values(text)
+        return time.perf_counter() - started
+
+    assert glue.parse_values(" a  =  2 ,b= -3;c =1e-2\td=4 ") == {
+        "a": 2.0,
+        "b": -3.0,
+        "c": 0.01,
+        "d": 4.0,
+    }
+    # The quadratic case for re.sub(r"\s*=\s*"): a run of spaces not followed by "=".
+    worst = "a=1" + " " * (glue.MAX_VALUES_LENGTH - 6) + "b=2"
+    assert len(worst) == glue.MAX_VALUES_LENGTH
+    assert glue.parse_values(worst) == {"a": 1.0, "b": 2.0}
+    assert seconds(worst) < 0.005  # about 6 microseconds (the quadratic sub took 1 ms here)
+    spaced = "a" + " " * (glue.MAX_VALUES_LENGTH - 3) + "=1"
+    assert glue.parse_values(spaced) == {"a": 1.0}
+    with pytest.raises(glue.PlaygroundError):
+        glue.parse_values("a" + " " * glue.MAX_VALUES_LENGTH + "=1")
+
+
+@pytest.mark.parametrize(
+    ("request_text", "words"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"call": "graph", "args": ' + "[" * 50_000 + "]" * 50_000 + "}", "nested too deeply"),
+        ('{"call": "graph", "args": [1]}', "args must be an object"),
+        (" " * (glue.MAX_REQUEST_LENGTH + 1), "at most 10,000,000 characters"),
+    ],
+)
+def test_deep_or_long_requests_are_answered_with_a_message(request_text, words):
+    answer = json.loads(glue.handle(request_text))
+    assert answer["ok"] is False and words in answer["error"]
+
+
+def test_an_unexpected_error_is_answered_with_a_message(monkeypatch):
+    def broken(spec):
+        raise KeyError("surprise")
+
+    monkeypatch.setitem(glue._CALLS, "graph", broken)
+    answer = ask("graph", spec={})
+    assert answer["ok"] is False and "KeyError" in answer["error"] and "surprise" in answer["error"]
+
+
+def test_the_page_caps_the_address_and_the_fields_with_the_packages_limits(tmp_path):
+    from micrograd import expr
+
+    site = tmp_path / "site"
+    build.build_page(site)
+    config = json.loads(
+        (site / "config.js").read_text().removeprefix("window.PLAYGROUND_CONFIG = ").rstrip(";\n")
+    )
+    assert config["limits"] == {
+        "expression": expr.MAX_LENGTH,
+        "values": glue.MAX_VALUES_LENGTH,
+        "address": glue.MAX_ADDRESS_LENGTH,
+    }
+    # An expression and values at their longest, every character percent-encoded as UTF-8
+    # (up to 4 bytes, 12 characters), still fit in an address the page reads.
+    longest = 12 * (expr.MAX_LENGTH + glue.MAX_VALUES_LENGTH) + len("#expr=&values=&frame=999")
+    assert longest <= glue.MAX_ADDRESS_LENGTH
+    script = (site / "playground.js").read_text()
+    for use in (
+        "const MAX_ADDRESS = config.limits.address;",
+        '$("expression").maxLength = config.limits.expression',
+        '$("values").maxLength = config.limits.values',
+    ):
+        assert use in script

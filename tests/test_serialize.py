@@ -297,7 +297,7 @@ def test_crash_before_rename_keeps_the_old_file(tmp_path, monkeypatch):
     save(model(), path)
     good = path.read_bytes()
 
-    def crash(src, dst):
+    def crash(src, dst, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(serialize.os, "replace", crash)
@@ -578,7 +578,7 @@ def test_overwriting_keeps_the_files_permissions(tmp_path, mode):
     path = tmp_path / "m.json"
     model().save(path)
     os.chmod(path, mode)
-    model().save(path)  # a read-only file is replaced too: the folder, not the file, is written
+    model().save(path, overwrite_read_only=mode == 0o444)
     assert os.stat(path).st_mode & 0o777 == mode
     assert MLP.load(path).state_dict() == model().state_dict()
 
@@ -800,3 +800,69 @@ def test_module_load_takes_the_size_limit(tmp_path):
         MLP.load(path, max_bytes=size - 1)
     assert has_facts(error.value, str(path), f"{size:,}", f"{size - 1:,}")
     assert MLP.load(path, max_bytes=size).state_dict() == MLP(2, [3, 1], seed=0).state_dict()
+
+
+def test_a_read_only_model_file_is_refused_unless_asked_for(tmp_path):
+    # Decided from the mode bits, as cp and torch.save would refuse it, so root is refused too.
+    path = tmp_path / "m.json"
+    Pair().save(path)
+    os.chmod(path, 0o444)
+    before = path.read_bytes()
+    with pytest.raises(PermissionError) as info:
+        model().save(path)
+    assert info.value.filename == str(path) and "read-only" in str(info.value)
+    assert path.read_bytes() == before
+    model().save(path, overwrite_read_only=True)
+    assert MLP.load(path).state_dict() == model().state_dict()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_saving_onto_a_fifo_a_device_or_a_folder_is_refused_and_leaves_it(tmp_path):
+    import stat
+
+    targets = {"FIFO": tmp_path / "fifo", "folder": tmp_path / "folder"}
+    os.mkfifo(targets["FIFO"])
+    os.mkdir(targets["folder"])
+    try:  # a copy of /dev/null (needs root): saving onto /dev/null must not replace it
+        os.mknod(tmp_path / "null", 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        targets["character device"] = tmp_path / "null"
+    except OSError:
+        pass
+    for kind, path in targets.items():
+        mode = os.lstat(path).st_mode
+        with pytest.raises(OSError) as info:
+            model().save(path)
+        assert info.value.filename == str(path) and kind in str(info.value)
+        assert os.lstat(path).st_mode == mode
+
+
+def test_a_huge_size_limit_does_not_allocate_it(tmp_path):
+    # read(max_bytes + 1) asked Python for a buffer of that size: MemoryError on a 1 KB file.
+    path = tmp_path / "m.json"
+    model().save(path)
+    assert MLP.load(path, max_bytes=2**40).state_dict() == model().state_dict()
+    assert serialize.read(path, max_bytes=2**62)["parameters"] == model().state_dict()
+
+
+def test_a_config_attribute_that_is_not_a_method_is_named():
+    class Configured(Module):
+        def __init__(self):
+            self.w = Value(1.0)
+            self.config = {"width": 3}  # an attribute, not PyTorch's nor our method
+
+    with pytest.raises(TypeError, match="Configured.config is a dict attribute"):
+        Configured().save("never-written.json")
+
+
+def test_a_module_with_slots_saves_its_weights(tmp_path):
+    class Slotted(Module):
+        __slots__ = ("w",)
+
+        def __init__(self):
+            self.w = Value(2.5)
+
+    Slotted().save(tmp_path / "s.json")
+    loaded = Slotted()
+    loaded.w.data = 0.0
+    serialize.load_into(loaded, tmp_path / "s.json")
+    assert loaded.w.data == 2.5

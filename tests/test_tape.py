@@ -207,7 +207,7 @@ def test_branching_on_a_value_while_tracing_raises():
         trace(branchy, [1.0])
     with pytest.raises(TracingError, match="float"):
         trace(lambda x: x * float(x), [1.0])
-    assert bool(Value(0.0)) and float(Value(2.0)) == 2.0  # tracing mode was switched off
+    assert bool(Value(0.0)) and Value(2.0).item() == 2.0  # tracing mode was switched off
 
 
 def test_tracing_records_even_inside_no_grad():
@@ -395,3 +395,22 @@ def test_two_threads_replaying_one_tape_get_their_own_results():
             assert np.array_equal(got.outputs, expected[k].outputs)
             assert np.array_equal(got.input_grads, expected[k].input_grads)
             assert np.array_equal(got.param_grads, expected[k].param_grads)
+
+
+@pytest.mark.parametrize("backend", ["python", "numpy"])
+@pytest.mark.parametrize("row", [{0: 1.0, 1: 2.0}, {1.0, 2.0}])
+def test_a_dict_or_set_row_is_refused_not_replayed_as_its_keys(backend, row):
+    if backend == "numpy":
+        pytest.importorskip("numpy")
+    tape = trace(lambda x, y: x * y, 2)
+    with pytest.raises(TypeError, match=type(row).__name__):
+        tape.run_batch([row], backend=backend)
+
+
+def test_trace_refuses_a_count_of_inputs_it_cannot_hold():
+    from micrograd.tape.program import MAX_TRACE_INPUTS
+
+    with pytest.raises(ValueError, match="1,000,000,000,000"):  # was a bare MemoryError
+        trace(lambda *xs: xs[0], 10**12)
+    with pytest.raises(ValueError, match=f"{MAX_TRACE_INPUTS:,}"):
+        trace(lambda *xs: xs[0], -1)

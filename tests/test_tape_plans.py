@@ -307,3 +307,22 @@ def test_python_batches_wider_than_one_pass_agree_with_numpy():
     assert np.allclose(lanes.param_grads, batch.param_grads, rtol=1e-10, atol=1e-14)
     one = tape.run(rows[57])
     assert np.allclose(one.input_grads, lanes.input_grads[57], rtol=1e-13, atol=0)
+
+
+def test_a_huge_batch_gives_its_buffers_back_and_small_ones_keep_them():
+    # One 10**6-row batch used to leave some 700 MiB per thread alive after it returned.
+    np = pytest.importorskip("numpy")
+    from micrograd.tape import numpy_plan
+
+    model = MLP(2, [4, 1], seed=0)
+    tape = trace(lambda *x: model(list(x)), 2, model.parameters())
+    plan = NumpyPlan(tape)
+    small = np.zeros((32, 2))
+    plan.run(small, None, "mean", [1.0], False)
+    kept = plan._local.buffers
+    assert kept is not None
+    plan.run(small, None, "mean", [1.0], False)
+    assert plan._local.buffers is kept  # minibatches reuse theirs
+    lanes = numpy_plan._KEEP_BUFFER_BYTES // (2 * 8 * plan.n_rows) + 1
+    plan.run(np.zeros((lanes, 2)), None, "mean", [1.0], False)
+    assert plan._local.buffers is None

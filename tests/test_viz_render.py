@@ -279,3 +279,30 @@ def test_compact_two_two_two_fits_a_notebook_and_keeps_every_number():
     frames = backward_steps(loss, compact=True, backend="dot").svgs()
     assert {svg_width_pt(frame) for frame in frames} == {svg_width_pt(frames[0])}
     assert svg_width_pt(frames[0]) <= 750
+
+
+@pytest.mark.parametrize(
+    ("args", "outfile"),
+    [({"outfile": "g.gv", "cleanup": True}, "g.gv"), ({"filename": "out"}, "out")],
+)
+def test_an_outfile_that_is_the_dot_files_path_is_refused(tmp_path, args, outfile):
+    # The image would be written over the DOT file (and cleanup would delete it); graphviz
+    # refuses this call too.
+    drawing = draw_dot(neuron())
+    args = {**args, "outfile": str(tmp_path / outfile)}
+    if "filename" in args:
+        args["filename"] = str(tmp_path / args["filename"])
+    with pytest.raises(ValueError) as info:
+        drawing.render(**args)
+    assert str(tmp_path / outfile) in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_render_refuses_a_read_only_image_before_writing_the_dot_file(tmp_path):
+    image = tmp_path / "g.gv.svg"
+    image.write_text("old")
+    image.chmod(0o444)
+    with pytest.raises(PermissionError) as info:
+        draw_dot(neuron()).render(str(tmp_path / "g.gv"), format="svg")
+    assert info.value.filename == str(image)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.gv.svg"]

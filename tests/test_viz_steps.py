@@ -370,3 +370,38 @@ def test_pdf_frames_share_one_page_size(tmp_path):
         for path in steps.save(tmp_path, "pdf")
     }
     assert len(boxes) == 1
+
+
+@pytest.mark.parametrize("label", ["o\x0bx", "o\x00x", "o\ud800x", "o\x1b[2Jx", "o\u2028x"])
+def test_a_label_with_any_character_gives_valid_frames_that_save_and_display(label, tmp_path):
+    # A control character made a frame invalid SVG; a lone surrogate crashed save() and the
+    # notebook display.
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    out = a * b
+    out.label = label
+    out.backward()
+    steps = backward_steps(out)
+    for svg in steps.svgs():
+        root = ET.fromstring(svg.encode("utf-8"))
+        shown = "".join(root.itertext())
+        assert label not in shown and "o\\x" in shown  # escaped, as in the DOT drawings
+    assert [p.name for p in steps.save(tmp_path)] == ["step_001.svg"]
+    assert steps._repr_mimebundle_()["text/html"].isprintable()
+
+
+def test_saving_into_a_folder_of_older_frames_leaves_only_this_drawings(tmp_path):
+    a, b = Value(2.0, "a"), Value(3.0, "b")
+    long = (a * b + a).tanh() * b
+    long.backward()
+    assert len(backward_steps(long).save(tmp_path)) == 4
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "step_099.png").write_bytes(b"another format")
+    short = a * b
+    short.backward()
+    written = backward_steps(short).save(tmp_path)
+    assert [p.name for p in written] == ["step_001.svg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "notes.txt",
+        "step_001.svg",
+        "step_099.png",
+    ]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from micrograd import __version__
 from micrograd.cli import demo, draw, example, playground
-from micrograd.cli.terminal import ArgumentParser
+from micrograd.cli.terminal import ArgumentParser, printable
 
 COMMANDS = (demo, example, draw, playground)
 
@@ -39,5 +39,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except KeyboardInterrupt:
+        print(f"{parser.prog} {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        # Each command ends the failures it expects itself, with a hint; this backstop keeps
+        # the promise of one escaped line and a non-zero exit for the rest.
+        message = f"{parser.prog} {args.command}: error: {type(error).__name__}: {error}"
+        print(printable(message), file=sys.stderr)
+        return 1
     return code

@@ -33,10 +33,10 @@ from typing import Any, TextIO
 
 from micrograd import data
 from micrograd.cli import digits
-from micrograd.cli.arguments import positive_int
+from micrograd.cli.arguments import check_mlp_size, non_negative_float, positive_int
 from micrograd.cli.terminal import printable
 from micrograd.engine import TracingError, Value, no_grad
-from micrograd.files import write_figure
+from micrograd.files import check_writable, write_figure
 from micrograd.losses import hinge, l2_penalty
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.optim import SGD, LinearLR
@@ -71,17 +71,8 @@ def _hidden_sizes(text: str) -> list[int]:
             f"expected hidden layer sizes as positive ints separated by commas, such as 16,16; "
             f"received {text!r}"
         )
+    check_mlp_size(2, [*sizes, 1], text)
     return sizes
-
-
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value < math.inf:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, received {text!r}")
-    return value
 
 
 class DivergedError(ArithmeticError):
@@ -107,7 +98,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--samples", type=positive_int, default=100, help="number of training points"
     )
     parser.add_argument(
-        "--noise", type=_non_negative_float, default=0.1, help="noise of the dataset (std dev)"
+        "--noise", type=non_negative_float, default=0.1, help="noise of the dataset (std dev)"
     )
     parser.add_argument(
         "--hidden",
@@ -118,7 +109,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     parser.add_argument("--steps", type=positive_int, default=100, help="training steps")
     parser.add_argument(
-        "--lr", type=_non_negative_float, default=1.0, help="learning rate at the first step"
+        "--lr", type=non_negative_float, default=1.0, help="learning rate at the first step"
     )
     parser.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help="seed for the dataset and initial weights"
@@ -498,6 +489,14 @@ def _run(args: argparse.Namespace) -> int:
         written += _plot(model, points, labels, history, final_accuracy, args.out)
     except ImportError:
         print("demo: matplotlib is not installed; skipping the plots (pip install matplotlib)")
+    except (OSError, ValueError) as e:  # a full disk, a folder in the way of a picture
+        print(printable(f"demo: cannot write a picture: {e}"), file=sys.stderr)
+        return 1
+    try:  # a path that cannot be written is an error; a missing renderer only skips the picture
+        check_writable(os.path.join(args.out, "neuron.svg"))
+    except OSError as e:
+        print(printable(f"demo: cannot write a picture: {e}"), file=sys.stderr)
+        return 1
     try:
         written.append(_draw_neuron(model, points, args.out))
     except ImportError as e:

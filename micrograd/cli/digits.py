@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import random
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from micrograd.cli.arguments import positive_int
+from micrograd.cli.arguments import check_mlp_size, non_negative_float, positive_int
+from micrograd.cli.terminal import printable
 from micrograd.data import iterate_minibatches, load_digits, train_test_split
 from micrograd.engine import Value
 from micrograd.files import write_figure
@@ -49,6 +52,12 @@ def _fraction(text: str) -> float:
     return value
 
 
+def _hidden_size(text: str) -> int:
+    size = positive_int(text)
+    check_mlp_size(64, [size, N_CLASSES], text)
+    return size
+
+
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the `digits` job (a sub-command of `demo`)."""
     parser = subparsers.add_parser(
@@ -59,10 +68,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "model.json, and with matplotlib loss.png, confusion.png and misclassified.png.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--hidden", type=positive_int, default=32, help="hidden layer size")
+    parser.add_argument("--hidden", type=_hidden_size, default=32, help="hidden layer size")
     parser.add_argument("--epochs", type=positive_int, default=15, help="passes over the data")
     parser.add_argument("--batch-size", type=positive_int, default=32, help="minibatch size")
-    parser.add_argument("--lr", type=float, default=0.01, help="Adam's learning rate")
+    parser.add_argument("--lr", type=non_negative_float, default=0.01, help="Adam's learning rate")
     parser.add_argument(
         "--test-size", type=_fraction, default=0.2, help="fraction of images held out"
     )
@@ -315,39 +324,72 @@ def _save(fig: Any, plt: Any, out: str, name: str) -> str:
     return path
 
 
+def _fail(message: str) -> int:
+    print(printable(f"demo digits: error: {message}"), file=sys.stderr)
+    return 1
+
+
+def _diverged(run: DigitsRun) -> str | None:
+    """Where the run stopped being finite (loss or weight), or None."""
+    losses = [("train", run.train_loss), ("test", run.test_loss)]
+    for which, values in losses:
+        for epoch, loss in enumerate(values, start=1):
+            if not math.isfinite(loss):
+                return f"the {which} loss is {loss} at epoch {epoch}"
+    for name, p in run.model.named_parameters():
+        if not math.isfinite(p.data):
+            return f"the weight {name} is {p.data}"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
-    """Load, split, train, report, and write the model file and pictures."""
+    """Load, split, train, report, and write the model file and pictures.
+
+    A bad run (arguments that leave no data, a diverging loss, a file that cannot be written)
+    ends in one line on stderr and exit code 1.
+    """
     try:
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
-        print(f"demo digits: cannot create output folder {args.out!r}: {e}", file=sys.stderr)
-        return 1
+        return _fail(f"cannot create output folder {args.out!r}: {e}")
     digits = load_digits()
     images, labels = digits.data, digits.target
     if args.samples is not None:
         images, labels = images[: args.samples], labels[: args.samples]
     pixels = [[v / 16.0 for v in row] for row in images]  # 0..16 counts to 0..1
-    x_train, x_test, y_train, y_test = train_test_split(
-        pixels, labels, test_size=args.test_size, random_state=args.seed
-    )
+    try:
+        x_train, x_test, y_train, y_test = train_test_split(
+            pixels, labels, test_size=args.test_size, random_state=args.seed
+        )
+    except ValueError as e:
+        return _fail(f"--samples {args.samples} --test-size {args.test_size}: {e}")
     print(
         f"training MLP(64, [{args.hidden}, 10]) on {len(x_train)} digits, testing on "
         f"{len(x_test)}: {args.epochs} epochs of minibatches of {args.batch_size}, Adam lr "
         f"{args.lr}, seed {args.seed}, engine {args.engine}"
     )
-    result = train(
-        x_train,
-        y_train,
-        x_test,
-        y_test,
-        hidden=args.hidden,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        seed=args.seed,
-        engine=args.engine,
-        on_step=ProgressBar(sys.stderr),
-    )
+    try:
+        with warnings.catch_warnings():
+            # A diverging run overflows thousands of times; it ends in one line below instead.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            result = train(
+                x_train,
+                y_train,
+                x_test,
+                y_test,
+                hidden=args.hidden,
+                epochs=args.epochs,
+                batch_size=args.batch_size,
+                lr=args.lr,
+                seed=args.seed,
+                engine=args.engine,
+                on_step=ProgressBar(sys.stderr),
+            )
+    except (ArithmeticError, ValueError) as e:  # math.exp overflowing in the eager engine, ...
+        return _fail(f"the run diverged ({e}); try a smaller --lr (received {args.lr:g})")
+    where = _diverged(result)
+    if where is not None:
+        return _fail(f"the run diverged: {where}; try a smaller --lr (received {args.lr:g})")
     print(
         f"done in {result.seconds:.1f} s ({result.engine}): train loss "
         f"{result.train_loss[-1]:.4f}, test loss {result.test_loss[-1]:.4f}, "
@@ -356,13 +398,14 @@ def run(args: argparse.Namespace) -> int:
     written = [os.path.join(args.out, "model.json")]
     try:
         result.model.save(written[0])
-    except OSError as e:
-        print(f"demo digits: cannot write {written[0]}: {e}", file=sys.stderr)
-        return 1
+    except (OSError, ValueError) as e:
+        return _fail(f"cannot write {written[0]}: {e}")
     try:
         written += _plot(result, x_test, y_test, args.out)
     except ImportError:
         print("demo digits: matplotlib is not installed; skipping the plots")
+    except (OSError, ValueError) as e:  # a full disk, a folder in the way of a picture
+        return _fail(f"cannot write a picture: {e}")
     for path in written:
-        print(f"wrote {path}")
+        print(printable(f"wrote {path}"))  # the folder name is the user's: shown, not obeyed
     return 0

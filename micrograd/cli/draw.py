@@ -57,6 +57,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--backend", choices=BACKENDS, help="Graphviz program to use (default: the first found)"
     )
     parser.add_argument(
+        "--overwrite-read-only",
+        action="store_true",
+        help="replace the output file or frames even if they are read-only (refused otherwise)",
+    )
+    parser.add_argument(
         "--shade-grad", action="store_true", help="darken each value by the size of its grad"
     )
     parser.set_defaults(run=run)
@@ -72,12 +77,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         out, names = build(args.expression, args.bindings)
         drawing = draw_dot(out, shade_grad=args.shade_grad, backend=args.backend)
-        written: list[str | Path] = [drawing.save(args.output)]
+        force = args.overwrite_read_only
+        written: list[str | Path] = [drawing.save(args.output, overwrite_read_only=force)]
         if args.steps:
             steps = backward_steps(out, shade_grad=args.shade_grad, backend=args.backend)
-            written += steps.save(args.steps, args.steps_format)
+            written += steps.save(args.steps, args.steps_format, overwrite_read_only=force)
     except (ExpressionError, GraphTooLargeError, RenderError, ValueError, OSError) as error:
-        _say(f"micrograd draw: error: {error}", sys.stderr)
+        hint = "; or pass --overwrite-read-only" if "read-only" in str(error) else ""
+        _say(f"micrograd draw: error: {error}{hint}", sys.stderr)
         return 1
     _say(f"{args.expression.strip()} = {out.data:.6g}")
     for name, value in names.items():

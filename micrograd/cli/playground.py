@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from micrograd.cli.terminal import printable
 from micrograd.playground.build import (
     CDN_PYODIDE,
     CDN_VIZ,
@@ -44,11 +45,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         index = build_page(args.out, args.assets)
     except (ValueError, OSError) as error:
-        print(f"micrograd playground: error: {error}", file=sys.stderr)
+        print(printable(f"micrograd playground: error: {error}"), file=sys.stderr)
         return 1
-    print(f"wrote {index}")
+    # The folder names are the user's: shown escaped, never obeyed by the terminal.
+    print(printable(f"wrote {index}"))
     if args.assets:
-        print(f"serve it: python -m http.server --bind 127.0.0.1 -d {index.parent}")
+        print(printable(f"serve it: python -m http.server --bind 127.0.0.1 -d {index.parent}"))
         print("then open http://127.0.0.1:8000/")
     else:
         print(f"open it in a browser (it loads {CDN_PYODIDE} and {CDN_VIZ})")

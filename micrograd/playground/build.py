@@ -17,10 +17,13 @@ import json
 import os
 import pathlib
 import tarfile
+import zlib
 from collections.abc import Callable
 from importlib import resources
 
+from micrograd.expr import MAX_LENGTH as MAX_EXPRESSION_LENGTH
 from micrograd.files import write_atomically
+from micrograd.playground.glue import MAX_ADDRESS_LENGTH, MAX_VALUES_LENGTH
 
 PYODIDE_VERSION = "314.0.7"
 VIZ_VERSION = "3.31.0"
@@ -104,7 +107,13 @@ def build_page(
             "to a file:// page: serve the folder, e.g. python -m http.server -d FOLDER, and open "
             "http://127.0.0.1:8000/"
         )
-    config = {**urls, "help": help_text, "integrity": integrity}
+    # The page caps what it reads (a shared link, the form's fields) with the package's limits.
+    limits = {
+        "expression": MAX_EXPRESSION_LENGTH,
+        "values": MAX_VALUES_LENGTH,
+        "address": MAX_ADDRESS_LENGTH,
+    }
+    config = {**urls, "help": help_text, "integrity": integrity, "limits": limits}
     _write(folder / "config.js", f"window.PLAYGROUND_CONFIG = {json.dumps(config)};\n".encode())
     return folder / "index.html"
 
@@ -140,9 +149,9 @@ def find_assets(folder: pathlib.Path) -> dict[str, Reader]:
     for package_json in _package_jsons(folder):
         try:
             meta = json.loads(package_json.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             continue
-        name, version = meta.get("name"), meta.get("version")
+        name, version = _name_and_version(meta)
         if name in _PACKAGES and name not in found:
             seen.append(f"{name}@{version} ({package_json.parent})")
             if version == _PACKAGES[name][0]:
@@ -184,27 +193,48 @@ def _folder_reader(root: pathlib.Path) -> Reader:
     return read
 
 
+def _name_and_version(meta: object) -> tuple[str | None, str | None]:
+    """A package.json's name and version; None for what is not a string in a JSON object."""
+    if not isinstance(meta, dict):
+        return None, None
+    name, version = meta.get("name"), meta.get("version")
+    return (
+        name if isinstance(name, str) else None,
+        version if isinstance(version, str) else None,
+    )
+
+
+# What reading a damaged .tgz raises: a bad or cut-off gzip stream, a bad tar header.
+_BROKEN_ARCHIVE = (OSError, EOFError, zlib.error, tarfile.TarError)
+
+
 def _archive_package(archive: pathlib.Path) -> tuple[str | None, str | None]:
     try:
         with tarfile.open(archive, "r:gz") as tar:
             member = tar.extractfile("package/package.json")
             meta = json.loads(member.read()) if member else {}
-    except (OSError, KeyError, ValueError, tarfile.TarError):
+    except (*_BROKEN_ARCHIVE, KeyError, ValueError, RecursionError):
         return None, None
-    return meta.get("name"), meta.get("version")
+    return _name_and_version(meta)
 
 
 def _archive_reader(archive: pathlib.Path) -> Reader:
     def read(name: str) -> bytes:
         # Members are read by name, never extracted, so no path in the archive is trusted.
-        with tarfile.open(archive, "r:gz") as tar:
-            try:
-                member = tar.extractfile(f"package/{name}")
-            except KeyError:
-                member = None
-            if member is None:
-                raise AssetError(f"{str(archive)!r} has no package/{name}")
-            return member.read()
+        try:
+            with tarfile.open(archive, "r:gz") as tar:
+                try:
+                    member = tar.extractfile(f"package/{name}")
+                except KeyError:
+                    member = None
+                if member is None:
+                    raise AssetError(f"{str(archive)!r} has no package/{name}")
+                return member.read()
+        except _BROKEN_ARCHIVE as error:
+            raise AssetError(
+                f"{str(archive)!r} is not a readable .tgz archive (reading package/{name}: "
+                f"{type(error).__name__}: {error}); expected the file npm pack writes"
+            ) from None
 
     return read
 

@@ -49,6 +49,18 @@ MAX_MESSAGE = 240
 """Longest message the page shows, in characters."""
 MAX_STEP_COUNT = 10**9
 """Largest training-step count an address may state."""
+
+MAX_VALUES_LENGTH = 1_000
+"""Longest values text (`a=2, b=-3`) accepted, in characters; the expression's is
+`micrograd.expr.MAX_LENGTH`."""
+
+MAX_ADDRESS_LENGTH = 20_000
+"""Longest page address (its `#...` part) the page reads, in characters: an expression and its
+values at their longest, percent-encoded, fit; a longer shared link is refused unread."""
+
+MAX_REQUEST_LENGTH = 10_000_000
+"""Longest request text answered (a laid-out SVG sent back for the frames is the longest)."""
+
 _WEIGHTS = tuple(f"w{k}" for k in range(1, 9))
 
 
@@ -83,12 +95,23 @@ def build(spec: Spec) -> tuple[Value, dict[str, Value]]:
 
 
 def parse_values(text: str) -> dict[str, float]:
-    """`"a=2, b=-3 c=1e-2"` as `{"a": 2.0, "b": -3.0, "c": 0.01}`: commas, semicolons or spaces."""
+    """`"a=2, b=-3 c=1e-2"` as `{"a": 2.0, "b": -3.0, "c": 0.01}`: commas, semicolons or spaces.
+
+    At most `MAX_VALUES_LENGTH` characters, read in time linear in their number.
+    """
     if not isinstance(text, str):
         raise PlaygroundError(f"values must be text such as a=2, b=-3; received {text!r:.60}")
+    if len(text) > MAX_VALUES_LENGTH:
+        raise PlaygroundError(
+            f"the values are {len(text):,} characters long; at most {MAX_VALUES_LENGTH:,} are "
+            "accepted"
+        )
     values: dict[str, float] = {}
-    # "a = 2" is one binding: spaces around "=" are dropped before splitting on spaces.
-    for item in re.split(r"[,;\s]+", re.sub(r"\s*=\s*", "=", text.strip())):
+    # "a = 2" is one binding: spaces around "=" are dropped before splitting on spaces. By
+    # splitting on "=" and stripping each part, not re.sub(r"\s*=\s*"), which retries every
+    # start in a run of spaces: quadratic, minutes for a long shared link.
+    joined = "=".join(part.strip() for part in text.split("="))
+    for item in re.split(r"[,;\s]+", joined):
         if not item:
             continue
         name, number = parse_binding(item)
@@ -410,12 +433,7 @@ def handle_page(request_json: str) -> str:
     any other failure is named by its kind only, with what to do next.
     """
     try:
-        request = json.loads(request_json)
-        call = _CALLS.get(str(request.get("call"))) if isinstance(request, dict) else None
-        if call is None:
-            raise PlaygroundError(f"unknown request {str(request)[:40]!r}")
-        answer = call(**request.get("args", {}))
-        return json.dumps(_finite({"ok": True, **answer}), allow_nan=False)
+        return json.dumps(_finite({"ok": True, **_answer(request_json)}), allow_nan=False)
     except (PlaygroundError, ExpressionError) as error:
         message = page_message(str(error))
     except RecursionError:
@@ -451,14 +469,34 @@ _CALLS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
+def _answer(request_json: str) -> dict[str, Any]:
+    """The answer to one request `{"call": NAME, "args": {...}}`; raises on a bad request."""
+    if not isinstance(request_json, str) or len(request_json) > MAX_REQUEST_LENGTH:
+        raise PlaygroundError(
+            f"a request must be JSON text of at most {MAX_REQUEST_LENGTH:,} characters, "
+            f"received {type(request_json).__name__} of length {len(request_json):,}"
+        )
+    request = json.loads(request_json)
+    call = _CALLS.get(str(request.get("call"))) if isinstance(request, dict) else None
+    if call is None:
+        raise PlaygroundError(f"unknown request {request!r:.80}; known: {', '.join(_CALLS)}")
+    args = request.get("args", {})
+    if not isinstance(args, dict):
+        raise PlaygroundError(f"a request's args must be an object, received {args!r:.80}")
+    return call(**args)
+
+
 def handle(request_json: str) -> str:
-    """Answer one page request `{"call": NAME, "args": {...}}` with JSON, errors included."""
+    """Answer one page request `{"call": NAME, "args": {...}}` with JSON, errors included.
+
+    Every request gets an answer: a request too long or too deeply nested, or one that trips
+    an error nobody expected, is `{"ok": false, "error": ...}` too, never an exception.
+    """
     try:
-        request = json.loads(request_json)
-        call = _CALLS.get(str(request.get("call"))) if isinstance(request, dict) else None
-        if call is None:
-            raise PlaygroundError(f"unknown request {request!r:.80}; known: {', '.join(_CALLS)}")
-        answer = call(**request.get("args", {}))
-        return json.dumps(_finite({"ok": True, **answer}), allow_nan=False)
+        return json.dumps(_finite({"ok": True, **_answer(request_json)}), allow_nan=False)
     except (PlaygroundError, ExpressionError, ValueError, TypeError, ArithmeticError) as error:
         return json.dumps({"ok": False, "error": str(error)})
+    except RecursionError:
+        return json.dumps({"ok": False, "error": "the request is nested too deeply to read"})
+    except Exception as error:  # the page shows a message for anything, never a dead end
+        return json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"})

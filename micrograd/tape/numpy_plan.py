@@ -23,6 +23,10 @@ from typing import TYPE_CHECKING, Any
 from micrograd.tape.numpy_build import NumpyLayout, _Group
 from micrograd.tape.program import BatchResult, _numbers, _read_data, _rows
 
+# Largest pair of per-lane buffers kept between calls (bytes): minibatches reuse theirs, and a
+# huge one-off batch gives its memory back when it returns.
+_KEEP_BUFFER_BYTES = 64 * 2**20
+
 if TYPE_CHECKING:
     from micrograd.tape.program import Tape
 
@@ -113,7 +117,12 @@ class NumpyPlan(NumpyLayout):
             column = np.empty((self.n_rows, 1))
             column[self.n_inputs + self.n_row_params : self.fixed, 0] = self.constants
             buffers = (np.empty(shape), np.empty(shape), column, np.empty((self.n_rows, 1)))
-            self._local.buffers = buffers
+            # Kept for the next call only when small: one 10**6-row batch otherwise left some
+            # 700 MiB per thread alive after it returned.
+            if 2 * self.n_rows * lanes * 8 <= _KEEP_BUFFER_BYTES:
+                self._local.buffers = buffers
+            else:
+                self._local.buffers = None
         return buffers
 
     def _forward(

@@ -11,7 +11,8 @@ Left out here: how a replay computes (see the two plan modules).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -75,6 +76,11 @@ class BatchResult(NamedTuple):
         )
 
 
+MAX_TRACE_INPUTS = 10_000_000
+"""Most placeholders `trace(fn, count)` makes: each is a Value (a 10**12 count was a bare
+MemoryError)."""
+
+
 def trace(
     fn: Callable[..., Value | Sequence[Value]],
     inputs: Sequence[float] | int,
@@ -87,6 +93,11 @@ def trace(
     one Value or a sequence of Values.
     """
     if isinstance(inputs, int) and not isinstance(inputs, bool):
+        if not 0 <= inputs <= MAX_TRACE_INPUTS:
+            raise ValueError(
+                f"trace() takes a count of inputs from 0 to {MAX_TRACE_INPUTS:,} (one Value "
+                f"each), received {inputs:,}"
+            )
         inputs = [0.0] * inputs
     else:
         inputs = _numbers(inputs, "trace() inputs", "a count or a sequence of numbers")
@@ -313,7 +324,8 @@ _read_data = attrgetter("_data")
 
 def _numbers(values: object, what: str, expected: str = "a sequence of numbers") -> list[float]:
     """`values` as floats, refusing anything but real numbers (bools count, as in `Value()`)."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+    if isinstance(values, (str, bytes, Mapping, AbstractSet)) or not isinstance(values, Iterable):
+        # A dict would give its keys, a set its items in no fixed order.
         raise TypeError(
             f"{what} must be {expected}, received {type(values).__name__}: {values!r:.60}"
         )

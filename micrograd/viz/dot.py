@@ -74,12 +74,19 @@ class Overlay:
     title_width: int | None = None
 
 
+def visible(text: str) -> str:
+    """`text` with each character that is not printable (control, format, a lone surrogate)
+    written as a `\\xNN` escape: XML and UTF-8 can carry the result. Line breaks stay."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch == "\n" or ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+
+
 def escape(text: str, limit: int | None = _MAX_LABEL) -> str:
     """`text` as the inside of a Graphviz HTML-like label, drawn as written (cut to `limit`)."""
     if limit is not None and len(text) > limit:
         text = text[: limit - 1] + "…"
-    shown = "".join(ch if ch == "\n" or ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
-    return html.escape(shown, quote=True).replace("\n", "<br/>")
+    return html.escape(visible(text), quote=True).replace("\n", "<br/>")
 
 
 def title_cell(text: str, width: int) -> str:
@@ -227,8 +234,10 @@ class _Builder:
         if self.roles[i] == "constant":
             return None
         if self.overlay is None:
-            # After backward(create_graph=True) a leaf's grad is a Value; show its number.
-            return float(self.order[i].grad)
+            # After backward(create_graph=True) a leaf's grad is a Value; show its number
+            # (.data: float() of it would warn that a gradient is lost).
+            grad = self.order[i].grad
+            return grad.data if isinstance(grad, Value) else float(grad)
         return self.overlay.grads.get(i)
 
     def shade_note(self) -> str:

@@ -13,7 +13,7 @@ import os
 import pathlib
 from collections.abc import Callable, Container
 
-from micrograd.files import write_atomically
+from micrograd.files import check_writable, write_atomically
 from micrograd.viz.backends import render as _render
 
 # Suffixes written as DOT text directly: no Graphviz program needed.
@@ -53,11 +53,15 @@ class Drawing:
         cleanup: bool = False,
         format: str | None = None,
         outfile: str | os.PathLike[str] | None = None,
+        *,
+        overwrite_read_only: bool = False,
     ) -> str:
         """Write the DOT text to `filename` and the image to `filename.<format>`; its path.
 
         As in graphviz: `cleanup=True` removes the DOT file afterwards; `outfile` names the image
-        directly (its suffix gives the format). `view` is refused: open the file yourself.
+        directly (its suffix gives the format) and must not be the DOT file's path. `view` is
+        refused: open the file yourself. A read-only file is replaced only with
+        `overwrite_read_only=True` (see `micrograd.files`).
         """
         if view:
             raise ValueError("render(view=True) is not supported: open the returned path yourself")
@@ -81,11 +85,21 @@ class Drawing:
         if directory is not None:
             source_path = pathlib.Path(directory) / source_path
             image = pathlib.Path(directory) / image
+        if os.path.abspath(source_path) == os.path.abspath(image):
+            # One would overwrite the other (and cleanup would delete the image); graphviz
+            # refuses this call too.
+            raise ValueError(
+                f"render(outfile={str(image)!r}) would write the image over the DOT file "
+                f"{str(source_path)!r}; expected an outfile other than the DOT file's path "
+                "(pass filename= for the DOT file, or give outfile another suffix)"
+            )
+        for path in (source_path, image):
+            check_writable(path, overwrite_read_only=overwrite_read_only)  # before either
         data = _render(self.source, format, self.backend)
         source_path.parent.mkdir(parents=True, exist_ok=True)
         image.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(source_path, self.source)
-        write_atomically(image, data)
+        write_atomically(source_path, self.source, overwrite_read_only=overwrite_read_only)
+        write_atomically(image, data, overwrite_read_only=overwrite_read_only)
         if cleanup:
             source_path.unlink()
         return str(image)
@@ -95,10 +109,13 @@ class Drawing:
         filename: str | os.PathLike[str] | None = None,
         directory: str | os.PathLike[str] | None = None,
         format: str | None = None,
+        *,
+        overwrite_read_only: bool = False,
     ) -> str:
         """Write the drawing; its path. A .gv/.dot name (graphviz's `save`) gets the DOT text.
 
-        Any other suffix (.svg, .png, .pdf) or `format=` writes that image instead.
+        Any other suffix (.svg, .png, .pdf) or `format=` writes that image instead. A read-only
+        file is replaced only with `overwrite_read_only=True` (see `micrograd.files`).
         """
         path = pathlib.Path(filename if filename is not None else self.filename)
         if directory is not None:
@@ -110,10 +127,12 @@ class Drawing:
                     ".gv (DOT text), .svg or .png, or pass format="
                 )
             format = path.suffix[1:].lower()
+        check_writable(path, overwrite_read_only=overwrite_read_only)  # before rendering
         if "." + format in _DOT_SUFFIXES:
-            write_atomically(path, self.source)
+            data: str | bytes = self.source
         else:
-            write_atomically(path, _render(self.source, format, self.backend))
+            data = _render(self.source, format, self.backend)
+        write_atomically(path, data, overwrite_read_only=overwrite_read_only)
         return str(path)
 
     def to_graphviz(self) -> object:

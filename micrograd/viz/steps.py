@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from micrograd.autodiff import gradient_table
 from micrograd.engine import Value, topological_order
-from micrograd.files import write_atomically
+from micrograd.files import check_writable, write_atomically
 from micrograd.viz.backends import render
 from micrograd.viz.dot import (
     COMPACT_LEGEND,
@@ -41,6 +41,7 @@ from micrograd.viz.dot import (
     HOT,
     Overlay,
     build_dot,
+    visible,
 )
 
 _SVG = "http://www.w3.org/2000/svg"
@@ -125,25 +126,37 @@ class BackwardSteps:
             self._fixed = [self._fixed_source(frame.overlay, width) for frame in self.frames]
         return list(self._fixed)
 
-    def save(self, directory: str | os.PathLike[str], format: str = "svg") -> list[pathlib.Path]:
+    def save(
+        self,
+        directory: str | os.PathLike[str],
+        format: str = "svg",
+        *,
+        overwrite_read_only: bool = False,
+    ) -> list[pathlib.Path]:
         """Write the frames as `step_001.svg`, `step_002.svg`, ... into `directory`.
 
         Every format shares one layout: each frame has the same size, and each node the same
         place. "svg" frames are one Graphviz SVG recoloured (`svgs()`); other formats ("png",
         "pdf", ...) draw each frame from `fixed_sources()`, which Graphviz lays out alike.
+        Every frame's path is checked before any is written (`micrograd.files`: a read-only
+        frame is replaced only with `overwrite_read_only=True`). Frames of an earlier save in
+        the same format that this one does not overwrite (`step_*.svg` of a longer backward
+        pass) are removed afterwards, so the folder holds this drawing's frames only; other
+        files are left alone.
         """
         folder = pathlib.Path(directory)
         folder.mkdir(parents=True, exist_ok=True)
         width = max(3, len(str(len(self.frames))))
-        paths = []
+        paths = [folder / f"step_{k:0{width}d}.{format}" for k in range(1, len(self.frames) + 1)]
+        for path in paths:
+            check_writable(path, overwrite_read_only=overwrite_read_only)
         if format == "svg":
             images = [svg.encode("utf-8") for svg in self.svgs()]
         else:
             images = [render(source, format, self.backend) for source in self.fixed_sources()]
-        for k, image in enumerate(images, start=1):
-            path = folder / f"step_{k:0{width}d}.{format}"
-            write_atomically(path, image)
-            paths.append(path)
+        for path, image in zip(paths, images):
+            write_atomically(path, image, overwrite_read_only=overwrite_read_only)
+        _remove_stale_frames(folder, format, {path.name for path in paths})
         return paths
 
     def _repr_mimebundle_(self, include: object = None, exclude: object = None) -> dict[str, str]:
@@ -405,8 +418,24 @@ def _compact(svg: ET.Element) -> None:
         parent.text = parent.text if parent.tag == _tag("text") else None
 
 
+def _remove_stale_frames(folder: pathlib.Path, format: str, written: set[str]) -> None:
+    """Delete `step_<number>.<format>` regular files in `folder` other than `written`."""
+    frame = re.compile(rf"step_\d+\.{re.escape(format)}")
+    for entry in os.scandir(folder):
+        if (
+            frame.fullmatch(entry.name)
+            and entry.name not in written
+            and entry.is_file(follow_symlinks=False)
+        ):
+            os.unlink(entry.path)
+
+
 def _name(node: Value) -> str:
-    """A node's name in a frame's title: its label (cut to 40 characters) or its op."""
+    """A node's name in a frame's title: its label (cut to 40 characters) or its op.
+
+    Characters that are not printable are shown escaped: raw, a control character made the
+    frame invalid SVG and a lone surrogate could not be written as UTF-8.
+    """
     if node.label:
-        return node.label if len(node.label) <= 40 else node.label[:39] + "…"
+        return visible(node.label if len(node.label) <= 40 else node.label[:39] + "…")
     return f"the {node.op.name} node" if node.op is not None else "a leaf"

@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 
 // A request running longer than limits.requestMs is stopped (the browser tests lower it).
 const limits = { requestMs: 20000 };
-const MAX_ADDRESS = 4000;     // characters of state the page reads from its address
+const MAX_ADDRESS = config.limits.address;  // the package's limit (glue.MAX_ADDRESS_LENGTH)
 const MAX_MESSAGE = 300;      // characters of a message shown
 
 const state = {
@@ -749,6 +749,9 @@ function wire() {
 async function start() {
   const addressProblem = dropLongAddress();
   window.playground.request = request;  // for the curious, in the browser's console
+  // The form's fields take no more than Python reads (the package's limits, from config.js).
+  $("expression").maxLength = config.limits.expression;
+  $("values").maxLength = config.limits.values;
   wire();
   startWorker();
   let versions;
