@@ -281,7 +281,7 @@ def moons_tape(job: dict, backend: str) -> dict:
 
         from micrograd.optim import SGD, LinearLR
 
-        # The README's Speed section, line for line (its data and seed aside).
+        # The guide's Speed page (docs/guide/speed.md), line for line (its data and seed aside).
         loss_tape = trace(
             lambda x0, x1, y: [(1 - y * model([x0, x1])).relu(), l2_penalty(params, 1e-4)],
             3,

@@ -1,7 +1,10 @@
-"""MkDocs hook: add pages that live outside docs/ and fix their relative links for the site.
+"""MkDocs hook: add pages that live outside docs/ and fix relative links for the site.
 
-The README, the changelog, the notebooks and the benchmarks' README stay where readers of the
-repository find them; the site takes them from there, so there is one copy of each.
+The README (the site's home page), the changelog, the notebooks and the benchmarks' README stay
+where readers of the repository find them; the site takes them from there, so there is one copy
+of each. Links are written as the repository has the files, so that they work on GitHub; this
+hook rewrites them to the site's paths, on the added pages and on the guide's pages in docs/
+(which link to the README, the notebooks and the benchmarks).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from mkdocs.structure.files import File, Files
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = "docs/"
 # Repository path -> path in the site's sources, for files outside docs/.
-RENAMED = {"README.md": "guide.md", "CHANGELOG.md": "changelog.md"}
+RENAMED = {"README.md": "index.md", "CHANGELOG.md": "changelog.md"}
 FOLDERS = ("notebooks", "benchmarks")
 LINK = re.compile(r"(\]\()([^)\s#]+)(#[^)\s]*)?(\))")
 
@@ -55,10 +58,8 @@ def on_files(files: Files, config: Any) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
-    """Rewrite relative links of an added page from repository paths to site paths."""
-    repo_page = _added().get(page.file.src_uri)
-    if repo_page is None:
-        return markdown
+    """Rewrite relative links of a page from repository paths to site paths."""
+    repo_page = _added().get(page.file.src_uri, DOCS + page.file.src_uri)
 
     def fix(match: re.Match[str]) -> str:
         target = match.group(2)

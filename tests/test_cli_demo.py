@@ -14,7 +14,8 @@ import pytest
 import micrograd.tape as tape_module
 from micrograd import MLP, data
 from micrograd.cli import demo, main
-from micrograd.cli.demo import DEFAULT_SEED, DivergedError, ProgressBar, predict_grid, train
+from micrograd.cli.demo import DEFAULT_SEED, DivergedError, predict_grid, train
+from micrograd.cli.terminal import ProgressBar
 from micrograd.engine import TracingError
 from micrograd.optim import SGD
 
@@ -79,10 +80,10 @@ def test_default_run_reaches_full_training_accuracy(tmp_path, capsys):
     model = MLP.load(folder / "model.json")
     points, labels = data.make_moons(100, noise=0.1, random_state=DEFAULT_SEED)
     assert sum((model(p).data > 0) == (y == 1) for p, y in zip(points, labels)) == 100
-    # The README's training loop is this run, and prints the same final loss.
+    # The guide's training loop (docs/guide/training.md) is this run, and prints the same loss.
     loss = summary.split("loss ")[1].split(",")[0]
-    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
-    assert f"# loss {loss}, accuracy 100%" in readme
+    page = pathlib.Path(__file__).parent.parent / "docs" / "guide" / "training.md"
+    assert f"# loss {loss}, accuracy 100%" in page.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("engine", ["auto", "tape", "eager"])
@@ -154,9 +155,9 @@ def test_predict_grid_matches_the_model():
 
 def test_progress_bar_on_a_pipe_prints_tenths():
     stream = io.StringIO()
-    bar = ProgressBar(20, stream)
+    bar = ProgressBar(stream)
     for k in range(1, 21):
-        bar(k, 1.0 / k, k / 20)
+        bar(k, 20, 1.0 / k, k / 20)
     lines = stream.getvalue().splitlines()
     assert len(lines) == 10 and "\r" not in stream.getvalue()
     assert lines[-1].startswith("[" + "#" * 30 + "] 20/20") and "accuracy 100.0%" in lines[-1]
@@ -168,9 +169,9 @@ def test_progress_bar_on_a_terminal_redraws_one_line():
             return True
 
     stream = Terminal()
-    bar = ProgressBar(3, stream)
+    bar = ProgressBar(stream)
     for k in range(1, 4):
-        bar(k, 0.5, 1.0)
+        bar(k, 3, 0.5, 1.0)
     text = stream.getvalue()
     assert text.count("\r") == 3 and text.endswith("\n") and text.count("\n") == 1
 
@@ -308,8 +309,8 @@ def test_an_interrupted_bar_on_a_terminal_ends_its_line():
             return True
 
     stream = Terminal()
-    bar = ProgressBar(5, stream)
-    bar(1, 0.5, 1.0)
+    bar = ProgressBar(stream)
+    bar(1, 5, 0.5, 1.0)
     bar.interrupt()
     bar.interrupt()  # only once
     assert stream.getvalue().count("\n") == 1 and stream.getvalue().endswith("\n")

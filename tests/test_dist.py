@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email.parser
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -89,10 +90,16 @@ def source_files(folder: str) -> set[str]:
 
 
 def readme_links() -> set[str]:
-    """Relative link and image targets in README.md, without their #anchors."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    targets = re.findall(r"\]\(([^)\s]+)\)", text)
-    return {t.split("#")[0] for t in targets if not re.match(r"[a-z]+:|#", t)}
+    """Relative link and image targets in README.md and the guide's pages (docs/guide/), as
+    paths from the repository's root, without their #anchors."""
+    found = set()
+    for page in [ROOT / "README.md", *(ROOT / "docs" / "guide").glob("*.md")]:
+        targets = re.findall(r"\]\(([^)\s]+)\)", page.read_text(encoding="utf-8"))
+        for target in targets:
+            if not re.match(r"[a-z]+:|#", target):
+                path = os.path.normpath(page.parent / target.split("#")[0])
+                found.add(Path(path).relative_to(ROOT).as_posix())
+    return found
 
 
 def test_sdist_carries_the_test_suite_and_what_it_reads(dists):

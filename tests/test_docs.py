@@ -81,3 +81,19 @@ def test_every_notebook_is_a_page_in_reading_order():
 def test_warnings_fail_the_build():
     # A plain `mkdocs build` is as strict as CI's `mkdocs build --strict`.
     assert config()["strict"] is True
+
+
+def test_the_readme_is_the_home_page_and_maps_every_guide_page():
+    # The README is the front door on GitHub and on the site; the manual is docs/guide/.
+    assert hook_constant("RENAMED") == {"README.md": "index.md", "CHANGELOG.md": "changelog.md"}
+    assert not (ROOT / "docs" / "index.md").exists(), "two home pages"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = sorted(p.name for p in (ROOT / "docs" / "guide").glob("*.md"))
+    assert len(guide) >= 14
+    unmapped = [name for name in guide if f"(docs/guide/{name})" not in readme]
+    assert not unmapped, f"the README's map of the guide does not link {unmapped}"
+    # The site's guide is read in the order of the README's map.
+    table = readme[readme.index("\n## The guide\n") :]
+    in_readme = sorted(guide, key=lambda name: table.index(f"(docs/guide/{name})"))
+    nav = nav_pages(config()["nav"])
+    assert [page for page in nav if page.startswith("guide/")] == [f"guide/{n}" for n in in_readme]

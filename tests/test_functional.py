@@ -456,18 +456,18 @@ def test_no_grad_inside_f_stops_the_gradient_but_outside_it_does_not():
 # --- documentation ------------------------------------------------------------------------------
 
 
-def test_readme_section_examples_print_what_they_say():
-    readme = Path(__file__).resolve().parents[1] / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    start = text.index("## Higher-order gradients and the functional API")
-    end = text.index("\n## ", start + 1)
-    blocks = re.findall(r"```pycon\n(.*?)```", text[start:end], flags=re.DOTALL)
+def test_guide_page_examples_print_what_they_say():
+    page = Path(__file__).resolve().parents[1] / "docs" / "guide" / "higher-order.md"
+    text = page.read_text(encoding="utf-8")
+    blocks = re.findall(r"```pycon\n(.*?)```", text, flags=re.DOTALL)
     assert len(blocks) == 2
     parser, tries = doctest.DocTestParser(), 0
     for number, block in enumerate(blocks):
         runner = doctest.DocTestRunner()
-        test = parser.get_doctest(block, {}, f"README block {number}", str(readme), 0)
+        test = parser.get_doctest(block, {}, f"{page.name} block {number}", str(page), 0)
         runner.run(test)
-        assert runner.failures == 0, f"README block {number} printed something else (see above)"
+        assert runner.failures == 0, (
+            f"{page.name} block {number} printed something else (see above)"
+        )
         tries += runner.tries
     assert tries >= 10

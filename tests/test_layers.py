@@ -1,7 +1,8 @@
 """Dependencies point down: no module of the package imports one on a higher floor.
 
-The floors are those of the README's "Layout" section. Upward imports are allowed only for the
-documented facades, and only inside a function (so they run when used, not on import).
+The floors are those of the guide's "Layout" page (docs/guide/layout.md). Upward imports are
+allowed only for the documented facades, and only inside a function (so they run when used, not
+on import).
 """
 
 from __future__ import annotations

@@ -191,7 +191,7 @@ def test_an_int_beyond_the_float_range_elsewhere_is_a_clear_error_or_inf():
 
 @pytest.mark.parametrize("x0", [0.0, -2.0])
 def test_a_dead_relu_under_a_division_gives_the_ieee_nan_not_pytorchs_zero(x0, torch):
-    # Decided and documented (README, numerics): relu's local 0 times the division's -inf.
+    # Decided and documented (docs/guide/numerics.md): relu's local 0 times the division's -inf.
     x = Value(x0)
     with pytest.warns(RuntimeWarning, match="pow"):
         y = 1 / x.relu()
@@ -200,4 +200,4 @@ def test_a_dead_relu_under_a_division_gives_the_ieee_nan_not_pytorchs_zero(x0, t
     assert math.isnan(x.grad)
     t = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
     (1 / t.relu()).backward()
-    assert t.grad.item() == 0.0  # PyTorch masks instead: the difference the README names
+    assert t.grad.item() == 0.0  # PyTorch masks instead: the difference the guide names

@@ -265,7 +265,7 @@ def test_every_maths_namespace_has_the_same_names():
 
 
 def test_an_op_added_as_one_record_works_on_every_path():
-    # The README's worked example: a cube op, one record, picked up by every path.
+    # The worked example of docs/guide/engine.md: a cube op, one record, picked up by every path.
     np = pytest.importorskip("numpy")
     from micrograd import gradcheck, trace
     from micrograd.functional import grad

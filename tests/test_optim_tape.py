@@ -38,7 +38,7 @@ def moons_rows(n=24, seed=0):
 
 
 def loss_tape(model):
-    """Hinge per sample and the L2 penalty, one tape: the README's loop."""
+    """Hinge per sample and the L2 penalty, one tape: the loop of docs/guide/speed.md."""
     params = model.parameters()
     return trace(
         lambda x0, x1, y: [(1 - y * model([x0, x1])).relu(), l2_penalty(params, ALPHA)], 3, params

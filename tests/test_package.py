@@ -132,12 +132,15 @@ def test_package_page_is_the_long_description_and_installs_both_ways():
         assert where in page, f"the package page does not mention {where}"
 
 
-# The ```python blocks of the README and the package page, one file each (blocks reuse names for
-# new things). A block that imports torch is checked only where torch is installed: it is
-# optional, as are its types.
+# The ```python blocks of the README, the package page and the guide's pages (docs/guide/), one
+# file each (blocks reuse names for new things), named after the page. A block that imports torch
+# is checked only where torch is installed: it is optional, as are its types.
+PAGES = [ROOT / "README.md", ROOT / "PACKAGE.md", *sorted((ROOT / "docs" / "guide").glob("*.md"))]
 PAGE_BLOCKS = {
-    page: re.findall(r"```python\n(.*?)```", (ROOT / f"{page}.md").read_text("utf-8"), re.DOTALL)
-    for page in ("README", "PACKAGE")
+    ("guide_" if page.parent.name == "guide" else "") + re.sub(r"\W", "_", page.stem.lower()): (
+        re.findall(r"```python\n(.*?)```", page.read_text("utf-8"), re.DOTALL)
+    )
+    for page in PAGES
 }
 # Written beside the blocks: the checkers must see the package's types, here a loss's overloads
 # (reduction="none" gives a list), and report this line and no other.
@@ -179,12 +182,15 @@ EXPECTED_ERRORS = {"canary.py:3", f"precise.py:{PRECISE.count(chr(10))}"}
 
 
 def write_page_blocks(folder: Path) -> None:
+    assert PAGE_BLOCKS["readme"] and PAGE_BLOCKS["package"], (
+        "the README or PACKAGE.md lost its example"
+    )
+    assert sum(len(blocks) for blocks in PAGE_BLOCKS.values()) >= 14
     for page, blocks in PAGE_BLOCKS.items():
-        assert blocks, f"{page}.md has no python block"
         for number, block in enumerate(blocks):
             if "import torch" in block and importlib.util.find_spec("torch") is None:
                 continue
-            name = f"{page.lower()}_block_{number:02d}.py"
+            name = f"{page}_block_{number:02d}.py"
             (folder / name).write_text(block, encoding="utf-8")
     (folder / "canary.py").write_text(CANARY, encoding="utf-8")
     (folder / "precise.py").write_text(PRECISE, encoding="utf-8")
@@ -204,7 +210,7 @@ def test_readme_examples_pass_mypy_strict(tmp_path):
     done = subprocess.run(
         # The package's own mypy settings (setup.cfg: optional packages such as torch may be
         # missing). torch's own Tensor.backward() has no annotations; calling it is not the
-        # README's fault.
+        # page's fault.
         [sys.executable, "-m", "mypy", "--config-file", str(ROOT / "setup.cfg"), "--strict",
          "--untyped-calls-exclude=torch", "--cache-dir", str(tmp_path / ".mypy_cache"), "."],
         capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "MYPYPATH": str(ROOT)},
@@ -222,7 +228,7 @@ def test_readme_examples_pass_pyright(tmp_path):
     config = {
         "extraPaths": [str(ROOT)],
         # The training loops read their last loss after `for k in range(100)`, which pyright
-        # cannot tell runs at least once (README, "Types").
+        # cannot tell runs at least once (docs/guide/development.md).
         "reportPossiblyUnboundVariable": False,
     }
     (tmp_path / "pyrightconfig.json").write_text(json.dumps(config), encoding="utf-8")

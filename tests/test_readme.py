@@ -1,8 +1,10 @@
-"""The Python examples of the README and of the package page run, and print what they say.
+"""The Python examples of the README, the guide's pages and the package page run, and print what
+they say.
 
-The package page (PACKAGE.md) is the distribution's long description, shown on the package index.
-In a code block of either, a comment at the end of a `print(...)` line and a comment on a line of
-its own are the output the block must produce, in order.
+The guide is the manual, one page per topic in docs/guide/; the package page (PACKAGE.md) is the
+distribution's long description, shown on the package index. In a code block of any of them, a
+comment at the end of a `print(...)` line and a comment on a line of its own are the output the
+block must produce, in order.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from tests.references import HAVE_TORCH
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 PACKAGE_PAGE = ROOT / "PACKAGE.md"
+GUIDE_PAGES = sorted((ROOT / "docs" / "guide").glob("*.md"))
+# Every page whose examples must run: a new guide page is picked up by being there.
+PAGES = [README, *GUIDE_PAGES]
 
 
 def python_blocks(page: Path) -> list[str]:
     return re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.DOTALL)
 
 
-BLOCKS = python_blocks(README)
+BLOCKS = [(page, block) for page in PAGES for block in python_blocks(page)]
 
 
 def expected_output(block: str) -> list[str]:
@@ -38,17 +43,24 @@ def expected_output(block: str) -> list[str]:
     return lines
 
 
-def test_readme_has_examples():
-    assert len(BLOCKS) >= 3
+def test_readme_and_guide_have_examples():
+    # The README's one example, and the guide's: as many as the README had when it was the manual.
+    assert len(python_blocks(README)) == 1
+    assert len(GUIDE_PAGES) >= 14
+    assert len(BLOCKS) >= 13
 
 
-def _param(i: int, block: str) -> object:
+def _param(page: Path, i: int, block: str) -> object:
     # The eager 100-step training loop takes most of a minute on a busy machine.
     slow = "range(100)" in block and ".backward()" in block
     marks = [pytest.mark.slow] if slow else []
     if "torch" in block:
         marks.append(pytest.mark.torch)
-    return pytest.param(block, id=f"block{i}", marks=marks)
+    return pytest.param(page, block, id=f"{page.stem}-block{i}", marks=marks)
+
+
+def _params() -> list[object]:
+    return [_param(page, i, block) for page in PAGES for i, block in enumerate(python_blocks(page))]
 
 
 def run_block(block: str, page: Path) -> list[str]:
@@ -59,12 +71,12 @@ def run_block(block: str, page: Path) -> list[str]:
     return stdout.getvalue().splitlines()
 
 
-@pytest.mark.parametrize("block", [_param(i, block) for i, block in enumerate(BLOCKS)])
-def test_readme_block(block, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("page", "block"), _params())
+def test_page_block(page, block, tmp_path, monkeypatch):
     if "torch" in block and not HAVE_TORCH:
-        pytest.skip("this README example needs PyTorch")
+        pytest.skip("this example needs PyTorch")
     monkeypatch.chdir(tmp_path)  # blocks may write files
-    printed = run_block(block, README)
+    printed = run_block(block, page)
     expected = expected_output(block)
     if expected:
         assert printed == expected

@@ -34,11 +34,12 @@ from typing import Any, TextIO
 from micrograd import data
 from micrograd.cli import digits
 from micrograd.cli.arguments import check_mlp_size, non_negative_float, positive_int
-from micrograd.cli.terminal import printable
+from micrograd.cli.terminal import ProgressBar, loss_text, printable
 from micrograd.engine import TracingError, Value, no_grad
 from micrograd.files import check_writable, write_figure
 from micrograd.losses import hinge, l2_penalty
 from micrograd.nn import ACTIVATIONS, MLP
+from micrograd.ops import OPS
 from micrograd.optim import SGD, LinearLR
 
 # Two-class datasets only: the hinge loss separates labels -1 and +1.
@@ -272,44 +273,6 @@ def _tape_step(
     return step
 
 
-def _loss_text(loss: float) -> str:
-    # A loss run away to 1e58 is shown in exponent form, not as 59 digits.
-    return f"loss {loss:.4f}" if abs(loss) < 1e6 else f"loss {loss:.4e}"
-
-
-class ProgressBar:
-    """A one-line bar redrawn in place on a terminal; a line per tenth of the run otherwise."""
-
-    def __init__(self, total: int, stream: TextIO, width: int = 30) -> None:
-        self.total = total
-        self.stream = stream
-        self.width = width
-        self.tty: bool = hasattr(stream, "isatty") and stream.isatty()
-        self.every: int = max(1, total // 10)
-        self.open: bool = False  # a bar drawn on a terminal, not yet ended by a newline
-
-    def __call__(self, done: int, loss: float, accuracy: float) -> None:
-        """Show progress after step `done` of `total`."""
-        filled = self.width * done // self.total
-        bar = "#" * filled + "-" * (self.width - filled)
-        line = f"[{bar}] {done:>{len(str(self.total))}}/{self.total}  "
-        line += f"{_loss_text(loss)}  accuracy {accuracy:6.1%}"
-        if self.tty:
-            self.stream.write("\r" + line + ("\n" if done == self.total else ""))
-            self.stream.flush()
-        elif done % self.every == 0 or done == self.total:
-            self.stream.write(line + "\n")
-            self.stream.flush()
-        self.open = self.tty and done < self.total
-
-    def interrupt(self) -> None:
-        """End a bar left part-drawn on a terminal, so that a message starts on a new line."""
-        if self.open:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.open = False
-
-
 def predict_grid(model: MLP, xs: Any, ys: Any) -> Any:
     """The model's scores on a numpy mesh grid, computed with numpy from its weights.
 
@@ -317,17 +280,15 @@ def predict_grid(model: MLP, xs: Any, ys: Any) -> Any:
     """
     import numpy as np
 
-    functions: dict[str, Callable[[Any], Any]] = {  # on numpy arrays
-        "relu": lambda a: np.maximum(a, 0.0),
-        "tanh": np.tanh,
-        "sigmoid": lambda a: 1.0 / (1.0 + np.exp(-a)),
-        "linear": lambda a: a,
-    }
     h = np.stack([np.ravel(xs), np.ravel(ys)], axis=1)
     for layer in model.layers:
         weights = np.array([[w.data for w in n.w] for n in layer.neurons])
         biases = np.array([n.b.data for n in layer.neurons])
-        h = functions[layer.activation](h @ weights.T + biases)
+        h = h @ weights.T + biases
+        if layer.activation != "linear":  # the op's own numpy version: sigmoid cannot overflow
+            array_forward = OPS[layer.activation].array_forward
+            assert array_forward is not None, layer.activation
+            h = array_forward(np, h)
     return h[:, 0].reshape(np.shape(xs))
 
 
@@ -464,19 +425,23 @@ def _run(args: argparse.Namespace) -> int:
         f"training {model_name} on {args.samples} {args.dataset} points (noise {args.noise}) "
         f"for {args.steps} steps, lr {args.lr} falling to {args.lr * 0.1:g}, seed {args.seed}"
     )
-    progress = ProgressBar(args.steps, sys.stderr)
+    bar = ProgressBar(sys.stderr)
+
+    def progress(done: int, loss: float, accuracy: float) -> None:
+        bar(done, args.steps, loss, accuracy)
+
     try:
         model, history = train(
             points, labels, args.hidden, args.steps, args.lr, args.seed, progress, args.engine
         )
     except DivergedError as e:
-        progress.interrupt()
+        bar.interrupt()
         hint = f"try a smaller --lr (received {args.lr:g}) or --noise (received {args.noise:g})"
         print(f"demo: error: {e}; {hint}", file=sys.stderr)
         return 1
     final_accuracy = accuracy(model, points, labels)
     print(
-        f"done in {history.seconds:.1f} s ({history.engine}): {_loss_text(history.loss[-1])}, "
+        f"done in {history.seconds:.1f} s ({history.engine}): {loss_text(history.loss[-1])}, "
         f"training accuracy {final_accuracy:.0%}"
     )
     written = [os.path.join(args.out, "model.json")]

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from micrograd.cli.arguments import check_mlp_size, non_negative_float, positive_int
-from micrograd.cli.terminal import printable
+from micrograd.cli.terminal import ProgressBar, printable
 from micrograd.data import iterate_minibatches, load_digits, train_test_split
 from micrograd.engine import Value
 from micrograd.files import write_figure
@@ -244,27 +244,6 @@ def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int]) -> list[list[
     return counts
 
 
-class ProgressBar:
-    """A one-line bar redrawn in place on a terminal; a line per tenth of the run otherwise."""
-
-    def __init__(self, stream: Any, width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
-        self.tty = hasattr(stream, "isatty") and stream.isatty()
-
-    def __call__(self, done: int, total: int, loss: float, accuracy: float) -> None:
-        """Show progress after step `done` of `total`, with the minibatch's loss and accuracy."""
-        filled = self.width * done // total
-        line = f"[{'#' * filled}{'-' * (self.width - filled)}] {done:>{len(str(total))}}/{total}"
-        line += f"  loss {loss:.4f}  batch accuracy {accuracy:6.1%}"
-        if self.tty:
-            self.stream.write("\r" + line + ("\n" if done == total else ""))
-            self.stream.flush()
-        elif done % max(1, total // 10) == 0 or done == total:
-            self.stream.write(line + "\n")
-            self.stream.flush()
-
-
 def _plot(run: DigitsRun, x_test: list[list[float]], y_test: list[int], out: str) -> list[str]:
     import matplotlib
 
@@ -383,7 +362,7 @@ def run(args: argparse.Namespace) -> int:
                 lr=args.lr,
                 seed=args.seed,
                 engine=args.engine,
-                on_step=ProgressBar(sys.stderr),
+                on_step=ProgressBar(sys.stderr, accuracy_label="batch accuracy"),
             )
     except (ArithmeticError, ValueError) as e:  # math.exp overflowing in the eager engine, ...
         return _fail(f"the run diverged ({e}); try a smaller --lr (received {args.lr:g})")
