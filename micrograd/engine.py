@@ -61,7 +61,7 @@ class Value:
 
     `Value(data, label="")` makes a leaf. micrograd 0.1.0's constructor also works:
     `Value(data, _children=(a, b), _op="+", label="c")` makes a node whose backward step is the
-    `_backward` closure you assign to it (see "Coming from micrograd 0.1.0" in the README); the
+    `_backward` closure you assign to it (see docs/guide/coming-from-0.1.0.md); the
     second argument is told apart by its type (a str is a label).
     """
 
