@@ -457,6 +457,13 @@ def _finite(data: Any) -> Any:
     return data
 
 
+def _lesson(**args: Any) -> dict[str, Any]:
+    """The lesson page's requests (`micrograd.playground.lesson.answer`), imported when asked."""
+    from micrograd.playground import lesson
+
+    return lesson.answer(**args)
+
+
 _CALLS: dict[str, Callable[..., dict[str, Any]]] = {
     "graph": graph,
     "frames": explained_frames,
@@ -466,6 +473,7 @@ _CALLS: dict[str, Callable[..., dict[str, Any]]] = {
     "check": check,
     "train": train,
     "preset": lambda: {"spec": preset()},
+    "lesson": _lesson,
 }
 
 
