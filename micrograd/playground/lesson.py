@@ -11,7 +11,8 @@ The page's worker calls `handle_page('{"call": "lesson", "args": {"part": ..., .
 (`micrograd.playground.glue`), which calls `answer(part, ...)`:
 
 - `answer("weight", w=3)`: the table for the learner's W, its total squared error and the slope;
-- `answer("step", w=3)`: one "follow the slope" step from W;
+- `answer("step", w=3)`: one "follow the slope" step from W; `answer("descend", w=3)`: steps
+  until the minimum;
 - `answer("network")`: forward pass, E_total, backward for w5, the eight updates;
 - `answer("train", steps=10000, order="correct")` or `order="early"`: training, where "early"
   updates w5..w8 before backpropagating into the hidden layer (the update-order bug behind the
@@ -38,6 +39,12 @@ AT_MINIMUM = 1e-6
 """A slope this small (in absolute value) counts as the minimum reached."""
 MAX_WEIGHT = 1e6
 """Largest |W| the one-weight table accepts."""
+MAX_DESCENT = 200
+"""Most steps `descend` takes."""
+WEIGHT_CHOICES = (3.0, 4.0, 2.0)
+"""The walk-through's W, in its order: the first is where the lesson starts."""
+WEIGHT_CURVE = (0.0, 4.0, 41)
+"""The error-versus-W curve: from, to (widened to take in the learner's W), points."""
 
 _WEIGHTS = tuple(f"w{k}" for k in range(1, 9))
 
@@ -97,7 +104,41 @@ def one_weight(w: object) -> dict[str, Any]:
         "slope_sign": "positive" if slope > 0 else "negative" if slope < 0 else "zero",
         "at_minimum": abs(slope) < AT_MINIMUM,
         "rate": _number(SLOPE_RATE),
+        "choices": [_number(c) for c in WEIGHT_CHOICES],
+        "curve": _weight_curve(weight.data),
     }
+
+
+def descend(w: object) -> dict[str, Any]:
+    """Follow the slope from W, one gradient-descent step at a time, until the slope is below
+    `AT_MINIMUM` (at most `MAX_DESCENT` steps): each W and its total error, and the minimum
+    itself (W = sum(x*y) / sum(x*x), where the slope is zero) for comparison."""
+    answer = one_weight(w)
+    path = [[answer["w"]["value"], answer["total"]["value"]]]
+    while not answer["at_minimum"] and len(path) <= MAX_DESCENT:
+        answer = one_weight(answer["w"]["value"] - SLOPE_RATE * answer["slope"]["value"])
+        path.append([answer["w"]["value"], answer["total"]["value"]])
+    best = sum(x * y for x, y in LINEAR_TABLE) / sum(x * x for x, _ in LINEAR_TABLE)
+    return {
+        "after": answer,
+        "path": path,
+        "steps": len(path) - 1,
+        "minimum": {"w": _number(best), "total": _number(_total_error(best))},
+    }
+
+
+def _total_error(w: float) -> float:
+    return sum((w * x - y) ** 2 for x, y in LINEAR_TABLE)
+
+
+def _weight_curve(w: float) -> list[list[float]]:
+    """[W, total squared error] along `WEIGHT_CURVE`, widened to take in `w`."""
+    low, high, points = WEIGHT_CURVE
+    low, high = min(low, w), max(high, w)
+    return [
+        [low + (high - low) * k / (points - 1), _total_error(low + (high - low) * k / (points - 1))]
+        for k in range(int(points))
+    ]
 
 
 def slope_step(w: object) -> dict[str, Any]:
@@ -259,9 +300,11 @@ def train(steps: object = TRAIN_STEPS, order: object = "correct") -> dict[str, A
 def answer(part: object, **args: Any) -> dict[str, Any]:
     """The lesson page's request `part` with its arguments (see the module's docstring)."""
     if part == "weight":
-        return one_weight(args.get("w"))
+        return one_weight(args.get("w", WEIGHT_CHOICES[0]))
     if part == "step":
         return slope_step(args.get("w"))
+    if part == "descend":
+        return descend(args.get("w"))
     if part == "network":
         return network()
     if part == "train":
