@@ -174,3 +174,9 @@ def test_every_key_the_page_uses_is_in_the_strings_file():
         used |= set(re.findall(r'data-t="([\w.-]+)"', text))
         used |= set(re.findall(r"\bt\(\"([\w.-]+)\"", text))
     assert used and used <= set(strings()["en"])
+
+
+def test_the_playground_and_the_lesson_link_to_each_other():
+    static = resources.files("micrograd.playground") / "static"
+    assert 'href="lesson.html"' in static.joinpath("index.html").read_text(encoding="utf-8")
+    assert 'href="index.html"' in static.joinpath("lesson.html").read_text(encoding="utf-8")

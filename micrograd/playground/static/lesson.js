@@ -211,7 +211,8 @@ function renderWeight() {
   drawWeightChart(answer);
   const line = $("follow-line");
   if (answer.at_minimum && state.follow && state.follow.minimum) {
-    setText(line, t("weight.minimum", { slope: answer.slope.shown, w: state.follow.minimum.w.shown, total: state.follow.minimum.total.shown }));
+    setText(line, t("weight.minimum", { slope: answer.slope.shown, w: answer.w.shown,
+      best: state.follow.minimum.w.shown, total: state.follow.minimum.total.shown }));
   } else if (state.follow && state.follow.step) {
     const step = state.follow.step;
     setText(line, t("weight.step", { rate: step.before.rate.shown, slope: step.before.slope.shown,
