@@ -235,7 +235,6 @@ function drawWeightChart(answer) {
     stroke: "#d62728", "stroke-width": 2,
   }));
   svg.appendChild(svgElement("circle", { cx: sx(w), cy: sy(e), r: 5, fill: "#d62728" }));
-  svg.appendChild(svgElement("text", { x: 14, y: 154, "font-size": 11 }, t("chart.weight")));
 }
 
 // The feedback under a prediction: right or not, and the fact, once the learner has committed.
@@ -289,12 +288,13 @@ function renderNetwork() {
   const net = state.network;
   if (!net) return;
   drawNetwork(net);
-  const named = $("named").tBodies[0];
+  const named = $("named");
   named.replaceChildren();
-  const names = Object.keys(net.named);
-  for (let k = 0; k < names.length; k += 7) {
-    const tr = named.insertRow();
-    for (const name of names.slice(k, k + 7)) cell(tr, `${name} = ${net.named[name].shown}`, "number");
+  for (const [name, number] of Object.entries(net.named)) {
+    const chip = document.createElement("span");
+    chip.className = "formula";
+    chip.textContent = `${name} = ${number.shown}`;
+    named.appendChild(chip);
   }
   const list = $("forward-list");
   list.replaceChildren();
@@ -348,18 +348,18 @@ function renderNetwork() {
 function drawNetwork(net) {
   const svg = $("network-drawing");
   svg.replaceChildren();
-  const at = { i1: [40, 60], i2: [40, 160], h1: [180, 60], h2: [180, 160], o1: [320, 60], o2: [320, 160] };
+  const at = { i1: [40, 70], i2: [40, 170], h1: [190, 70], h2: [190, 170], o1: [340, 70], o2: [340, 170] };
   const edges = [["w1", "i1", "h1"], ["w2", "i2", "h1"], ["w3", "i1", "h2"], ["w4", "i2", "h2"],
     ["w5", "h1", "o1"], ["w6", "h2", "o1"], ["w7", "h1", "o2"], ["w8", "h2", "o2"]];
   for (const [name, from, to] of edges) {
     const [x1, y1] = at[from];
     const [x2, y2] = at[to];
     svg.appendChild(svgElement("line", { x1, y1, x2, y2, stroke: "#999" }));
-    // The label a quarter of the way along, where the edges into one neuron are apart.
-    const f = 0.27;
+    // Straight edges labelled half-way, crossing ones a quarter of the way, where they are apart.
+    const f = y1 === y2 ? 0.5 : 0.25;
     svg.appendChild(svgElement("text", {
-      x: x1 + (x2 - x1) * f, y: y1 + (y2 - y1) * f - 4, "font-size": 11, "text-anchor": "middle",
-      class: "weight-label",
+      x: x1 + (x2 - x1) * f, y: y1 + (y2 - y1) * f + (y1 === y2 ? -5 : 4), "font-size": 11,
+      "text-anchor": "middle", class: "weight-label",
     }, `${name} ${net.named[name].shown}`));
   }
   for (const [name, [x, y]] of Object.entries(at)) {
@@ -367,10 +367,9 @@ function drawNetwork(net) {
     svg.appendChild(svgElement("text", { x, y: y + 4, "font-size": 13, "text-anchor": "middle" }, name));
   }
   const notes = [
-    [40, 200, `i1 ${net.named.i1.shown} · i2 ${net.named.i2.shown}`],
-    [180, 200, `b1 ${net.named.b1.shown}`],
-    [320, 200, `b2 ${net.named.b2.shown}`],
-    [320, 24, `t1 ${net.named.t1.shown} · t2 ${net.named.t2.shown}`],
+    [40, 24, `i1 ${net.named.i1.shown}`], [40, 214, `i2 ${net.named.i2.shown}`],
+    [190, 214, `b1 ${net.named.b1.shown}`], [265, 214, `b2 ${net.named.b2.shown}`],
+    [340, 24, `t1 ${net.named.t1.shown}`], [340, 214, `t2 ${net.named.t2.shown}`],
   ];
   for (const [x, y, text] of notes) {
     svg.appendChild(svgElement("text", { x, y, "font-size": 11, "text-anchor": "middle" }, text));
@@ -396,7 +395,7 @@ function renderTraining(net) {
   $("train-panel").hidden = !state.trainGuess;
   setText($("train"), t("train.run", { steps: net.train_steps }));
   const run = state.runs[order()];
-  for (const id of ["train-first", "train-final", "train-outputs", "train-why"]) setText($(id), "");
+  for (const id of ["train-first", "train-final", "train-outputs", "train-why", "train-chart-note"]) setText($(id), "");
   $("train-chart").replaceChildren();
   if (run) {
     setText($("train-first"), t("train.first", { first: run.first.shown }));
@@ -405,7 +404,7 @@ function renderTraining(net) {
       t1: run.targets[0].shown, t2: run.targets[1].shown }));
     setText($("train-why"), t(run.order === "early" ? "train.why-early" : "train.why-correct"));
     lineChart($("train-chart"), run.curve, { logY: true, label: t("chart.train") });
-    $("train-chart").appendChild(svgElement("text", { x: 300, y: 20, "font-size": 11, "text-anchor": "end" }, t("chart.train")));
+    setText($("train-chart-note"), t("chart.train"));
   }
   const lines = pseudocode();
   const list = $("pseudocode");
