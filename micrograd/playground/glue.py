@@ -12,6 +12,9 @@ nothing is left half-changed between calls):
   of the backpropagation walk-through (`micrograd.data.TWO_TWO_TWO`), trained by plain SGD on
   w1..w8 with the biases held, as in the walk-through.
 
+The lesson page's requests, `{"call": "lesson", "args": {"part": ...}}`, are answered by
+`micrograd.playground.lesson.answer`.
+
 Drawing pixels is the page's job (Graphviz compiled to WebAssembly); here we give it DOT text.
 """
 
