@@ -470,7 +470,10 @@ function wire() {
   }
   $("weight-form").addEventListener("submit", guarded(async (event) => {
     event.preventDefault();
-    await setWeight(Number($("w").value.trim().slice(0, 40)));
+    const text = $("w").value.trim().slice(0, 40);
+    // Enter fires both "change" and a submit: the W already shown is not asked for again.
+    if (text === "" || (state.weight && text === state.weight.w.shown)) return;
+    await setWeight(Number(text));
   }));
   $("w").addEventListener("change", () => $("weight-form").requestSubmit());
   const guesses = [["predict-up", predictUp], ["predict-sign", predictSign], ["predict-w5", (guess) => { state.w5 = { guess }; }],
