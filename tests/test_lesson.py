@@ -188,7 +188,17 @@ def test_predict_then_reveal_gives_feedback(browser, server, lang):
     # dE/dw5 is positive: "negative" is wrong; the factors are shown after the guess.
     feedback = guess(browser, "predict-w5", "negative")
     assert feedback.startswith(words["feedback.wrong"]) and "0.082167041" in feedback
-    assert "0.74136507 × 0.186815602 × 0.593269992" in text_of(browser, "#w5-panel")
+    # The middle factor, typed by the learner: judged, with the typical mistake named.
+    assert not browser.find_element("id", "w5-detail").is_displayed()
+    typed, right = {"en": ("0.75", False), "zh": ("0.187", True)}[lang]
+    browser.find_element("id", "factor-guess").send_keys(typed + "\n")
+    settle(browser)
+    feedback = text_of(browser, "#predict-factor .feedback")
+    assert feedback.startswith(words["feedback.right" if right else "feedback.wrong"])
+    assert "0.186815602" in feedback
+    if not right:
+        assert words["factor.mistake-out_o1"].split("{")[0] in feedback
+    assert "0.74136507 × 0.186815602 × 0.593269992" in text_of(browser, "#w5-detail")
     # One step lowers E_total: "down" is right.
     feedback = guess(browser, "predict-train", "down")
     assert feedback.startswith(words["feedback.right"]) and "0.291027774" in feedback

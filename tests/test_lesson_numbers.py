@@ -99,6 +99,24 @@ def test_backward_for_w5_factor_by_factor_and_the_updates():
     assert answer["train_steps"] == 10_000
 
 
+@pytest.mark.parametrize(
+    ("guess", "right", "mistake"),
+    [
+        (0.1868, True, None),
+        (0.19, False, None),
+        (0.7514, False, "out_o1"),
+        (0.7414, False, "first"),
+        (0.2486, False, "one-minus"),
+    ],
+)
+def test_the_learners_factor_is_judged_and_a_typical_mistake_named(guess, right, mistake):
+    answer = ask(part="factor", guess=guess)
+    assert (answer["right"], answer["mistake"]) == (right, mistake)
+    assert answer["value"]["shown"] == "0.186815602"
+    assert answer["difference"]["value"] == pytest.approx(guess - 0.186815602, abs=1e-9)
+    assert not ask(part="factor", guess="0.2")["ok"]
+
+
 def test_training_in_either_order_gives_the_published_numbers():
     correct = ask(part="train", steps=10_000, order="correct")
     assert correct["first"]["shown"] == "0.291027774"

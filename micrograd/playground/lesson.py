@@ -13,6 +13,7 @@ The page's worker calls `handle_page('{"call": "lesson", "args": {"part": ..., .
 - `answer("weight", w=3)`: the table for the learner's W, its total squared error and the slope;
 - `answer("step", w=3)`: one "follow the slope" step from W; `answer("descend", w=3)`: steps
   until the minimum;
+- `answer("factor", guess=0.19)`: the learner's number for d out_o1 / d net_o1, judged;
 - `answer("network")`: forward pass, E_total, backward for w5, the eight updates;
 - `answer("train", steps=10000, order="correct")` or `order="early"`: training, where "early"
   updates w5..w8 before backpropagating into the hidden layer (the update-order bug behind the
@@ -45,6 +46,9 @@ WEIGHT_CHOICES = (3.0, 4.0, 2.0)
 """The walk-through's W, in its order: the first is where the lesson starts."""
 WEIGHT_CURVE = (0.0, 4.0, 41)
 """The error-versus-W curve: from, to (widened to take in the learner's W), points."""
+
+FACTOR_TOLERANCE = 0.01
+"""A guessed factor within this fraction of the true one counts as right."""
 
 _WEIGHTS = tuple(f"w{k}" for k in range(1, 9))
 
@@ -240,6 +244,33 @@ def network() -> dict[str, Any]:
     }
 
 
+def check_factor(guess: object) -> dict[str, Any]:
+    """The learner's number for the factor d out_o1 / d net_o1 = out_o1 (1 - out_o1), judged:
+    right within `FACTOR_TOLERANCE` (relative); if not, how far off, and which typical mistake
+    it matches ("out_o1": the sigmoid's value, not its slope; "first": the factor before it,
+    out_o1 - t1; "one-minus": 1 - out_o1 alone), or None."""
+    if not isinstance(guess, (int, float)) or isinstance(guess, bool) or not math.isfinite(guess):
+        raise PlaygroundError(f"the guess must be a finite number, received {guess!r:.40}")
+    error, _ = _network(list(TWO_TWO_TWO.weights))
+    out_o1 = _labelled(error)["out_o1"].data
+    value = out_o1 * (1 - out_o1)
+
+    def near(x: float, target: float) -> bool:
+        return abs(x - target) <= FACTOR_TOLERANCE * abs(target)
+
+    right = near(guess, value)
+    mistakes = {"out_o1": out_o1, "first": out_o1 - TWO_TWO_TWO.targets[0], "one-minus": 1 - out_o1}
+    mistake = None if right else next((k for k, x in mistakes.items() if near(guess, x)), None)
+    return {
+        "right": right,
+        "guess": _number(float(guess)),
+        "value": _number(value),
+        "difference": _number(guess - value),
+        "out_o1": _number(out_o1),
+        "mistake": mistake,
+    }
+
+
 def _step(weights: list[float], rate: float, early: bool) -> tuple[float, list[float]]:
     """E_total at `weights` and the weights after one gradient step.
 
@@ -305,6 +336,8 @@ def answer(part: object, **args: Any) -> dict[str, Any]:
         return slope_step(args.get("w"))
     if part == "descend":
         return descend(args.get("w"))
+    if part == "factor":
+        return check_factor(args.get("guess"))
     if part == "network":
         return network()
     if part == "train":

@@ -28,6 +28,7 @@ const state = {
   network: null,      // lesson.network's answer
   forwardShown: 0,    // how many forward-pass quantities are revealed
   w5: null,           // the w5 sign prediction: {guess}
+  factor: null,       // lesson.check_factor's answer for the learner's number (guess null: shown)
   trainGuess: null,   // the "E_total after one step" prediction: {guess}
   firstStep: null,    // lesson.train(1)'s answer
   runs: {},           // lesson.train(steps, order)'s answers by order
@@ -311,6 +312,23 @@ function renderNetwork() {
   const w5 = net.w5;
   if (state.w5) feedback("predict-w5", state.w5.guess, w5.sign, t("feedback.w5", { grad: w5.backward.shown }));
   $("w5-panel").hidden = !state.w5;
+  setText($("predict-factor-question"), t("predict.factor", { out: net.forward.find((f) => f.name === "out_o1").shown }));
+  const factorLine = $("predict-factor").querySelector(".feedback");
+  const judged = state.factor;
+  for (const control of $("factor-form").elements) control.disabled = Boolean(judged);
+  if (judged && judged.guess === null) {
+    factorLine.className = "feedback";
+    setText(factorLine, t("factor.value", { value: judged.value.shown }));
+  } else if (judged) {
+    factorLine.className = `feedback ${judged.right ? "right" : "wrong"}`;
+    let text = `${t(judged.right ? "feedback.right" : "feedback.wrong")} ` +
+      t("factor.off", { guess: judged.guess.shown, value: judged.value.shown, difference: judged.difference.shown });
+    if (judged.mistake) text += ` ${t(`factor.mistake-${judged.mistake}`, { out: judged.out_o1.shown })}`;
+    setText(factorLine, text);
+  } else {
+    setText(factorLine, "");
+  }
+  $("w5-detail").hidden = !judged;
   const factors = $("w5-factors").tBodies[0];
   factors.replaceChildren();
   for (const factor of w5.factors) {
@@ -483,6 +501,15 @@ function wire() {
       button.addEventListener("click", guarded(() => action(button.dataset.guess)));
     }
   }
+  $("factor-form").addEventListener("submit", guarded(async (event) => {
+    event.preventDefault();
+    const text = $("factor-guess").value.trim().slice(0, 40);
+    if (text !== "") state.factor = await ask("factor", { guess: Number(text) });
+  }));
+  $("factor-skip").addEventListener("click", guarded(async () => {
+    const judged = await ask("factor", { guess: 0 });
+    state.factor = { ...judged, guess: null };
+  }));
   $("follow").addEventListener("click", guarded(follow));
   $("descend").addEventListener("click", guarded(descend));
   $("forward-next").addEventListener("click", guarded(() => { state.forwardShown += 1; }));
@@ -508,6 +535,7 @@ async function revealAll() {
   state.sign = { guess: null, answer: state.weight.slope_sign, slope: state.weight.slope.shown, w: state.weight.w.shown };
   state.forwardShown = state.network.forward.length;
   state.w5 = { guess: null };
+  state.factor = { ...(await ask("factor", { guess: 0 })), guess: null };
   state.firstStep = await ask("train", { steps: 1 });
   state.trainGuess = { guess: null };
   render();
