@@ -192,6 +192,9 @@ def test_every_key_the_page_uses_is_in_the_strings_file():
         used |= set(re.findall(r'data-t="([\w.-]+)"', text))
         used |= set(re.findall(r"\bt\(\"([\w.-]+)\"", text))
     assert used and used <= set(strings()["en"])
+    # Keys the page builds from Python's answers: each mistake check_factor can name.
+    for mistake in ("out_o1", "first", "one-minus"):
+        assert f"factor.mistake-{mistake}" in strings()["en"]
 
 
 def test_the_playground_and_the_lesson_link_to_each_other():

@@ -46,6 +46,11 @@ function t(key, vars = {}) {
   return template.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
 }
 
+// Sentences run on with a space in English, none in Chinese.
+function joined(...sentences) {
+  return sentences.filter(Boolean).join(state.lang === "zh" ? "" : " ");
+}
+
 function setText(element, text) {
   element.textContent = text;
 }
@@ -252,7 +257,7 @@ function feedback(id, guess, answer, fact) {
   } else {
     const right = guess === answer;
     line.className = `feedback ${right ? "right" : "wrong"}`;
-    setText(line, `${t(right ? "feedback.right" : "feedback.wrong")} ${fact}`);
+    setText(line, joined(t(right ? "feedback.right" : "feedback.wrong"), fact));
   }
 }
 
@@ -321,10 +326,10 @@ function renderNetwork() {
     setText(factorLine, t("factor.value", { value: judged.value.shown }));
   } else if (judged) {
     factorLine.className = `feedback ${judged.right ? "right" : "wrong"}`;
-    let text = `${t(judged.right ? "feedback.right" : "feedback.wrong")} ` +
-      t("factor.off", { guess: judged.guess.shown, value: judged.value.shown, difference: judged.difference.shown });
-    if (judged.mistake) text += ` ${t(`factor.mistake-${judged.mistake}`, { out: judged.out_o1.shown })}`;
-    setText(factorLine, text);
+    setText(factorLine, joined(
+      t(judged.right ? "feedback.right" : "feedback.wrong"),
+      t("factor.off", { guess: judged.guess.shown, value: judged.value.shown, difference: judged.difference.shown }),
+      judged.mistake ? t(`factor.mistake-${judged.mistake}`, { out: judged.out_o1.shown }) : ""));
   } else {
     setText(factorLine, "");
   }
