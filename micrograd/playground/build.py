@@ -50,7 +50,17 @@ CDN_INTEGRITY = {
     "dist/viz-global.js": "sha384-iX6VK6ib27dxYB4T470zbHOsDDoLewuYvrIgv2B3XXe8kgfKsGMf8QIleFy6VPi4",
 }
 _PACKAGES = {"pyodide": (PYODIDE_VERSION, PYODIDE_FILES), "@viz-js/viz": (VIZ_VERSION, VIZ_FILES)}
-_STATIC = ("index.html", "playground.js", "playground.css", "worker.js")
+_STATIC = (
+    "index.html",
+    "playground.js",
+    "playground.css",
+    "worker.js",
+    # The lesson page (lesson.html), run by the same worker: see micrograd.playground.lesson.
+    "lesson.html",
+    "lesson.js",
+    "lesson.css",
+    "lesson-strings.json",
+)
 Reader = Callable[[str], bytes]
 _MARKER = ".micrograd-playground"  # marks a folder this builder wrote, so it may write again
 
@@ -63,6 +73,8 @@ def build_page(
     out: str | os.PathLike[str], assets: str | os.PathLike[str] | None = None
 ) -> pathlib.Path:
     """Write the playground into `out` (created if needed); return the path of its index.html.
+
+    The lesson page, `lesson.html`, is written beside it and runs in the same worker.
 
     `out` must be missing, empty, or a folder this function wrote before. With `assets`, the
     pinned Pyodide and viz.js files are copied from it into `out/assets/`.

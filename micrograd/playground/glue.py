@@ -12,6 +12,9 @@ nothing is left half-changed between calls):
   of the backpropagation walk-through (`micrograd.data.TWO_TWO_TWO`), trained by plain SGD on
   w1..w8 with the biases held, as in the walk-through.
 
+The lesson page's requests, `{"call": "lesson", "args": {"part": ...}}`, are answered by
+`micrograd.playground.lesson.answer`.
+
 Drawing pixels is the page's job (Graphviz compiled to WebAssembly); here we give it DOT text.
 """
 
@@ -457,6 +460,13 @@ def _finite(data: Any) -> Any:
     return data
 
 
+def _lesson(**args: Any) -> dict[str, Any]:
+    """The lesson page's requests (`micrograd.playground.lesson.answer`), imported when asked."""
+    from micrograd.playground import lesson
+
+    return lesson.answer(**args)
+
+
 _CALLS: dict[str, Callable[..., dict[str, Any]]] = {
     "graph": graph,
     "frames": explained_frames,
@@ -466,6 +476,7 @@ _CALLS: dict[str, Callable[..., dict[str, Any]]] = {
     "check": check,
     "train": train,
     "preset": lambda: {"spec": preset()},
+    "lesson": _lesson,
 }
 
 
