@@ -21,7 +21,13 @@ from micrograd.engine import (
     set_grad_enabled,
     topological_order,
 )
-from micrograd.gradcheck import GradcheckError, gradcheck, numerical_grad
+from micrograd.gradcheck import (
+    DerivativeReport,
+    GradcheckError,
+    check_derivative,
+    gradcheck,
+    numerical_grad,
+)
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.ops import OPS, Op
 from micrograd.tape import Tape, trace
@@ -33,9 +39,11 @@ __all__ = [
     "MLP",
     "AnomalyError",
     "autodiff",
+    "check_derivative",
     "clip_grad_norm_",
     "clip_grad_value_",
     "OPS",
+    "DerivativeReport",
     "GradcheckError",
     "GradientLostWarning",
     "Layer",

@@ -1,12 +1,16 @@
-"""Check `backward()` against central finite differences, with PyTorch's `gradcheck` signature.
+"""Check derivatives against central finite differences: `backward()`'s, or a learner's own.
 
-Only first derivatives of scalar functions of scalars: `f` takes Values and returns one Value.
+`gradcheck` has PyTorch's signature and checks the engine; `check_derivative` checks a derivative
+a learner wrote as a function and reports, never raises, where it is wrong and which typical
+mistake it matches. Only first derivatives of scalar functions of scalars.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 
 from micrograd.engine import Number, Value, no_grad
 from micrograd.numeric import is_real, to_float
@@ -112,3 +116,261 @@ def _check_setting(value: object, name: str, positive: bool) -> float:
     if not math.isfinite(number) or number < 0 or (positive and number == 0):
         raise ValueError(f"{name} must be {expected}, received {value!r}")
     return number
+
+
+# Where a learner gives no points: away from 0, where ReLU has its kink and 1/x its pole.
+DEFAULT_POINTS = (-1.5, -0.4, 0.3, 1.2, 2.0)
+# What a learner's blank returns: `...` as a body gives None, `return ...` gives Ellipsis.
+_PLACEHOLDERS = (None, Ellipsis, NotImplemented)
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """One input at one point where the learner's derivative and central differences differ."""
+
+    point: tuple[float, ...]
+    input_name: str
+    yours: float | str  # the learner's number, or what went wrong computing it
+    central: float
+
+    @property
+    def difference(self) -> float:
+        """Yours minus the central difference (nan when yours is not a number)."""
+        return self.yours - self.central if isinstance(self.yours, float) else math.nan
+
+
+@dataclass(frozen=True)
+class DerivativeReport:
+    """What `check_derivative` found; `str(report)` is the text to show the learner."""
+
+    name: str
+    input_names: tuple[str, ...]
+    checked: int  # how many (point, input) pairs were compared
+    written: bool
+    disagreements: tuple[Disagreement, ...]
+    mistake: str | None  # the typical mistake the wrong numbers match, if one does
+    problem: str | None  # why nothing could be compared (f raised, ...), if so
+
+    @property
+    def right(self) -> bool:
+        """Whether the derivative agrees with central differences everywhere it was checked."""
+        return self.written and self.problem is None and not self.disagreements
+
+    def __str__(self) -> str:
+        if not self.written:
+            return (
+                f"… {self.name}: not written yet. Replace the placeholder (..., None or "
+                f"NotImplemented) with a function of {', '.join(self.input_names)} that "
+                f"returns the derivative, then run the check again."
+            )
+        if self.problem is not None:
+            return f"✗ {self.name}: {self.problem}"
+        if self.right:
+            return f"✓ {self.name}: right at all {self.checked} checks against central differences"
+        lines = [f"✗ {self.name}: wrong at {len(self.disagreements)} of {self.checked} checks"]
+        texts = {d.yours for d in self.disagreements if isinstance(d.yours, str)}
+        if len(texts) == 1 and len(self.disagreements) == self.checked:
+            return f"{lines[0]}: at every point, yours {texts.pop()}"
+        for d in self.disagreements:
+            at = ", ".join(f"{n} = {x:g}" for n, x in zip(self.input_names, d.point))
+            which = f" ∂/∂{d.input_name}" if len(self.input_names) > 1 else ""
+            if isinstance(d.yours, float):
+                lines.append(
+                    f"  at {at}:{which} yours {d.yours:.6g}, central difference {d.central:.6g}"
+                    f", off by {d.difference:+.3g}"
+                )
+            else:
+                lines.append(f"  at {at}:{which} yours {d.yours}")
+        if self.mistake is not None:
+            lines.append(f"  looks like {self.mistake}")
+        return "\n".join(lines)
+
+
+def check_derivative(
+    f: Callable[..., object],
+    derivative: object,
+    points: Sequence[float | Sequence[float]] | None = None,
+    name: str = "your derivative",
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+) -> DerivativeReport:
+    """Compare a learner's derivative of `f` with central differences and name a typical slip.
+
+    `f` takes numbers and returns a number (or a Value). `derivative` is one function taking
+    the same numbers, returning a number, or for several inputs a tuple with one per input; or
+    a sequence of such functions, one per input. `points` are numbers (one input) or tuples.
+    Nothing the learner wrote is raised: errors and placeholders are reported.
+    """
+    eps = _check_setting(eps, "eps", positive=True)
+    atol = _check_setting(atol, "atol", positive=False)
+    rtol = _check_setting(rtol, "rtol", positive=False)
+    input_names = _input_names(f)
+    grid = [_as_point(p, len(input_names)) for p in (points or _default_points(len(input_names)))]
+
+    checked = len(grid) * len(input_names)
+    yours = [_yours(derivative, point, len(input_names)) for point in grid]
+    rows = [row for row in yours if row is not None]
+    if len(rows) < len(yours):
+        return DerivativeReport(name, input_names, checked, False, (), None, None)
+    try:
+        values = [_float_of(f(*point)) for point in grid]
+        central = [_central(f, point, eps) for point in grid]
+    except Exception as error:  # the learner's f may raise anything: report it
+        problem = f"f itself raised {_describe(error)}"
+        return DerivativeReport(name, input_names, checked, True, (), None, problem)
+    disagreements = tuple(
+        Disagreement(point, input_names[i], mine[i], slope[i])
+        for point, mine, slope in zip(grid, rows, central)
+        for i in range(len(input_names))
+        if not _close(mine[i], slope[i], atol, rtol)
+    )
+    mistake = (
+        _mistake(rows, central, values, input_names, disagreements, atol, rtol)
+        if disagreements
+        else None
+    )
+    return DerivativeReport(name, input_names, checked, True, disagreements, mistake, None)
+
+
+def _input_names(f: Callable[..., object]) -> tuple[str, ...]:
+    try:
+        parameters = inspect.signature(f).parameters.values()
+    except (TypeError, ValueError):  # builtins such as math.tanh may have no signature
+        return ("x",)
+    names = tuple(
+        p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    )
+    return names or ("x",)
+
+
+def _default_points(n: int) -> list[tuple[float, ...]]:
+    size = len(DEFAULT_POINTS)
+    return [tuple(DEFAULT_POINTS[(i + 2 * k) % size] for k in range(n)) for i in range(size)]
+
+
+def _as_point(point: object, n: int) -> tuple[float, ...]:
+    numbers = [point] if is_real(point) else point
+    if not isinstance(numbers, Iterable) or isinstance(numbers, (str, bytes)):
+        raise TypeError(f"a point must be a number or a tuple of numbers, received {point!r:.60}")
+    point_tuple = tuple(to_float(x, "a point's coordinate") for x in numbers)
+    if len(point_tuple) != n:
+        raise ValueError(f"f takes {n} inputs, but the point {point!r:.60} has {len(point_tuple)}")
+    return point_tuple
+
+
+def _yours(derivative: object, point: tuple[float, ...], n: int) -> list[float | str] | None:
+    """The learner's derivative for each input at `point` (text where it failed); None: a blank."""
+    if _is_blank(derivative):
+        return None
+    functions = list(derivative) if isinstance(derivative, (list, tuple)) else [derivative]
+    if any(_is_blank(fn) for fn in functions):
+        return None
+    if len(functions) not in (1, n):
+        return [f"{len(functions)} functions for {n} inputs" for _ in range(n)]
+    results: list[object] = []
+    for fn in functions:
+        if not callable(fn):
+            return [f"is a {type(fn).__name__}, not a function" for _ in range(n)]
+        try:
+            result = fn(*point)
+        except NotImplementedError:
+            return None
+        except Exception as error:  # the learner's code may raise anything: report it
+            return [f"raised {_describe(error)}" for _ in range(n)]
+        results.extend(
+            result if len(functions) == 1 and isinstance(result, (list, tuple)) else [result]
+        )
+    if any(_is_blank(r) for r in results):
+        return None
+    if len(results) != n:
+        return [f"{len(results)} numbers for {n} inputs" for _ in range(n)]
+    mine: list[float | str] = []
+    for result in results:
+        try:
+            mine.append(_float_of(result))
+        except (TypeError, ValueError, OverflowError):
+            mine.append(f"returned a {type(result).__name__}, not a number: {result!r:.40}")
+    return mine
+
+
+def _is_blank(x: object) -> bool:
+    return any(x is placeholder for placeholder in _PLACEHOLDERS)  # `is`: Values overload ==
+
+
+def _float_of(x: object) -> float:
+    return x.data if isinstance(x, Value) else to_float(x, "a derivative")
+
+
+def _central(f: Callable[..., object], point: tuple[float, ...], eps: float) -> list[float]:
+    slopes = []
+    with no_grad():
+        for i, x in enumerate(point):
+            upper = _float_of(f(*point[:i], x + eps, *point[i + 1 :]))
+            lower = _float_of(f(*point[:i], x - eps, *point[i + 1 :]))
+            slopes.append((upper - lower) / (2.0 * eps))
+    return slopes
+
+
+def _close(mine: float | str, wanted: float, atol: float, rtol: float) -> bool:
+    return isinstance(mine, float) and abs(mine - wanted) <= atol + rtol * abs(wanted)
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _mistake(
+    yours: list[list[float | str]],
+    central: list[list[float]],
+    values: list[float],
+    input_names: tuple[str, ...],
+    disagreements: tuple[Disagreement, ...],
+    atol: float,
+    rtol: float,
+) -> str | None:
+    """The typical slip that gives the learner's numbers at every point, if one does."""
+    if not all(isinstance(x, float) for row in yours for x in row):
+        return None
+
+    def everywhere(wanted: Callable[[int, int], float]) -> bool:
+        return all(
+            _close(row[i], wanted(p, i), atol, rtol)
+            for p, row in enumerate(yours)
+            for i in range(len(row))
+        )
+
+    n = len(input_names)
+    pairs = [(row[i], central[p][i]) for p, row in enumerate(yours) for i in range(n)]
+    if everywhere(lambda p, i: -central[p][i]):
+        return "a flipped sign: yours is minus the derivative at every point"
+    if n == 2 and everywhere(lambda p, i: central[p][1 - i]):
+        a, b = input_names
+        return (
+            f"swapped factors: yours for {a} is ∂f/∂{b} and yours for {b} is ∂f/∂{a} "
+            f"(for a product {a}·{b}, ∂/∂{a} is {b})"
+        )
+    if n == 1 and everywhere(lambda p, i: values[p]):
+        return (
+            "the function's own value, not its slope: for the sigmoid, σ(x) where the "
+            "derivative is σ(x)(1 - σ(x))"
+        )
+    if n == 1 and everywhere(lambda p, i: 1.0 - values[p]):
+        return (
+            "1 - f(x): for tanh the square is missing (tanh' is 1 - tanh(x)**2), for the "
+            "sigmoid the factor σ(x) (σ' is σ(x)(1 - σ(x)))"
+        )
+    if all(abs(d.central) <= atol for d in disagreements) and len(disagreements) < len(pairs):
+        return (
+            "a missing gate: yours is not 0 where f is flat (a ReLU passes no gradient back "
+            "where its input is below 0)"
+        )
+    mine, wanted = max(pairs, key=lambda pair: abs(pair[1]))
+    if isinstance(mine, float) and abs(wanted) > atol:
+        factor = mine / wanted
+        if abs(factor) > 1e-9 and everywhere(lambda p, i: factor * central[p][i]):
+            return (
+                f"a missing factor of the chain rule: yours is {factor:.6g} times the "
+                f"derivative at every point (an inner derivative of {1 / factor:.6g} left out?)"
+            )
+    return None

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from micrograd import GradcheckError, Op, Value, gradcheck, numerical_grad
+from micrograd import GradcheckError, Op, Value, check_derivative, gradcheck, numerical_grad
 from micrograd.engine import apply
 from tests.references import facts
 
@@ -98,3 +98,140 @@ def test_eps_and_tolerances_are_checked(setting, value, error, expected):
             numerical_grad(Value.exp, [1.0], eps=value)
     # Zero tolerances are allowed: exact agreement is a legitimate (strict) demand.
     assert gradcheck(lambda x: x * 2.0, [1.0], eps=0.5, atol=0.0, rtol=0.0)
+
+
+# check_derivative: a learner's derivative, as a function, against central differences.
+
+
+def sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def product(a: float, b: float) -> float:
+    return a * b
+
+
+def relu_neuron(w: float) -> float:
+    """A ReLU neuron's output as a function of its weight: relu(w * 2 - 1)."""
+    return max(w * 2.0 - 1.0, 0.0)
+
+
+def test_a_right_derivative_is_right():
+    report = check_derivative(sigmoid, lambda x: sigmoid(x) * (1 - sigmoid(x)), name="σ'")
+    assert report.right and report.written and not report.disagreements
+    assert report.mistake is None and report.checked == 5
+    assert str(report) == "✓ σ': right at all 5 checks against central differences"
+
+
+def test_values_as_results_and_a_product_with_one_function_per_input():
+    assert check_derivative(lambda x: Value(x).tanh(), lambda x: 1 - Value(x).tanh() ** 2).right
+    product = check_derivative(lambda a, b: a * b, [lambda a, b: b, lambda a, b: a])
+    assert product.right and product.input_names == ("a", "b") and product.checked == 10
+    assert check_derivative(lambda a, b: a * b, lambda a, b: (b, a)).right
+
+
+def test_the_numbers_of_a_wrong_derivative():
+    report = check_derivative(sigmoid, sigmoid, points=[0.0, 2.0], name="σ'")
+    assert not report.right
+    zero, two = report.disagreements
+    assert zero.point == (0.0,) and zero.yours == 0.5
+    assert zero.central == pytest.approx(0.25, abs=1e-9)
+    assert zero.difference == pytest.approx(0.25, abs=1e-9)
+    assert two.central == pytest.approx(sigmoid(2) * (1 - sigmoid(2)), abs=1e-9)
+    text = str(report)
+    assert "✗ σ': wrong at 2 of 2 checks" in text
+    assert "at x = 0: yours 0.5, central difference 0.25, off by +0.25" in text
+    assert "at x = 2: yours 0.880797, central difference 0.104994, off by +0.776" in text
+
+
+@pytest.mark.parametrize(
+    ("f", "derivative", "facts_named"),
+    [
+        (math.tanh, lambda x: -(1 - math.tanh(x) ** 2), ("flipped sign",)),
+        (math.tanh, lambda x: 1 - math.tanh(x), ("tanh", "square")),
+        (sigmoid, sigmoid, ("σ(x)(1 - σ(x))", "own value")),
+        (sigmoid, lambda x: 1 - sigmoid(x), ("sigmoid", "factor σ(x)")),
+        (product, lambda a, b: (a, b), ("swapped",)),
+        (lambda x: math.tanh(2 * x), lambda x: 1 - math.tanh(2 * x) ** 2, ("chain", "0.5", "2")),
+        (lambda x: math.sin(x * x), lambda x: math.cos(x * x) * x, ("chain", "0.5")),
+        (relu_neuron, lambda w: 1.0 if w * 2 - 1 > 0 else 0.0, ("chain", "0.5")),
+        (relu_neuron, lambda w: 2.0, ("gate", "ReLU")),
+    ],
+)
+def test_typical_mistakes_are_named(f, derivative, facts_named):
+    points = None if f is product else [-1.0, 0.2, 0.8, 1.5]  # relu_neuron's kink is at 0.5
+    report = check_derivative(f, derivative, points=points)
+    assert not report.right and report.mistake is not None
+    for fact in facts_named:
+        assert fact in report.mistake
+    assert report.mistake in str(report)
+
+
+def test_a_wrong_derivative_matching_no_typical_mistake_names_none():
+    report = check_derivative(math.exp, lambda x: x)
+    assert not report.right and report.mistake is None and len(report.disagreements) == 5
+
+
+def blank_by_ellipsis(x): ...
+
+
+def blank_returning_ellipsis(x):
+    return ...
+
+
+def blank_raising(x):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    "blank",
+    [
+        ...,
+        None,
+        NotImplemented,
+        blank_by_ellipsis,
+        blank_returning_ellipsis,
+        blank_raising,
+        lambda x: NotImplemented,
+        [None],
+    ],
+)
+def test_a_placeholder_is_not_written_yet(blank):
+    report = check_derivative(sigmoid, blank, name="σ'")
+    assert not report.written and not report.right and not report.disagreements
+    assert str(report).startswith("… σ': not written yet")
+    assert "function of x" in str(report)
+
+
+def test_a_pair_of_blanks_for_two_inputs():
+    report = check_derivative(lambda a, b: a * b, lambda a, b: (None, None))
+    assert not report.written and "function of a, b" in str(report)
+
+
+def test_the_learners_errors_are_reported_not_raised():
+    raising = check_derivative(sigmoid, lambda x: 1 / 0)
+    assert not raising.right and len(raising.disagreements) == 5
+    assert str(raising) == (
+        "✗ your derivative: wrong at 5 of 5 checks: at every point, yours raised "
+        "ZeroDivisionError: division by zero"
+    )
+    text = check_derivative(sigmoid, lambda x: "0.25")
+    assert "returned a str, not a number" in str(text)
+    some = check_derivative(math.log, lambda x: 1 / x if x > 0 else math.log(x))
+    assert "raised ValueError" in str(some) and not some.right
+    broken_f = check_derivative(lambda x: 1 / 0, lambda x: 1.0)
+    assert broken_f.problem == "f itself raised ZeroDivisionError: division by zero"
+    assert str(broken_f) == "✗ your derivative: f itself raised ZeroDivisionError: division by zero"
+    not_a_function = check_derivative(sigmoid, 0.25)
+    assert "is a float, not a function" in str(not_a_function)
+    too_few = check_derivative(lambda a, b: a * b, lambda a, b: b)
+    assert "1 numbers for 2 inputs" in str(too_few)
+
+
+def test_points_and_settings_that_cannot_be_used_are_the_callers_errors():
+    with pytest.raises(ValueError, match=facts("2 inputs", "has 1")):
+        check_derivative(lambda a, b: a * b, lambda a, b: (b, a), points=[1.0])
+    with pytest.raises(TypeError, match=facts("point", "number")):
+        check_derivative(sigmoid, sigmoid, points=["x"])
+    with pytest.raises(ValueError, match="eps"):
+        check_derivative(sigmoid, sigmoid, eps=0.0)
