@@ -4,9 +4,9 @@ Each exercise is written down here as a learner would carry it out: text replace
 that holds it (the cell is found by a snippet of its source), and code typed into a new cell
 at the end. The edited notebook runs in a fresh kernel as `tests/test_notebooks.py` runs them;
 any error, including a failed `assert` in an earlier cell, fails the test. `expect` is text the
-run must print, which shows that the edit took effect. Notebook 2's blanks are filled with the
-functions of `notebooks/solutions/02_my_value.py` (`solved=True`), or with typical slips, which
-the notebook's checker must name.
+run must print, which shows that the edit took effect. The blanks of notebooks 2-4 are filled
+with the functions of their file in `notebooks/solutions/` (`solved=True`), or with typical slips,
+which the notebook's checker must name.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Exercise:
     edits: tuple[tuple[str, str, str], ...] = ()
     appended: tuple[str, ...] = ()
     expect: tuple[str, ...] = field(default_factory=tuple)
-    solved: bool = False  # notebook 2's blanks replaced by the solutions file's functions
+    solved: bool = False  # the blanks replaced by the functions of the notebook's SOLUTIONS file
 
 
 NB01 = "01_derivatives_and_one_weight.ipynb"
@@ -47,7 +47,13 @@ NB05 = "05_training_a_classifier.ipynb"
 NB06 = "06_gradients_of_gradients.ipynb"
 NB07 = "07_making_it_fast.ipynb"
 NB08 = "08_handwritten_digits.ipynb"
-SOLUTIONS = NOTEBOOK_DIR / "solutions" / "02_my_value.py"
+SOLUTIONS = {
+    NB02: NOTEBOOK_DIR / "solutions" / "02_my_value.py",
+    NB03: NOTEBOOK_DIR / "solutions" / "03_sigmoid.py",
+    NB04: NOTEBOOK_DIR / "solutions" / "04_relu_neuron.py",
+}
+SIGMOID_BLANK = "return ...  # YOUR TURN: write it with sigmoid(z)"
+RELU_BLANK = "return ...  # YOUR TURN: the ReLU's slope (1 or 0) times what w1 multiplies"
 
 TABLE = "data = [(0.0, 0.0), (1.0, 2.0), (2.0, 4.0)]"
 TRAIN_STEP_ZERO = "    for weight in w:\n        weight.grad = 0.0\n    E.backward()  "
@@ -136,6 +142,18 @@ EXERCISES = [
     ),
     Exercise(
         NB03,
+        "σ' written, solved",
+        solved=True,
+        expect=("✓ σ'(z): right at all 5 checks", "your σ'(net_o1) = 0.186815602"),
+    ),
+    Exercise(
+        NB03,
+        "σ' written as σ",
+        edits=(("def sigmoid_slope", SIGMOID_BLANK, "return sigmoid(z)"),),
+        expect=("✗ σ'(z): wrong at 5 of 5 checks", "σ(x)(1 - σ(x))"),
+    ),
+    Exercise(
+        NB03,
         "learning rate 2.0",
         edits=(("learning_rate = 0.5", "learning_rate = 0.5", "learning_rate = 2.0"),),
         expect=("E < 0.0001 after 1,372 updates", "<- differs"),
@@ -164,6 +182,24 @@ EXERCISES = [
             ("def train_step(w)", TRAIN_STEP_UPDATE, "    for weight in w + [bias1, bias2]:"),
         ),
         expect=("after all 10,000 updates: error 4.3553e-06",),
+    ),
+    Exercise(
+        NB04,
+        "the ReLU neuron's slope, solved",
+        solved=True,
+        expect=("✓ ∂out/∂w1: right at all 5 checks",),
+    ),
+    Exercise(
+        NB04,
+        "the ReLU neuron's slope without the gate",
+        edits=(("def d_out_d_w1", RELU_BLANK, "return x1"),),
+        expect=("✗ ∂out/∂w1: wrong at 2 of 5 checks", "a missing gate"),
+    ),
+    Exercise(
+        NB04,
+        "the ReLU neuron's slope without x1",
+        edits=(("def d_out_d_w1", RELU_BLANK, "return 1.0 if w1 * x1 + w2 * x2 + b > 0 else 0.0"),),
+        expect=("✗ ∂out/∂w1: wrong at 2 of 5 checks", "a missing factor of the chain rule"),
     ),
     Exercise(
         NB04,
@@ -298,18 +334,18 @@ EXERCISES = [
 ]
 
 
-def _solution_sources() -> dict[str, str]:
-    """Each function of the solutions file, by name, as its source text."""
-    text = SOLUTIONS.read_text(encoding="utf-8")
+def _solution_sources(notebook: str) -> dict[str, str]:
+    """Each function of the notebook's solutions file, by name, as its source text."""
+    text = SOLUTIONS[notebook].read_text(encoding="utf-8")
     functions = [node for node in ast.parse(text).body if isinstance(node, ast.FunctionDef)]
     return {node.name: ast.get_source_segment(text, node) for node in functions}
 
 
 def _apply(nb, exercise: Exercise):
     if exercise.solved:
-        for name, source in _solution_sources().items():
+        for name, source in _solution_sources(exercise.notebook).items():
             cells = [cell for cell in nb.cells if cell.source.startswith(f"def {name}(")]
-            assert len(cells) == 1, f"notebook 2 has no one blank cell for {name}"
+            assert len(cells) == 1, f"{exercise.notebook} has no one blank cell for {name}"
             cells[0].source = source
     for snippet, before, after in exercise.edits:
         cells = [cell for cell in nb.cells if cell.cell_type == "code" and snippet in cell.source]
