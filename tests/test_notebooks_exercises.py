@@ -193,7 +193,7 @@ EXERCISES = [
         NB04,
         "the ReLU neuron's slope without the gate",
         edits=(("def d_out_d_w1", RELU_BLANK, "return x1"),),
-        expect=("✗ ∂out/∂w1: wrong at 2 of 5 checks", "a missing gate"),
+        expect=("✗ ∂out/∂w1: wrong at 3 of 5 checks", "at w1 = 1: yours 0.5", "a missing gate"),
     ),
     Exercise(
         NB04,
