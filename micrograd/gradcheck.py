@@ -168,9 +168,9 @@ class DerivativeReport:
         if self.right:
             return f"✓ {self.name}: right at all {self.checked} checks against central differences"
         lines = [f"✗ {self.name}: wrong at {len(self.disagreements)} of {self.checked} checks"]
-        texts = {d.yours for d in self.disagreements if isinstance(d.yours, str)}
-        if len(texts) == 1 and len(self.disagreements) == self.checked:
-            return f"{lines[0]}: at every point, yours {texts.pop()}"
+        texts = {d.yours if isinstance(d.yours, str) else "" for d in self.disagreements}
+        if len(texts) == 1 and "" not in texts and len(self.disagreements) == self.checked:
+            return f"{lines[0]}: at every point, yours {texts.pop()}"  # one error, said once
         for d in self.disagreements:
             at = ", ".join(f"{n} = {x:g}" for n, x in zip(self.input_names, d.point))
             which = f" ∂/∂{d.input_name}" if len(self.input_names) > 1 else ""
