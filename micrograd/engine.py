@@ -19,8 +19,8 @@ import math
 import threading
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, ContextDecorator, contextmanager, nullcontext
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, ContextDecorator, nullcontext
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, SupportsIndex, TypeVar, overload
 
@@ -529,7 +529,7 @@ def _backward_with_graph(root: Value, seed: float) -> None:
     check = None if _backward_check is None else _backward_check(order, None)
     # Recorded even under no_grad(): the gradient's graph is what was asked for. Under anomaly
     # checks, the ops that build it are checked too.
-    with _walk_lock, _grad_mode_set(True), checked_block() if check else nullcontext():
+    with _walk_lock, enable_grad(), checked_block() if check else nullcontext():
         grads = autodiff.gradient_table(order, nodes, create_graph=True, check=check)
         for node, gradient in zip(nodes, grads):
             if seed != 1.0:
@@ -877,16 +877,6 @@ class set_grad_enabled:  # noqa: N801 -- PyTorch's name, used as a function and 
         _grad_mode.enabled = self.previous
         decorated: F = _GradModeBlock(self.mode)(func)
         return decorated
-
-
-@contextmanager
-def _grad_mode_set(enabled: bool) -> Iterator[None]:
-    previous = _grad_mode.enabled
-    _grad_mode.enabled = enabled
-    try:
-        yield
-    finally:
-        _grad_mode.enabled = previous
 
 
 def is_tracing() -> bool:

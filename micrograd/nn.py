@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from micrograd.data import Seed, _check_count, _rng
 from micrograd.engine import Number, Value
-from micrograd.numeric import as_row, is_row
+from micrograd.numeric import as_row
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,
@@ -450,14 +450,15 @@ def _as_inputs(
 ) -> list[Value | Number]:
     if isinstance(x, (Value, numbers.Real)):
         x = [x]  # a single input, as passed between layers of width 1
-    if not is_row(x):
+    try:
+        row = as_row(x, who)  # the one row policy (numeric.py); a numpy row gives Python floats
+    except TypeError:
         dims = getattr(x, "ndim", None)
         shape = f" of {dims} dimensions" if isinstance(dims, int) else ""
         raise TypeError(
             f"{who} takes a sequence (or 1-D array) of {nin} numbers or Values, received "
             f"{type(x).__name__}{shape}"
-        )
-    row = as_row(x, who)  # a numpy row gives Python floats
+        ) from None
     if len(row) != nin:
         raise ValueError(f"{who} expects {nin} inputs, received {len(row)}")
     return row

@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import pathlib
-import time
 from importlib import resources
 
 import pytest
@@ -20,7 +19,7 @@ import pytest
 from micrograd.data import TWO_TWO_TWO
 from micrograd.playground.lesson import shown
 from tests.browser import headless_chromium
-from tests.test_playground import LOAD_TIMEOUT, _assets, serving
+from tests.test_playground import build_site, serving, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -46,12 +45,7 @@ def strings(lang: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> pathlib.Path:
-    from micrograd.cli import main
-
-    assets = _assets()
-    out = tmp_path_factory.mktemp("lesson")
-    assert main(["playground", "--out", str(out), "--assets", str(assets)]) == 0
-    return out
+    return build_site(tmp_path_factory, "lesson")
 
 
 @pytest.fixture(scope="module")
@@ -71,17 +65,6 @@ def shots(tmp_path) -> pathlib.Path:
     folder = pathlib.Path(os.environ.get("MICROGRAD_PLAYGROUND_SHOTS", tmp_path))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def wait_for(driver, script: str, timeout: float = LOAD_TIMEOUT):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = driver.execute_script(script)
-        if result:
-            return result
-        time.sleep(0.1)
-    error = driver.execute_script("return document.getElementById('error').textContent")
-    raise AssertionError(f"timed out waiting for {script!r}; the page says: {error!r}")
 
 
 def settle(driver) -> None:

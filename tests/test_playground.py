@@ -58,14 +58,19 @@ def _assets() -> pathlib.Path:
     return pathlib.Path(folder)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> pathlib.Path:
+def build_site(tmp_path_factory, name: str) -> pathlib.Path:
+    """The site `python -m micrograd playground --assets` writes, in a fresh folder."""
     from micrograd.cli import main
 
     assets = _assets()
-    out = tmp_path_factory.mktemp("playground")
+    out = tmp_path_factory.mktemp(name)
     assert main(["playground", "--out", str(out), "--assets", str(assets)]) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> pathlib.Path:
+    return build_site(tmp_path_factory, "playground")
 
 
 @contextlib.contextmanager

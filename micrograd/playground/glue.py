@@ -194,6 +194,14 @@ def _network(weights: list[float]) -> tuple[Value, dict[str, Value]]:
     return _network_of(*w, b1, b2), leaves
 
 
+def descent_step(weights: list[float], rate: float) -> tuple[Value, list[float]]:
+    """One gradient-descent step on w1..w8: E_total at `weights`, backpropagated (its nodes hold
+    their grads), and the weights after the step (the biases are held fixed, as in notebook 3)."""
+    error, leaves = _network(weights)
+    error.backward()
+    return error, [leaves[name].data - rate * leaves[name].grad for name in _WEIGHTS]
+
+
 def _network_of(*parameters: Value) -> Value:
     """E_total of the 2-2-2 network given w1..w8, b1, b2 as Values."""
     net = TWO_TWO_TWO
@@ -347,12 +355,11 @@ def train(spec: Spec, steps: int = 1, lr: float | None = None) -> dict[str, Any]
             f"steps must be a whole number from 1 to {MAX_TRAIN_STEPS}, received {steps!r:.40}"
         )
     weights = _weights(spec)
-    errors = []
+    before = []  # E_total before each step: the one after a step is the next step's before
     for _ in range(steps):
-        error, leaves = _network(weights)
-        error.backward()
-        weights = [leaves[name].data - rate * leaves[name].grad for name in _WEIGHTS]
-        errors.append(_network(weights)[0].data)
+        error, weights = descent_step(weights, rate)
+        before.append(error.data)
+    errors = [*before[1:], _network(weights)[0].data]  # E_total after each step
     step = spec.get("step", 0)
     new_spec = {"kind": "network", "weights": weights, "lr": rate}
     new_spec["step"] = (step if isinstance(step, int) else 0) + steps

@@ -28,7 +28,7 @@ from typing import Any
 from micrograd.data import LINEAR_TABLE, TWO_TWO_TWO
 from micrograd.engine import Value, topological_order
 from micrograd.explain import explain
-from micrograd.playground.glue import PlaygroundError, _network
+from micrograd.playground.glue import _WEIGHTS, PlaygroundError, _network, descent_step
 
 TRAIN_STEPS = 10_000
 """The walk-through's training length, and the most one request runs."""
@@ -49,8 +49,6 @@ WEIGHT_CURVE = (0.0, 4.0, 41)
 
 FACTOR_TOLERANCE = 0.01
 """A guessed factor within this fraction of the true one counts as right."""
-
-_WEIGHTS = tuple(f"w{k}" for k in range(1, 9))
 
 
 def shown(x: float) -> str:
@@ -277,9 +275,7 @@ def _step(weights: list[float], rate: float, early: bool) -> tuple[float, list[f
     With `early`, w5..w8 are updated first and the hidden layer's gradients go back through
     the *updated* w5..w8 (the update-order bug): each output's delta (dE/dnet_o, from the same
     `backward()`) is held fixed and backpropagated through the moved weights."""
-    error, leaves = _network(weights)
-    error.backward()
-    new = [leaves[name].data - rate * leaves[name].grad for name in _WEIGHTS]
+    error, new = descent_step(weights, rate)
     if early:
         nodes = _labelled(error)
         d1, d2 = nodes["net_o1"].grad, nodes["net_o2"].grad
