@@ -82,7 +82,7 @@ def test_default_run_reaches_full_training_accuracy(tmp_path, capsys):
     assert sum((model(p).data > 0) == (y == 1) for p, y in zip(points, labels)) == 100
     # The guide's training loop (docs/guide/training.md) is this run, and prints the same loss.
     loss = summary.split("loss ")[1].split(",")[0]
-    page = pathlib.Path(__file__).parent.parent / "docs" / "guide" / "training.md"
+    page = pathlib.Path(__file__).parents[2] / "docs" / "guide" / "training.md"
     assert f"# loss {loss}, accuracy 100%" in page.read_text(encoding="utf-8")
 
 
@@ -273,7 +273,7 @@ def test_a_diverging_run_as_a_process_prints_no_warnings(tmp_path):
         + ["--out", str(tmp_path / "out")],
         capture_output=True,
         text=True,
-        cwd=pathlib.Path(__file__).parent.parent,
+        cwd=pathlib.Path(__file__).parents[2],
         check=False,
     )
     assert done.returncode == 1

@@ -18,7 +18,7 @@ from micrograd.cli import main
 from micrograd.viz import available_backends
 from tests.references import examples
 
-ROOT = pathlib.Path(__file__).parent.parent
+ROOT = pathlib.Path(__file__).parents[2]
 needs_backend = pytest.mark.skipif(not available_backends(), reason="no Graphviz program")
 
 

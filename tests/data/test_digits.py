@@ -58,7 +58,7 @@ def test_a_damaged_copy_is_refused_naming_the_checksum(monkeypatch):
 
 
 def test_the_package_data_is_declared_in_pyproject():
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     with open(os.path.join(root, "pyproject.toml"), encoding="utf-8") as file:
         assert '"datafiles/*"' in file.read()
     assert os.path.exists(os.path.join(root, "micrograd", "datafiles", "DIGITS.txt"))

@@ -18,7 +18,7 @@ import pytest
 
 from tests.references import HAVE_TORCH
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 PACKAGE_PAGE = ROOT / "PACKAGE.md"
 GUIDE_PAGES = sorted((ROOT / "docs" / "guide").glob("*.md"))

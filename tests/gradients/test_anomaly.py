@@ -29,7 +29,7 @@ from micrograd.engine import apply
 from micrograd.functional import grad
 from micrograd.tape import trace
 from tests.references import FUSED_MULTIPLY_ADD, facts
-from tests.test_fuzz import graphs
+from tests.engine.test_fuzz import graphs
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 
@@ -351,7 +351,7 @@ def test_importing_anomaly_installs_nothing(tmp_path):
         "assert e._backward_check is None and e._forward_check is None; "
         "assert e._apply1 is e.default_apply_functions()[0]"
     )
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=pathlib.Path(__file__).parents[1])
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=pathlib.Path(__file__).parents[2])
 
 
 def test_leaving_the_block_from_another_thread_is_refused_by_name():

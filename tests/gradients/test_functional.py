@@ -457,7 +457,7 @@ def test_no_grad_inside_f_stops_the_gradient_but_outside_it_does_not():
 
 
 def test_guide_page_examples_print_what_they_say():
-    page = Path(__file__).resolve().parents[1] / "docs" / "guide" / "higher-order.md"
+    page = Path(__file__).resolve().parents[2] / "docs" / "guide" / "higher-order.md"
     text = page.read_text(encoding="utf-8")
     blocks = re.findall(r"```pycon\n(.*?)```", text, flags=re.DOTALL)
     assert len(blocks) == 2

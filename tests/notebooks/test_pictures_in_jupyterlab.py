@@ -26,7 +26,7 @@ import pytest
 from tests.browser import headless_chromium
 from tests.browser import missing as browser_missing
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 

@@ -15,7 +15,7 @@ import pytest
 
 from micrograd import Neuron, Value, check_derivative, topological_order
 
-SOLUTIONS = Path(__file__).resolve().parent.parent / "notebooks" / "solutions"
+SOLUTIONS = Path(__file__).resolve().parents[2] / "notebooks" / "solutions"
 
 
 def _load(name: str):

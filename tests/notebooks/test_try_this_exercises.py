@@ -23,7 +23,7 @@ pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 pytest.importorskip("matplotlib")
 
-from tests.test_notebooks import NOTEBOOK_DIR, _execute  # noqa: E402
+from tests.notebooks.test_run_top_to_bottom import NOTEBOOK_DIR, _execute  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -21,7 +21,7 @@ import pytest
 
 import micrograd
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 # Tracked files the sdist leaves out on purpose: CI's own script and git's settings.
 NOT_IN_SDIST = re.compile(r"(\.ci/.*|\.git\w*)")
 # What a working tree may hold that is never part of a distribution.

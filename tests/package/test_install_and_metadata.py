@@ -32,7 +32,7 @@ def test_package_ships_type_information():
     assert importlib.resources.files("micrograd").joinpath("py.typed").is_file()
 
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def pyproject() -> dict:

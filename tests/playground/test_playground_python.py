@@ -276,7 +276,7 @@ def test_page_files_ship_with_the_package():
     for name in ("index.html", "playground.js", "playground.css", "worker.js"):
         assert static.joinpath(name).is_file()
     # Declared as package data wherever the metadata lives, so wheels carry the page too.
-    root = pathlib.Path(__file__).parent.parent
+    root = pathlib.Path(__file__).parents[2]
     metadata = "".join(
         (root / name).read_text()
         for name in ("setup.cfg", "pyproject.toml")

@@ -18,7 +18,7 @@ from micrograd.viz import DEFAULT_MAX_NODES, GraphTooLargeError
 from micrograd.viz.dot import ROLE_COLOURS
 from tests.references import facts
 
-SNAPSHOTS = pathlib.Path(__file__).parent / "snapshots"
+SNAPSHOTS = pathlib.Path(__file__).parents[1] / "snapshots"
 STATEMENT = re.compile(r"^\s*(v\d+|o\d+|m\d+) \[(.*)\];$")
 EDGE = re.compile(r"^\s*(\w+) -> (\w+)( \[.*\])?;$")
 
@@ -202,7 +202,7 @@ def _graph_text_in_fresh_process(seed: str) -> str:
         "print(draw_dot(m([0.5, -1.0]), model=m).source, end='')\n"
     )
     env = {**os.environ, "PYTHONHASHSEED": seed}
-    root = pathlib.Path(__file__).parent.parent
+    root = pathlib.Path(__file__).parents[2]
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=root, check=True
     )
