@@ -9,7 +9,7 @@ Each command runs once, as a user runs it, from a scratch folder where it writes
 - `quick loop`: `python -m pytest -m "not slow"`;
 - `demo`, `demo --engine eager` and `demo digits`, with the training time each prints;
 - `playground`: the page's first graph after load and after a reload, as measured by the page
-  itself (`window.playground.timings`, printed by tests/test_playground.py), when
+  itself (`window.playground.timings`, printed by tests/playground/test_playground_browser.py), when
   MICROGRAD_PLAYGROUND_ASSETS names the npm packs of its assets and Chromium is installed.
 
 Wall time is the elapsed time; CPU time is the user and system time of the command and the
@@ -92,7 +92,7 @@ def playground(python: str, scratch: Path) -> Timing | None:
     timing = run(
         "playground",
         [python, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "-k", tests,
-         str(ROOT / "tests" / "test_playground.py")],
+         str(ROOT / "tests" / "playground" / "test_playground_browser.py")],
         cwd=scratch,
     )  # fmt: skip
     found = re.findall(r"first graph after (?:a reload )?([\d.]+) s", timing.output)

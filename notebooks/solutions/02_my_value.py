@@ -2,8 +2,8 @@
 
 Try the blanks yourself first; the notebook's checker says what is wrong. The test suite pastes
 these three functions into the notebook in place of the blanks and runs it
-(tests/test_notebooks_exercises.py), and checks them against micrograd directly
-(tests/test_notebooks_solutions.py).
+(tests/notebooks/test_try_this_exercises.py), and checks them against micrograd directly
+(tests/notebooks/test_solution_files.py).
 """
 
 

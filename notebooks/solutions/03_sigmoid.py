@@ -2,7 +2,7 @@
 
 Try it yourself first; the notebook's `check_derivative` cell says what is wrong. The test suite
 pastes this function into the notebook in place of the blank and runs it
-(tests/test_notebooks_exercises.py). `sigmoid` is the notebook's own.
+(tests/notebooks/test_try_this_exercises.py). `sigmoid` is the notebook's own.
 """
 
 

@@ -2,7 +2,7 @@
 
 Try it yourself first; the notebook's `check_derivative` cell says what is wrong. The test suite
 pastes this function into the notebook in place of the blank and runs it
-(tests/test_notebooks_exercises.py). `x1`, `x2`, `w2` and `b` are the notebook's numbers.
+(tests/notebooks/test_try_this_exercises.py). `x1`, `x2`, `w2` and `b` are the notebook's numbers.
 """
 
 

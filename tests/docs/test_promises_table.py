@@ -14,14 +14,14 @@ TESTS = ROOT / "tests"
 
 
 def promise_rows() -> list[tuple[str, list[str]]]:
-    """(promise, [file.py::test, ...]) for each row of the guide's "Promises" table."""
+    """(promise, [folder/file.py::test, ...]) for each row of the guide's "Promises" table."""
     section = (ROOT / "docs" / "guide" / "promises.md").read_text(encoding="utf-8")
     rows = []
     for line in section.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) != 2 or cells[0] in ("promise", "---"):
             continue
-        rows.append((cells[0], re.findall(r"`(test_\w+\.py::test_\w+)`", cells[1])))
+        rows.append((cells[0], re.findall(r"`((?:\w+/)?test_\w+\.py::test_\w+)`", cells[1])))
     return rows
 
 

@@ -2,7 +2,7 @@
 
 References: each op's float `local_grads` (the Value-level derivatives must agree with them),
 central differences of first derivatives, PyTorch float64 double backward when torch is
-installed, and closed forms. The functional API has its own file, test_functional.py.
+installed, and closed forms. The functional API has its own file, gradients/test_functional.py.
 """
 
 from __future__ import annotations

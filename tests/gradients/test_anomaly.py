@@ -28,8 +28,8 @@ from micrograd import (
 from micrograd.engine import apply
 from micrograd.functional import grad
 from micrograd.tape import trace
-from tests.references import FUSED_MULTIPLY_ADD, facts
 from tests.engine.test_fuzz import graphs
+from tests.references import FUSED_MULTIPLY_ADD, facts
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
 

@@ -2,7 +2,7 @@
 
 References: sympy's symbolic derivatives of random straight-line programs up to third order,
 PyTorch float64 double backward when torch is installed, and closed forms (tanh'', the Hessian
-of Rosenbrock's function, Newton's method). Per-op checks live in test_higher_order.py.
+of Rosenbrock's function, Newton's method). Per-op checks live in engine/test_create_graph.py.
 """
 
 from __future__ import annotations

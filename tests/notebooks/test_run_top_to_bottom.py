@@ -130,8 +130,9 @@ def test_committed_notebook_was_run_top_to_bottom(path: Path):
 
 
 # What JupyterLab writes into a notebook's metadata when its ipykernel starts; a notebook that
-# lacks any of it is changed on open (a dirty tab, then an autosave; tests/test_notebooks_browser.py
-# opens each one to check). The Python version is that of the run that made the outputs.
+# lacks any of it is changed on open (a dirty tab, then an autosave;
+# tests/notebooks/test_pictures_in_jupyterlab.py opens each one to check). The Python version is
+# that of the run that made the outputs.
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 

@@ -1,8 +1,9 @@
 """The solutions of notebooks 2-4's exercises (notebooks/solutions/) agree with the engine.
 
-The notebooks' own runs with the solutions pasted in are in tests/test_notebooks_exercises.py
-(slow); these quick tests check the functions against `micrograd.Value` and `check_derivative`
-directly, with the notebook's names they use set on the module.
+The notebooks' own runs with the solutions pasted in are in
+tests/notebooks/test_try_this_exercises.py (slow); these quick tests check the functions against
+`micrograd.Value` and `check_derivative` directly, with the notebook's names they use set on the
+module.
 """
 
 from __future__ import annotations

@@ -2,11 +2,12 @@
 
 Each exercise is written down here as a learner would carry it out: text replaced in the cell
 that holds it (the cell is found by a snippet of its source), and code typed into a new cell
-at the end. The edited notebook runs in a fresh kernel as `tests/test_notebooks.py` runs them;
-any error, including a failed `assert` in an earlier cell, fails the test. `expect` is text the
-run must print, which shows that the edit took effect. The blanks of notebooks 2-4 are filled
-with the functions of their file in `notebooks/solutions/` (`solved=True`), or with typical slips,
-which the notebook's checker must name.
+at the end. The edited notebook runs in a fresh kernel as
+`tests/notebooks/test_run_top_to_bottom.py` runs them; any error, including a failed `assert` in an
+earlier cell, fails the test. `expect` is text the run must print, which shows that the edit took
+effect. The blanks of notebooks 2-4 are filled with the functions of their file in
+`notebooks/solutions/` (`solved=True`), or with typical slips, which the notebook's checker must
+name.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Tests for the playground's Python side, in plain Python: `micrograd.playground.glue` and the
 page builder (`micrograd.playground.build`, `python -m micrograd playground`). The browser tests
-are in test_playground.py."""
+are in playground/test_playground_browser.py."""
 
 from __future__ import annotations
 
