@@ -21,27 +21,10 @@ from micrograd import OPS, Value, gradcheck
 from micrograd.engine import apply
 from micrograd.functional import grad
 from micrograd.tape import trace
+from tests.edge_values import EVERY_PATH_EDGES
 from tests.references import same
 
 OP_NAMES = sorted(OPS)
-EDGE_VALUES = [
-    0.0,
-    -0.0,
-    1e-310,
-    -1e-310,
-    1e-300,
-    0.5,
-    1.0,
-    -2.0,
-    3.0,
-    710.0,
-    -710.0,
-    1e300,
-    -1e308,
-    math.inf,
-    -math.inf,
-    math.nan,
-]
 # numpy's power is not always correctly rounded (np.power(710.0, 0.5) is one ulp below
 # math.pow's); every other path must agree to the bit.
 NUMPY_REL = 4 * 2.0**-52
@@ -106,7 +89,7 @@ PATHS = {
 
 
 def edge_cases(op_name: str) -> list[tuple[float, ...]]:
-    return list(itertools.product(EDGE_VALUES, repeat=OPS[op_name].arity))
+    return list(itertools.product(EVERY_PATH_EDGES, repeat=OPS[op_name].arity))
 
 
 @pytest.mark.parametrize("path", sorted(PATHS))

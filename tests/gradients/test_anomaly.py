@@ -28,12 +28,11 @@ from micrograd import (
 from micrograd.engine import apply
 from micrograd.functional import grad
 from micrograd.tape import trace
+from tests.edge_values import FINITE_EDGES
 from tests.engine.test_fuzz import graphs
 from tests.references import FUSED_MULTIPLY_ADD, facts
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")
-
-EDGE_VALUES = [0.0, -0.0, 1e-310, -1e-310, 0.5, -2.0, 3.0, 710.0, 1e308, -1e308]
 
 
 def this_line() -> int:
@@ -69,7 +68,7 @@ def test_labels_of_the_inputs_are_in_the_message():
 @pytest.mark.parametrize("op_name", sorted(OPS))
 def test_every_op_raises_exactly_when_finite_inputs_give_nan_or_inf(op_name):
     op = OPS[op_name]
-    for inputs in itertools.product(EDGE_VALUES, repeat=op.arity):
+    for inputs in itertools.product(FINITE_EDGES, repeat=op.arity):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             expected = apply(op, *[Value(x) for x in inputs]).data
