@@ -1,12 +1,10 @@
-"""Independent references shared by the tests: each op's PyTorch and numpy versions, and helpers."""
+"""Independent references shared by the tests: PyTorch float64 (when installed) and helpers."""
 
 from __future__ import annotations
 
 import importlib.util
 import math
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -19,45 +17,28 @@ HAVE_TORCH = importlib.util.find_spec("torch") is not None
 needs_torch = pytest.mark.usefixtures("torch")
 
 
-# Each primitive op's independent references, one row per op: (PyTorch's version, numpy's), each
-# given its library, so that neither is imported unless a test uses it. A new op needs its row
-# here (tests/engine/test_ops.py names an op that has none).
-OP_REFERENCES: dict[str, tuple[Callable[[Any], Callable], Callable[[Any], Callable]]] = {
-    "add": (lambda torch: torch.add, lambda np: np.add),
-    "mul": (lambda torch: torch.mul, lambda np: np.multiply),
-    "pow": (lambda torch: torch.pow, lambda np: np.power),
-    "exp": (lambda torch: torch.exp, lambda np: np.exp),
-    "log": (lambda torch: torch.log, lambda np: np.log),
-    "tanh": (lambda torch: torch.tanh, lambda np: np.tanh),
-    "sigmoid": (
-        lambda torch: torch.sigmoid,
-        lambda np: lambda v: np.float64(0.5) * (np.tanh(v / 2) + 1),
-    ),
-    "relu": (
-        lambda torch: torch.relu,
-        lambda np: lambda v: np.where(np.isnan(v), v, np.maximum(v, 0.0)),
-    ),
-    "abs": (lambda torch: torch.abs, lambda np: np.abs),
-    "sin": (lambda torch: torch.sin, lambda np: np.sin),
-    "cos": (lambda torch: torch.cos, lambda np: np.cos),
-    "square": (lambda torch: torch.square, lambda np: np.square),
-    "maximum": (lambda torch: torch.maximum, lambda np: np.maximum),
-    "minimum": (lambda torch: torch.minimum, lambda np: np.minimum),
-    "clamp_min": (lambda torch: torch.clamp_min, lambda np: np.maximum),
-    "clamp_max": (lambda torch: torch.clamp_max, lambda np: np.minimum),
-}
-
-
 def torch_functions() -> dict:
     """PyTorch's version of each primitive op, by op name."""
     import torch
 
-    return {name: torch_version(torch) for name, (torch_version, _) in OP_REFERENCES.items()}
-
-
-def numpy_functions(np: Any) -> dict:
-    """numpy's version of each primitive op, by op name (numpy is passed in, as to the ops)."""
-    return {name: numpy_version(np) for name, (_, numpy_version) in OP_REFERENCES.items()}
+    return {
+        "add": torch.add,
+        "mul": torch.mul,
+        "pow": torch.pow,
+        "exp": torch.exp,
+        "log": torch.log,
+        "tanh": torch.tanh,
+        "sigmoid": torch.sigmoid,
+        "relu": torch.relu,
+        "abs": torch.abs,
+        "sin": torch.sin,
+        "cos": torch.cos,
+        "square": torch.square,
+        "maximum": torch.maximum,
+        "minimum": torch.minimum,
+        "clamp_min": torch.clamp_min,
+        "clamp_max": torch.clamp_max,
+    }
 
 
 def torch_value_and_grads(fn_name: str, inputs: list[float]) -> tuple[float, list[float]]:
