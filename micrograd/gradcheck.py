@@ -157,6 +157,9 @@ class DerivativeReport:
     disagreements: tuple[Disagreement, ...]
     mistake: str | None  # the typical mistake the wrong numbers match, if one does
     problem: str | None  # why nothing could be compared (f raised, ...), if so
+    # Which mistake, as a word a page can translate: "sign", "swapped", "value", "one-minus",
+    # "gate" or "factor" (None when `mistake` is).
+    mistake_kind: str | None = None
 
     @property
     def right(self) -> bool:
@@ -232,12 +235,12 @@ def check_derivative(
         for i in range(len(input_names))
         if not _close(mine[i], slope[i], atol, rtol)
     )
-    mistake = (
+    kind, mistake = (
         _mistake(rows, central, values, input_names, disagreements, atol, rtol)
         if disagreements
-        else None
+        else (None, None)
     )
-    return DerivativeReport(name, input_names, checked, True, disagreements, mistake, None)
+    return DerivativeReport(name, input_names, checked, True, disagreements, mistake, None, kind)
 
 
 def _input_names(f: Callable[..., object]) -> tuple[str, ...]:
@@ -330,10 +333,11 @@ def _mistake(
     disagreements: tuple[Disagreement, ...],
     atol: float,
     rtol: float,
-) -> str | None:
-    """The typical slip that gives the learner's numbers at every point, if one does."""
+) -> tuple[str, str] | tuple[None, None]:
+    """The typical slip that gives the learner's numbers at every point, if one does: its kind
+    (a word) and its description."""
     if not all(isinstance(x, float) for row in yours for x in row):
-        return None
+        return None, None
 
     def everywhere(wanted: Callable[[int, int], float]) -> bool:
         return all(
@@ -345,25 +349,25 @@ def _mistake(
     n = len(input_names)
     pairs = [(row[i], central[p][i]) for p, row in enumerate(yours) for i in range(n)]
     if everywhere(lambda p, i: -central[p][i]):
-        return "a flipped sign: yours is minus the derivative at every point"
+        return "sign", "a flipped sign: yours is minus the derivative at every point"
     if n == 2 and everywhere(lambda p, i: central[p][1 - i]):
         a, b = input_names
-        return (
+        return "swapped", (
             f"swapped factors: yours for {a} is ∂f/∂{b} and yours for {b} is ∂f/∂{a} "
             f"(for a product {a}·{b}, ∂/∂{a} is {b})"
         )
     if n == 1 and everywhere(lambda p, i: values[p]):
-        return (
+        return "value", (
             "the function's own value, not its slope: for the sigmoid, σ(x) where the "
             "derivative is σ(x)(1 - σ(x))"
         )
     if n == 1 and everywhere(lambda p, i: 1.0 - values[p]):
-        return (
+        return "one-minus", (
             "1 - f(x): for tanh the square is missing (tanh' is 1 - tanh(x)**2), for the "
             "sigmoid the factor σ(x) (σ' is σ(x)(1 - σ(x)))"
         )
     if all(abs(d.central) <= atol for d in disagreements) and len(disagreements) < len(pairs):
-        return (
+        return "gate", (
             "a missing gate: yours is not 0 where f is flat (a ReLU passes no gradient back "
             "where its input is below 0)"
         )
@@ -371,8 +375,8 @@ def _mistake(
     if isinstance(mine, float) and abs(wanted) > atol:
         factor = mine / wanted
         if abs(factor) > 1e-9 and everywhere(lambda p, i: factor * central[p][i]):
-            return (
+            return "factor", (
                 f"a missing factor of the chain rule: yours is {factor:.6g} times the "
                 f"derivative at every point (an inner derivative of {1 / factor:.6g} left out?)"
             )
-    return None
+    return None, None

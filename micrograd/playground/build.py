@@ -55,6 +55,7 @@ _STATIC = (
     "playground.js",
     "playground.css",
     "worker.js",
+    "worker-client.js",  # both pages' side of worker.js
     # The lesson page (lesson.html), run by the same worker: see micrograd.playground.lesson.
     "lesson.html",
     "lesson.js",

@@ -14,6 +14,9 @@ The page's worker calls `handle_page('{"call": "lesson", "args": {"part": ..., .
 - `answer("step", w=3)`: one "follow the slope" step from W; `answer("descend", w=3)`: steps
   until the minimum;
 - `answer("factor", guess=0.19)`: the learner's number for d out_o1 / d net_o1, judged;
+- `answer("derivative", text="sigmoid(x) * (1 - sigmoid(x))")`: the learner's own formula for
+  the sigmoid's derivative, checked against central differences (`check_derivative_text`);
+  `reveal=True` checks `DERIVATIVE_SOLUTION` instead;
 - `answer("network")`: forward pass, E_total, backward for w5, the eight updates;
 - `answer("train", steps=10000, order="correct")` or `order="early"`: training, where "early"
   updates w5..w8 before backpropagating into the hidden layer (the update-order bug behind the
@@ -23,11 +26,14 @@ The page's worker calls `handle_page('{"call": "lesson", "args": {"part": ..., .
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 from micrograd.data import LINEAR_TABLE, TWO_TWO_TWO
 from micrograd.engine import Value, topological_order
 from micrograd.explain import explain
+from micrograd.expr import ExpressionError, evaluate, names_used, parse
+from micrograd.gradcheck import DEFAULT_POINTS, check_derivative, numerical_grad
 from micrograd.playground.glue import _WEIGHTS, PlaygroundError, _network, descent_step
 
 TRAIN_STEPS = 10_000
@@ -269,6 +275,75 @@ def check_factor(guess: object) -> dict[str, Any]:
     }
 
 
+DERIVATIVE_SOLUTION = "sigmoid(x) * (1 - sigmoid(x))"
+"""A right answer to the page's exercise, which `?reveal=all` checks."""
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def check_derivative_text(text: object) -> dict[str, Any]:
+    """The learner's formula for the derivative of sigmoid(x) = 1 / (1 + exp(-x)), a text in x
+    (read by `micrograd.expr`, never run as Python), checked by `check_derivative` at its
+    default points.
+
+    Returns `written` (False for a blank), `problem` ("unreadable" with `message`, or "names"
+    with the names used besides x) or, when the formula was read, `right`, one row per point
+    (x, yours, the central difference, the difference, whether it agrees), the mistake's kind
+    (`gradcheck.DerivativeReport.mistake_kind`) and, for a missing factor, the factor."""
+    if not isinstance(text, str):
+        raise PlaygroundError(f"the formula must be text, received {text!r:.40}")
+    if not text.strip():
+        return {"written": False}
+    try:
+        tree = parse(text)
+    except ExpressionError as error:
+        return {"written": True, "problem": "unreadable", "message": str(error)}
+    others = [name for name in names_used(tree) if name != "x"]
+    if others:
+        return {"written": True, "problem": "names", "names": others}
+
+    def yours(x: float) -> float:
+        try:
+            with warnings.catch_warnings():  # 1/x at 0 warns, as eager Python would; shown as inf
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return evaluate(tree, {"x": Value(x, "x")}).data
+        except ExpressionError:
+            return math.nan  # out of range at this point (1/0, log of a negative): shown as nan
+
+    report = check_derivative(_sigmoid, yours, points=DEFAULT_POINTS, name="dσ/dx")
+    wrong = {d.point for d in report.disagreements}
+    rows = []
+    for x in DEFAULT_POINTS:
+        # The same central difference check_derivative compares with (its default eps).
+        (slope,) = numerical_grad(Value.sigmoid, [x])
+        mine = yours(x)
+        rows.append(
+            {
+                "x": _number(x),
+                "yours": _number(mine),
+                "central": _number(slope),
+                "difference": _number(mine - slope),
+                "right": (x,) not in wrong,
+            }
+        )
+    factor = None
+    if report.mistake_kind == "factor":
+        d = max(report.disagreements, key=lambda d: abs(d.central))
+        factor = _number(d.difference / d.central + 1.0)
+    return {
+        "written": True,
+        "problem": None,
+        "right": report.right,
+        "rows": rows,
+        "wrong": len(report.disagreements),
+        "checked": report.checked,
+        "mistake": report.mistake_kind,
+        "factor": factor,
+    }
+
+
 def _step(weights: list[float], rate: float, early: bool) -> tuple[float, list[float]]:
     """E_total at `weights` and the weights after one gradient step.
 
@@ -334,6 +409,9 @@ def answer(part: object, **args: Any) -> dict[str, Any]:
         return descend(args.get("w"))
     if part == "factor":
         return check_factor(args.get("guess"))
+    if part == "derivative":
+        text = DERIVATIVE_SOLUTION if args.get("reveal") is True else args.get("text", "")
+        return {**check_derivative_text(text), "text": text}
     if part == "network":
         return network()
     if part == "train":

@@ -119,6 +119,10 @@ def test_reveal_all_shows_every_published_number_and_trains_to_the_end(
     assert "net_h1 = w1*i1 + w2*i2 + b1 = 0.15*0.05 + 0.2*0.1 + 0.35 = 0.3775" in page
     final = text_of(browser, "#train-final")
     assert "3.5102e-05" in final and "10000" in final
+    # The exercise, answered by the package's own solution and checked like a learner's.
+    assert browser.find_element("id", "derivative-text").get_attribute("value") != ""
+    feedback = text_of(browser, "#derivative-feedback")
+    assert feedback == strings(lang)["derivative.right"].replace("{checked}", "5")
     # Every text is in the chosen language, with its numbers filled in.
     words = strings(lang)
     assert text_of(browser, "h1") == words["title"]
@@ -185,6 +189,41 @@ def test_predict_then_reveal_gives_feedback(browser, server, lang):
     # One step lowers E_total: "down" is right.
     feedback = guess(browser, "predict-train", "down")
     assert feedback.startswith(words["feedback.right"]) and "0.291027774" in feedback
+    assert error_text(browser) == ""
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_learners_own_derivative_is_checked_point_by_point(browser, server, lang):
+    words = strings(lang)
+    open_lesson(browser, server, f"?lang={lang}")
+    guess(browser, "predict-w5", "positive")
+    browser.find_element("id", "factor-skip").click()
+    settle(browser)
+    field = browser.find_element("id", "derivative-text")
+    line = "#derivative-feedback"
+    # A slip: the sigmoid's value, not its slope. Wrong at all five points, said by kind.
+    field.send_keys("sigmoid(x)\n")
+    settle(browser)
+    feedback = text_of(browser, line)
+    assert feedback.startswith(words["derivative.wrong"].split("{")[0])
+    assert words["derivative.mistake-value"] in feedback
+    rows = browser.find_elements("css selector", "#derivative-table tbody tr")
+    assert [r.get_attribute("class") for r in rows] == ["wrong"] * 5
+    # Row x = 0.3: yours sigmoid(0.3), the central difference sigmoid'(0.3), the difference.
+    cells = [td.text for td in rows[2].find_elements("css selector", "td")]
+    assert cells[:2] == ["0.3", "0.574442517"]
+    assert float(cells[2]) == pytest.approx(0.244458312, abs=2e-9)  # sigmoid'(0.3) 0.2444583117
+    # Text the parser refuses is a message in the exercise, not the page's error.
+    field.clear()
+    field.send_keys("__import__('os')\n")
+    settle(browser)
+    assert text_of(browser, line).startswith(words["derivative.unreadable"].split("{")[0])
+    assert not browser.find_element("id", "derivative-table").is_displayed()
+    field.clear()
+    field.send_keys("sigmoid(x) * (1 - sigmoid(x))\n")
+    settle(browser)
+    assert text_of(browser, line) == words["derivative.right"].replace("{checked}", "5")
+    assert "right" in browser.find_element("css selector", line).get_attribute("class")
     assert error_text(browser) == ""
 
 

@@ -29,6 +29,7 @@ const state = {
   forwardShown: 0,    // how many forward-pass quantities are revealed
   w5: null,           // the w5 sign prediction: {guess}
   factor: null,       // lesson.check_factor's answer for the learner's number (guess null: shown)
+  derivative: null,   // lesson.check_derivative_text's answer for the learner's formula
   trainGuess: null,   // the "E_total after one step" prediction: {guess}
   firstStep: null,    // lesson.train(1)'s answer
   runs: {},           // lesson.train(steps, order)'s answers by order
@@ -55,63 +56,23 @@ function setText(element, text) {
   element.textContent = text;
 }
 
-// ---- The worker (the playground's own) ------------------------------------------------------
+// ---- The worker (the playground's own, through worker-client.js) ----------------------------
 
-let worker = null;
-let workerReady = null;
-let nextId = 1;
-const pending = new Map();
-
-function startWorker() {
-  worker = new Worker("worker.js", { type: "module" });
-  workerReady = new Promise((resolve, reject) => {
-    worker.onmessage = (event) => {
-      const message = event.data;
-      if (message.ready) resolve(message.ready);
-      else if (message.failed !== undefined) reject(new Error(`${message.failed}. ${config.help}`));
-      else if (message.id !== undefined) finish(message.id, message.answer);
-    };
-    worker.onerror = (event) => {
-      event.preventDefault();
-      reject(new Error(config.help));
-    };
-  });
-  workerReady.catch(() => {});
-  worker.postMessage({ start: config });
-}
-
-function finish(id, answer) {
-  const job = pending.get(id);
-  if (!job) return;
-  pending.delete(id);
-  clearTimeout(job.timer);
-  showBusy();
-  if (answer.ok) job.resolve(answer);
-  else job.reject(new Error(t("error.python", { message: answer.error })));
-}
+const python = new PythonWorker(config, { change: () => showBusy() });
+const pending = python.pending;
 
 // lesson.answer(part, ...args), in the worker (not named `lesson`: window.lesson is the tests' view).
-async function ask(part, args = {}, busyKey = "busy.working", busyVars = {}) {
-  await workerReady;
-  return new Promise((resolve, reject) => {
-    const id = nextId++;
-    const timer = setTimeout(() => {
-      worker.terminate();
-      for (const job of pending.values()) { clearTimeout(job.timer); job.reject(new Error(t("error.restart"))); }
-      pending.clear();
-      startWorker();
-      showBusy();
-    }, REQUEST_MS);
-    pending.set(id, { resolve, reject, timer, busy: t(busyKey, busyVars) });
-    showBusy();
-    worker.postMessage({ id, call: "lesson", args: { part, ...args } });
-  });
+function ask(part, args = {}, busyKey = "busy.working", busyVars = {}) {
+  return python.request("lesson", { part, ...args }, t(busyKey, busyVars), REQUEST_MS, t("error.restart"))
+    .catch((error) => {
+      throw error instanceof PythonError ? new Error(t("error.python", { message: error.message })) : error;
+    });
 }
 
 function showBusy() {
-  const jobs = [...pending.values()];
-  $("busy").hidden = jobs.length === 0;
-  if (jobs.length) setText($("busy-text"), jobs[0].busy);
+  const oldest = python.oldest();
+  $("busy").hidden = oldest === null;
+  if (oldest) setText($("busy-text"), oldest.what);
 }
 
 function showError(error) {
@@ -364,7 +325,33 @@ function renderNetwork() {
     for (const key of ["before", "grad", "after"]) cell(tr, u[key].shown, "number");
   }
   setText($("updates-title"), t("updates.title", { lr: net.lr.shown }));
+  renderDerivative();
   renderTraining(net);
+}
+
+// The exercise: the learner's formula for the sigmoid's slope, checked point by point.
+function renderDerivative() {
+  const answer = state.derivative;
+  const line = $("derivative-feedback");
+  const table = $("derivative-table");
+  table.hidden = true;
+  line.className = "feedback";
+  if (!answer) return setText(line, "");
+  if (!answer.written) return setText(line, t("derivative.blank"));
+  if (answer.problem === "unreadable") return setText(line, t("derivative.unreadable", { message: answer.message }));
+  if (answer.problem === "names") return setText(line, t("derivative.names", { names: answer.names.join(", ") }));
+  line.className = `feedback ${answer.right ? "right" : "wrong"}`;
+  setText(line, joined(
+    t(answer.right ? "derivative.right" : "derivative.wrong", { wrong: answer.wrong, checked: answer.checked }),
+    answer.mistake ? t(`derivative.mistake-${answer.mistake}`, { factor: answer.factor ? answer.factor.shown : "" }) : ""));
+  const body = table.tBodies[0];
+  body.replaceChildren();
+  for (const row of answer.rows) {
+    const tr = body.insertRow();
+    tr.className = row.right ? "right" : "wrong";
+    for (const key of ["x", "yours", "central", "difference"]) cell(tr, row[key].shown, "number");
+  }
+  table.hidden = false;
 }
 
 // The network drawn: inputs, hidden and output neurons, each edge with its weight's number.
@@ -515,6 +502,10 @@ function wire() {
     const judged = await ask("factor", { guess: 0 });
     state.factor = { ...judged, guess: null };
   }));
+  $("derivative-form").addEventListener("submit", guarded(async (event) => {
+    event.preventDefault();
+    state.derivative = await ask("derivative", { text: $("derivative-text").value.slice(0, 500) });
+  }));
   $("follow").addEventListener("click", guarded(follow));
   $("descend").addEventListener("click", guarded(descend));
   $("forward-next").addEventListener("click", guarded(() => { state.forwardShown += 1; }));
@@ -541,6 +532,8 @@ async function revealAll() {
   state.forwardShown = state.network.forward.length;
   state.w5 = { guess: null };
   state.factor = { ...(await ask("factor", { guess: 0 })), guess: null };
+  state.derivative = await ask("derivative", { reveal: true });
+  $("derivative-text").value = state.derivative.text;
   state.firstStep = await ask("train", { steps: 1 });
   state.trainGuess = { guess: null };
   render();
@@ -552,8 +545,8 @@ async function main() {
   state.strings = await response.json();
   render();
   wire();
-  startWorker();
-  const versions = await workerReady;
+  python.start();
+  const versions = await python.ready;
   setText($("version"), versions.micrograd);
   await setWeight(undefined);
   state.network = await ask("network");

@@ -35,94 +35,39 @@ window.playground = {
   idle: () => actions === 0 && pending.size === 0,
 };
 
-class PageError extends Error {}
-class AddressError extends PageError {}
+class AddressError extends PageError {}  // PageError: worker-client.js
 
-// ---- The worker -----------------------------------------------------------------------------
+// ---- The worker (worker-client.js) ----------------------------------------------------------
 
-let worker = null;
-let workerReady = null;  // a promise of the versions, once Python and Graphviz are loaded
-let nextId = 1;
-const pending = new Map();  // id -> {resolve, reject, timer, what, started}
 let progressText = "";
-let restarting = false;  // the worker was ended and a fresh one is loading
-
-function startWorker() {
-  try {
-    worker = new Worker("worker.js", { type: "module" });
-  } catch (error) {
-    workerReady = Promise.reject(new PageError(
-      "This page runs Python in a Web Worker, which the browser refused here. " + config.help));
-    workerReady.catch(() => {});
-    return;
-  }
-  const own = worker;
-  workerReady = new Promise((resolve, reject) => {
-    own.onmessage = (event) => {
-      const message = event.data;
-      if (message.progress !== undefined) {
-        progressText = (restarting ? "Restarting: " : "") + message.progress;
-        updateBusy();
-      } else if (message.ready) {
-        resolve(message.ready);
-      } else if (message.failed !== undefined) {
-        reject(new PageError(`Python or Graphviz did not load (${message.failed}). ${config.help}`));
-      } else {
-        settle(message.id, message.answer);
-      }
-    };
-    own.onerror = (event) => {
-      event.preventDefault();
-      reject(new PageError(`The worker that runs Python could not start. ${config.help}`));
-    };
-  });
-  workerReady.catch(() => {});
-  worker.postMessage({ start: config });
-}
-
-function settle(id, answer) {
-  const job = pending.get(id);
-  if (!job) return;
-  pending.delete(id);
-  clearTimeout(job.timer);
-  progressText = "";
-  updateBusy();
-  if (answer.ok) job.resolve(answer);
-  else job.reject(new PageError(answer.error));
-}
+const python = new PythonWorker(config, {
+  progress: (text) => {
+    progressText = (python.restarting ? "Restarting: " : "") + text;
+    updateBusy();
+  },
+  change: () => {
+    progressText = "";
+    updateBusy();
+  },
+  restarted: () => {
+    timings.restarts += 1;
+    state.framesPromise = null;
+    state.forwardPromise = null;
+    progressText = "Restarting Python…";
+    updateBusy();
+  },
+  back: () => {
+    progressText = "";
+    updateBusy();
+  },
+});
+const pending = python.pending;
 
 // One request to glue.py (through the worker); `what` names it in progress and messages.
-async function request(call, args, what) {
-  await workerReady;
-  return new Promise((resolve, reject) => {
-    const id = nextId++;
-    const timer = setTimeout(() => restartWorker(
-      `${what} took longer than ${limits.requestMs / 1000} s, so the page stopped it. ` +
-      "Try a smaller expression; Python is restarting."), limits.requestMs);
-    pending.set(id, { resolve, reject, timer, what, started: performance.now() });
-    progressText = what + "…";
-    updateBusy();
-    worker.postMessage({ id, call, args });
-  });
-}
-
-// Ends the worker (and whatever it was computing) and starts a fresh one.
-function restartWorker(message) {
-  worker.terminate();
-  timings.restarts += 1;
-  const jobs = [...pending.values()];
-  pending.clear();
-  state.framesPromise = null;
-  state.forwardPromise = null;
-  progressText = "Restarting Python…";
-  restarting = true;
-  startWorker();
-  workerReady.then(() => { restarting = false; progressText = ""; updateBusy(); }, () => {});
-  for (const job of jobs) {
-    clearTimeout(job.timer);
-    job.reject(new PageError(message));
-  }
-  updateBusy();
+function request(call, args, what) {
+  return python.request(call, args, what, limits.requestMs,
+    `${what} took longer than ${limits.requestMs / 1000} s, so the page stopped it. ` +
+    "Try a smaller expression; Python is restarting.");
 }
 
 // The busy line: what is running, for how long, and a Cancel button.
@@ -131,8 +76,9 @@ function updateBusy() {
   const busy = jobs.length > 0 || progressText !== "";
   $("busy").hidden = !busy;
   if (!busy) return;
-  $("busy-text").textContent = progressText || jobs[0].what + "…";
-  const since = jobs.length ? Math.min(...jobs.map((job) => job.started)) : null;
+  const oldest = python.oldest();
+  $("busy-text").textContent = progressText || oldest.what + "…";
+  const since = oldest ? oldest.started : null;
   $("busy-time").textContent =
     since === null ? "" : `${((performance.now() - since) / 1000).toFixed(1)} s`;
   $("cancel").hidden = jobs.length === 0;
@@ -724,7 +670,7 @@ function wire() {
   $("final").addEventListener("click", guarded(() => goToFrame(-1)));
   $("check").addEventListener("click", guarded(checkNumerically));
   $("cancel").addEventListener("click", () => {
-    restartWorker("Cancelled; Python is restarting, and the page keeps what it shows.");
+    python.restart("Cancelled; Python is restarting, and the page keeps what it shows.");
   });
   for (const input of document.querySelectorAll('input[name="pass"]')) {
     input.addEventListener("change", guarded(async () => {
@@ -753,10 +699,10 @@ async function start() {
   $("expression").maxLength = config.limits.expression;
   $("values").maxLength = config.limits.values;
   wire();
-  startWorker();
+  python.start();
   let versions;
   try {
-    versions = await workerReady;
+    versions = await python.ready;
   } catch (error) {
     $("status").textContent = "The playground could not start.";
     progressText = "";
