@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Literal, overload
 
-from micrograd.numeric import as_row, count, flag, in_unit_interval, is_row, non_negative, real
+from micrograd.numeric import (
+    as_row,
+    count,
+    flag,
+    in_unit_interval,
+    is_integer,
+    is_row,
+    non_negative,
+    real,
+)
 
 Seed = int | random.Random | None
 Dataset = tuple[list[list[float]], list[int]]
@@ -39,7 +48,7 @@ def _rng(
     """
     if isinstance(seed, random.Random):
         return seed
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+    if is_integer(seed):
         return random.Random(int(seed))
     if unseeded_global and (seed is None or seed is random):  # `random`: passed down by an MLP
         return random
@@ -260,7 +269,7 @@ def make_blobs(
     """
     rng = _random_state(random_state, seed)
     nf = count(n_features, "n_features", 1)
-    if isinstance(n_samples, numbers.Integral) and not isinstance(n_samples, bool):
+    if is_integer(n_samples):
         n = _check_samples(n_samples, "n_samples", 1)
         counts = None
         if centers is None:
@@ -280,7 +289,7 @@ def make_blobs(
                 f"centers must be a list of points when n_samples lists counts per center, "
                 f"received {centers!r}"
             )
-    if isinstance(centers, numbers.Integral) and not isinstance(centers, bool):
+    if is_integer(centers):
         k = count(centers, "centers", 1)
         _check_numbers(k, nf, "centers")
         low, high = _check_box(center_box)
@@ -630,7 +639,7 @@ def train_test_split(
             raise ValueError(
                 f"train_test_split: arrays[0] has {n} items but arrays[{i}] has {len(seq)}"
             )
-    if isinstance(test_size, numbers.Integral) and not isinstance(test_size, bool):
+    if is_integer(test_size):
         n_test = count(test_size, "test_size (a count)", 1, n - 1)
     else:  # a fraction; a bool or a string is refused here, named as a setting
         n_test = math.ceil(in_unit_interval(test_size, "test_size", include_zero=False) * n)

@@ -26,7 +26,16 @@ from collections.abc import Iterable, Sequence
 from typing import Literal, overload
 
 from micrograd.engine import Number, TracingError, Value, is_tracing
-from micrograd.numeric import as_row, flag, is_real, is_row, non_negative, real, to_float
+from micrograd.numeric import (
+    as_row,
+    flag,
+    is_integer,
+    is_real,
+    is_row,
+    non_negative,
+    real,
+    to_float,
+)
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -388,7 +397,7 @@ def cross_entropy(
                 f"received {row!r:.60}"
             )
         row = as_row(row)
-        if not isinstance(target, numbers.Integral) or isinstance(target, bool):
+        if not is_integer(target):
             raise TypeError(
                 f"cross_entropy: targets[{i}] must be an int class index, received {target!r}"
             )
@@ -405,7 +414,7 @@ def cross_entropy(
 
 def _as_batch(logits: object, targets: object) -> tuple[object, object]:
     """One row of logits with one int target is one sample: a batch of one."""
-    if isinstance(targets, numbers.Integral) and not isinstance(targets, bool):
+    if is_integer(targets):
         return [logits], [targets]
     return logits, targets
 

@@ -31,7 +31,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeGuard
 
 from micrograd.ops import user_stacklevel
 
@@ -40,6 +40,7 @@ __all__ = [
     "count",
     "flag",
     "in_unit_interval",
+    "is_integer",
     "is_real",
     "is_row",
     "non_negative",
@@ -143,10 +144,18 @@ def in_unit_interval(
     return _bounded(x, name, expected, 0.0, 1.0, not include_zero, not include_one)
 
 
+def is_integer(x: object) -> TypeGuard[int]:
+    """Whether `x` is an int by the settings rule (numpy's ints too, never a bool): for an
+    argument that is either a count or something else, such as `n_samples` or `test_size`.
+
+    (Typed as `int`: numpy's ints behave as one, and `count` turns them into one.)"""
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
 def count(x: object, name: str, minimum: int = 0, maximum: int | None = None) -> int:
     """An int setting (numpy's ints too, never a bool or a float) from `minimum` to `maximum`."""
     expected = f"an int >= {minimum}" if maximum is None else f"an int from {minimum} to {maximum}"
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+    if not is_integer(x):
         raise _refuse_type(x, name, expected)
     number = int(x)
     if number < minimum or (maximum is not None and number > maximum):
