@@ -134,6 +134,7 @@ def build_dot(
         raise TypeError(f"draw_dot takes a Value, received {type(root).__name__}: {root!r:.60}")
     _check_options(model, cluster, collapse, rankdir, digits, max_nodes)
     flag(compact, "compact")
+    flag(shade_grad, "shade_grad")
     order = topological_order(root)
     owner: dict[int, str] = {}
     modules: dict[str, ModuleInfo] = {}
