@@ -8,9 +8,10 @@ Two kinds of number come in, and each has one rule:
   (`torch.tensor(2.0) * True` is 2.0). An int too large for a float becomes +-inf with a warning,
   as op results do, never an OverflowError. `is_real` and `to_float` say this.
 - **Settings** (a learning rate, a tolerance, a batch size, a switch): `real`, `positive`,
-  `non_negative`, `in_unit_interval`, `count` and `flag`. A number setting takes the same real
-  numbers, numpy scalars included, but never a `bool`: `lr=True` or `batch_size=False` is always
-  a slip, so it is a TypeError, as is a string or None. A number of the right type but outside
+  `non_negative`, `in_unit_interval`, `count` and `flag` (and `is_integer` for an argument
+  that may be a count or something else). A number setting takes the same real numbers, numpy
+  scalars included, but never a `bool`: `lr=True` or `batch_size=False` is always a slip, so it
+  is a TypeError, as is a string or None. A number of the right type but outside
   the range (negative, nan, inf unless the checker allows inf, a count too small) is a
   ValueError. A `flag` takes True or False only (not 0, 1 or "yes"). Every error names the
   setting, the value and type received, and what was expected.
@@ -111,10 +112,10 @@ def _bounded(
 
 def real(x: object, name: str, *, allow_inf: bool = False) -> float:
     """A number setting as a float: finite (or also +-inf with `allow_inf`), never nan or a bool."""
-    if type(x) is float and x - x == 0.0:  # the usual case, checked at every step: finite float
+    if type(x) is float and x - x == 0.0:  # a finite float, the usual case: no ABC check
         return x
     expected = "a number (inf allowed, not nan)" if allow_inf else "a finite number"
-    top = math.inf if allow_inf else math.nextafter(math.inf, 0.0)
+    top = math.inf if allow_inf else math.nextafter(math.inf, 0.0)  # inf, or the largest float
     return _bounded(x, name, expected, -top, top, False, False)
 
 
