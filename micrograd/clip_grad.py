@@ -22,7 +22,7 @@ import math
 from collections.abc import Iterable
 
 from micrograd.engine import Value
-from micrograd.numeric import is_real, to_float
+from micrograd.numeric import flag, non_negative, positive
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
@@ -41,13 +41,6 @@ def _parameters(parameters: Iterable[Value] | Value, who: str) -> list[Value]:
 def _grad(p: Value) -> float:
     g = p.grad
     return g.data if isinstance(g, Value) else float(g)
-
-
-def _limit(value: object, name: str, who: str) -> float:
-    number = to_float(value, f"{who}'s {name}") if is_real(value) else None
-    if number is None or not number >= 0.0:  # also refuses nan
-        raise ValueError(f"{who}: {name} must be a number >= 0, received {value!r:.60}")
-    return number
 
 
 def _norm(grads: list[float], p: float) -> float:
@@ -80,12 +73,9 @@ def clip_grad_norm_(
     """
     who = "clip_grad_norm_"
     params = _parameters(parameters, who)
-    limit = _limit(max_norm, "max_norm", who)
-    p = to_float(norm_type, f"{who}'s norm_type") if is_real(norm_type) else math.nan
-    if not p > 0.0:
-        raise ValueError(
-            f"{who}: norm_type must be a number > 0 or math.inf, received {norm_type!r}"
-        )
+    limit = non_negative(max_norm, f"{who}: max_norm", allow_inf=True)
+    p = positive(norm_type, f"{who}: norm_type", allow_inf=True)
+    flag(error_if_nonfinite, f"{who}: error_if_nonfinite")
     grads = [_grad(param) for param in params]
     total = _norm(grads, p)
     if error_if_nonfinite and not math.isfinite(total):
@@ -110,7 +100,7 @@ def clip_grad_value_(
     """
     who = "clip_grad_value_"
     params = _parameters(parameters, who)
-    limit = _limit(clip_value, "clip_value", who)
+    limit = non_negative(clip_value, f"{who}: clip_value", allow_inf=True)
     for param in params:
         g = _grad(param)
         param.grad = limit if g > limit else -limit if g < -limit else g

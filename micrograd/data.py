@@ -20,7 +20,16 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Literal, overload
 
-from micrograd.numeric import as_row, is_row
+from micrograd.numeric import (
+    as_row,
+    count,
+    flag,
+    in_unit_interval,
+    is_integer,
+    is_row,
+    non_negative,
+    real,
+)
 
 Seed = int | random.Random | None
 Dataset = tuple[list[list[float]], list[int]]
@@ -39,8 +48,8 @@ def _rng(
     """
     if isinstance(seed, random.Random):
         return seed
-    if isinstance(seed, int) and not isinstance(seed, bool):
-        return random.Random(seed)
+    if is_integer(seed):
+        return random.Random(int(seed))
     if unseeded_global and (seed is None or seed is random):  # `random`: passed down by an MLP
         return random
     if seed is None:
@@ -51,37 +60,9 @@ def _rng(
     )
 
 
-def _check_count(n: object, name: str, minimum: int = 1) -> int:
-    """An int >= minimum: TypeError for another type (bools too), ValueError when too small."""
-    if not isinstance(n, int) or isinstance(n, bool):
-        raise TypeError(
-            f"{name} must be an int >= {minimum}, received {type(n).__name__}: {n!r:.60}"
-        )
-    if n < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, received {n!r}")
-    return n
-
-
-def _check_real(x: object, name: str) -> float:
-    """A finite real number (not a bool), as a float."""
-    if not isinstance(x, numbers.Real) or isinstance(x, bool):
-        raise TypeError(f"{name} must be a number, received {type(x).__name__}: {x!r:.60}")
-    try:
-        value = float(x)
-    except OverflowError:
-        value = math.inf
-    if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, received {x!r:.60}")
-    return value
-
-
-def _check_noise(noise: object, name: str = "noise", optional: bool = True) -> float:
-    if noise is None and optional:
-        return 0.0
-    value = _check_real(noise, name)
-    if value < 0:
-        raise ValueError(f"{name} must be a number >= 0 (a standard deviation), received {noise!r}")
-    return value
+def _noise(noise: object) -> float:
+    """A noise level: None is none."""
+    return 0.0 if noise is None else non_negative(noise, "noise")
 
 
 def _check_sequence(seq: object, name: str) -> Sequence[Any]:
@@ -110,7 +91,7 @@ MAX_NUMBERS = 10_000_000
 
 def _check_samples(n: object, name: str, minimum: int) -> int:
     """A sample count: an int >= minimum and at most MAX_SAMPLES."""
-    n = _check_count(n, name, minimum)
+    n = count(n, name, minimum)
     if n > MAX_SAMPLES:
         raise ValueError(
             f"{name} is {n:,}; this package makes at most MAX_SAMPLES = {MAX_SAMPLES:,} samples "
@@ -134,8 +115,8 @@ def _split_two(n_samples: object) -> tuple[int, int]:
     if isinstance(n_samples, (tuple, list)):
         if len(n_samples) != 2:
             raise ValueError(f"n_samples must be an int or a pair of ints, received {n_samples!r}")
-        first = _check_count(n_samples[0], "n_samples[0]", 0)
-        second = _check_count(n_samples[1], "n_samples[1]", 0)
+        first = count(n_samples[0], "n_samples[0]")
+        second = count(n_samples[1], "n_samples[1]")
         _check_samples(first + second, "the sum of n_samples", 2)
         return first, second
     n = _check_samples(n_samples, "n_samples", 2)
@@ -152,12 +133,6 @@ def _random_state(random_state: Seed, seed: Seed) -> random.Random:
     if random_state is None:
         return _rng(seed)
     return _rng(random_state, name="random_state")
-
-
-def _flag(value: object, name: str = "shuffle") -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False, received {type(value).__name__}")
-    return value
 
 
 def _linspace(start: float, stop: float, n: int, endpoint: bool = True) -> list[float]:
@@ -198,11 +173,11 @@ def make_moons(
     `random_state`.
     """
     n_out, n_in = _split_two(n_samples)
-    noise = _check_noise(noise)
+    noise = _noise(noise)
     rng = _random_state(random_state, seed)
     outer = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, math.pi, n_out)]
     inner = [[1.0 - math.cos(t), 1.0 - math.sin(t) - 0.5] for t in _linspace(0.0, math.pi, n_in)]
-    return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, _flag(shuffle), rng)
+    return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, flag(shuffle, "shuffle"), rng)
 
 
 def make_circles(
@@ -219,17 +194,15 @@ def make_circles(
     scikit-learn's `make_circles`; `n_samples` may be a pair (outer, inner).
     """
     n_out, n_in = _split_two(n_samples)
-    noise = _check_noise(noise)
-    factor = _check_real(factor, "factor")
-    if not 0 <= factor < 1:
-        raise ValueError(f"factor must be a number in [0, 1), received {factor!r}")
+    noise = _noise(noise)
+    factor = in_unit_interval(factor, "factor")
     rng = _random_state(random_state, seed)
     outer = [[math.cos(t), math.sin(t)] for t in _linspace(0.0, 2 * math.pi, n_out, False)]
     inner = [
         [factor * math.cos(t), factor * math.sin(t)]
         for t in _linspace(0.0, 2 * math.pi, n_in, False)
     ]
-    return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, _flag(shuffle), rng)
+    return _finish(outer + inner, [0] * n_out + [1] * n_in, noise, flag(shuffle, "shuffle"), rng)
 
 
 @overload
@@ -295,15 +268,15 @@ def make_blobs(
     deviation per center.
     """
     rng = _random_state(random_state, seed)
-    nf = _check_count(n_features, "n_features")
-    if isinstance(n_samples, int) and not isinstance(n_samples, bool):
+    nf = count(n_features, "n_features", 1)
+    if is_integer(n_samples):
         n = _check_samples(n_samples, "n_samples", 1)
         counts = None
         if centers is None:
             centers = 3
     else:
         counts = [
-            _check_count(c, f"n_samples[{i}]", 0)
+            count(c, f"n_samples[{i}]")
             for i, c in enumerate(_check_sequence(n_samples, "n_samples"))
         ]
         if not counts:
@@ -311,13 +284,13 @@ def make_blobs(
         n = _check_samples(sum(counts), "the sum of n_samples", 1)
         if centers is None:
             centers = len(counts)
-        elif isinstance(centers, int):
+        elif isinstance(centers, numbers.Integral):
             raise ValueError(
                 f"centers must be a list of points when n_samples lists counts per center, "
                 f"received {centers!r}"
             )
-    if isinstance(centers, int) and not isinstance(centers, bool):
-        k = _check_count(centers, "centers")
+    if is_integer(centers):
+        k = count(centers, "centers", 1)
         _check_numbers(k, nf, "centers")
         low, high = _check_box(center_box)
         points_of_centers = [[rng.uniform(low, high) for _ in range(nf)] for _ in range(k)]
@@ -331,31 +304,31 @@ def make_blobs(
         raise ValueError(f"n_samples lists {len(counts)} counts for {k} centers; expected {k}")
     stds = _check_stds(cluster_std, k)
     points, labels = [], []
-    for label, (center, count, std) in enumerate(zip(points_of_centers, counts, stds)):
-        for _ in range(count):
+    for label, (center, size, std) in enumerate(zip(points_of_centers, counts, stds)):
+        for _ in range(size):
             points.append([c + rng.gauss(0.0, std) for c in center])
             labels.append(label)
-    points, labels = _finish(points, labels, 0.0, _flag(shuffle), rng)
-    if _flag(return_centers, "return_centers"):
+    points, labels = _finish(points, labels, 0.0, flag(shuffle, "shuffle"), rng)
+    if flag(return_centers, "return_centers"):
         return points, labels, points_of_centers
     return points, labels
 
 
 def _check_stds(cluster_std: object, k: int) -> list[float]:
     if isinstance(cluster_std, (str, bytes)) or not isinstance(cluster_std, Sequence):
-        return [_check_noise(cluster_std, "cluster_std", optional=False)] * k
+        return [non_negative(cluster_std, "cluster_std")] * k
     if len(cluster_std) != k:
         raise ValueError(
             f"cluster_std lists {len(cluster_std)} standard deviations for {k} centers; "
             f"expected one number or {k}"
         )
-    return [_check_noise(s, f"cluster_std[{i}]", optional=False) for i, s in enumerate(cluster_std)]
+    return [non_negative(s, f"cluster_std[{i}]") for i, s in enumerate(cluster_std)]
 
 
 def _check_box(box: object) -> tuple[float, float]:
     if isinstance(box, (str, bytes)) or not isinstance(box, Sequence) or len(box) != 2:
         raise TypeError(f"center_box must be a pair (low, high), received {box!r:.60}")
-    low, high = _check_real(box[0], "center_box[0]"), _check_real(box[1], "center_box[1]")
+    low, high = real(box[0], "center_box[0]"), real(box[1], "center_box[1]")
     if low > high:
         raise ValueError(f"center_box must have low <= high, received {box!r:.60}")
     return low, high
@@ -376,7 +349,7 @@ def _check_centers(centers: object) -> list[list[float]]:
                 f"{type(center).__name__}: {center!r:.60}"
             )
         _check_numbers(len(centers), len(center), "centers")
-        points.append([_check_real(c, f"centers[{i}][{j}]") for j, c in enumerate(center)])
+        points.append([real(c, f"centers[{i}][{j}]") for j, c in enumerate(center)])
     if not points or not points[0] or len({len(p) for p in points}) != 1:
         raise ValueError(
             f"centers must be an int or a non-empty list of points of one dimension (at least "
@@ -401,22 +374,22 @@ def make_spiral(
     `turns * (j + 1)` radians, plus Gaussian noise of standard deviation `noise` on the angle.
     """
     n = _check_samples(n_samples, "n_samples", 1)
-    k = _check_count(n_classes, "n_classes")
+    k = count(n_classes, "n_classes", 1)
     if k > n:
         raise ValueError(f"n_classes ({k}) must be at most n_samples ({n}): one point per class")
-    noise = _check_noise(noise)
-    turns = _check_real(turns, "turns")
+    noise = _noise(noise)
+    turns = real(turns, "turns")
     rng = _random_state(random_state, seed)
     points, labels = [], []
     for label in range(k):
-        count = n // k + (1 if label < n % k else 0)
-        radii = _linspace(0.0, 1.0, count)
-        angles = _linspace(turns * label, turns * (label + 1), count)
+        size = n // k + (1 if label < n % k else 0)
+        radii = _linspace(0.0, 1.0, size)
+        angles = _linspace(turns * label, turns * (label + 1), size)
         for r, t in zip(radii, angles):
             t += rng.gauss(0.0, noise) if noise else 0.0
             points.append([r * math.sin(t), r * math.cos(t)])
             labels.append(label)
-    return _finish(points, labels, 0.0, _flag(shuffle), rng)
+    return _finish(points, labels, 0.0, flag(shuffle, "shuffle"), rng)
 
 
 def xor(
@@ -434,13 +407,13 @@ def xor(
     """
     table = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
     labels = [0, 1, 1, 0]
-    noise = _check_noise(noise)  # checked even when unused, so a typo is never ignored
+    noise = _noise(noise)  # checked even when unused, so a typo is never ignored
     rng = _random_state(random_state, seed)
     if n_samples is None:
         return table, labels
     n = _check_samples(n_samples, "n_samples", 1)
     points = [list(table[i % 4]) for i in range(n)]
-    return _finish(points, [labels[i % 4] for i in range(n)], noise, _flag(shuffle), rng)
+    return _finish(points, [labels[i % 4] for i in range(n)], noise, flag(shuffle, "shuffle"), rng)
 
 
 def iterate_minibatches(
@@ -462,7 +435,8 @@ def iterate_minibatches(
         raise ValueError(
             f"{len(inputs)} inputs but {len(targets)} targets; they must have the same length"
         )
-    size = _check_count(batch_size, "batch_size")
+    size = count(batch_size, "batch_size", 1)
+    shuffle, drop_last = flag(shuffle, "shuffle"), flag(drop_last, "drop_last")
     rng = _rng(seed)  # checked even without shuffling, so a bad seed is never silently ignored
     order = list(range(len(inputs)))
     if shuffle:
@@ -621,8 +595,7 @@ def load_digits(
     Read from scikit-learn when it is installed, else from the compressed copy in this package;
     either way the shape and SHA-256 checksum are checked.
     """
-    if not isinstance(n_class, int) or isinstance(n_class, bool) or not 1 <= n_class <= 10:
-        raise ValueError(f"n_class must be an int from 1 to 10, received {n_class!r}")
+    n_class = count(n_class, "n_class", 1, 10)
     raw, source = _read_sklearn_digits(), "scikit-learn"
     if raw is None:
         raw, source = _read_shipped_digits(), "micrograd"
@@ -666,14 +639,10 @@ def train_test_split(
             raise ValueError(
                 f"train_test_split: arrays[0] has {n} items but arrays[{i}] has {len(seq)}"
             )
-    if isinstance(test_size, float) and 0.0 < test_size < 1.0:
-        n_test = math.ceil(test_size * n)
-    elif isinstance(test_size, int) and not isinstance(test_size, bool) and 0 < test_size < n:
-        n_test = test_size
-    else:
-        raise ValueError(
-            f"test_size must be a float in (0, 1) or an int in [1, {n - 1}], received {test_size!r}"
-        )
+    if is_integer(test_size):
+        n_test = count(test_size, "test_size (a count)", 1, n - 1)
+    else:  # a fraction; a bool or a string is refused here, named as a setting
+        n_test = math.ceil(in_unit_interval(test_size, "test_size", include_zero=False) * n)
     if n - n_test < 1:
         raise ValueError(f"test_size {test_size!r} leaves no training items out of {n}")
     order = list(range(n))

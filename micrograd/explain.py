@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from micrograd.engine import Value, topological_order
+from micrograd.numeric import count
 
 __all__ = ["ChainPath", "ChainRule", "bracketed", "explain"]
 
@@ -104,8 +105,7 @@ def explain(output: Value, wrt: Value, *, max_paths: int = 1000) -> ChainRule:
             f"explain takes two Values (output, wrt), received {type(output).__name__} and "
             f"{type(wrt).__name__}"
         )
-    if not isinstance(max_paths, int) or isinstance(max_paths, bool) or max_paths < 1:
-        raise ValueError(f"max_paths must be a positive int, received {max_paths!r}")
+    max_paths = count(max_paths, "max_paths", 1)
     order = topological_order(output)
     index = {id(node): i for i, node in enumerate(order)}
     if id(wrt) not in index:
@@ -118,17 +118,17 @@ def explain(output: Value, wrt: Value, *, max_paths: int = 1000) -> ChainRule:
     for i, node in enumerate(order):
         for position, parent in enumerate(node.parents):
             consumers[index[id(parent)]].append((i, position))
-    # Count the paths first (to the output, from each node), so a huge graph is refused early.
-    # Counts stop at `cap`: a chain of n doublings has 2**n paths, and exact big integers made
-    # refusing a 200,000-node graph take seconds (and overflow int-to-text conversion).
+    # Count the paths first (`reaching`: to the output, from each node), so a huge graph is
+    # refused early. Counts stop at `cap`: a chain of n doublings has 2**n paths, and exact big
+    # integers made refusing a 200,000-node graph take seconds (and overflow int-to-text).
     cap = max(max_paths, _COUNT_CAP) + 1
-    count = [0] * len(order)
-    count[-1] = 1
+    reaching = [0] * len(order)
+    reaching[-1] = 1
     for i in reversed(range(len(order) - 1)):
-        count[i] = min(cap, sum(count[child] for child, _ in consumers[i]))
+        reaching[i] = min(cap, sum(reaching[child] for child, _ in consumers[i]))
     start = index[id(wrt)]
-    if count[start] > max_paths:
-        many = f"more than {cap - 1:,}" if count[start] == cap else f"{count[start]:,}"
+    if reaching[start] > max_paths:
+        many = f"more than {cap - 1:,}" if reaching[start] == cap else f"{reaching[start]:,}"
         raise ValueError(
             f"{many} paths lead from {_name(wrt, 'wrt')} to "
             f"{_name(output, 'the output')}, over max_paths={max_paths}; explain a smaller "
@@ -159,7 +159,7 @@ def explain(output: Value, wrt: Value, *, max_paths: int = 1000) -> ChainRule:
             paths.append(_path([order[j] for j in nodes], grads, output, wrt))
             continue
         for child, position in reversed(consumers[i]):
-            if count[child]:
+            if reaching[child]:
                 stack.append((child, nodes + (child,), grads + (local(child, position),)))
     total = math.fsum(p.product for p in paths) if paths else 0.0
     return ChainRule(_name(output, "output"), _name(wrt, "x"), paths, total)

@@ -22,7 +22,7 @@ from typing import Any, Literal, overload
 
 from micrograd import autodiff, engine
 from micrograd.engine import Value, enable_grad, topological_order
-from micrograd.numeric import is_real, to_float
+from micrograd.numeric import is_integer, is_real, to_float
 
 __all__ = ["backward_with_graph", "grad", "hessian", "jacobian", "value_and_grad"]
 
@@ -64,14 +64,12 @@ def backward_with_graph(root: Value) -> None:
 
 def _check_argnums(argnums: object, where: str) -> tuple[tuple[int, ...], bool]:
     """The positions asked for and whether a single int was given (results are then unboxed)."""
-    if isinstance(argnums, int) and not isinstance(argnums, bool):
-        return (argnums,), True
-    if isinstance(argnums, (tuple, list)) and all(
-        isinstance(a, int) and not isinstance(a, bool) for a in argnums
-    ):
+    if is_integer(argnums):
+        return (int(argnums),), True
+    if isinstance(argnums, (tuple, list)) and all(is_integer(a) for a in argnums):
         if not argnums:
             raise ValueError(f"{where}: argnums is empty; give an int or a tuple of ints")
-        return tuple(argnums), False
+        return tuple(int(a) for a in argnums), False
     raise TypeError(f"{where}: argnums must be an int or a tuple of ints, received {argnums!r}")
 
 

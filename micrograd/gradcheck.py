@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from micrograd.engine import Number, Value, no_grad
-from micrograd.numeric import is_real, to_float
+from micrograd.numeric import flag, is_real, non_negative, positive, to_float
 
 
 class GradcheckError(RuntimeError):
@@ -24,7 +24,7 @@ def numerical_grad(
     f: Callable[..., Value], inputs: Sequence[Number], eps: float = 1e-6
 ) -> list[float]:
     """Central differences (f(x + eps) - f(x - eps)) / 2 eps for each input in turn."""
-    eps = _check_setting(eps, "eps", positive=True)
+    eps = positive(eps, "eps")
     point, _ = _check_point(inputs, "numerical_grad", values_allowed=False)
     return _central_differences(lambda p: _evaluate(f, p), point, eps)
 
@@ -56,9 +56,10 @@ def gradcheck(
     raises `GradcheckError` naming the input and both numbers, or returns False when
     `raise_exception` is False. Inputs may be numbers or Values (their labels name them).
     """
-    eps = _check_setting(eps, "eps", positive=True)
-    atol = _check_setting(atol, "atol", positive=False)
-    rtol = _check_setting(rtol, "rtol", positive=False)
+    eps = positive(eps, "eps")
+    atol = non_negative(atol, "atol")
+    rtol = non_negative(rtol, "rtol")
+    flag(raise_exception, "raise_exception")
     point, labels = _check_point(inputs, "gradcheck", values_allowed=True)
     if not point:
         raise ValueError("gradcheck needs at least one input, received none")
@@ -110,19 +111,6 @@ def _check_point(inputs: object, where: str, values_allowed: bool) -> tuple[list
                 f"received {type(x).__name__}: {x!r:.60}"
             )
     return point, labels
-
-
-def _check_setting(value: object, name: str, positive: bool) -> float:
-    """eps (finite, > 0) or a tolerance (finite, >= 0) as a float."""
-    expected = "a finite number > 0" if positive else "a finite number >= 0"
-    if not is_real(value):
-        raise TypeError(
-            f"{name} must be {expected}, received {type(value).__name__}: {value!r:.60}"
-        )
-    number = to_float(value, name)
-    if not math.isfinite(number) or number < 0 or (positive and number == 0):
-        raise ValueError(f"{name} must be {expected}, received {value!r}")
-    return number
 
 
 # Where a learner gives no points: away from 0, where ReLU has its kink and 1/x its pole.
@@ -212,9 +200,9 @@ def check_derivative(
     a sequence of such functions, one per input. `points` are numbers (one input) or tuples.
     Nothing the learner wrote is raised: errors and placeholders are reported.
     """
-    eps = _check_setting(eps, "eps", positive=True)
-    atol = _check_setting(atol, "atol", positive=False)
-    rtol = _check_setting(rtol, "rtol", positive=False)
+    eps = positive(eps, "eps")
+    atol = non_negative(atol, "atol")
+    rtol = non_negative(rtol, "rtol")
     input_names = _input_names(f)
     grid = [_as_point(p, len(input_names)) for p in (points or _default_points(len(input_names)))]
 

@@ -25,8 +25,17 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Literal, overload
 
-from micrograd.engine import Number, TracingError, Value, _to_float, is_tracing
-from micrograd.numeric import as_row, is_row
+from micrograd.engine import Number, TracingError, Value, is_tracing
+from micrograd.numeric import (
+    as_row,
+    flag,
+    is_integer,
+    is_real,
+    is_row,
+    non_negative,
+    real,
+    to_float,
+)
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -74,8 +83,8 @@ def _target_number(target: object, index: int, who: str) -> float:
                 "numbers, or make the label a factor of the prediction (see demo.py)"
             )
         target = target.data  # targets are constants: no gradient flows into them
-    if isinstance(target, numbers.Real) and not isinstance(target, bool):
-        return _to_float(target)
+    if is_real(target):  # data: the engine's rule, so True is 1.0 as in Value(True)
+        return to_float(target)
     raise TypeError(f"{who}: targets[{index}] must be a number, received {type(target).__name__}")
 
 
@@ -171,7 +180,8 @@ def hinge(
     (with `prune=True`, tracing raises `TracingError`).
     """
     _check_reduction(reduction)
-    if prune and reduction != "none" and is_tracing():
+    margin = real(margin, "hinge: margin")
+    if flag(prune, "hinge: prune") and reduction != "none" and is_tracing():
         raise TracingError(
             "hinge(prune=True) while tracing: pruning drops samples by their loss's number, "
             "which a tape would freeze; pass prune=False"
@@ -387,7 +397,7 @@ def cross_entropy(
                 f"received {row!r:.60}"
             )
         row = as_row(row)
-        if not isinstance(target, numbers.Integral) or isinstance(target, bool):
+        if not is_integer(target):
             raise TypeError(
                 f"cross_entropy: targets[{i}] must be an int class index, received {target!r}"
             )
@@ -404,13 +414,14 @@ def cross_entropy(
 
 def _as_batch(logits: object, targets: object) -> tuple[object, object]:
     """One row of logits with one int target is one sample: a batch of one."""
-    if isinstance(targets, numbers.Integral) and not isinstance(targets, bool):
+    if is_integer(targets):
         return [logits], [targets]
     return logits, targets
 
 
 def l2_penalty(parameters: Iterable[Value], alpha: float = 1.0) -> Value:
     """alpha * sum(p * p): the L2 (weight-decay) term added to a loss."""
+    alpha = non_negative(alpha, "l2_penalty: alpha")
     params = list(parameters)
     if not params:
         raise ValueError("l2_penalty received no parameters; expected at least one")

@@ -12,9 +12,9 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
-from micrograd.data import Seed, _check_count, _rng
+from micrograd.data import Seed, _rng
 from micrograd.engine import Number, Value
-from micrograd.numeric import as_row
+from micrograd.numeric import as_row, count, flag
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,
@@ -179,11 +179,7 @@ class Module:
         Frozen parameters stay parameters (in `parameters()`, `state_dict()` and saved files),
         take no gradient in `backward()`, and optimizers leave them alone, as in PyTorch.
         """
-        if not isinstance(requires_grad, bool):
-            raise TypeError(
-                f"requires_grad must be True or False, received {type(requires_grad).__name__}: "
-                f"{requires_grad!r:.60}"
-            )
+        flag(requires_grad, "requires_grad")
         # Each module inside remembers which of its parameters are frozen, so a walk from it,
         # or from a module holding it, still finds them once they no longer require grad.
         held = [(module, module.parameters()) for module in self.modules()]
@@ -209,17 +205,13 @@ class Module:
         `set_to_none` is accepted for PyTorch's sake and changes nothing: a grad here is a float
         that `backward()` adds into, and 0.0 is how "no gradient yet" reads.
         """
-        if not isinstance(set_to_none, bool):
-            raise TypeError(
-                f"set_to_none must be True or False, received {type(set_to_none).__name__}"
-            )
+        flag(set_to_none, "set_to_none")
         for p in self.parameters():
             p.grad = 0.0
 
     def train(self, mode: bool = True) -> Module:
         """Put this module and its sub-modules in training mode (or eval mode); returns self."""
-        if not isinstance(mode, bool):  # train("no") would otherwise mean training, being truthy
-            raise ValueError(f"training mode must be True or False, received {mode!r:.60}")
+        flag(mode, "training mode")  # train("no") would otherwise mean training, being truthy
         for module in self.modules():
             module.training = mode
         return self
@@ -343,11 +335,11 @@ def _layout(name: str, extra: str, children: list[tuple[str, Lines]]) -> Lines:
                 groups[-1][1:3] = [child_name, groups[-1][2] + 1]
                 continue
         groups.append([child_name, child_name, 1, child_lines])
-    for first, last, count, child_lines in groups:
-        if count == 1:
+    for first, last, repeats, child_lines in groups:
+        if repeats == 1:
             label = f"({first}): "
         else:
-            label = f"({first}-{last.rpartition('.')[2]}): {count} x "
+            label = f"({first}-{last.rpartition('.')[2]}): {repeats} x "
         lines.append((1, label + child_lines[0][1]))
         lines += [(indent + 1, text) for indent, text in child_lines[1:]]
     lines.append((0, ")"))
@@ -480,9 +472,9 @@ class Neuron(Module):
         `seed` is an int or a `random.Random` for reproducible weights; without one the weights
         come from the global `random` module, as in micrograd 0.1.0.
         """
-        self.nin: int = _check_count(nin, "nin")
+        self.nin: int = count(nin, "nin", 1)
         rng = _rng(seed, unseeded_global=True)
-        self.w: list[Value] = [Value(rng.uniform(-1, 1)) for _ in range(nin)]
+        self.w: list[Value] = [Value(rng.uniform(-1, 1)) for _ in range(self.nin)]
         self.b: Value = Value(0.0)
         if activation is None:
             activation = "relu" if nonlin else "linear"
@@ -514,8 +506,8 @@ class Layer(Module):
         activation: str | None = None,
         seed: Seed = None,
     ) -> None:
-        self.nin: int = _check_count(nin, "nin")
-        self.nout: int = _check_count(nout, "nout")
+        self.nin: int = count(nin, "nin", 1)
+        self.nout: int = count(nout, "nout", 1)
         rng = _rng(seed, unseeded_global=True)
         self.neurons: list[Neuron] = [
             Neuron(nin, nonlin, activation=activation, seed=rng) for _ in range(nout)
@@ -550,10 +542,10 @@ class MLP(Module):
         Defaults match micrograd 0.1.0 (ReLU hidden layers, linear output). `seed` as in
         `Neuron`.
         """
-        self.nin: int = _check_count(nin, "nin")
+        self.nin: int = count(nin, "nin", 1)
         if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
             raise ValueError(f"nouts must be a non-empty list of layer sizes, received {nouts!r}")
-        self.nouts: list[int] = [_check_count(n, "each layer size in nouts") for n in nouts]
+        self.nouts: list[int] = [count(n, "each layer size in nouts", 1) for n in nouts]
         # Both checked up front: with no hidden layer `activation` is unused, but still a typo.
         _check_activation(activation)
         _check_activation(output_activation)

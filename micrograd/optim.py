@@ -35,36 +35,10 @@ from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from micrograd.engine import Value
+from micrograd.numeric import count, flag, in_unit_interval, non_negative, positive, real
 
 if TYPE_CHECKING:
     from micrograd.tape import BatchResult
-
-
-def _check_float(
-    value: object, name: str, low: float = 0.0, high: float = math.inf, *, where: str = ""
-) -> float:
-    """A real number in [low, high), else ValueError naming `name` (after `where`)."""
-    if type(value) is float:  # the usual case, checked at every step: no ABC check needed
-        if low <= value < high:
-            return value
-    elif not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(
-            f"{where}{name} must be a number, received {type(value).__name__}: {value!r:.60}"
-        )
-    try:
-        value = float(value)
-    except OverflowError:  # an int too large for a float: out of range below, with its name
-        value = -math.inf if value < 0 else math.inf  # (numbers.Real is typed with < only)
-    if not low <= value < high or math.isnan(value):
-        upper = "" if high == math.inf else f" and below {high}"
-        raise ValueError(f"{where}invalid {name}: {value!r}; expected a number >= {low}{upper}")
-    return value
-
-
-def _check_bool(value: object, name: str, *, where: str = "") -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{where}{name} must be True or False, received {type(value).__name__}")
-    return value
 
 
 def _grad_number(p: Value) -> float:
@@ -156,14 +130,14 @@ class Optimizer:
             )
         checked = {**group, **self._check(group, where)}
         if "initial_lr" in group:  # read by a schedule later: checked now, as the others
-            checked["initial_lr"] = _check_float(group["initial_lr"], "initial_lr", where=where)
+            checked["initial_lr"] = non_negative(group["initial_lr"], f"{where}initial_lr")
         return checked
 
     # Subclasses: the hyperparameter names, and a check that returns them normalised.
     _HYPER: tuple[str, ...] = ("lr",)
 
     def _check(self, group: Mapping[str, Any], where: str) -> dict[str, Any]:
-        return {"lr": _check_float(group["lr"], "learning rate", where=where)}
+        return {"lr": non_negative(group["lr"], f"{where}lr")}
 
     def _groups(self) -> list[tuple[dict[str, Any], list[Value]]]:
         """Each group's hyperparameters, checked now (they may have been written since)."""
@@ -191,7 +165,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        value = _check_float(value, "learning rate")
+        value = non_negative(value, "lr")
         for group in self.param_groups:
             group["lr"] = value
 
@@ -201,7 +175,7 @@ class Optimizer:
         `set_to_none` is accepted for PyTorch's sake and changes nothing: a grad here is a float
         that `backward()` adds into, and 0.0 is how "no gradient yet" reads.
         """
-        _check_bool(set_to_none, "set_to_none")
+        flag(set_to_none, "set_to_none")
         for p in self.params:
             p.grad = 0.0
 
@@ -437,10 +411,10 @@ class Optimizer:
         checked: dict[str, Any] = {}
         for name, value in entry.items():
             if self._STATE[name] is int:
-                count = _check_float(value, f"[{name!r}]", where=f"{where}: ")
-                if not count.is_integer():
+                number = non_negative(value, f"{where}[{name!r}]")
+                if not number.is_integer():
                     raise ValueError(f"{where}[{name!r}] must be a whole count, received {value!r}")
-                checked[name] = int(count)
+                checked[name] = int(number)
             else:
                 if not isinstance(value, numbers.Real) or isinstance(value, bool):
                     raise TypeError(
@@ -489,17 +463,17 @@ class SGD(Optimizer):
             "momentum": momentum,
             "dampening": dampening,
             "weight_decay": weight_decay,
-            "nesterov": bool(nesterov),
+            "nesterov": nesterov,
         }
         super().__init__(params, defaults)
 
     def _check(self, group: Mapping[str, Any], where: str) -> dict[str, Any]:
         checked = {
-            "lr": _check_float(group["lr"], "learning rate", where=where),
-            "momentum": _check_float(group["momentum"], "momentum", where=where),
-            "dampening": _check_float(group["dampening"], "dampening", where=where),
-            "weight_decay": _check_float(group["weight_decay"], "weight_decay", where=where),
-            "nesterov": _check_bool(group["nesterov"], "nesterov", where=where),
+            "lr": non_negative(group["lr"], f"{where}lr"),
+            "momentum": non_negative(group["momentum"], f"{where}momentum"),
+            "dampening": non_negative(group["dampening"], f"{where}dampening"),
+            "weight_decay": non_negative(group["weight_decay"], f"{where}weight_decay"),
+            "nesterov": flag(group["nesterov"], f"{where}nesterov"),
         }
         if checked["nesterov"] and (checked["momentum"] <= 0 or checked["dampening"] != 0):
             raise ValueError(
@@ -569,7 +543,7 @@ class Adam(Optimizer):
             "betas": betas,
             "eps": eps,
             "weight_decay": weight_decay,
-            "amsgrad": bool(amsgrad),
+            "amsgrad": amsgrad,
         }
         super().__init__(params, defaults)
 
@@ -577,21 +551,16 @@ class Adam(Optimizer):
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ValueError(f"{where}betas must be a pair (beta1, beta2), received {betas!r:.60}")
-        eps = _check_float(group["eps"], "eps", where=where)
-        if eps == 0.0:
-            # With a zero gradient the step would be 0 / 0; PyTorch gives nan, we refuse up front.
-            raise ValueError(
-                f"{where}invalid eps: 0.0; expected a number > 0 (it keeps the step finite)"
-            )
         return {
-            "lr": _check_float(group["lr"], "learning rate", where=where),
+            "lr": non_negative(group["lr"], f"{where}lr"),
             "betas": (
-                _check_float(betas[0], "beta1 (betas[0])", where=where, high=1.0),
-                _check_float(betas[1], "beta2 (betas[1])", where=where, high=1.0),
+                in_unit_interval(betas[0], f"{where}beta1 (betas[0])"),
+                in_unit_interval(betas[1], f"{where}beta2 (betas[1])"),
             ),
-            "eps": eps,
-            "weight_decay": _check_float(group["weight_decay"], "weight_decay", where=where),
-            "amsgrad": _check_bool(group["amsgrad"], "amsgrad", where=where),
+            # > 0: with a zero gradient the step would be 0 / 0; PyTorch gives nan, we refuse.
+            "eps": positive(group["eps"], f"{where}eps"),
+            "weight_decay": non_negative(group["weight_decay"], f"{where}weight_decay"),
+            "amsgrad": flag(group["amsgrad"], f"{where}amsgrad"),
         }
 
     def _update(self, hyper: dict[str, Any], params: list[Value], grads: list[float]) -> None:
@@ -756,18 +725,10 @@ class LambdaLR:
                 f"the learning-rate factor at step {self.last_epoch} overflows a float "
                 f"({error}); expected a schedule that stays in range"
             ) from None
-        if not isinstance(factor, numbers.Real) or isinstance(factor, bool):
-            raise TypeError(
-                f"lr_lambda({self.last_epoch}) must return a number (the factor on the base "
-                f"learning rate), received {type(factor).__name__}: {factor!r:.60}"
-            )
-        try:
-            factor = float(factor)
-        except OverflowError:  # an int factor beyond the float range: refused below as inf
-            factor = math.inf if factor > 0 else -math.inf
+        # inf here is refused below, as the rate it makes, naming the step.
+        factor = real(factor, f"lr_lambda({self.last_epoch}) (the factor on lr)", allow_inf=True)
         rates = [
-            _check_float(base * factor, f"learning rate at step {self.last_epoch}")
-            for base in self.base_lrs
+            non_negative(base * factor, f"lr at step {self.last_epoch}") for base in self.base_lrs
         ]
         for group, rate in zip(self.optimizer.param_groups, rates):
             group["lr"] = rate
@@ -794,14 +755,13 @@ class LambdaLR:
                 f"{state_dict!r:.80}"
             )
         epoch, bases = state_dict["last_epoch"], state_dict["base_lrs"]
-        if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
-            raise ValueError(f"last_epoch must be an int >= 0, received {epoch!r:.60}")
+        epoch = count(epoch, "last_epoch")
         if not isinstance(bases, list) or len(bases) != len(self.optimizer.param_groups):
             raise ValueError(
                 f"base_lrs must list one rate per parameter group "
                 f"({len(self.optimizer.param_groups)}), received {bases!r:.60}"
             )
-        self.base_lrs = [_check_float(b, f"base_lrs[{i}]") for i, b in enumerate(bases)]
+        self.base_lrs = [non_negative(b, f"base_lrs[{i}]") for i, b in enumerate(bases)]
         self.last_epoch = epoch
         self._apply()
 
@@ -820,10 +780,9 @@ class LinearLR(LambdaLR):
         end_factor: float = 1.0,
         total_iters: int = 5,
     ) -> None:
-        if not isinstance(total_iters, int) or isinstance(total_iters, bool) or total_iters < 1:
-            raise ValueError(f"total_iters must be a positive int, received {total_iters!r}")
-        start = _check_float(start_factor, "start_factor")
-        end = _check_float(end_factor, "end_factor")
+        total_iters = count(total_iters, "total_iters", minimum=1)
+        start = non_negative(start_factor, "start_factor")
+        end = non_negative(end_factor, "end_factor")
         self.start_factor: float = start
         self.end_factor: float = end
         self.total_iters: int = total_iters
@@ -841,9 +800,8 @@ class StepLR(LambdaLR):
     """
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1) -> None:
-        if not isinstance(step_size, int) or isinstance(step_size, bool) or step_size < 1:
-            raise ValueError(f"step_size must be a positive int, received {step_size!r:.60}")
-        rate = _check_float(gamma, "gamma")
+        step_size = count(step_size, "step_size", minimum=1)
+        rate = non_negative(gamma, "gamma")
         self.step_size: int = step_size
         self.gamma: float = rate
 
@@ -860,7 +818,7 @@ class ExponentialLR(LambdaLR):
     """
 
     def __init__(self, optimizer: Optimizer, gamma: float) -> None:
-        rate = _check_float(gamma, "gamma")
+        rate = non_negative(gamma, "gamma")
         self.gamma: float = rate
 
         def factor(k: int) -> float:

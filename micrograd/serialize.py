@@ -41,6 +41,7 @@ from typing import Any
 
 from micrograd.files import write_atomically
 from micrograd.nn import MLP, Module
+from micrograd.numeric import count
 
 FORMAT = "micrograd-model"
 VERSION = 1
@@ -201,8 +202,7 @@ def read(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> di
     A file larger than `max_bytes` is refused before it is read.
     """
     where = os.fspath(path)
-    if not isinstance(max_bytes, int) or isinstance(max_bytes, bool) or max_bytes < 0:
-        raise ValueError(f"max_bytes must be an int >= 0, received {max_bytes!r:.60}")
+    max_bytes = count(max_bytes, "max_bytes")
     with open(where, "rb") as f:
         size = os.fstat(f.fileno()).st_size
         raw = _read_at_most(f, max_bytes + 1) if size <= max_bytes else b""
@@ -346,7 +346,7 @@ def load(
     return module
 
 
-def _check_mlp_size(config: object, count: int, path: str | os.PathLike[str]) -> None:
+def _check_mlp_size(config: object, held: int, path: str | os.PathLike[str]) -> None:
     """Compare the MLP's parameter count with the file's before building anything.
 
     A file cannot then make us allocate a network larger than the weights it holds.
@@ -364,10 +364,10 @@ def _check_mlp_size(config: object, count: int, path: str | os.PathLike[str]) ->
         raise ModelFileError(f"{os.fspath(path)}: invalid MLP architecture {config!r:.100}")
     inputs = [nin, *sizes[:-1]]
     expected = sum((n_in + 1) * n_out for n_in, n_out in zip(inputs, sizes))
-    if expected != count:
+    if expected != held:
         raise ModelFileError(
             f"{os.fspath(path)}: the architecture has {expected} parameters but the file holds "
-            f"{count}"
+            f"{held}"
         )
 
 

@@ -4,8 +4,9 @@ guard for the models they build."""
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Sequence
+
+from micrograd.numeric import count, non_negative
 
 MAX_PARAMETERS = 1_000_000
 """Largest model a command builds, in parameters: each is a Python object of some hundred bytes,
@@ -13,25 +14,22 @@ so this is already a few hundred MB of graph per forward pass (the digits demo h
 
 
 def positive_int(text: str) -> int:
-    """An int >= 1, else an argparse error naming what was received."""
+    """An int >= 1 (the number policy's `count`), else an argparse error naming the text."""
     try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive int, received {text!r}")
-    return value
+        return count(int(text), "the value", 1)
+    except ValueError:  # int() of a non-int, or a count below 1
+        raise argparse.ArgumentTypeError(f"expected a positive int, received {text!r}") from None
 
 
 def non_negative_float(text: str) -> float:
-    """A finite float >= 0 (not nan, not inf), else an argparse error naming what was received."""
+    """A finite float >= 0 (the number policy's `non_negative`: not nan, not inf, so not 1e999),
+    else an argparse error naming the text."""
     try:
-        value = float(text)
+        return non_negative(float(text), "the value")
     except ValueError:
-        value = -1.0
-    if not 0 <= value < math.inf:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, received {text!r}")
-    return value
+        raise argparse.ArgumentTypeError(
+            f"expected a finite number >= 0, received {text!r}"
+        ) from None
 
 
 def check_mlp_size(nin: int, nouts: Sequence[int], text: str) -> None:

@@ -39,6 +39,7 @@ from micrograd.engine import TracingError, Value, no_grad
 from micrograd.files import check_writable, write_figure
 from micrograd.losses import hinge, l2_penalty
 from micrograd.nn import ACTIVATIONS, MLP
+from micrograd.numeric import count
 from micrograd.ops import OPS
 from micrograd.optim import SGD, LinearLR
 
@@ -64,14 +65,12 @@ ENGINES = ("auto", "tape", "eager")
 
 def _hidden_sizes(text: str) -> list[int]:
     try:
-        sizes = [int(part) for part in text.split(",")]
-    except ValueError:
-        sizes = []
-    if not sizes or any(size < 1 for size in sizes):
+        sizes = [count(int(part), "a size", 1) for part in text.split(",")]
+    except ValueError:  # int() of a non-int, or a size below 1
         raise argparse.ArgumentTypeError(
             f"expected hidden layer sizes as positive ints separated by commas, such as 16,16; "
             f"received {text!r}"
-        )
+        ) from None
     check_mlp_size(2, [*sizes, 1], text)
     return sizes
 

@@ -36,6 +36,7 @@ from micrograd.data import iterate_minibatches, load_digits, train_test_split
 from micrograd.engine import Value
 from micrograd.files import write_figure
 from micrograd.nn import MLP
+from micrograd.numeric import in_unit_interval
 from micrograd.optim import Adam
 
 if TYPE_CHECKING:
@@ -46,10 +47,12 @@ N_CLASSES = 10
 
 
 def _fraction(text: str) -> float:
-    value = float(text)
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, received {text!r}")
-    return value
+    try:
+        return in_unit_interval(float(text), "the value", include_zero=False)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction between 0 and 1, received {text!r}"
+        ) from None
 
 
 def _hidden_size(text: str) -> int:

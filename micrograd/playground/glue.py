@@ -25,7 +25,7 @@ import math
 import re
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from micrograd.data import TWO_TWO_TWO
 from micrograd.engine import Value, topological_order
@@ -38,6 +38,7 @@ from micrograd.expr import (
     parse,
     parse_binding,
 )
+from micrograd.numeric import count, positive, real
 from micrograd.playground.rules import forward_steps, node_rule, numeric_check
 from micrograd.viz import backward_steps
 from micrograd.viz.dot import build_dot
@@ -69,6 +70,18 @@ _WEIGHTS = tuple(f"w{k}" for k in range(1, 9))
 
 class PlaygroundError(ValueError):
     """A request the playground cannot answer; the message is shown in the page as it is."""
+
+
+_Checked = TypeVar("_Checked")
+
+
+def page_setting(check: Callable[..., _Checked], value: object, *args: Any) -> _Checked:
+    """`check(value, *args)`, a checker of the number policy (`micrograd.numeric`), its
+    TypeError or ValueError raised as a PlaygroundError with the same message."""
+    try:
+        return check(value, *args)
+    except (TypeError, ValueError) as error:
+        raise PlaygroundError(str(error)) from None
 
 
 def preset() -> Spec:
@@ -180,10 +193,7 @@ def _weights(spec: Spec) -> list[float]:
     weights = spec.get("weights")
     if not isinstance(weights, list) or len(weights) != len(_WEIGHTS):
         raise PlaygroundError(f"the network needs 8 weights w1..w8, received {weights!r:.80}")
-    for name, w in zip(_WEIGHTS, weights):
-        if not isinstance(w, (int, float)) or isinstance(w, bool) or not math.isfinite(w):
-            raise PlaygroundError(f"{name} must be a finite number, received {w!r:.40}")
-    return [float(w) for w in weights]
+    return [page_setting(real, w, name) for name, w in zip(_WEIGHTS, weights)]
 
 
 def _network(weights: list[float]) -> tuple[Value, dict[str, Value]]:
@@ -245,20 +255,14 @@ def graph(spec: Spec) -> dict[str, Any]:
 
 
 def _rate(rate: object) -> float:
-    if not isinstance(rate, (int, float)) or isinstance(rate, bool) or not math.isfinite(rate):
-        raise PlaygroundError(f"the learning rate must be a finite number, received {rate!r:.40}")
-    if not 0 < rate <= 100:
+    number = page_setting(positive, rate, "the learning rate")
+    if number > 100:
         raise PlaygroundError(f"the learning rate must be in (0, 100], received {rate!r}")
-    return float(rate)
+    return number
 
 
 def _step_count(step: object) -> int:
-    if not isinstance(step, int) or isinstance(step, bool) or not 0 <= step <= MAX_STEP_COUNT:
-        raise PlaygroundError(
-            f"the step count must be a whole number from 0 to {MAX_STEP_COUNT}, "
-            f"received {step!r:.40}"
-        )
-    return step
+    return page_setting(count, step, "the step count", 0, MAX_STEP_COUNT)
 
 
 def backward_frames(out: Value, laid_out_svg: str | None = None) -> dict[str, Any]:
@@ -350,10 +354,7 @@ def train(spec: Spec, steps: int = 1, lr: float | None = None) -> dict[str, Any]
     if not isinstance(spec, dict) or spec.get("kind") != "network":
         raise PlaygroundError("training needs the 2-2-2 network: load the preset first")
     rate = _rate(spec.get("lr") if lr is None else lr)
-    if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= MAX_TRAIN_STEPS:
-        raise PlaygroundError(
-            f"steps must be a whole number from 1 to {MAX_TRAIN_STEPS}, received {steps!r:.40}"
-        )
+    steps = page_setting(count, steps, "steps", 1, MAX_TRAIN_STEPS)
     weights = _weights(spec)
     before = []  # E_total before each step: the one after a step is the next step's before
     for _ in range(steps):

@@ -34,7 +34,14 @@ from micrograd.engine import Value, topological_order
 from micrograd.explain import explain
 from micrograd.expr import ExpressionError, evaluate, names_used, parse
 from micrograd.gradcheck import DEFAULT_POINTS, check_derivative, numerical_grad
-from micrograd.playground.glue import _WEIGHTS, PlaygroundError, _network, descent_step
+from micrograd.numeric import count, real
+from micrograd.playground.glue import (
+    _WEIGHTS,
+    PlaygroundError,
+    _network,
+    descent_step,
+    page_setting,
+)
 
 TRAIN_STEPS = 10_000
 """The walk-through's training length, and the most one request runs."""
@@ -75,11 +82,10 @@ def _number(x: float) -> dict[str, Any]:
 
 
 def _weight(w: object) -> float:
-    if not isinstance(w, (int, float)) or isinstance(w, bool) or not math.isfinite(w):
-        raise PlaygroundError(f"W must be a finite number, received {w!r:.40}")
-    if abs(w) > MAX_WEIGHT:
+    number = page_setting(real, w, "W")
+    if abs(number) > MAX_WEIGHT:
         raise PlaygroundError(f"W must be between -{MAX_WEIGHT:g} and {MAX_WEIGHT:g}")
-    return float(w)
+    return number
 
 
 def one_weight(w: object) -> dict[str, Any]:
@@ -253,8 +259,7 @@ def check_factor(guess: object) -> dict[str, Any]:
     right within `FACTOR_TOLERANCE` (relative); if not, how far off, and which typical mistake
     it matches ("out_o1": the sigmoid's value, not its slope; "first": the factor before it,
     out_o1 - t1; "one-minus": 1 - out_o1 alone), or None."""
-    if not isinstance(guess, (int, float)) or isinstance(guess, bool) or not math.isfinite(guess):
-        raise PlaygroundError(f"the guess must be a finite number, received {guess!r:.40}")
+    guess = page_setting(real, guess, "the guess")
     error, _ = _network(list(TWO_TWO_TWO.weights))
     out_o1 = _labelled(error)["out_o1"].data
     value = out_o1 * (1 - out_o1)
@@ -371,8 +376,7 @@ def train(steps: object = TRAIN_STEPS, order: object = "correct") -> dict[str, A
 
     Returns E_total after the first step and at the end, the outputs at the end, and the error
     curve (E_total after 0, ..., steps steps) thinned to at most `CURVE_POINTS` points."""
-    if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= TRAIN_STEPS:
-        raise PlaygroundError(f"steps must be a whole number from 1 to {TRAIN_STEPS}")
+    steps = page_setting(count, steps, "steps", 1, TRAIN_STEPS)
     if order not in ("correct", "early"):
         raise PlaygroundError(f'order must be "correct" or "early", received {order!r:.40}')
     weights = list(TWO_TWO_TWO.weights)

@@ -25,6 +25,7 @@ from micrograd.engine import (
     _grad_mode,
     topological_order,
 )
+from micrograd.numeric import is_integer
 from micrograd.ops import Op
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def trace(
     zeros); `params` lists the leaf Values fn may read, such as `model.parameters()`. fn returns
     one Value or a sequence of Values.
     """
-    if isinstance(inputs, int) and not isinstance(inputs, bool):
+    if is_integer(inputs):
         if not 0 <= inputs <= MAX_TRACE_INPUTS:
             raise ValueError(
                 f"trace() takes a count of inputs from 0 to {MAX_TRACE_INPUTS:,} (one Value "

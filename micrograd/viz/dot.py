@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from micrograd.engine import Value, topological_order
+from micrograd.numeric import count, flag
 from micrograd.viz.groups import ModuleInfo, assign_modules, module_tree
 
 DEFAULT_MAX_NODES = 1000
@@ -132,8 +133,8 @@ def build_dot(
     if not isinstance(root, Value):
         raise TypeError(f"draw_dot takes a Value, received {type(root).__name__}: {root!r:.60}")
     _check_options(model, cluster, collapse, rankdir, digits, max_nodes)
-    if not isinstance(compact, bool):
-        raise TypeError(f"compact must be True or False, received {compact!r}")
+    flag(compact, "compact")
+    flag(shade_grad, "shade_grad")
     order = topological_order(root)
     owner: dict[int, str] = {}
     modules: dict[str, ModuleInfo] = {}
@@ -578,7 +579,5 @@ def _check_options(
         raise ValueError("cluster=True needs model=, the module whose neurons and layers to group")
     if rankdir not in _RANKDIRS:
         raise ValueError(f"rankdir must be one of {_RANKDIRS}, received {rankdir!r}")
-    if not isinstance(digits, int) or isinstance(digits, bool) or not 1 <= digits <= 17:
-        raise ValueError(f"digits must be an int from 1 to 17, received {digits!r}")
-    if not isinstance(max_nodes, int) or isinstance(max_nodes, bool) or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive int, received {max_nodes!r}")
+    count(digits, "digits", 1, 17)
+    count(max_nodes, "max_nodes", 1)

@@ -43,11 +43,13 @@ def test_an_int_beyond_the_float_range_is_inf_with_a_warning():
 
 
 def test_one_answer_for_bool_in_the_modules_that_use_the_policy():
-    # Value(), .data, operators and gradcheck's settings all take True as 1.0.
+    # Data (Value(), .data, operators, gradcheck's inputs) takes True as 1.0; a setting refuses it.
     v = Value(True)
     v.data = False
     assert (Value(True).data, v.data, (Value(2.0) * True).data) == (1.0, 0.0, 2.0)
-    assert gradcheck(lambda x: x * x, [0.5], eps=1e-6, atol=True)
+    assert gradcheck(lambda x: x * x, [True], eps=1e-6)
+    with pytest.raises(TypeError, match=facts("atol", "bool", "True")):
+        gradcheck(lambda x: x * x, [0.5], eps=1e-6, atol=True)
 
 
 def test_the_row_policy():

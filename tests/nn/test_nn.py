@@ -626,7 +626,7 @@ def test_what_is_not_a_row_of_inputs_is_refused_by_name(make, words):
 
 def test_train_takes_a_bool_only():
     model = MLP(2, [1], seed=0)
-    with pytest.raises(ValueError, match=facts("True or False", "'no'")):
+    with pytest.raises(TypeError, match=facts("True or False", "'no'")):
         model.train("no")  # truthy: it would have meant training
     assert model.train(False).training is False and model.eval() is model
 

@@ -195,9 +195,9 @@ def test_adam_converges_on_a_quadratic():
     [
         (lambda: SGD([], lr=0.1), ValueError, "empty parameter list"),
         (lambda: SGD(iter([]), lr=0.1), ValueError, "empty parameter list"),
-        (lambda: SGD([Value(1.0)], lr=-0.1), ValueError, "invalid learning rate: -0.1"),
-        (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "invalid learning rate"),
-        (lambda: SGD([Value(1.0)], lr="0.1"), TypeError, "learning rate must be a number"),
+        (lambda: SGD([Value(1.0)], lr=-0.1), ValueError, "lr .*received float: -0.1"),
+        (lambda: SGD([Value(1.0)], lr=math.nan), ValueError, "lr .*finite.*nan"),
+        (lambda: SGD([Value(1.0)], lr="0.1"), TypeError, "lr must be a finite number"),
         (lambda: SGD([1.0], lr=0.1), TypeError, r"params\[0\] must be a Value"),
         (lambda: SGD(Value(1.0), lr=0.1), TypeError, "not one Value"),
         (lambda: SGD(5, lr=0.1), TypeError, "iterable of Values"),
@@ -216,14 +216,14 @@ def test_adam_converges_on_a_quadratic():
         (
             lambda: Adam([{"params": [Value(1.0)], "lr": -1.0}]),
             ValueError,
-            "param group 0: invalid learning rate: -1.0",
+            "param group 0: lr .*-1.0",
         ),
         (lambda: SGD([Value(1.0)] * 2, lr=0.1), ValueError, "more than once"),
-        (lambda: SGD([Value(1.0)], lr=0.1, momentum=-1), ValueError, "invalid momentum"),
+        (lambda: SGD([Value(1.0)], lr=0.1, momentum=-1), ValueError, "momentum .*-1"),
         (lambda: SGD([Value(1.0)], lr=0.1, nesterov=True), ValueError, "Nesterov"),
         (lambda: Adam([Value(1.0)], betas=(1.0, 0.9)), ValueError, "beta1"),
         (lambda: Adam([Value(1.0)], betas=(0.9,)), ValueError, "pair"),
-        (lambda: AdamW([Value(1.0)], eps=-1), ValueError, "invalid eps"),
+        (lambda: AdamW([Value(1.0)], eps=-1), ValueError, "eps .*-1"),
         (lambda: LambdaLR(SGD([Value(1.0)], lr=1.0), lambda k: -1.0), ValueError, "step 0"),
         (lambda: LinearLR(SGD([Value(1.0)], lr=1.0), total_iters=0), ValueError, "total_iters"),
         (lambda: StepLR(SGD([Value(1.0)], lr=1.0), step_size=0), ValueError, "step_size.*0"),
@@ -284,7 +284,7 @@ def test_adam_refuses_zero_eps_instead_of_dividing_by_zero():
 
 @pytest.mark.parametrize("returned", ["0.5", None, [1.0], True])
 def test_lr_lambda_returning_a_non_number_is_named(returned):
-    with pytest.raises(TypeError, match=r"lr_lambda\(0\) must return a number.*received"):
+    with pytest.raises(TypeError, match=r"lr_lambda\(0\).* must be a number.*received"):
         LambdaLR(SGD([Value(1.0)], lr=1.0), lambda k: returned)
 
 
@@ -370,7 +370,7 @@ def test_state_dict_is_a_copy():
         (lambda sd: sd["param_groups"].append({}), "2 parameter groups; this optimizer has 1"),
         (lambda sd: sd["param_groups"][0]["params"].pop(), "has 3 parameters; this .* has 4"),
         (lambda sd: sd["param_groups"][0].pop("momentum"), r"lacks the hyperparameters \['mom"),
-        (lambda sd: sd["param_groups"][0].update(lr=-1.0), "invalid learning rate: -1.0"),
+        (lambda sd: sd["param_groups"][0].update(lr=-1.0), "lr .*-1.0"),
         (lambda sd: sd["state"].update({9: {}}), "key 9 is not a parameter index from 0 to 3"),
         (lambda sd: sd["state"][0].update(exp_avg=1.0), r"unknown entries \['exp_avg'\]"),
         (lambda sd: sd["state"][0].update(momentum_buffer="x"), "must be a number"),
@@ -416,7 +416,7 @@ def test_writing_lr_in_param_groups_takes_effect_on_the_next_step_as_in_torch(to
 def test_a_bad_value_written_into_param_groups_is_named_at_the_next_step():
     opt = SGD([Value(1.0)], lr=0.1)
     opt.param_groups[0]["lr"] = "fast"
-    with pytest.raises(TypeError, match=facts("param group 0", "learning rate", "'fast'")):
+    with pytest.raises(TypeError, match=facts("param group 0", "lr", "'fast'")):
         opt.step()
 
 
@@ -538,7 +538,7 @@ def _saved(optimizer, state, **group_extra):
         ({0: {"step": 1.5, "exp_avg": 0.0, "exp_avg_sq": 0.0}}, ["'step'", "whole count"]),
         (
             {0: {"step": -1, "exp_avg": 0.0, "exp_avg_sq": 0.0}},
-            ["saved state[0]: invalid ['step']"],
+            ["saved state[0]['step']", ">= 0", "-1"],
         ),
     ],
 )
