@@ -12,12 +12,19 @@ such a test is marked `torch`, so `python -m pytest -m torch` runs exactly them 
 torch is installed, after the whole suite has run without it), and skipped where torch is not
 installed. A test that skips for want of torch without that mark fails, naming itself: it would
 otherwise never run in CI.
+
+A test file lives in the folder of what it covers, a folder named on the map of the tests folder
+(docs/guide/development.md); a file elsewhere fails to collect, saying so.
 """
 
 import os
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+TESTS = Path(__file__).parent
+TESTS_MAP = TESTS.parent / "docs" / "guide" / "development.md"
 
 settings.register_profile(
     "ci",
@@ -74,10 +81,27 @@ def pytest_runtest_makereport(item, call):
         )
 
 
+def _misplaced(path: Path) -> str | None:
+    """Why a test file is not where a newcomer would look for it, or None."""
+    if path.parent == TESTS:
+        return "test files live in the folder of what they cover, not at the top of tests/"
+    if path.parent.parent == TESTS:
+        if f"`{path.parent.name}/`" not in TESTS_MAP.read_text(encoding="utf-8"):
+            return f"the folder tests/{path.parent.name}/ is not on the map of the tests folder"
+    return None
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_make_collect_report(collector):
     outcome = yield
     report = outcome.get_result()
+    if isinstance(collector, pytest.Module) and report.passed:
+        why = _misplaced(collector.path)
+        if why:
+            report.outcome = "failed"
+            report.longrepr = (
+                f"{collector.nodeid}: {why} (docs/guide/development.md#the-tests-folder)"
+            )
     # A module that needs torch throughout skips at import; it says so first with its marker.
     if _skipped_for_torch(report) and isinstance(collector, pytest.Module):
         if "pytestmark = pytest.mark.torch" not in collector.path.read_text(encoding="utf-8"):
