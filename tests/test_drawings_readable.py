@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import headless_chromium
-from tests.test_notebooks_browser import _missing, lab  # noqa: F401 (lab is a fixture)
+from tests.test_notebooks_browser import _missing, _screenshot, lab  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 NB03 = ROOT / "notebooks" / "03_backprop_by_hand_2_2_2.ipynb"
@@ -124,13 +124,14 @@ const opened = el => { for (let p = el.parentElement; p; p = p.parentElement) {
     if (p.tagName === 'DETAILS' && !p.open) return false; } return true; };
 const frames = [...viewer.querySelectorAll('img.mg-frame')].filter(opened);
 const front = frames[frames.length - 1];
-// What may cut the frame off: every ancestor that clips, and the page's column (arguments[2]).
+// What may cut the frame off at a side: every ancestor that clips sideways (a page scrolls
+// up and down, so above and below only the frame itself counts).
 let visible = r(front);
-const clip = (a, b) => [Math.max(a[0], b[0]), Math.max(a[1], b[1]),
-                        Math.min(a[2], b[2]), Math.min(a[3], b[3])];
 for (let p = front.parentElement; p; p = p.parentElement) {
-  const s = getComputedStyle(p);
-  if (s.overflowX !== 'visible' || s.overflowY !== 'visible') visible = clip(visible, r(p));
+  if (getComputedStyle(p).overflowX !== 'visible') {
+    const b = r(p);
+    visible = [Math.max(visible[0], b[0]), visible[1], Math.min(visible[2], b[2]), visible[3]];
+  }
 }
 const column = front.closest(arguments[2]);
 const tabs = [...viewer.querySelectorAll('summary.mg-next, span.mg-first')].map(t => {
@@ -138,8 +139,8 @@ const tabs = [...viewer.querySelectorAll('summary.mg-next, span.mg-first')].map(
   text.selectNodeContents(t);
   const before = getComputedStyle(t, '::before'), after = getComputedStyle(t, '::after');
   return {box: r(t), text: r(text), label: t.textContent,
-          before: [before.content, before.backgroundColor, before.width],
-          after: [after.content, after.right, after.width]};
+          before: [before.content, before.backgroundColor, before.maskImage],
+          after: [after.content, after.backgroundColor, after.maskImage, after.right, after.width]};
 });
 return {front: +front.alt.split(' ')[2], frame: r(front), visible: visible,
         column: r(column), natural: front.naturalWidth, tabs: tabs,
@@ -165,6 +166,16 @@ def _apart(a: list[float], b: list[float]) -> bool:
     return a[2] <= b[0] + 0.5 or b[2] <= a[0] + 0.5 or a[3] <= b[1] + 0.5 or b[3] <= a[1] + 0.5
 
 
+def _paints_nothing(content: str, colour: str, mask: str) -> bool:
+    """A pseudo-element with no content, a transparent colour, or a fully transparent mask."""
+    clear = mask.replace("rgba(0, 0, 0, 0)", "transparent")
+    return (
+        content == "none"
+        or colour in ("transparent", "rgba(0, 0, 0, 0)")
+        or clear == "linear-gradient(transparent, transparent)"
+    )
+
+
 def _check_tabs(shown: dict) -> None:
     tabs = shown["tabs"]
     for k, tab in enumerate(tabs):
@@ -174,21 +185,30 @@ def _check_tabs(shown: dict) -> None:
         # The text inside its tab, and no theme icon over it: a ::before drawn with a colour
         # (Material's admonition icon), or an ::after (its chevron) reaching the text.
         assert tab["box"][0] <= tab["text"][0] and tab["text"][2] <= tab["box"][2], tab
-        content, colour, _ = tab["before"]
-        assert content == "none" or colour in ("transparent", "rgba(0, 0, 0, 0)"), tab
-        content, right, width = tab["after"]
-        if content != "none" and width.endswith("px"):
+        assert _paints_nothing(*tab["before"]), tab
+        content, colour, mask, right, width = tab["after"]
+        if not _paints_nothing(content, colour, mask) and width.endswith("px"):
             assert tab["box"][2] - _px(right) - _px(width) >= tab["text"][2], tab
     assert shown["help"][3] <= shown["frame"][1] + 0.5
 
 
-def _step_through(driver, viewers: str, k: int, column: str, frames: list[dict]) -> list[dict]:
-    """Open every step of viewer k in turn; check each as shown; the measurements, per step."""
+def _step_through(
+    driver, viewers: str, k: int, column: str, frames: list[dict], name: str
+) -> list[dict]:
+    """Open every step of viewer k in turn; check each as shown; the measurements, per step.
+
+    Screenshots of steps 1, 2 and the last go to `MICROGRAD_SCREENSHOTS` when that is set.
+    """
     measured = []
     for step in range(1, len(frames) + 1):
         if step > 1:
             driver.execute_script(_OPEN_NEXT, viewers, k).click()
             time.sleep(0.2)
+        if step in (1, 2, len(frames)):
+            driver.execute_script(
+                "document.querySelectorAll(arguments[0])[arguments[1]].scrollIntoView()", viewers, k
+            )
+            _screenshot(driver, f"{name}_step{step}.png")
         shown = driver.execute_script(_VIEWER, viewers, k, column)
         assert shown["front"] == step and shown["loaded"], shown
         frame, facts = shown["frame"], frames[step - 1]
@@ -245,6 +265,12 @@ def test_drawings_in_jupyterlab_show_text_of_at_least_10_px(lab, browser, path):
     ]
     assert len(images) == len(is_drawing)
     shown = [image for image, drawing in zip(images, is_drawing) if drawing]
+    browser.execute_script(
+        f"document.querySelectorAll('{PANEL} .jp-RenderedImage img')[arguments[0]]"
+        ".scrollIntoView()",
+        is_drawing.index(True),
+    )
+    _screenshot(browser, f"jupyterlab_{path.stem[:2]}_drawing1.png")
     for k, (image, facts) in enumerate(zip(shown, drawings)):
         width = image["box"][2] - image["box"][0]
         text_px = facts["font"] * width / facts["width"]
@@ -260,7 +286,9 @@ def test_step_viewer_in_jupyterlab_is_readable_in_every_step(lab, browser):  # n
     frames = _frames(NB03)
     _open(browser, lab, NB03)
     viewers = f"{PANEL} .mg-stepper"
-    measured = _step_through(browser, viewers, 0, ".jp-OutputArea-output", frames)
+    measured = _step_through(
+        browser, viewers, 0, ".jp-OutputArea-output", frames, "jupyterlab_03_steps"
+    )
     smallest = min(m["text_px"] for m in measured)
     print(f"JupyterLab frames: text {smallest:.1f} px, frame {measured[0]['frame']}")
     assert smallest >= MIN_TEXT_PX, f"frame text {smallest:.1f} px"
@@ -337,5 +365,5 @@ def test_step_viewer_on_the_docs_site_fits_its_column_in_every_step(docs_page, b
     viewers = ".md-content .mg-stepper"
     assert browser.execute_script(f"return document.querySelectorAll('{viewers}').length") == 1
     browser.execute_script(f"document.querySelector('{viewers}').scrollIntoView()")
-    measured = _step_through(browser, viewers, 0, ".md-content__inner", frames)
+    measured = _step_through(browser, viewers, 0, ".md-content__inner", frames, "docs_03_steps")
     print(f"docs frames: text {min(m['text_px'] for m in measured):.1f} px, {measured[0]['frame']}")

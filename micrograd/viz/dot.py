@@ -146,7 +146,10 @@ def build_dot(
             groups = [_outer(path, modules) for path in groups]
     if collapse is True:
         collapse = "neuron"
-    builder = _Builder(order, roles(order, set(owner)), digits, shade_grad, overlay, names, compact)
+    node_roles = roles(order, set(owner))
+    builder = _Builder(
+        order, node_roles, digits, shade_grad, overlay, names, compact, bool(collapse)
+    )
     boxes = sorted({g for g in groups if g is not None}, key=list(modules).index)
     per_op = 1 if compact else 2  # an op is its own node, or drawn inside its value's box
     if collapse:
@@ -213,9 +216,11 @@ class _Builder:
         overlay: Overlay | None,
         names: dict[int, str],
         compact: bool = False,
+        collapse: bool = False,
     ) -> None:
         self.order = order
         self.compact = compact
+        self.collapse = collapse
         self.names = names
         self.roles = node_roles
         self.digits = digits
@@ -309,7 +314,9 @@ class _Builder:
         """For each node index, the DOT statements of its value (and op) node."""
         found = []
         for i, node in enumerate(self.order):
-            small = " fontsize=10" if self.roles[i] == "constant" else ""
+            # Constants (and op symbols) a little smaller than the values, except beside a
+            # collapsed view's boxes: the smallest text of a drawing that is shown scaled down.
+            small = " fontsize=10" if self.roles[i] == "constant" and not self.collapse else ""
             shape = "shape=plain"
             if self.reserve is not None:
                 # A frame around the table, transparent except on the current node: every
@@ -329,8 +336,9 @@ class _Builder:
                     style += f'fillcolor="#ffd6d6" color="{HOT}" penwidth=2'
                 else:
                     style += 'fillcolor="white"'
+                size = "" if self.collapse else " fontsize=10"
                 statements.append(
-                    f"o{i} [shape=circle {style} fontsize=10 width=0.35 margin=0.02 "
+                    f"o{i} [shape=circle {style}{size} width=0.35 margin=0.02 "
                     f"label=<{escape(node.op.symbol if node.op is not None else '?')}>];"
                 )
             found.append(statements)

@@ -18,20 +18,22 @@ import re
 import uuid
 
 _SIZE = re.compile(r'<svg[^>]*?width="([\d.]+)(pt|px)?"[^>]*?height="([\d.]+)(pt|px)?"', re.DOTALL)
-TABS_PER_ROW = 7
-"""Tabs in a row of the strip: 7 of `_TAB_WIDTH` fit a docs site's narrowest column (572 px)."""
-_TAB_WIDTH, _TAB_HEIGHT = 76, 24
+TABS_PER_ROW = 6
+"""Tabs in a row of the strip: 6 of `_TAB_WIDTH` fit the docs site's column (572 px at 1366)."""
+_TAB_WIDTH, _TAB_HEIGHT = 84, 24
 _counter = itertools.count(1)
 # What a docs theme's rules for <details> and <summary> set (Material for MkDocs draws them as
 # boxed admonitions: border, shadow, padding, an icon in ::before, a chevron in ::after), undone
-# inline, where no stylesheet rule can win. The ::before icon takes its colour from a custom
-# property, made transparent; the ::after chevron (turned when open) is kept, with room for it.
+# inline, where no stylesheet rule can win. Its ::before icon and ::after chevron are painted
+# through masks named by custom properties, set here to a transparent image, so they paint
+# nothing; `display:list-item` brings back the browser's ▸/▾ marker, which says open or closed.
 _DETAILS = (
     "display:block; margin:0px; padding:0px; border:0px; border-radius:0px; box-shadow:none; "
     "background:none; overflow:visible; font-size:12px;"
 )
 _SUMMARY = (
-    "--md-admonition-fg-color:transparent; display:list-item; box-sizing:border-box; "
+    "--md-admonition-icon--note:linear-gradient(transparent,transparent); "
+    "--md-details-icon:linear-gradient(transparent,transparent); display:list-item; box-sizing:border-box; "
     "min-height:0px; margin:0px; cursor:pointer; font:12px sans-serif; color:#222; "
     "background:#eeeeee; border:1px solid #999999; border-radius:3px; padding:1px 2px;"
 )
