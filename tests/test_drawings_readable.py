@@ -274,7 +274,9 @@ def test_drawings_in_jupyterlab_show_text_of_at_least_10_px(lab, browser, path):
     for k, (image, facts) in enumerate(zip(shown, drawings)):
         width = image["box"][2] - image["box"][0]
         text_px = facts["font"] * width / facts["width"]
-        print(f"{path.name} drawing {k + 1}: {image['natural']} px shown at {width:.0f}: {text_px:.1f} px")
+        print(
+            f"{path.name} drawing {k + 1}: {image['natural']} px at {width:.0f}: {text_px:.1f} px"
+        )
         assert image["box"][2] <= image["column"][2] + 0.5, f"drawing {k + 1} overflows"
         assert text_px >= MIN_TEXT_PX, (
             f"{path.name}, drawing {k + 1}: {image['natural']} px wide, shown at {width:.0f} px "

@@ -33,9 +33,9 @@ _DETAILS = (
 )
 _SUMMARY = (
     "--md-admonition-icon--note:linear-gradient(transparent,transparent); "
-    "--md-details-icon:linear-gradient(transparent,transparent); display:list-item; box-sizing:border-box; "
-    "min-height:0px; margin:0px; cursor:pointer; font:12px sans-serif; color:#222; "
-    "background:#eeeeee; border:1px solid #999999; border-radius:3px; padding:1px 2px;"
+    "--md-details-icon:linear-gradient(transparent,transparent); display:list-item; "
+    "box-sizing:border-box; min-height:0px; margin:0px; cursor:pointer; font:12px sans-serif; "
+    "color:#222; background:#eeeeee; border:1px solid #999999; border-radius:3px; padding:1px 2px;"
 )
 
 
