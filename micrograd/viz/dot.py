@@ -535,22 +535,26 @@ def _collapsed(
             f'  {box_name[path]} [shape=plain label=<<table border="1" cellborder="0" '
             f'cellpadding="3" bgcolor="#ffe0b2">{cells}</table>>];'
         )
-    # Boxes of one layer (one parent module) stacked in index order, top to bottom.
-    siblings: dict[str | None, list[str]] = {}
-    for path in boxes:
-        siblings.setdefault(modules[path].parent, []).append(box_name[path])
-    for names in siblings.values():
-        if len(names) > 1:
-            lines.append(f"  {{rank=same; {' -> '.join(names)} [style=invis];}}")
     seen = set()
+    edge_lines = []
     for tail, head, attrs in edges:
         tail, head = where.get(tail, tail), where.get(head, head)
         if tail == head or (tail, head) in seen:
             continue
         boxed = tail.startswith("m") or head.startswith("m")
         seen.add((tail, head))
-        lines.append(f"  {tail} -> {head}{'' if boxed else attrs};")
-    return lines
+        edge_lines.append(f"  {tail} -> {head}{'' if boxed else attrs};")
+    # Boxes of one layer (one parent module) stacked in index order, top to bottom; but not
+    # boxes that feed each other (the layers of an MLP, with collapse="layer"): those stand
+    # left to right, in the order they compute.
+    siblings: dict[str | None, list[str]] = {}
+    for path in boxes:
+        siblings.setdefault(modules[path].parent, []).append(box_name[path])
+    for names in siblings.values():
+        linked = any(tail in names and head in names for tail, head in seen)
+        if len(names) > 1 and not linked:
+            lines.append(f"  {{rank=same; {' -> '.join(names)} [style=invis];}}")
+    return lines + edge_lines
 
 
 def _outer(path: str | None, modules: dict[str, ModuleInfo]) -> str | None:
