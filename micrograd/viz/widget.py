@@ -5,8 +5,10 @@ An untrusted notebook's sanitizer removes scripts, `<style>` blocks, inline `<sv
 `style` attributes. So each frame is an `<img>` of its SVG, and the frames sit in nested
 `<details>`: opening step k's `<summary>` shows frame k on top of frame k-1 (same place, same
 size, later in the page so painted over it), closing it goes back. The summaries form a strip of
-tabs, ▸ closed (the next step) and ▾ open (steps taken); the frame shown is the last open one.
-Rendering the frames lives in `steps`.
+tabs, ▶ closed (the next step) and ▼ open (steps taken); the frame shown is the last open one.
+The frames scale with the column they are shown in (up to their own width), and the tabs undo
+what a docs theme does to `<details>`, both with inline styles only. Rendering the frames lives
+in `steps`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ _counter = itertools.count(1)
 # boxed admonitions: border, shadow, padding, an icon in ::before, a chevron in ::after), undone
 # inline, where no stylesheet rule can win. Its ::before icon and ::after chevron are painted
 # through masks named by custom properties, set here to a transparent image, so they paint
-# nothing; `display:list-item` brings back the browser's ▸/▾ marker, which says open or closed.
+# nothing; `display:list-item` brings back the browser's ▶/▼ marker, which says open or closed.
 _DETAILS = (
     "display:block; margin:0px; padding:0px; border:0px; border-radius:0px; box-shadow:none; "
     "background:none; overflow:visible; font-size:12px;"
