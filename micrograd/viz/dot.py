@@ -147,7 +147,10 @@ def build_dot(
             groups = [_outer(path, modules) for path in groups]
     if collapse is True:
         collapse = "neuron"
-    builder = _Builder(order, roles(order, set(owner)), digits, shade_grad, overlay, names, compact)
+    node_roles = roles(order, set(owner))
+    builder = _Builder(
+        order, node_roles, digits, shade_grad, overlay, names, compact, bool(collapse)
+    )
     boxes = sorted({g for g in groups if g is not None}, key=list(modules).index)
     per_op = 1 if compact else 2  # an op is its own node, or drawn inside its value's box
     if collapse:
@@ -158,9 +161,10 @@ def build_dot(
     if drawn > max_nodes:
         raise GraphTooLargeError(_too_large(order, drawn, max_nodes, model, collapse), drawn)
 
-    # Boxes of a collapsed view need room between layers for their many edges; a compact
+    # Boxes of a collapsed view need room between layers for their many edges (0.5 in keeps
+    # an MLP(2, [4, 4, 1]) under 1,100 pt, 10 px text in a 919 px notebook column); a compact
     # drawing packs its columns (about 10 px text at 100%: 1 pt is 4/3 CSS px).
-    ranksep = 0.9 if collapse else 0.1 if compact else 0.2
+    ranksep = 0.5 if collapse else 0.1 if compact else 0.2
     lines = [
         "digraph micrograd {",
         # A white background keeps the picture readable in dark themes too.
@@ -193,7 +197,10 @@ def build_dot(
         shown_groups: list[str | None] = groups if use_clusters else [None] * len(order)
         lines += _clustered(shown_groups, modules, node_lines)
         lines += _leaf_order(order, shown_groups, builder.roles, 1 if compact else 2)
-        lines += [f"  {tail} -> {head}{attrs};" for tail, head, attrs in edges]
+        lines += [
+            f"  {tail} -> {head}{_into_next_module(tail, head, attrs, shown_groups)};"
+            for tail, head, attrs in edges
+        ]
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -210,9 +217,11 @@ class _Builder:
         overlay: Overlay | None,
         names: dict[int, str],
         compact: bool = False,
+        collapse: bool = False,
     ) -> None:
         self.order = order
         self.compact = compact
+        self.collapse = collapse
         self.names = names
         self.roles = node_roles
         self.digits = digits
@@ -306,7 +315,9 @@ class _Builder:
         """For each node index, the DOT statements of its value (and op) node."""
         found = []
         for i, node in enumerate(self.order):
-            small = " fontsize=10" if self.roles[i] == "constant" else ""
+            # Constants (and op symbols) a little smaller than the values, except beside a
+            # collapsed view's boxes: the smallest text of a drawing that is shown scaled down.
+            small = " fontsize=10" if self.roles[i] == "constant" and not self.collapse else ""
             shape = "shape=plain"
             if self.reserve is not None:
                 # A frame around the table, transparent except on the current node: every
@@ -326,8 +337,9 @@ class _Builder:
                     style += f'fillcolor="#ffd6d6" color="{HOT}" penwidth=2'
                 else:
                     style += 'fillcolor="white"'
+                size = "" if self.collapse else " fontsize=10"
                 statements.append(
-                    f"o{i} [shape=circle {style} fontsize=10 width=0.35 margin=0.02 "
+                    f"o{i} [shape=circle {style}{size} width=0.35 margin=0.02 "
                     f"label=<{escape(node.op.symbol if node.op is not None else '?')}>];"
                 )
             found.append(statements)
@@ -413,13 +425,27 @@ def _clustered(
         lines.append(f"{pad}subgraph cluster_{number[path]} {{")
         lines.append(
             f'{pad}  label=<{escape(modules[path].title)}>; style="rounded,filled"; '
-            f'fillcolor="#f7f7f7"; color="#999999"; fontsize=10;'
+            f'fillcolor="#f7f7f7"; color="#999999"; fontsize=10; margin=4;'
         )
         lines += [f"{pad}  {statement}" for statement in members.get(path, [])]
         depth += 1
         stack.append((path, True))
         stack += [(child, False) for child in reversed(children.get(path, []))]
     return lines
+
+
+def _into_next_module(tail: str, head: str, attrs: str, groups: list[str | None]) -> str:
+    """`attrs` of an edge, with `minlen=2` when it goes from one module's cluster to another's.
+
+    Graphviz puts a leaf one rank before its consumer, so the next layer's weights shared a rank
+    with this layer's outputs: the two layers' clusters overlapped in rank and were stacked,
+    the later one drawn above the earlier. One rank more on each edge out of a module leaves a
+    free rank for the next module's leaves, and the layers stand side by side, left to right.
+    """
+    source, target = groups[int(tail[1:])], groups[int(head[1:])]
+    if source is None or target is None or source == target:
+        return attrs
+    return f"{attrs[:-1]} minlen=2]" if attrs else " [minlen=2]"
 
 
 def _leaf_order(
@@ -510,22 +536,26 @@ def _collapsed(
             f'  {box_name[path]} [shape=plain label=<<table border="1" cellborder="0" '
             f'cellpadding="3" bgcolor="#ffe0b2">{cells}</table>>];'
         )
-    # Boxes of one layer (one parent module) stacked in index order, top to bottom.
-    siblings: dict[str | None, list[str]] = {}
-    for path in boxes:
-        siblings.setdefault(modules[path].parent, []).append(box_name[path])
-    for names in siblings.values():
-        if len(names) > 1:
-            lines.append(f"  {{rank=same; {' -> '.join(names)} [style=invis];}}")
     seen = set()
+    edge_lines = []
     for tail, head, attrs in edges:
         tail, head = where.get(tail, tail), where.get(head, head)
         if tail == head or (tail, head) in seen:
             continue
         boxed = tail.startswith("m") or head.startswith("m")
         seen.add((tail, head))
-        lines.append(f"  {tail} -> {head}{'' if boxed else attrs};")
-    return lines
+        edge_lines.append(f"  {tail} -> {head}{'' if boxed else attrs};")
+    # Boxes of one layer (one parent module) stacked in index order, top to bottom; but not
+    # boxes that feed each other (the layers of an MLP, with collapse="layer"): those stand
+    # left to right, in the order they compute.
+    siblings: dict[str | None, list[str]] = {}
+    for path in boxes:
+        siblings.setdefault(modules[path].parent, []).append(box_name[path])
+    for names in siblings.values():
+        linked = any(tail in names and head in names for tail, head in seen)
+        if len(names) > 1 and not linked:
+            lines.append(f"  {{rank=same; {' -> '.join(names)} [style=invis];}}")
+    return lines + edge_lines
 
 
 def _outer(path: str | None, modules: dict[str, ModuleInfo]) -> str | None:

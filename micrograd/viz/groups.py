@@ -46,7 +46,7 @@ def module_tree(
             f"model must be a Module with named_parameters(), received {type(model).__name__}"
         )
     owner: dict[int, str] = {}
-    modules: dict[str, ModuleInfo] = {"": ModuleInfo("", None, repr(model))}
+    modules: dict[str, ModuleInfo] = {"": ModuleInfo("", None, _one_line(model))}
     short: dict[int, str] = {}
     for name, parameter in named():
         parts = name.split(".")
@@ -56,12 +56,25 @@ def module_tree(
             if callable(getattr(obj, "named_parameters", None)):
                 dotted = ".".join(parts[: depth + 1])
                 if dotted not in modules:
-                    modules[dotted] = ModuleInfo(dotted, path, repr(obj))
+                    modules[dotted] = ModuleInfo(dotted, path, _one_line(obj))
                 path = dotted
         if id(parameter) not in owner:
             owner[id(parameter)] = path
             short[id(parameter)] = name[len(path) + 1 :] if path else name
     return owner, modules, short
+
+
+def _one_line(module: object) -> str:
+    """A module's repr on one line: `Layer(2, 2, activation='sigmoid')`, not its tree.
+
+    A container's repr lists its children on further lines, which a cluster's label or a
+    collapsed box would cut mid-line; its `extra_repr()` (PyTorch's name) says the same in one.
+    """
+    text = repr(module)
+    extra = getattr(module, "extra_repr", None)
+    if "\n" not in text or not callable(extra):
+        return text
+    return f"{type(module).__name__}({extra()})"
 
 
 def _child(obj: object, part: str, name: str) -> object:
