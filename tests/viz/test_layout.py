@@ -2,7 +2,7 @@
 
 Positions come from Graphviz's JSON output of the DOT text `draw_dot` builds (cluster boxes and
 node centres, in points, y growing upwards). The stepper's HTML is checked for what makes its
-frames fit any column; tests/test_drawings_readable.py measures both in a browser.
+frames fit any column; tests/notebooks/test_drawings_readable.py measures both in a browser.
 """
 
 from __future__ import annotations

@@ -32,9 +32,9 @@ from pathlib import Path
 import pytest
 
 from tests.browser import headless_chromium
-from tests.test_notebooks_browser import _missing, _screenshot, lab  # noqa: F401 (a fixture)
+from tests.notebooks.test_pictures_in_jupyterlab import _missing, _screenshot, lab  # noqa: F401 (a fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NB03 = ROOT / "notebooks" / "03_backprop_by_hand_2_2_2.ipynb"
 NB04 = ROOT / "notebooks" / "04_neurons_layers_mlps.ipynb"
 MIN_TEXT_PX = 10.0
