@@ -182,9 +182,8 @@ def check_param_array(np: Any, params: object, n_params: int) -> Any:
     if array is None:
         array = np.array(check_params(params, n_params), dtype=float)
     if array.shape != (n_params,):
-        raise ValueError(
-            f"the tape has {n_params} params, received an array of shape {array.shape}"
-        )
+        received = array.size if array.ndim == 1 else f"an array of shape {array.shape}"
+        raise ValueError(f"the tape has {n_params} params, received {received}")
     return array
 
 
