@@ -20,7 +20,7 @@ Left out: replaying the plan (buffers, checking inputs, the forward and backward
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from micrograd.engine import LectureOp, Value
@@ -301,7 +301,7 @@ def _group_by_depth(
     ]
 
 
-_Node = tuple[int, tuple[int, ...], tuple[Any, ...], tuple[Op | LectureOp | str, tuple[int, Any]]]
+_Node = tuple[int, Sequence[int], tuple[Any, ...], tuple[Op | LectureOp | str, tuple[int, Any]]]
 
 
 def _nodes(
@@ -316,22 +316,17 @@ def _nodes(
     for ins in tape.instructions:
         if ins.out in absorbed:
             continue
-        lanes = not shared[ins.out]
+        in_lanes = not shared[ins.out]  # False sorts first: the shared groups come first
         if ins.out in affine:
             start, weights, xs = affine[ins.out]
-            key: tuple[Any, ...] = (lanes, "affine", "", 0, tuple(xs))
+            key: tuple[Any, ...] = (in_lanes, "affine", "", 0, tuple(xs))
             yield ins.out, (start, *xs), key, ("affine", (ins.out, [start, weights, xs]))
         elif len(terms.get(ins.out, ())) > 2:
             chain = terms[ins.out]
-            yield (
-                ins.out,
-                tuple(chain),
-                (lanes, "sum", "", 0, len(chain)),
-                ("sum", (ins.out, chain)),
-            )
+            yield ins.out, chain, (in_lanes, "sum", "", 0, len(chain)), ("sum", (ins.out, chain))
         else:
             # By record identity: two ops sharing a name are still two groups.
-            key = (lanes, "op", ins.op.name, id(ins.op), len(ins.args))
+            key = (in_lanes, "op", ins.op.name, id(ins.op), len(ins.args))
             yield ins.out, ins.args, key, (ins.op, (ins.out, list(ins.args)))
 
 
