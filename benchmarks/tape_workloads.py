@@ -226,9 +226,8 @@ def compile_cost(job: dict) -> dict:
     t0 = time.perf_counter()
     tape = trace(lambda *x: model(list(x)), nin, params)
     t1 = time.perf_counter()
-    plan = PythonPlan(tape)
+    plan = tape.plan("python")  # built here, and kept by the tape for its first run
     t2 = time.perf_counter()
-    tape._python_plan = plan
     tape.run([0.5] * nin)
     t3 = time.perf_counter()
     numpy_plan = NumpyPlan(tape)

@@ -232,7 +232,7 @@ def _eager_step(
 def _tape_step(
     model: MLP, points: list[list[float]], targets: list[float], history: History, optimizer: SGD
 ) -> Callable[[], tuple[float, int]]:
-    from micrograd.tape import _have_numpy, trace
+    from micrograd.tape import default_backend, trace
 
     params = model.parameters()
 
@@ -248,7 +248,7 @@ def _tape_step(
     tape = trace(per_sample, [*points[0], targets[0]], params)
     # An op without array versions replays in Python only (see `Op.array_forward`).
     batchable = all(ins.op.array_forward is not None for ins in tape.instructions)
-    backend = "numpy" if _have_numpy() and batchable else "python"
+    backend = default_backend() if batchable else "python"
     history.engine = f"tape, {backend} replay"
     rows: Any = [[*point, t] for point, t in zip(points, targets)]
     if backend == "numpy":

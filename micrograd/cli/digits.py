@@ -135,13 +135,13 @@ class TapeEngine:
     model from the replay's mean gradients."""
 
     def __init__(self, model: MLP) -> None:
-        from micrograd.tape import _have_numpy, trace
+        from micrograd.tape import default_backend, trace
 
         self.params: list[Value] = model.parameters()
         self.tape: Tape = trace(
             lambda *xs: sample_loss(model, xs[:64], xs[64:]), [0.0] * 74, self.params
         )
-        self.backend = "numpy" if _have_numpy() else "python"
+        self.backend = default_backend()
         self.name = f"tape, {self.backend} replay"
         # The logits are watched, not differentiated.
         self.seeds: list[float] = [1.0] + [0.0] * N_CLASSES

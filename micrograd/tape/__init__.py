@@ -38,18 +38,33 @@ else by name, whichever the backend. The numpy replay warns about inf and nan as
 naming the op), and reuses its buffers between calls, one set per thread, so several threads may
 replay one tape at once.
 
-Files: `program.py` (the tape and `trace`), `python_plan.py` (pure-Python replay),
-`numpy_build.py` (the batched replay's plan: fused sums and matrix products, groups, rows) and
-`numpy_plan.py` (running that plan from each record's `array_forward`/`array_local_grads`).
+The seam between a tape and its replays is public: a backend is a plan builder, named in the
+table `BACKENDS` (`backends.py`); a plan's `run` follows `ReplayPlan` (`replay.py`, with the
+input checks and the grouping by depth that every plan shares); `tape.plan(backend)` is the
+tape's plan, built on first use and kept. A new backend is a new file and one table entry.
+
+Files: `program.py` (the tape and `trace`), `replay.py` (the plan protocol, the results, the
+checks), `backends.py` (the table), `python_plan.py` (pure-Python replay), `numpy_build.py` (the
+batched replay's plan: fused sums and matrix products, groups, rows) and `numpy_plan.py`
+(running that plan from each record's `array_forward`/`array_local_grads`).
 
 Left out: anomaly detection (`detect_anomaly()` checks eager ops only; replays are unchecked),
 higher-order gradients through a tape, and numpy replay of an op whose record has no
 array versions (it raises NotImplementedError; `run` still works).
 """
 
+from micrograd.tape.backends import BACKENDS, default_backend
 from micrograd.tape.program import BatchResult, Instruction, Result, Tape, TracingError, trace
+from micrograd.tape.replay import ReplayPlan
 
-# Re-exported for the demos, which pick their replay the way `run_batch` does.
-from micrograd.tape.program import _have_numpy as _have_numpy
-
-__all__ = ["BatchResult", "Instruction", "Result", "Tape", "TracingError", "trace"]
+__all__ = [
+    "BACKENDS",
+    "BatchResult",
+    "Instruction",
+    "ReplayPlan",
+    "Result",
+    "Tape",
+    "TracingError",
+    "default_backend",
+    "trace",
+]

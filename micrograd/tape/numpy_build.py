@@ -10,8 +10,9 @@ group's reads are planned: straight from the caller's inputs, from the one-colum
 shared rows, or from the value rows; and which backward writes come first into their rows, so
 that they assign rather than add.
 
-Each step is one pass over the tape's instructions. `NumpyLayout` holds the result; `_Scatter`
-and `_Group` are its parts, with the two small methods that read and write their rows.
+Each step is one pass over the tape's instructions; the grouping by depth is the one both
+replays use (`replay.group_by_depth`). `NumpyLayout` holds the result; `Scatter` and `Group` are
+its parts, with the two small methods that read and write their rows.
 
 Left out: replaying the plan (buffers, checking inputs, the forward and backward loops) is
 `numpy_plan.NumpyPlan`. An op without array versions is refused here (NotImplementedError).
@@ -19,10 +20,12 @@ Left out: replaying the plan (buffers, checking inputs, the forward and backward
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from micrograd.engine import LectureOp, Value
 from micrograd.ops import ADD, MUL, Op
+from micrograd.tape.replay import group_by_depth
 
 if TYPE_CHECKING:
     from micrograd.tape.program import Tape
@@ -40,7 +43,7 @@ def _as_index(rows: list[int]) -> Any:
     return np.array(rows, dtype=np.intp)
 
 
-class _Scatter:
+class Scatter:
     """Rows a group reads as one argument: reads them, and adds a block of gradients back into
     them, some rows possibly repeated.
 
@@ -88,7 +91,7 @@ class _Scatter:
             target[self.index] += block
 
 
-class _Group:
+class Group:
     """Same-kind nodes at the same depth, replayed by one or a few numpy calls for all of them.
 
     Kinds: an `Op` (rows `args[i]` hold argument i of every node); "sum" (a fused chain of
@@ -108,15 +111,15 @@ class _Group:
         if kind == "sum":
             matrix = np.array(args, dtype=np.intp)  # (nodes, terms)
             self.terms = matrix
-            self.scatter = [_Scatter(matrix.ravel().tolist())]
+            self.scatter = [Scatter(matrix.ravel().tolist())]
         elif kind == "affine":
             starts, weights, xs = args
-            self.start = _Scatter(starts)
+            self.start = Scatter(starts)
             self.weights = np.array(weights, dtype=np.intp)  # (nodes, terms) parameter numbers
-            self.weight_scatter = _Scatter(self.weights.ravel().tolist())
-            self.x = _Scatter(xs)
+            self.weight_scatter = Scatter(self.weights.ravel().tolist())
+            self.x = Scatter(xs)
         else:
-            self.scatter = [_Scatter(rows) for rows in args]
+            self.scatter = [Scatter(rows) for rows in args]
 
 
 class NumpyLayout:
@@ -126,9 +129,9 @@ class NumpyLayout:
     n_rows: int
     row_params: Any  # a slice or numpy int array; output_rows is an int array
     n_row_params: int
-    groups: list[_Group]
-    shared_groups: list[_Group]  # computed once, in the one-column buffers
-    lane_groups: list[_Group]
+    groups: list[Group]
+    shared_groups: list[Group]  # computed once, in the one-column buffers
+    lane_groups: list[Group]
     first_lane_row: int
     output_rows: Any
     n_inputs: int
@@ -289,31 +292,42 @@ def _group_by_depth(
     In that order every group reads only rows written by earlier groups. Each group is whether
     it is shared, its kind and its members, (output slot, arguments) pairs.
     """
-    depth = [0] * tape.n_slots
-    groups: dict[
-        tuple[object, ...], tuple[bool, Op | LectureOp | str, list[tuple[int, list[Any]]]]
-    ] = {}
+    grouped = group_by_depth(tape.n_slots, _nodes(tape, terms, affine, absorbed, shared))
+    # Within a depth by kind, op and shape: the keys differ, so the order does not depend on
+    # the order the groups were found in.
+    grouped.sort(key=lambda group: (group[1][0], group[0], group[1][1:]))
+    return [
+        (not key[0], members[0][0], [entry for _, entry in members]) for _, key, members in grouped
+    ]
+
+
+_Node = tuple[int, Sequence[int], tuple[Any, ...], tuple[Op | LectureOp | str, tuple[int, Any]]]
+
+
+def _nodes(
+    tape: Tape,
+    terms: dict[int, list[int]],
+    affine: dict[int, tuple[int, list[int], list[int]]],
+    absorbed: set[int],
+    shared: list[bool],
+) -> Iterator[_Node]:
+    """The nodes left after fusing, for `group_by_depth`: the slot each writes and those it
+    reads; its key, (not shared, kind, op name, op identity, shape); and its kind and entry."""
     for ins in tape.instructions:
         if ins.out in absorbed:
             continue
+        in_lanes = not shared[ins.out]  # False sorts first: the shared groups come first
         if ins.out in affine:
             start, weights, xs = affine[ins.out]
-            depth[ins.out] = 1 + max(depth[a] for a in (start, *xs))
-            key: tuple[object, ...] = (depth[ins.out], "affine", "", 0, tuple(xs))
-            entry: tuple[int, list[Any]] = (ins.out, [start, weights, xs])
-            kind: Op | LectureOp | str = "affine"
+            key: tuple[Any, ...] = (in_lanes, "affine", "", 0, tuple(xs))
+            yield ins.out, (start, *xs), key, ("affine", (ins.out, [start, weights, xs]))
         elif len(terms.get(ins.out, ())) > 2:
-            depth[ins.out] = 1 + max(depth[a] for a in terms[ins.out])
-            key = (depth[ins.out], "sum", "", 0, len(terms[ins.out]))
-            entry, kind = (ins.out, terms[ins.out]), "sum"
+            chain = terms[ins.out]
+            yield ins.out, chain, (in_lanes, "sum", "", 0, len(chain)), ("sum", (ins.out, chain))
         else:
-            depth[ins.out] = 1 + max(depth[a] for a in ins.args)
             # By record identity: two ops sharing a name are still two groups.
-            key = (depth[ins.out], "op", ins.op.name, id(ins.op), len(ins.args))
-            entry, kind = (ins.out, list(ins.args)), ins.op
-        is_shared = shared[ins.out]
-        groups.setdefault((not is_shared, *key), (is_shared, kind, []))[2].append(entry)
-    return [groups[key] for key in sorted(groups)]
+            key = (in_lanes, "op", ins.op.name, id(ins.op), len(ins.args))
+            yield ins.out, ins.args, key, (ins.op, (ins.out, list(ins.args)))
 
 
 def _reads(kind: Op | LectureOp | str, members: list[tuple[int, list[Any]]]) -> list[int]:
@@ -356,7 +370,7 @@ def _lay_out_rows(tape: Tape, groups: _Groups) -> tuple[list[int], list[int], in
 
 def _make_group(
     kind: Op | LectureOp | str, members: list[tuple[int, list[Any]]], row: list[int], shared: bool
-) -> _Group:
+) -> Group:
     """A group's members in rows: where it writes its block and where it reads its arguments."""
     out = slice(row[members[0][0]], row[members[-1][0]] + 1)
     if kind == "affine":
@@ -369,14 +383,14 @@ def _make_group(
         args = [[row[t] for t in chain] for _, chain in members]
     else:
         args = [[row[a[i]] for _, a in members] for i in range(len(members[0][1]))]
-    return _Group(kind, out, args, shared)
+    return Group(kind, out, args, shared)
 
 
 # Planning reads and writes, once the rows are laid out.
 
 
 def _mark_reads(
-    group: _Group,
+    group: Group,
     n_inputs: int,
     first_constant: int,
     fixed: int,
@@ -405,7 +419,7 @@ def _mark_reads(
 
 
 def _mark_first_writes(
-    lane_groups: list[_Group], shared_groups: list[_Group], output_rows: Any
+    lane_groups: list[Group], shared_groups: list[Group], output_rows: Any
 ) -> set[int]:
     """Marks the scatters that write first into lane rows, or into parameters' gradients from
     matrix products, in a backward pass: they assign their block, which spares zeroing those
@@ -435,7 +449,7 @@ def _mark_first_writes(
     return assigned
 
 
-def _full_width_reads(group: _Group, shared_rows: list[bool]) -> list[int]:
+def _full_width_reads(group: Group, shared_rows: list[bool]) -> list[int]:
     """The shared rows a lane group reads in every lane (not as a column)."""
     if group.kind == "sum":
         rows = group.terms.ravel().tolist()

@@ -17,11 +17,11 @@ Left out: how the tape becomes groups and rows (`numpy_build`), ops without arra
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from micrograd.tape.numpy_build import NumpyLayout, _Group
-from micrograd.tape.program import BatchResult, _numbers, _read_data, _rows
+from micrograd.tape.numpy_build import Group, NumpyLayout
+from micrograd.tape.replay import BatchResult, check_array, check_param_array, read_data
 
 # Largest pair of per-lane buffers kept between calls (bytes): minibatches reuse theirs, and a
 # huge one-off batch gives its memory back when it returns.
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 
 class NumpyPlan(NumpyLayout):
-    """The laid-out tape with its replay: `run` is `Tape.run_batch` with numpy."""
+    """The laid-out tape with its replay, a `ReplayPlan`: `run` is `Tape.run_batch` with numpy."""
 
     # A subclass rather than a layout held in an attribute: the replay loops read the layout's
     # rows as `self.spread`, `self.output_rows`, ..., one attribute lookup each.
@@ -50,33 +50,20 @@ class NumpyPlan(NumpyLayout):
     def run(
         self,
         inputs: Any,
-        param_values: Any,
+        params: Any,
         reduce: str,
-        seeds: list[float],
+        seeds: Sequence[float],
         input_grads: bool = True,
     ) -> BatchResult:
-        """Tape.run_batch with numpy; `param_values` None reads the parameters' `.data`."""
+        """`Tape.run_batch` with numpy (see `replay.ReplayPlan`)."""
         np = self.np
         n, p, r = self.n_inputs, self.n_params, self.n_row_params
-        x = _as_floats(np, inputs, lambda: self._rows_or_raise(inputs))
-        if x.ndim < 2:  # a number or a single row: say which entry is not a row
-            x = self._rows_or_raise(inputs)
-        if x.ndim != 2 or x.shape[1] != n:
-            raise ValueError(
-                f"run_batch takes one row of {n} inputs per sample, "
-                f"received an array of shape {x.shape}"
-            )
+        x = check_array(np, inputs, n)
         lanes = x.shape[0]
-        if lanes == 0:
-            raise ValueError("run_batch needs at least one row of inputs")
-        if param_values is None:  # numbers already, checked by Value()
-            weights = np.fromiter(map(_read_data, self.params), float, p)
+        if params is None:  # numbers already, checked by Value()
+            weights = np.fromiter(map(read_data, self.params), float, p)
         else:
-            weights = _as_floats(
-                np, param_values, lambda: np.array(_numbers(param_values, "params"))
-            )
-        if weights.shape != (p,):
-            raise ValueError(f"the tape has {p} params, received {weights.size} values")
+            weights = check_param_array(np, params, p)
         buffers = self._buffers(lanes)
         values, column = buffers[0], buffers[2]
         inputs = x.T  # groups read the caller's rows of inputs as they are, one sample a column
@@ -97,13 +84,8 @@ class NumpyPlan(NumpyLayout):
             param_grads /= lanes
         outputs = values[self.output_rows].T.copy()
         input_grads_out = buffers[1][:n].T.copy() if input_grads else None
-        read = weights if param_values is None else None
+        read = weights if params is None else None
         return BatchResult(outputs, input_grads_out, param_grads, self.params, read)
-
-    def _rows_or_raise(self, inputs: Any) -> Any:
-        # The slow path of run's conversion: names the first entry that is not a number.
-        rows = _rows(inputs, self.n_inputs)
-        return self.np.array(rows, dtype=float).reshape(len(rows), self.n_inputs)
 
     def _buffers(self, lanes: int) -> tuple[Any, Any, Any, Any]:
         """Values and gradients, one column per lane; values and gradients of the shared rows,
@@ -126,7 +108,7 @@ class NumpyPlan(NumpyLayout):
         return buffers
 
     def _forward(
-        self, values: Any, column: Any, inputs: Any, weights: Any, groups: list[_Group]
+        self, values: Any, column: Any, inputs: Any, weights: Any, groups: list[Group]
     ) -> list[Any]:
         """Fills the rows of `groups` in `values`; returns what each one's backward step needs."""
         np = self.np
@@ -156,7 +138,7 @@ class NumpyPlan(NumpyLayout):
         self,
         buffers: tuple[Any, Any, Any, Any],
         saved: tuple[list[Any], list[Any]],
-        seeds: list[float],
+        seeds: Sequence[float],
         skip: tuple[str, ...],
     ) -> Any:
         """Fills the gradient buffers from the output seeds; returns parameter gradients summed
@@ -205,7 +187,7 @@ class NumpyPlan(NumpyLayout):
         self,
         buffers: tuple[Any, Any, Any],
         weight_grads: Any,
-        groups: list[_Group],
+        groups: list[Group],
         saved: list[Any],
         skip: tuple[str, ...],
     ) -> None:
@@ -243,19 +225,3 @@ class NumpyPlan(NumpyLayout):
                         scatter.add(grads, column_grads, upstream)
                     else:  # another constant derivative
                         scatter.add(grads, column_grads, local_grad * upstream)
-
-
-def _as_floats(np: Any, data: Any, slow: Callable[[], Any]) -> Any:
-    """`data` as a float array, or `slow()` (checks entry by entry) if it is not all numbers.
-
-    The fast path is one `np.asarray`; only when numpy does not see plain numbers (strings,
-    None, Values, ragged rows, ints beyond int64) does `slow()` run to name the bad entry, or to
-    turn an int beyond floats into inf with a warning as the engine does.
-    """
-    try:
-        array = np.asarray(data)
-    except (ValueError, TypeError, OverflowError):
-        array = None
-    if array is not None and array.dtype.kind in "biuf":
-        return array.astype(float, copy=False)
-    return slow()

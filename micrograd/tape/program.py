@@ -3,34 +3,29 @@
 `trace` runs a function on placeholder Values with recording switched on and turns the graph
 it built into a straight-line program over numbered slots (inputs, parameters, constants, then
 one slot per instruction), each instruction pointing at the same `Op` record the eager engine
-used. The replays live beside this file: `python_plan` (pure Python) and `numpy_plan` (batched);
-`Tape.run` and `Tape.run_batch` build them on first use and keep them.
+used. `Tape.run` and `Tape.run_batch` replay it with a plan, which the backend named in the
+table `backends.BACKENDS` builds on first use and the tape keeps (`Tape.plan`).
 
-Left out here: how a replay computes (see the two plan modules).
+Left out here: how a replay computes (the plan modules), what a plan takes and checks (`replay`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from collections.abc import Set as AbstractSet
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import attrgetter
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any
 
 from micrograd.engine import (
     LectureOp,
     TracingError,
     Value,
-    _check_number,
     _grad_mode,
     topological_order,
 )
 from micrograd.numeric import is_integer
 from micrograd.ops import Op
-
-if TYPE_CHECKING:
-    from micrograd.tape.numpy_plan import NumpyPlan
-    from micrograd.tape.python_plan import PythonPlan
+from micrograd.tape.backends import BACKENDS, resolve_backend
+from micrograd.tape.replay import BatchResult, ReplayPlan, Result, check_numbers, check_sample
 
 __all__ = ["BatchResult", "Instruction", "Result", "Tape", "TracingError", "trace"]
 
@@ -45,36 +40,6 @@ class Instruction:
 
     def __str__(self) -> str:
         return f"v{self.out} = {self.op.name}({', '.join(f'v{a}' for a in self.args)})"
-
-
-class Result(NamedTuple):
-    """One replay: the outputs and the gradients of their sum (see `Tape.run`)."""
-
-    outputs: list[float]
-    input_grads: list[float]
-    param_grads: list[float]
-
-
-class BatchResult(NamedTuple):
-    """A batched replay: per-lane outputs and input grads, parameter grads reduced over lanes.
-
-    `params` are the tape's parameter Values, in the order of `param_grads`, and `param_values`
-    the numbers the replay read from them (None when `run_batch` was given numbers instead):
-    what an optimizer's `step(result)` needs to update the Values in place.
-    """
-
-    outputs: Any  # numpy array (lanes, outputs), or a list of lists without numpy
-    input_grads: Any  # (lanes, inputs)
-    param_grads: Any  # (params,), summed or averaged over lanes
-    params: Sequence[Value] = ()
-    param_values: Any = None  # (params,), as read from `params` at the replay
-
-    def __repr__(self) -> str:
-        # The parameters are counted, not listed: a model has hundreds.
-        return (
-            f"BatchResult(outputs={self.outputs!r}, input_grads={self.input_grads!r}, "
-            f"param_grads={self.param_grads!r}, params=<{len(self.params)} Values>)"
-        )
 
 
 MAX_TRACE_INPUTS = 10_000_000
@@ -101,7 +66,7 @@ def trace(
             )
         inputs = [0.0] * inputs
     else:
-        inputs = _numbers(inputs, "trace() inputs", "a count or a sequence of numbers")
+        inputs = check_numbers(inputs, "trace() inputs", "a count or a sequence of numbers")
     placeholders = [Value(x, f"x{i}") for i, x in enumerate(inputs)]
     params = list(params)
     for p in params:
@@ -151,8 +116,7 @@ class Tape:
         self.instructions: list[Instruction] = list(instructions)
         self.outputs: list[int] = list(outputs)
         self.n_slots: int = n_inputs + len(self.params) + len(self.constants) + len(instructions)
-        self._python_plan: PythonPlan | None = None
-        self._numpy_plan: NumpyPlan | None = None
+        self._plans: dict[str, ReplayPlan] = {}  # by backend name, built on first use
 
     @classmethod
     def _from_graph(cls, inputs: list[Value], params: list[Value], outputs: list[Value]) -> Tape:
@@ -209,8 +173,6 @@ class Tape:
     def __len__(self) -> int:
         return len(self.instructions)
 
-    # Replay in pure Python.
-
     def use_counts(self) -> list[int]:
         """How many instructions (or outputs) read each slot; both replays plan from it."""
         uses = [0] * self.n_slots
@@ -221,24 +183,21 @@ class Tape:
             uses[o] += 1
         return uses
 
-    def _param_values(self, params: Sequence[float] | None) -> list[float]:
-        if params is None:
-            return list(map(_read_data, self.params))
-        values = _numbers(params, "params")
-        if len(values) != len(self.params):
-            raise ValueError(f"the tape has {len(self.params)} params, received {len(values)}")
-        return values
+    def plan(self, backend: str = "auto") -> ReplayPlan:
+        """The tape's replay plan for `backend` (a name in `backends.BACKENDS`, or "auto"),
+        built on first use and kept."""
+        return self._plan(resolve_backend(backend))
 
-    def _check_inputs(self, inputs: Sequence[float]) -> list[float]:
-        values = _numbers(inputs, "inputs")
-        if len(values) != self.n_inputs:
-            raise ValueError(f"the tape takes {self.n_inputs} inputs, received {len(values)}")
-        return values
+    def _plan(self, name: str) -> ReplayPlan:
+        found = self._plans.get(name)
+        if found is None:
+            found = self._plans[name] = BACKENDS[name](self)
+        return found
 
     def _seeds(self, output_grads: Sequence[float] | None) -> list[float]:
         if output_grads is None:
             return [1.0] * len(self.outputs)
-        seeds = _numbers(output_grads, "output_grads")
+        seeds = check_numbers(output_grads, "output_grads")
         if len(seeds) != len(self.outputs):
             raise ValueError(f"the tape has {len(self.outputs)} outputs, received {len(seeds)}")
         return seeds
@@ -256,18 +215,9 @@ class Tape:
         gives numbers).
         """
         seeds = self._seeds(output_grads)
-        return self._replay(self._check_inputs(inputs), self._param_values(params), seeds)
-
-    def _replay(self, inputs: list[float], params: list[float], seeds: list[float]) -> Result:
-        # Numbers already checked: run_batch checks all its rows once, then replays them here.
-        if self._python_plan is None:
-            from micrograd.tape.python_plan import PythonPlan
-
-            self._python_plan = PythonPlan(self)
-        outputs, input_grads, param_grads = self._python_plan.run([inputs], params, seeds)
-        return Result(outputs[0], input_grads[0], param_grads)
-
-    # Replay batched.
+        row = check_sample(inputs, self.n_inputs)
+        result = self._plan("python").run([row], params, "sum", seeds)
+        return Result(result.outputs[0], result.input_grads[0], result.param_grads)
 
     def run_batch(
         self,
@@ -282,81 +232,15 @@ class Tape:
         """Forward and backward for many samples: `inputs` has one row per sample.
 
         Parameter gradients are summed (`reduce="sum"`) or averaged (`"mean"`) over samples.
-        `backend` is "numpy", "python" (a loop over `run`) or "auto" (numpy when installed).
-        `output_grads` weights the outputs as in `run`, the same weights in every lane (0.0
-        for an output that is only watched, such as a score beside its loss). With
-        `input_grads=False` the result's `input_grads` is None and the numpy replay skips
-        computing them, as PyTorch skips inputs that do not require grad.
+        `backend` is "numpy", "python" (the samples side by side in pure Python), another name
+        in `backends.BACKENDS`, or "auto" (numpy when installed). `output_grads` weights the
+        outputs as in `run`, the same weights in every lane (0.0 for an output that is only
+        watched, such as a score beside its loss). With `input_grads=False` the result's
+        `input_grads` is None and the numpy replay skips computing them, as PyTorch skips
+        inputs that do not require grad.
         """
         if reduce not in ("sum", "mean"):
             raise ValueError(f"reduce must be 'sum' or 'mean', received {reduce!r}")
-        if backend not in ("auto", "numpy", "python"):
-            raise ValueError(f"backend must be 'auto', 'numpy' or 'python', received {backend!r}")
+        name = resolve_backend(backend)
         seeds = self._seeds(output_grads)
-        if backend == "auto":
-            backend = "numpy" if _have_numpy() else "python"
-        if backend == "numpy":
-            if self._numpy_plan is None:
-                from micrograd.tape.numpy_plan import NumpyPlan
-
-                self._numpy_plan = NumpyPlan(self)
-            return self._numpy_plan.run(inputs, params, reduce, seeds, input_grads)
-        param_values = self._param_values(params)
-        rows = _rows(inputs, self.n_inputs)
-        if not rows:
-            raise ValueError("run_batch needs at least one row of inputs")
-        if self._python_plan is None:
-            from micrograd.tape.python_plan import PythonPlan
-
-            self._python_plan = PythonPlan(self)
-        # The samples side by side: one map over every lane per group of instructions.
-        outputs, lane_input_grads, param_grads = self._python_plan.run(rows, param_values, seeds)
-        if reduce == "mean":
-            param_grads = [g / len(rows) for g in param_grads]
-        read = param_values if params is None else None
-        return BatchResult(
-            outputs, lane_input_grads if input_grads else None, param_grads, self.params, read
-        )
-
-
-# The number in each parameter, read from its slot: Value.data checks only what is assigned.
-_read_data = attrgetter("_data")
-
-
-def _numbers(values: object, what: str, expected: str = "a sequence of numbers") -> list[float]:
-    """`values` as floats, refusing anything but real numbers (bools count, as in `Value()`)."""
-    if isinstance(values, (str, bytes, Mapping, AbstractSet)) or not isinstance(values, Iterable):
-        # A dict would give its keys, a set its items in no fixed order.
-        raise TypeError(
-            f"{what} must be {expected}, received {type(values).__name__}: {values!r:.60}"
-        )
-    # Floats, by far the most common, skip the general check (and its f-string).
-    return [
-        x if type(x) is float else _check_number(x, f"{what}[{i}]") for i, x in enumerate(values)
-    ]
-
-
-def _rows(inputs: object, n_inputs: int) -> list[list[float]]:
-    """`inputs` of run_batch, one row of `n_inputs` numbers per sample, as lists of floats."""
-    if isinstance(inputs, (str, bytes)) or not isinstance(inputs, Iterable):
-        raise TypeError(
-            "run_batch takes one row of numbers per sample, "
-            f"received {type(inputs).__name__}: {inputs!r:.60}"
-        )
-    rows = [_numbers(row, f"inputs[{k}]", "a row of numbers") for k, row in enumerate(inputs)]
-    # Numbers first, then lengths, in every row: both replays name the same first fault.
-    for k, row in enumerate(rows):
-        if len(row) != n_inputs:
-            raise ValueError(
-                f"run_batch takes one row of {n_inputs} inputs per sample, "
-                f"received a row of {len(row)} (row {k})"
-            )
-    return rows
-
-
-def _have_numpy() -> bool:
-    try:
-        import numpy  # noqa: F401
-    except ImportError:
-        return False
-    return True
+        return self._plan(name).run(inputs, params, reduce, seeds, input_grads)

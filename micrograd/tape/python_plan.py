@@ -15,7 +15,8 @@ CPython compiler tens of seconds and gigabytes). Add and multiply, recognised by
 (`op is ADD`), skip the calls of their trivial derivatives; every other op calls its record.
 
 Several samples replay side by side (`run_batch(backend="python")`): row r of lane l lives at
-r * lanes + l, so each group is still one `map`, over all lanes at once.
+r * lanes + l, so each group is still one `map`, over all lanes at once. `Tape.run` is this
+replay with one lane.
 
 Left out: numpy (see `numpy_plan`), higher-order gradients.
 """
@@ -28,8 +29,9 @@ from math import isfinite
 from operator import add, itemgetter, mul
 from typing import TYPE_CHECKING, Any
 
-from micrograd.engine import LectureOp
+from micrograd.engine import LectureOp, Value
 from micrograd.ops import ADD, MUL, Op
+from micrograd.tape.replay import BatchResult, check_params, check_rows, group_by_depth, read_data
 
 if TYPE_CHECKING:
     from micrograd.tape.program import Tape
@@ -125,27 +127,12 @@ class _Lanes:
         self.leaf_order = _gather(_spread(plan.leaf_place, lanes)) if plan.leaf_place else None
 
 
-def _depths_and_groups(tape: Tape) -> list[tuple[Op | LectureOp, list[int]]]:
-    """The instructions' positions grouped by (depth, op), groups in order of depth."""
-    n_leaves = tape.n_inputs + len(tape.params) + len(tape.constants)
-    depth = [0] * tape.n_slots
-    by_key: dict[tuple[int, int], tuple[Op | LectureOp, list[int]]] = {}
-    for k, ins in enumerate(tape.instructions):
-        d = 1 + max([depth[a] for a in ins.args], default=0)
-        depth[n_leaves + k] = d
-        entry = by_key.get((d, id(ins.op)))  # by record identity, never by name
-        if entry is None:
-            by_key[(d, id(ins.op))] = entry = (ins.op, [])
-        entry[1].append(k)
-    # Stable sort on depth only: within a depth, groups stay in order of first appearance.
-    return [by_key[key] for key in sorted(by_key, key=itemgetter(0))]
-
-
 class PythonPlan:
-    """A tape laid out for replay in pure Python (see the module doc)."""
+    """A tape laid out for replay in pure Python (see the module doc); a `ReplayPlan`."""
 
     n_inputs: int
     n_params: int
+    params: list[Value]
     n_leaves: int
     constants: list[float]
     n_rows: int
@@ -157,23 +144,27 @@ class PythonPlan:
         n, p = tape.n_inputs, len(tape.params)
         n_leaves = n + p + len(tape.constants)
         self.n_inputs, self.n_params, self.n_leaves = n, p, n_leaves
+        self.params = tape.params
         self.constants = list(tape.constants)
         uses = tape.use_counts()
         # Rows: leaves keep their slots; each group's outputs become one block, ordered by how
         # many edges leave them (so their gradient sums come in runs of equal length).
         row = list(range(n_leaves)) + [0] * len(tape.instructions)
-        ordered = _depths_and_groups(tape)
+        instructions = tape.instructions
+        # Grouped by op record, by identity: a user op named "add" is a group of its own.
+        nodes = ((ins.out, ins.args, id(ins.op), k) for k, ins in enumerate(instructions))
+        ordered = [members for _, _, members in group_by_depth(tape.n_slots, nodes)]
         next_row = n_leaves
-        for _, members in ordered:
+        for members in ordered:
             members.sort(key=lambda k: uses[n_leaves + k])
             for k in members:
                 row[n_leaves + k] = next_row
                 next_row += 1
         self.n_rows = next_row
-        instructions = tape.instructions
         self.groups: list[_Group] = []
         lo = n_leaves
-        for op, members in ordered:
+        for members in ordered:
+            op = instructions[members[0]].op
             rows = [[row[instructions[k].args[i]] for k in members] for i in range(op.arity)]
             self.groups.append(_Group(op, lo, rows))
             lo += len(members)
@@ -199,7 +190,29 @@ class PythonPlan:
         self._lanes: dict[int, _Lanes] = {1: _Lanes(self, 1)}
 
     def run(
-        self, rows: list[list[float]], params: list[float], seeds: list[float]
+        self,
+        inputs: Any,
+        params: Any,
+        reduce: str,
+        seeds: Sequence[float],
+        input_grads: bool = True,
+    ) -> BatchResult:
+        """`Tape.run_batch` in pure Python (see `replay.ReplayPlan`)."""
+        if params is None:
+            values = list(map(read_data, self.params))
+        else:
+            values = check_params(params, self.n_params)
+        rows = check_rows(inputs, self.n_inputs)
+        outputs, lane_input_grads, param_grads = self._replay(rows, values, seeds)
+        if reduce == "mean":
+            param_grads = [g / len(rows) for g in param_grads]
+        read = values if params is None else None
+        return BatchResult(
+            outputs, lane_input_grads if input_grads else None, param_grads, self.params, read
+        )
+
+    def _replay(
+        self, rows: list[list[float]], params: list[float], seeds: Sequence[float]
     ) -> tuple[list[list[float]], list[list[float]], list[float]]:
         """Per sample, the outputs and the input gradients; the parameter gradients summed.
 
@@ -231,7 +244,7 @@ class PythonPlan:
         return found
 
     def _run_lanes(
-        self, rows: list[list[float]], params: list[float], seeds: list[float]
+        self, rows: list[list[float]], params: list[float], seeds: Sequence[float]
     ) -> tuple[Sequence[float], Sequence[float]]:
         lanes = len(rows)
         plan = self._lanes_for(lanes)

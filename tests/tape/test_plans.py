@@ -301,7 +301,7 @@ def test_python_batches_wider_than_one_pass_agree_with_numpy():
     rows = [[rng.random() for _ in range(64)] for _ in range(80)]
     lanes = tape.run_batch(rows, backend="python", reduce="sum")
     batch = tape.run_batch(rows, backend="numpy", reduce="sum")
-    assert tape._python_plan.n_rows * 80 > 2 * (1 << 18)
+    assert tape.plan("python").n_rows * 80 > 2 * (1 << 18)
     assert np.allclose(lanes.outputs, batch.outputs, rtol=1e-12, atol=0)
     assert np.allclose(lanes.input_grads, batch.input_grads, rtol=1e-10, atol=1e-15)
     assert np.allclose(lanes.param_grads, batch.param_grads, rtol=1e-10, atol=1e-14)

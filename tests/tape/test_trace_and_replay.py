@@ -168,7 +168,7 @@ def test_python_and_numpy_replay_agree_and_auto_falls_back(monkeypatch):
     tape = trace(lambda *xs: model(list(xs)), 3, model.parameters())
     rows = [[0.3, -1.0, 2.0], [1.5, 0.2, -0.7]]
     with_numpy = tape.run_batch(rows, backend="numpy")
-    monkeypatch.setattr(tape_module.program, "_have_numpy", lambda: False)
+    monkeypatch.setattr(tape_module.backends, "have_numpy", lambda: False)
     without = tape.run_batch(rows)  # "auto" without numpy: the pure-Python loop
     assert isinstance(without.outputs, list)
     for a, b in zip(np.ravel(with_numpy.outputs), np.ravel(without.outputs)):
