@@ -25,8 +25,9 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Literal, overload
 
-from micrograd.engine import Number, TracingError, Value, _to_float, is_tracing
-from micrograd.numeric import as_row, is_row
+from micrograd.engine import Number, Value
+from micrograd.grad_mode import TracingError, is_tracing
+from micrograd.numeric import as_row, is_row, to_float
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -75,7 +76,7 @@ def _target_number(target: object, index: int, who: str) -> float:
             )
         target = target.data  # targets are constants: no gradient flows into them
     if isinstance(target, numbers.Real) and not isinstance(target, bool):
-        return _to_float(target)
+        return to_float(target)
     raise TypeError(f"{who}: targets[{index}] must be a number, received {type(target).__name__}")
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from micrograd.engine import LectureOp, Value
+from micrograd.engine import Value
+from micrograd.lecture import LectureOp
 from micrograd.ops import ADD, MUL, Op
 
 if TYPE_CHECKING:

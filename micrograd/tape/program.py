@@ -17,14 +17,10 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from micrograd.engine import (
-    LectureOp,
-    TracingError,
-    Value,
-    _check_number,
-    _grad_mode,
-    topological_order,
-)
+from micrograd.engine import Value, topological_order
+from micrograd.grad_mode import TracingError, tracing
+from micrograd.lecture import LectureOp
+from micrograd.numeric import to_float
 from micrograd.ops import Op
 
 if TYPE_CHECKING:
@@ -110,12 +106,8 @@ def trace(
             )
     # Recording is switched on even inside `no_grad()`: a tape of an unrecorded graph would
     # hold only constants.
-    previous = _grad_mode.tracing, _grad_mode.enabled
-    _grad_mode.tracing, _grad_mode.enabled = True, True
-    try:
+    with tracing():
         result = fn(*placeholders)
-    finally:
-        _grad_mode.tracing, _grad_mode.enabled = previous
     # A sequence's items, or the result itself: each is checked below, so only objects here.
     found: list[object] = list(result) if isinstance(result, (list, tuple)) else [result]
     outputs: list[Value] = []
@@ -330,9 +322,7 @@ def _numbers(values: object, what: str, expected: str = "a sequence of numbers")
             f"{what} must be {expected}, received {type(values).__name__}: {values!r:.60}"
         )
     # Floats, by far the most common, skip the general check (and its f-string).
-    return [
-        x if type(x) is float else _check_number(x, f"{what}[{i}]") for i, x in enumerate(values)
-    ]
+    return [x if type(x) is float else to_float(x, f"{what}[{i}]") for i, x in enumerate(values)]
 
 
 def _rows(inputs: object, n_inputs: int) -> list[list[float]]:

@@ -28,7 +28,7 @@ from math import isfinite
 from operator import add, itemgetter, mul
 from typing import TYPE_CHECKING, Any
 
-from micrograd.engine import LectureOp
+from micrograd.lecture import LectureOp
 from micrograd.ops import ADD, MUL, Op
 
 if TYPE_CHECKING:
