@@ -23,7 +23,7 @@ _FIELDS = ("_data", "_grad", "parents", "op", "label", "requires_grad")
 
 def shallow_copy(node: Any, cls: type) -> Any:
     """A new `cls` node with the same data, grad, parents and op as `node`."""
-    copied = object.__new__(cls)
+    copied: Any = object.__new__(cls)
     for name in _FIELDS:
         setattr(copied, name, getattr(node, name))
     return copied
@@ -64,7 +64,7 @@ def reduce(order: list[Any], cls: type) -> tuple[Any, ...]:
 
 def rebuilt_leaf(cls: type, data: float, requires_grad: bool, label: str) -> Any:
     """A leaf pickled by `reduce`."""
-    leaf = object.__new__(cls)
+    leaf: Any = object.__new__(cls)
     leaf._data, leaf._grad, leaf.label, leaf.requires_grad = data, 0.0, label, requires_grad
     leaf.op, leaf.parents = None, ()
     return leaf
@@ -74,7 +74,7 @@ def rebuilt_graph(cls: type, entries: list[tuple[Any, ...]]) -> Any:
     """The root of a graph pickled by `reduce`."""
     nodes: list[Any] = []
     for data, grad, label, requires_grad, op, parents in entries:
-        node = object.__new__(cls)
+        node: Any = object.__new__(cls)
         node._data, node._grad, node.label, node.requires_grad = data, grad, label, requires_grad
         node.op = op
         node.parents = tuple(nodes[p] if isinstance(p, int) else p for p in parents)
@@ -85,7 +85,7 @@ def rebuilt_graph(cls: type, entries: list[tuple[Any, ...]]) -> Any:
 def _copied(node: Any, parents: tuple[Any, ...], cls: type) -> Any:
     """A copy of `node` over `parents` (its grad, if a Value, is filled in by the caller)."""
     _picklable_op(node)
-    new = object.__new__(cls)
+    new: Any = object.__new__(cls)
     new._data, new.label, new.requires_grad = node._data, node.label, node.requires_grad
     new._grad = node._grad if type(node._grad) is float else 0.0
     new.op, new.parents = node.op, parents

@@ -4,13 +4,11 @@ A `Value` holds a float and, when it was made by an op, the op and its parents (
 order, so `a * a` has two edges to `a`). `backward()` walks the graph in topological order with
 an explicit stack, never recursion, so a graph a million ops deep is fine.
 
-Read top to bottom: `Value`'s slots, its primitive ops (each one record of `micrograd.ops`), the
-ops written from them (subtraction, division, square root, ...), `backward()`; then turning a
-Value into a number, comparing, PyTorch's and micrograd 0.1.0's names; last, the functions that
-build nodes. Left out, each in its own module below this one: the walks (`micrograd.autodiff`),
-grad mode, tracing and the hooks anomaly detection fills in (`micrograd.grad_mode`), the
-lecture's hand-written ops (`micrograd.lecture`), copying and pickling (`micrograd.copying`).
-Nothing above is imported: drawing is a lazy facade (`Value.draw`).
+Read top to bottom: the slots, the primitive ops (each a record of `micrograd.ops`), the ops
+written from them, `backward()`; then numbers, comparisons, PyTorch's and 0.1.0's names, and the
+functions that build nodes. Left out, each in a module below: the walks (`autodiff`), grad mode,
+tracing and anomaly's hooks (`grad_mode`), the lecture's ops (`lecture`), copying and pickling
+(`copying`). Nothing above is imported: drawing is a lazy facade (`Value.draw`).
 """
 
 from __future__ import annotations
@@ -164,19 +162,6 @@ class Value:
         """min(self, max), as `torch.clamp_max`: at the bound the gradient goes to self."""
         return _apply2(ops.CLAMP_MAX, self, _operand(max, "clamp_max"))
 
-    def clamp(self, min: Value | Number | None = None, max: Value | Number | None = None) -> Value:
-        """self limited to [min, max], as `torch.clamp` (either bound may be None, not both).
-
-        The gradient is 1 for min <= self <= max (the bounds included) and 0 outside; with
-        min > max the result is max, as in PyTorch.
-        """
-        if min is None and max is None:
-            raise ValueError("clamp needs at least one of min and max; received neither")
-        out = self if min is None else self.clamp_min(min)
-        return out if max is None else out.clamp_max(max)  # clamp_max(clamp_min(x)), as torch
-
-    clip = clamp  # PyTorch's alias
-
     def pow(self, exponent: Value | Number) -> Value:
         """self ** exponent, as `torch.pow` / `Tensor.pow`."""
         return _apply2(ops.POW, self, _operand(exponent, "pow"))
@@ -210,7 +195,20 @@ class Value:
         """Square root, written as self ** 0.5."""
         return self**0.5
 
-    # Gradients.
+    def clamp(self, min: Value | Number | None = None, max: Value | Number | None = None) -> Value:
+        """self limited to [min, max], as `torch.clamp` (either bound may be None, not both).
+
+        The gradient is 1 for min <= self <= max (the bounds included) and 0 outside; with
+        min > max the result is max, as in PyTorch.
+        """
+        if min is None and max is None:
+            raise ValueError("clamp needs at least one of min and max; received neither")
+        out = self if min is None else self.clamp_min(min)
+        return out if max is None else out.clamp_max(max)  # clamp_max(clamp_min(x)), as torch
+
+    clip = clamp  # PyTorch's alias
+
+    # Backpropagation.
 
     def backward(
         self,
