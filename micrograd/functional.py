@@ -6,7 +6,7 @@ second derivative, and `grad(grad(grad(f)))` the third.
 
 Everything here rests on one reverse walk over the graph, `autodiff.gradient_table`, the one
 `backward(create_graph=True)` uses. It either multiplies floats with each op's `local_grads`,
-as `backward()` does, or builds each gradient as new `Value`s from the op's `graph_grads`, so
+as `backward()` does, or builds each gradient as new `Value`s from the op's rules on Values, so
 that the gradient has a graph and can be differentiated again. The functional API never reads
 or writes `.grad`.
 
