@@ -11,15 +11,14 @@
 from micrograd import autodiff, data, losses, numeric, optim
 from micrograd.anomaly import AnomalyError, detect_anomaly, is_anomaly_enabled
 from micrograd.clip_grad import clip_grad_norm_, clip_grad_value_
-from micrograd.engine import (
+from micrograd.engine import Value, topological_order
+from micrograd.grad_mode import (
     GradientLostWarning,
-    Value,
     enable_grad,
     is_grad_enabled,
     is_tracing,
     no_grad,
     set_grad_enabled,
-    topological_order,
 )
 from micrograd.gradcheck import (
     DerivativeReport,

@@ -2,12 +2,13 @@
 into nan or inf, naming the op, its inputs and the line of user code that made the node.
 
 Costs nothing while never used: importing this module changes nothing. Entering the mode for
-the first time installs its hooks in the engine (`engine.set_hooks`); from then on:
+the first time installs its hooks (`grad_mode.set_anomaly_hooks`); from then on:
 
-- while at least one thread is inside `detect_anomaly()`, the engine's operators build nodes
-  with `_checked_apply1` and `_checked_apply2` (installed with `engine.set_apply_functions`),
-  which test this thread's flag, so other threads carry on unchecked; they record the user's
-  line that made each node in `_sites`, beside the graph, not in each `Value`;
+- while at least one thread is inside `detect_anomaly()`, the engine calls `_checked_forward`
+  on each node it builds, which tests this thread's flag, so other threads carry on unchecked
+  (when no thread is inside, that hook is None again and building a node costs nothing more);
+  it records the user's line that made each node in `_sites`, beside the graph, not in each
+  `Value`;
 - `backward()`, `backward(create_graph=True)` and `micrograd.functional` ask `_backward_check`
   once per call whether to check: yes in the mode, or when a node of this graph was made in it.
   That question costs O(1) per call when no node made in the mode is alive and
@@ -28,8 +29,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NamedTuple
 
-from micrograd import engine
-from micrograd.engine import LectureOp, Value, _grad_mode
+from micrograd import grad_mode
+from micrograd.engine import Value
+from micrograd.grad_mode import is_anomaly_enabled
+from micrograd.lecture import LectureOp
 from micrograd.ops import Op, outside_package
 
 __all__ = ["AnomalyError", "Site", "detect_anomaly", "is_anomaly_enabled"]
@@ -80,20 +83,13 @@ class AnomalyError(RuntimeError):
         self.site = site
 
 
-# The module's state, besides the thread-local mode in the engine. `_sites` holds the line each
+# The module's state, besides the thread-local flag in `grad_mode`. `_sites` holds the line each
 # node made inside detect_anomaly() came from, kept as long as the node lives (so backward()
 # after the block can name it) and dropped with it. `_checking_threads` counts the threads inside
-# the block, under the lock; it decides which apply functions are installed.
+# the block, under the lock; it decides whether the forward hook is installed.
 _sites: weakref.WeakKeyDictionary[Value, Site | None] = weakref.WeakKeyDictionary()
 _checking_threads = 0
 _checking_lock = threading.Lock()
-# The engine's own apply functions, put back when the last thread leaves the block.
-_fast_apply1, _fast_apply2 = engine.default_apply_functions()
-
-
-def is_anomaly_enabled() -> bool:
-    """Whether this thread is inside `detect_anomaly()`."""
-    return _grad_mode.anomaly
 
 
 @contextmanager
@@ -107,11 +103,11 @@ def detect_anomaly() -> Iterator[None]:
     made inside it; it stops at the first gradient that becomes nan or inf while the gradient
     flowing in and the one it adds to are finite. Tape replays are not checked.
     """
-    previous = _grad_mode.anomaly
+    previous = is_anomaly_enabled()
     entered = threading.current_thread()
     if not previous:
         _install_checks(+1)
-    _grad_mode.anomaly = True
+    grad_mode.set_anomaly_enabled(True)
     try:
         yield
     finally:
@@ -124,7 +120,7 @@ def detect_anomaly() -> Iterator[None]:
                 f"{leaving.name!r}; the mode is per thread, so leave the block in the thread "
                 f"that entered it (it is still on in {entered.name!r})"
             )
-        _grad_mode.anomaly = previous
+        grad_mode.set_anomaly_enabled(previous)
         if not previous:
             _install_checks(-1)
 
@@ -132,28 +128,17 @@ def detect_anomaly() -> Iterator[None]:
 def _install_checks(change: int) -> None:
     global _checking_threads
     with _checking_lock:
-        # The engine's hooks stay installed once the mode has been used: they cost one test per
-        # backward() call, and graphs made in the mode may outlive it.
-        engine.set_hooks(_check_forward, _backward_check, detect_anomaly)
+        # The backward hooks stay installed once the mode has been used: they cost one test per
+        # backward() call, and graphs made in the mode may outlive it. The forward hook, one
+        # test per node built, is there only while a thread is inside the block.
         _checking_threads += change
-        if _checking_threads:
-            engine.set_apply_functions(_checked_apply1, _checked_apply2)
-        else:
-            engine.set_apply_functions(_fast_apply1, _fast_apply2)
+        forward = _checked_forward if _checking_threads else None
+        grad_mode.set_anomaly_hooks(forward, _backward_check, detect_anomaly)
 
 
-def _checked_apply1(op: Op, x: Value) -> Value:
-    out = _fast_apply1(op, x)
-    if _grad_mode.anomaly:
-        _check_forward(op, (x,), out)
-    return out
-
-
-def _checked_apply2(op: Op, x: Value, y: Value) -> Value:
-    out = _fast_apply2(op, x, y)
-    if _grad_mode.anomaly:
-        _check_forward(op, (x, y), out)
-    return out
+def _checked_forward(op: Op | LectureOp, inputs: tuple[Value, ...], out: Value) -> None:
+    if is_anomaly_enabled():  # only this thread's nodes: others may be outside the block
+        _check_forward(op, inputs, out)
 
 
 def _finite(x: float) -> bool:
@@ -183,7 +168,7 @@ def _where(site: Site | None) -> str:
     return f"\n  made at {site}"
 
 
-def _check_forward(op: Op, inputs: tuple[Value, ...], out: Value) -> None:
+def _check_forward(op: Op | LectureOp, inputs: tuple[Value, ...], out: Value) -> None:
     data = out.data
     if not _finite(data) and all(_finite(v.data) for v in inputs):
         site = _user_site()
@@ -202,7 +187,7 @@ def _check_forward(op: Op, inputs: tuple[Value, ...], out: Value) -> None:
 
 def _backward_check(order: list[Value], seen: set[Value] | None) -> Any:
     """`_check_gradient` if a walk over `order` must be checked, else None (see the docstring)."""
-    if _grad_mode.anomaly:
+    if is_anomaly_enabled():
         return _check_gradient
     if not _sites:
         return None

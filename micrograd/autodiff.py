@@ -1,9 +1,9 @@
 """The graph walks: topological order, and the two reverse walks every gradient comes from.
 
-This module sits below the engine and imports nothing of the package. It works on any node with
-the engine's graph fields: `parents` (an ordered tuple), `op` (an op record with `local_grads`
-and `graph_grads`, or None for a leaf), `requires_grad`, and the float slots `_data` and
-`_grad` behind `Value.data` and `Value.grad`. Nothing here recurses over a graph.
+This module sits below the engine and imports only the op records' maths (`micrograd.ops`). It
+works on any node with the engine's graph fields: `parents` (an ordered tuple), `op` (an op
+record, or None for a leaf), `requires_grad`, and the float slots `_data` and `_grad` behind
+`Value.data` and `Value.grad`. Nothing here recurses over a graph.
 
 - `topological_order(root)`: iterative depth-first search, parents in argument order.
 - `backpropagate(order, check)`: the in-place float walk `backward()` runs. It adds each
@@ -11,24 +11,60 @@ and `graph_grads`, or None for a leaf), `requires_grad`, and the float slots `_d
   the addition (anomaly detection plugs in there); without it the walk pays one truth test per
   node and nothing else.
 - `gradient_table(order, wrt, ...)`: one walk that keeps gradients in a table instead of in the
-  nodes, on floats or, with `create_graph=True`, as Values built from the op records'
-  `graph_grads` (so a gradient can be differentiated again). `backward(create_graph=True)` and
-  `micrograd.functional` use it; its `on_edge` callback lets a caller watch every edge, which
-  is what the step-by-step drawings need.
+  nodes, on floats or, with `create_graph=True`, as Values built from the op records' rules on
+  Values (`graph_grads(op)`, with the namespace `GRAPH_MATH`), so that a gradient can be
+  differentiated again. `backward(create_graph=True)` and `micrograd.functional` use it; its
+  `on_edge` callback lets a caller watch every edge, which is what the step-by-step drawings
+  need.
 
 Left out: forward mode, and any cache of orders between calls (a graph may change between them).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 from typing import Any
+
+from micrograd.ops import FLOAT_MATH
 
 # check(node, position, upstream, before, after): called after input `position`'s gradient went
 # from `before` to `after`, with `upstream` the gradient flowing into `node`.
 EdgeCheck = Callable[[Any, int, Any, Any, Any], None]
 # on_edge(node, position, parent, local, upstream): see `gradient_table`.
 OnEdge = Callable[[Any, int, Any, Any, Any], None]
+
+
+def _number(x: Any) -> float:
+    return x if isinstance(x, (int, float)) else x._data
+
+
+# The maths namespace on Values (see `micrograd.ops.FLOAT_MATH`): each name means what it means
+# there, computed with the node's own ops (`x.exp()`, `x ** y`), so that a derivative is a graph.
+GRAPH_MATH = SimpleNamespace(
+    name="Value",
+    # A branch given as a function is built only if chosen: no graph, no warning, for the other.
+    where=FLOAT_MATH.where,
+    eq=lambda x, y: _number(x) == _number(y),
+    ge=lambda x, y: _number(x) >= _number(y),
+    # The graph of a * b is kept even where a is 0 (its derivative with respect to a is b).
+    mul0=lambda a, b: 0.0 if _number(a) == 0.0 and not math.isfinite(_number(b)) else a * b,
+    pow=lambda x, y: x**y,
+    exp=lambda x: x.exp(),
+    log=lambda x: x.log(),
+    recip=lambda x: x**-1.0,
+    sin=lambda x: x.sin(),
+    cos=lambda x: x.cos(),
+    step=lambda x: FLOAT_MATH.step(_number(x)),  # piecewise constant: a float, no graph
+    sign=lambda x: FLOAT_MATH.sign(_number(x)),
+)
+
+
+def graph_grads(op: Any) -> tuple[Callable[..., Any], ...]:
+    """The op's derivative rules on Values (empty for an op written without rules)."""
+    result: tuple[Callable[..., Any], ...] = op.grads_on(GRAPH_MATH)
+    return result
 
 
 def topological_order(root: Any) -> list[Any]:
@@ -133,7 +169,7 @@ def gradient_table(
     """d root / d v for each v in `wrt`, root being `order[-1]`; the nodes' `_grad` untouched.
 
     Gradients are floats, or with `create_graph` Values (or floats while constant) built from
-    each op's `graph_grads`: call it with graph recording on. `wrt` may hold intermediate nodes
+    each op's `graph_grads(op)`: call it with graph recording on. `wrt` may hold intermediate nodes
     as well as leaves; a node the root does not depend on gets 0.0. Only nodes on a path from a
     `wrt` node to the root get a gradient (constants that are not in `wrt` get none).
 
@@ -156,6 +192,7 @@ def gradient_table(
     if order and id(order[-1]) in on_path:
         grads[id(order[-1])] = 1.0
     results: dict[int, Any] = {}
+    on_values: dict[Any, tuple[Callable[..., Any], ...]] = {}  # graph_grads(op), once per op
     for node in reversed(order):
         upstream = grads.pop(id(node), None)
         if upstream is None:
@@ -166,7 +203,10 @@ def gradient_table(
         if not parents:
             continue
         if create_graph:
-            local_fns, inputs, result = node.op.graph_grads, parents, node
+            local_fns = on_values.get(node.op)
+            if local_fns is None:
+                local_fns = on_values[node.op] = graph_grads(node.op)
+            inputs, result = parents, node
             if len(local_fns) != len(parents):
                 raise RuntimeError(
                     f"create_graph needs the Value-level derivatives of op {node.op.name!r}, "

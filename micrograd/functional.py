@@ -6,7 +6,7 @@ second derivative, and `grad(grad(grad(f)))` the third.
 
 Everything here rests on one reverse walk over the graph, `autodiff.gradient_table`, the one
 `backward(create_graph=True)` uses. It either multiplies floats with each op's `local_grads`,
-as `backward()` does, or builds each gradient as new `Value`s from the op's `graph_grads`, so
+as `backward()` does, or builds each gradient as new `Value`s from the op's rules on Values, so
 that the gradient has a graph and can be differentiated again. The functional API never reads
 or writes `.grad`.
 
@@ -20,8 +20,9 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from typing import Any, Literal, overload
 
-from micrograd import autodiff, engine
-from micrograd.engine import Value, enable_grad, topological_order
+from micrograd import autodiff, grad_mode
+from micrograd.engine import Value, topological_order
+from micrograd.grad_mode import enable_grad
 from micrograd.numeric import is_integer, is_real, to_float
 
 __all__ = ["backward_with_graph", "grad", "hessian", "jacobian", "value_and_grad"]
@@ -47,8 +48,8 @@ def _backprop(
     """
     if order is None:
         order = topological_order(out)
-    check = engine.backward_check(order)
-    with engine.checked_block() if check else nullcontext():
+    check = grad_mode.backward_check(order)
+    with grad_mode.checked_block() if check else nullcontext():
         gradients = autodiff.gradient_table(order, wrt, create_graph=create_graph, check=check)
     if create_graph:
         return [_constant(g) if type(g) is float else g for g in gradients]

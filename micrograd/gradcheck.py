@@ -12,7 +12,8 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from micrograd.engine import Number, Value, no_grad
+from micrograd.engine import Number, Value
+from micrograd.grad_mode import no_grad
 from micrograd.numeric import flag, is_real, non_negative, positive, to_float
 
 

@@ -25,7 +25,8 @@ import numbers
 from collections.abc import Iterable, Sequence
 from typing import Literal, overload
 
-from micrograd.engine import Number, TracingError, Value, is_tracing
+from micrograd.engine import Number, Value
+from micrograd.grad_mode import TracingError, is_tracing
 from micrograd.numeric import (
     as_row,
     flag,

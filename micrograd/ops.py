@@ -1,22 +1,23 @@
 """The primitive operations: one record per op, read by everything that runs or draws a graph.
 
-Each `Op` holds an op's name, the symbol drawings use, its forward function and one
-derivative rule per input. A rule is written once, as a function of the inputs and the result
-`out` that does its maths through the name `m` (`m.cos(x)`, `m.where(...)`): a small maths
-namespace. The rule as written runs on floats (`m` is `FLOAT_MATH` here); the same code with `m`
-bound to another namespace gives the other versions when they are first needed:
+Each `Op` holds an op's name, the symbol drawings use, its forward function and its derivative
+rules, one per input, written once as ordinary Python: `rules` is a function of a small maths
+namespace `m` that returns the rules, each a function of the inputs and the result `out`
+(`rules=lambda m: (lambda x, out: m.cos(x),)`). Calling it with a namespace gives the rules on
+that kind of number, with nothing rebuilt and nothing registered:
 
-- `local_grads`: floats, for `backward()`, the tape's Python replay, gradcheck, the step frames;
-- `graph_grads`: `Value`s, for higher-order gradients (the engine passes its namespace in with
-  `use_graph_math`, so this file never imports the engine);
-- `array_local_grads`: numpy arrays, for the tape's batched replay (numpy is passed in as the
-  first argument, so this file needs the standard library only).
+- `rules(FLOAT_MATH)`: floats, the record's `local_grads`, for `backward()`, the tape's Python
+  replay, gradcheck, the step frames;
+- `rules(GRAPH_MATH)`: `Value`s, for higher-order gradients (`micrograd.autodiff`, which owns the
+  namespace on Values, calls it; this file never imports the engine);
+- `rules(array_math(np))`: numpy arrays, the record's `array_local_grads`, for the tape's
+  batched replay (numpy is passed in, so this file needs the standard library only).
 
-A rule may call only what every namespace has (see `FLOAT_MATH`), plus `+ - *` and literals.
-Where a special case reads badly or costs time on floats, a record may carry an explicit fast
-float version beside its rules (`local_grads=`); the tests check that it equals the rule. Composite
-operations (subtraction, division, square root, ...) are not here: the engine writes them from
-these primitives.
+A rule does its maths through `m` (what every namespace has, see `FLOAT_MATH`) plus `+ - *` and
+literals, and may use anything of its own module. Where a special case reads badly or costs time
+on floats, a record may carry an explicit fast float version beside its rules (`local_grads=`);
+the tests check that it equals the rule. Composite operations (subtraction, division, square
+root, ...) are not here: the engine writes them from these primitives.
 
 Numeric policy: forward functions never raise on a float. Outside an op's domain they return the
 IEEE result that PyTorch float64 and numpy give (nan or +-inf) and emit a `RuntimeWarning` that
@@ -27,14 +28,11 @@ leave warnings to numpy (which does not name the op).
 
 from __future__ import annotations
 
-import builtins
 import math
 import os
 import sys
-import types
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from types import FrameType, SimpleNamespace
 from typing import Any
 
@@ -42,7 +40,6 @@ INF = math.inf
 NAN = math.nan
 
 Domain = tuple[float, float]
-Rule = Callable[..., Any] | float
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
@@ -123,11 +120,19 @@ def _quiet_trig(fn: Callable[[float], float]) -> Callable[[float], float]:
     return lambda x: fn(x) if math.isfinite(x) else NAN  # math.sin(inf) raises
 
 
+def _branch(branch: Any) -> Any:
+    """A branch of `where`: a value, or a function of no arguments that computes it."""
+    return branch() if callable(branch) else branch
+
+
 # The maths a rule may use. Every namespace has these names with the same meaning: FLOAT_MATH
-# on floats, `array_math(np)` element by element on arrays, and the engine's on Values.
+# on floats, `array_math(np)` element by element on arrays, and `micrograd.autodiff.GRAPH_MATH`
+# on Values. `where(condition, if_true, if_false)` may take a branch as a function of no
+# arguments: on floats and Values only the branch chosen is then computed (so a derivative
+# graph never holds, nor warns about, the log(0) of a branch not taken); arrays compute both.
 FLOAT_MATH = SimpleNamespace(
     name="float",
-    where=lambda condition, if_true, if_false: if_true if condition else if_false,
+    where=lambda condition, if_true, if_false: _branch(if_true if condition else if_false),
     eq=lambda x, y: x == y,
     ge=lambda x, y: x >= y,
     # a * b, but 0 where a is 0 even if b is inf or nan: the limit PyTorch takes for x ** 0.
@@ -142,14 +147,15 @@ FLOAT_MATH = SimpleNamespace(
     step=lambda x: 0.0 if x <= 0.0 else 1.0,
     sign=_sign,
 )
-m = FLOAT_MATH  # the name rules are written against; see the module docstring
 
 
 def array_math(np: Any) -> SimpleNamespace:
     """The maths namespace on arrays of the numpy module `np` (this file never imports numpy)."""
     return SimpleNamespace(
         name="array",
-        where=np.where,
+        where=lambda condition, if_true, if_false: np.where(
+            condition, _branch(if_true), _branch(if_false)
+        ),
         eq=np.equal,
         ge=np.greater_equal,
         mul0=lambda a, b: np.where(a == 0.0, 0.0, a * b),
@@ -164,96 +170,30 @@ def array_math(np: Any) -> SimpleNamespace:
     )
 
 
-# --- Deriving a rule's versions -----------------------------------------------------------------
+# --- The record ----------------------------------------------------------------------------------
 
-_namespace_globals: dict[int, dict[str, Any]] = {}
-
-
-def specialise(rule: Rule, math: SimpleNamespace, arity: int) -> Callable[..., Any]:
-    """The rule's code with `m` bound to `math`: the same function on another kind of number.
-
-    A rule given as a constant (add's 1.0) becomes a function of `arity` inputs and `out`.
-    """
-    if not callable(rule):
-        return _constant_function(rule, arity)
-    scope = _namespace_globals.get(id(math))
-    if scope is None:
-        scope = _namespace_globals[id(math)] = {"m": math, "__builtins__": builtins}
-    return types.FunctionType(
-        rule.__code__, scope, rule.__name__, rule.__defaults__, rule.__closure__
-    )
+Rule = Callable[..., Any] | float
+Rules = Callable[[SimpleNamespace], tuple[Rule, ...]]
 
 
-def _constant_function(value: float, arity: int) -> Callable[..., float]:
-    # Spelled out for one and two inputs (every op in OPS): they run once per edge.
-    if arity == 1:
-        return lambda x, out: value
-    if arity == 2:
-        return lambda x, y, out: value
-    return lambda *inputs_and_out: value
-
-
-def _array_version(rule: Rule, arity: int) -> Callable[..., Any] | float:
-    """`rule` on arrays, taking the numpy module first, as the tape calls it."""
-    if not callable(rule):
-        return rule  # a constant derivative stays a number: the tape passes gradients through
-    versions: dict[int, Callable[..., Any]] = {}
-
-    def on_arrays(np: Any, *inputs_and_out: Any) -> Any:
-        version = versions.get(id(np))
-        if version is None:
-            version = versions[id(np)] = specialise(rule, _array_math_of(np), arity)
-        return version(*inputs_and_out)
-
-    return on_arrays
-
-
-_array_maths: dict[int, SimpleNamespace] = {}
-
-
-def _array_math_of(np: Any) -> SimpleNamespace:
-    math_ = _array_maths.get(id(np))
-    if math_ is None:
-        math_ = _array_maths[id(np)] = array_math(np)
-    return math_
-
-
-# The namespace on Values, given by the engine when it loads (see `use_graph_math`), and the ops
-# made before that, whose `graph_grads` are derived then.
-_graph_math: list[SimpleNamespace] = []
-_waiting_for_graph_math: list[Op] = []
-
-
-def use_graph_math(math: SimpleNamespace) -> None:
-    """Set the maths namespace on Values that `Op.graph_grads` is derived with (the engine's)."""
-    _graph_math[:] = [math]
-    for op in _waiting_for_graph_math:
-        assert op.grads is not None  # only ops with rules wait (Op.__post_init__)
-        object.__setattr__(op, "graph_grads", _derive(op.grads, math))
-    _waiting_for_graph_math.clear()
-
-
-def _derive(rules: tuple[Rule, ...], math: SimpleNamespace) -> tuple[Callable[..., Any], ...]:
-    return tuple(specialise(rule, math, len(rules)) for rule in rules)
-
-
-@dataclass(frozen=True, eq=False)
 class Op:
     """A primitive operation on floats and its derivative rules.
 
-    `grads[i]` is the rule for the partial derivative of the output with respect to input `i`:
-    a function of the inputs and `out` written against the maths namespace `m`, or a number
-    for a constant derivative. From it come, with the same call signatures as ever:
+    `rules(m)` returns one rule per input: the partial derivative of the output with respect to
+    that input, as a function of the inputs and `out` that does its maths through the namespace
+    `m` it was given, or a number for a constant derivative. Calling it with a namespace gives
+    the rules on that kind of number, with the same call signatures as ever:
 
-    - `local_grads[i](*inputs, out)`, on floats;
-    - `graph_grads[i](*inputs, out)`, on Values, so that the gradient it builds is itself a
-      graph that can be differentiated again; a piecewise-constant derivative is a float;
+    - `local_grads[i](*inputs, out)`, on floats (`rules(FLOAT_MATH)`, made here);
+    - `grads_on(m)[i](*inputs, out)` on any other namespace: `micrograd.autodiff.graph_grads`
+      uses it for Values, so that a gradient is itself a graph that can be differentiated again;
     - `array_local_grads[i](np, *inputs, out)`, on arrays of the numpy module `np` passed in
-      (a constant derivative stays a number there).
+      (`rules(array_math(np))`, made on first use; a constant derivative stays a number there).
 
+    A rule is ordinary Python: it may use the module it is written in (a helper, a constant).
     A version given explicitly is used as it is: that is how a record states a fast float
-    version (`local_grads=`) next to its rules, and how an op can still be written the old way,
-    each version by hand, without `grads` (a version not given is then empty).
+    version (`local_grads=`) next to its rules, and how an op can still be written without
+    rules, by hand (`local_grads=`, `array_local_grads=`; no higher-order gradients then).
     `array_forward(np, *inputs)` is `forward` on arrays (without it, no numpy replay). `domain`
     gives, per input, a range where the op is smooth and finite (the tests draw inputs from
     it); `kinks` lists input values where a derivative jumps, and `kink_where_equal` says that
@@ -262,51 +202,70 @@ class Op:
     the numbers put in; a test evaluates it against the rule, so the two cannot drift apart).
     """
 
-    name: str
-    symbol: str
-    forward: Callable[..., float]
-    local_grads: tuple[Callable[..., float], ...] = None  # type: ignore[assignment]
-    domain: tuple[Domain, ...] = ()
-    kinks: tuple[float, ...] = ()
-    graph_grads: tuple[Callable[..., Any], ...] = None  # type: ignore[assignment]
-    array_forward: Callable[..., Any] | None = None
-    array_local_grads: tuple[Callable[..., Any] | float, ...] = None  # type: ignore[assignment]
-    grads: tuple[Rule, ...] | None = None
-    notation: tuple[str, ...] = ()
-    kink_where_equal: bool = False
+    __slots__ = (
+        "name",
+        "symbol",
+        "forward",
+        "rules",
+        "local_grads",
+        "array_forward",
+        "array_local_grads",
+        "domain",
+        "kinks",
+        "kink_where_equal",
+        "notation",
+    )
 
-    def __post_init__(self) -> None:
-        if self.grads is None and self.local_grads is None:
-            raise TypeError(f"Op {self.name!r} needs derivative rules (grads=) or local_grads=")
-        derived: dict[str, Any] = {}
-        if self.grads is None:
-            derived = {
-                "graph_grads": self.graph_grads or (),
-                "array_local_grads": self.array_local_grads or (),
-            }
-        else:
-            rules = derived["grads"] = tuple(self.grads)
-            arity = len(rules)
-            if self.local_grads is None:
-                derived["local_grads"] = _derive(rules, FLOAT_MATH)
-            if self.array_local_grads is None:
-                derived["array_local_grads"] = tuple(_array_version(r, arity) for r in rules)
-            if self.graph_grads is None:
-                if _graph_math:
-                    derived["graph_grads"] = _derive(rules, _graph_math[0])
-                else:
-                    derived["graph_grads"] = ()
-                    _waiting_for_graph_math.append(self)
-        for name in ("local_grads", "domain", "kinks", "notation"):
-            if name not in derived:
-                derived[name] = tuple(getattr(self, name))
-        for name, value in derived.items():
-            object.__setattr__(self, name, value)
+    def __init__(
+        self,
+        name: str,
+        symbol: str,
+        forward: Callable[..., float],
+        *,
+        rules: Rules | None = None,
+        local_grads: tuple[Callable[..., float], ...] | None = None,
+        array_forward: Callable[..., Any] | None = None,
+        array_local_grads: tuple[Callable[..., Any] | float, ...] | None = None,
+        domain: tuple[Domain, ...] = (),
+        kinks: tuple[float, ...] = (),
+        kink_where_equal: bool = False,
+        notation: tuple[str, ...] = (),
+    ) -> None:
+        if rules is not None and not callable(rules):
+            raise TypeError(
+                f"Op {name!r}: rules must be a function of the maths namespace m returning one "
+                f"derivative per input, e.g. rules=lambda m: (lambda x, out: m.cos(x),); "
+                f"received {type(rules).__name__}: {rules!r:.60}"
+            )
+        if rules is None and local_grads is None:
+            raise TypeError(f"Op {name!r} needs derivative rules (rules=) or local_grads=")
+        self.name = name
+        self.symbol = symbol
+        self.forward = forward
+        self.rules = rules
+        self.local_grads = tuple(self.grads_on(FLOAT_MATH) if local_grads is None else local_grads)
+        self.array_forward = array_forward
+        if array_local_grads is None:
+            array_local_grads = () if rules is None else _array_versions(rules)
+        self.array_local_grads = tuple(array_local_grads)
+        self.domain = tuple(domain)
+        self.kinks = tuple(kinks)
+        self.kink_where_equal = kink_where_equal
+        self.notation = tuple(notation)
 
     @property
     def arity(self) -> int:
         """Number of inputs the op takes."""
         return len(self.local_grads)
+
+    def grads_on(self, math: SimpleNamespace) -> tuple[Callable[..., Any], ...]:
+        """The derivative rules on the numbers of the namespace `math`, each a function of the
+        inputs and `out` (a constant derivative becomes a function returning it); empty for an
+        op written without rules, whose floats only are known."""
+        if self.rules is None:
+            return ()
+        rules = self.rules(math)
+        return tuple(_as_function(rule, len(rules)) for rule in rules)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.symbol!r})"
@@ -332,6 +291,38 @@ class Op:
 def _registered_op(name: str) -> Op:
     """The record `OPS[name]`, for unpickling."""
     return OPS[name]
+
+
+def _as_function(rule: Rule, arity: int) -> Callable[..., Any]:
+    """A rule as a function of the inputs and `out`: a constant (add's 1.0) is wrapped."""
+    if callable(rule):
+        return rule
+    # Spelled out for one and two inputs (every op in OPS): they run once per edge.
+    if arity == 1:
+        return lambda x, out: rule
+    if arity == 2:
+        return lambda x, y, out: rule
+    return lambda *inputs_and_out: rule
+
+
+def _array_versions(rules: Rules) -> tuple[Callable[..., Any] | float, ...]:
+    """The rules on arrays, each taking the numpy module first, as the tape calls them."""
+    on_floats = rules(FLOAT_MATH)  # only to see which derivatives are constants
+    versions: dict[int, tuple[Rule, ...]] = {}  # by id(np): the rules on that numpy's arrays
+
+    def on_arrays(position: int) -> Callable[..., Any]:
+        def rule(np: Any, *inputs_and_out: Any) -> Any:
+            found = versions.get(id(np))
+            if found is None:
+                found = versions[id(np)] = rules(array_math(np))
+            rule = found[position]
+            assert callable(rule)  # constants were kept as numbers below
+            return rule(*inputs_and_out)
+
+        return rule
+
+    # A constant derivative stays a number: the tape passes gradients through it.
+    return tuple(rule if not callable(rule) else on_arrays(i) for i, rule in enumerate(on_floats))
 
 
 # --- Forward functions on floats: IEEE results, a warning naming the op when finite inputs give
@@ -454,7 +445,7 @@ ADD = Op(
     "add",
     "+",
     _add,
-    grads=(1.0, 1.0),
+    rules=lambda m: (1.0, 1.0),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
     array_forward=lambda np, x, y: x + y,
     notation=("1", "1"),
@@ -463,7 +454,7 @@ MUL = Op(
     "mul",
     "*",
     _mul,
-    grads=(lambda x, y, out: y, lambda x, y, out: x),
+    rules=lambda m: (lambda x, y, out: y, lambda x, y, out: x),
     domain=((-10.0, 10.0), (-10.0, 10.0)),
     array_forward=lambda np, x, y: x * y,
     notation=("y", "x"),
@@ -472,11 +463,12 @@ POW = Op(
     "pow",
     "**",
     _pow,
-    grads=(
+    rules=lambda m: (
         # y x^(y-1), and 0 where y = 0 (x^0 is constant, even at x = 0 where x^-1 is inf).
         lambda x, y, out: m.mul0(y, m.pow(x, y - 1.0)),
         # x^y log x, and 0 at x = 0 for y >= 0: the limit PyTorch uses (log 0 would give nan).
-        lambda x, y, out: m.where(m.eq(x, 0.0) & m.ge(y, 0.0), 0.0, out * m.log(x)),
+        # (a function of no arguments: log(0) is not computed where it is not needed).
+        lambda x, y, out: m.where(m.eq(x, 0.0) & m.ge(y, 0.0), 0.0, lambda: out * m.log(x)),
     ),
     local_grads=(_pow_grad_base_fast, _pow_grad_exponent_fast),
     domain=((0.1, 5.0), (-3.0, 3.0)),
@@ -487,7 +479,7 @@ EXP = Op(
     "exp",
     "exp",
     _exp,
-    grads=(lambda x, out: out,),
+    rules=lambda m: (lambda x, out: out,),
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: np.exp(x),
     notation=("exp(x)",),
@@ -496,7 +488,7 @@ LOG = Op(
     "log",
     "log",
     _log,
-    grads=(lambda x, out: m.recip(x),),
+    rules=lambda m: (lambda x, out: m.recip(x),),
     domain=((0.01, 100.0),),
     array_forward=lambda np, x: np.log(x),
     notation=("1 / x",),
@@ -505,7 +497,7 @@ TANH = Op(
     "tanh",
     "tanh",
     math.tanh,
-    grads=(lambda x, out: 1.0 - out * out,),
+    rules=lambda m: (lambda x, out: 1.0 - out * out,),
     domain=((-5.0, 5.0),),
     array_forward=lambda np, x: np.tanh(x),
     notation=("1 - tanh(x)^2",),
@@ -516,7 +508,7 @@ SIGMOID = Op(
     "sigmoid",
     "σ",
     _sigmoid,
-    grads=(lambda x, out: out * (1.0 - out),),
+    rules=lambda m: (lambda x, out: out * (1.0 - out),),
     domain=((-10.0, 10.0),),
     array_forward=_sigmoid_array,
     notation=("σ(x) * (1 - σ(x))",),
@@ -526,7 +518,7 @@ RELU = Op(
     "ReLU",
     _relu,
     # relu'(0) = 0 as in PyTorch, which also passes the gradient through at nan (out <= 0 fails).
-    grads=(lambda x, out: m.step(out),),
+    rules=lambda m: (lambda x, out: m.step(out),),
     local_grads=(lambda x, out: 0.0 if out <= 0.0 else 1.0,),  # m.step inlined: a call less
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
@@ -537,7 +529,7 @@ ABS = Op(
     "abs",
     "abs",
     math.fabs,  # abs() on the floats it is given; fabs is typed as returning one
-    grads=(lambda x, out: m.sign(x),),
+    rules=lambda m: (lambda x, out: m.sign(x),),
     domain=((-10.0, 10.0),),
     kinks=(0.0,),
     array_forward=lambda np, x: np.abs(x),
@@ -547,7 +539,7 @@ SIN = Op(
     "sin",
     "sin",
     _trig("sin", math.sin),
-    grads=(lambda x, out: m.cos(x),),
+    rules=lambda m: (lambda x, out: m.cos(x),),
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: np.sin(x),
     notation=("cos(x)",),
@@ -556,7 +548,7 @@ COS = Op(
     "cos",
     "cos",
     _trig("cos", math.cos),
-    grads=(lambda x, out: -m.sin(x),),
+    rules=lambda m: (lambda x, out: -m.sin(x),),
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: np.cos(x),
     notation=("-sin(x)",),
@@ -567,7 +559,7 @@ SQUARE = Op(
     "square",
     "²",
     _square,
-    grads=(lambda x, out: 2.0 * x,),
+    rules=lambda m: (lambda x, out: 2.0 * x,),
     domain=((-10.0, 10.0),),
     array_forward=lambda np, x: x * x,
     notation=("2 * x",),
@@ -577,7 +569,7 @@ MAXIMUM = Op(
     "maximum",
     "max",
     _maximum,
-    grads=(
+    rules=lambda m: (
         lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(y, x), 0.0, 1.0)),
         lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(x, y), 0.0, 1.0)),
     ),
@@ -590,7 +582,7 @@ MINIMUM = Op(
     "minimum",
     "min",
     _minimum,
-    grads=(
+    rules=lambda m: (
         lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(x, y), 0.0, 1.0)),
         lambda x, y, out: m.where(m.eq(x, y), 0.5, m.where(m.ge(y, x), 0.0, 1.0)),
     ),
@@ -606,7 +598,7 @@ CLAMP_MIN = Op(
     "clamp_min",
     "clamp≥",
     _maximum,  # the same numbers as maximum; only the derivatives differ, at ties and nan
-    grads=(
+    rules=lambda m: (
         lambda x, low, out: m.where(m.ge(x, low), 1.0, 0.0),
         lambda x, low, out: m.where(m.ge(x, low), 0.0, m.where(m.ge(low, x), 1.0, 0.0)),
     ),
@@ -619,7 +611,7 @@ CLAMP_MAX = Op(
     "clamp_max",
     "clamp≤",
     _minimum,
-    grads=(
+    rules=lambda m: (
         lambda x, high, out: m.where(m.ge(high, x), 1.0, 0.0),
         lambda x, high, out: m.where(m.ge(high, x), 0.0, m.where(m.ge(x, high), 1.0, 0.0)),
     ),

@@ -35,8 +35,9 @@ from micrograd import data
 from micrograd.cli import digits
 from micrograd.cli.arguments import check_mlp_size, non_negative_float, positive_int
 from micrograd.cli.terminal import ProgressBar, loss_text, printable
-from micrograd.engine import TracingError, Value, no_grad
+from micrograd.engine import Value
 from micrograd.files import check_writable, write_figure
+from micrograd.grad_mode import TracingError, no_grad
 from micrograd.losses import hinge, l2_penalty
 from micrograd.nn import ACTIVATIONS, MLP
 from micrograd.numeric import count

@@ -23,7 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
-from micrograd.engine import LectureOp, Value
+from micrograd.engine import Value
+from micrograd.lecture import LectureOp
 from micrograd.ops import ADD, MUL, Op
 from micrograd.tape.replay import group_by_depth
 

@@ -15,13 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from micrograd.engine import (
-    LectureOp,
-    TracingError,
-    Value,
-    _grad_mode,
-    topological_order,
-)
+from micrograd.engine import Value, topological_order
+from micrograd.grad_mode import TracingError, tracing
+from micrograd.lecture import LectureOp
 from micrograd.numeric import is_integer
 from micrograd.ops import Op
 from micrograd.tape.backends import BACKENDS, resolve_backend
@@ -76,12 +72,8 @@ def trace(
             )
     # Recording is switched on even inside `no_grad()`: a tape of an unrecorded graph would
     # hold only constants.
-    previous = _grad_mode.tracing, _grad_mode.enabled
-    _grad_mode.tracing, _grad_mode.enabled = True, True
-    try:
+    with tracing():
         result = fn(*placeholders)
-    finally:
-        _grad_mode.tracing, _grad_mode.enabled = previous
     # A sequence's items, or the result itself: each is checked below, so only objects here.
     found: list[object] = list(result) if isinstance(result, (list, tuple)) else [result]
     outputs: list[Value] = []

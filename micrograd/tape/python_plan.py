@@ -29,7 +29,8 @@ from math import isfinite
 from operator import add, itemgetter, mul
 from typing import TYPE_CHECKING, Any
 
-from micrograd.engine import LectureOp, Value
+from micrograd.engine import Value
+from micrograd.lecture import LectureOp
 from micrograd.ops import ADD, MUL, Op
 from micrograd.tape.replay import BatchResult, check_params, check_rows, group_by_depth, read_data
 

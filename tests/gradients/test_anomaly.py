@@ -22,6 +22,7 @@ from micrograd import (
     autodiff,
     detect_anomaly,
     engine,
+    grad_mode,
     is_anomaly_enabled,
     no_grad,
 )
@@ -272,18 +273,18 @@ def test_the_mode_is_per_thread_and_off_by_default():
 def test_leaving_the_block_restores_the_fast_functions_even_after_an_error():
     with pytest.raises(AnomalyError):
         with detect_anomaly():
-            assert engine._apply1 is anomaly._checked_apply1
+            assert grad_mode.forward_check is anomaly._checked_forward
             with detect_anomaly():  # nested: still on after the inner block
                 pass
             assert is_anomaly_enabled()
             Value(0.0).log()
     assert not is_anomaly_enabled()
-    assert engine._apply1 is anomaly._fast_apply1 and engine._apply2 is anomaly._fast_apply2
+    assert grad_mode.forward_check is None  # building a node tests one slot, nothing more
 
 
 def test_the_hot_functions_do_not_look_at_the_mode():
     # Zero cost while off is by construction: the functions used then never read the flag.
-    for function in (anomaly._fast_apply1, anomaly._fast_apply2, autodiff.backpropagate):
+    for function in (engine._apply1, engine._apply2, autodiff.backpropagate):
         assert "anomaly" not in function.__code__.co_names
         assert "_sites" not in function.__code__.co_names
 
@@ -333,12 +334,12 @@ def test_a_value_kept_from_the_mode_costs_unrelated_graphs_nothing():
     for _ in range(1000):
         out = out * 1.0
     order, seen = autodiff.sort_for_backward(out, reset_grads=False)
-    assert engine.backward_check(_NotToBeWalked(order), seen) is None
+    assert grad_mode.backward_check(_NotToBeWalked(order), seen) is None
     out.backward()
     assert x.grad == 1.0
     # The kept graph itself is still checked after the block.
     kept_order, kept_seen = autodiff.sort_for_backward(kept, reset_grads=False)
-    assert engine.backward_check(kept_order, kept_seen) is not None
+    assert grad_mode.backward_check(kept_order, kept_seen) is not None
 
 
 def test_importing_anomaly_installs_nothing(tmp_path):
@@ -346,9 +347,8 @@ def test_importing_anomaly_installs_nothing(tmp_path):
     import sys
 
     code = (
-        "import micrograd.anomaly, micrograd.engine as e; "
-        "assert e._backward_check is None and e._forward_check is None; "
-        "assert e._apply1 is e.default_apply_functions()[0]"
+        "import micrograd.anomaly, micrograd.grad_mode as g; "
+        "assert g._backward_check is None and g.forward_check is None"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=pathlib.Path(__file__).parents[2])
 
@@ -375,8 +375,8 @@ def test_leaving_the_block_from_another_thread_is_refused_by_name():
         assert len(errors) == 1 and "leaver" in errors[0] and "MainThread" in errors[0]
         assert is_anomaly_enabled()  # not silently half-left: still on here, and said so
     finally:  # put this thread back as the block would have (it can no longer be left)
-        from micrograd import anomaly, engine
+        from micrograd import anomaly, grad_mode
 
-        engine._grad_mode.anomaly = False
+        grad_mode.set_anomaly_enabled(False)
         anomaly._install_checks(-1)
     assert not is_anomaly_enabled()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import re
@@ -14,7 +13,7 @@ import pytest
 from micrograd import MLP, Value
 from micrograd.data import TWO_TWO_TWO
 from micrograd.engine import apply, topological_order
-from micrograd.ops import ADD, MUL, TANH
+from micrograd.ops import ADD, MUL, TANH, Op
 from micrograd.viz import available_backends, backward_steps
 from micrograd.viz.dot import GRAD_COLOUR, HOT, TRANSPARENT, escape
 
@@ -50,7 +49,8 @@ def logged(op, log):
 
         return local
 
-    return dataclasses.replace(op, local_grads=tuple(wrap(f) for f in op.local_grads))
+    local_grads = tuple(wrap(f) for f in op.local_grads)
+    return Op(op.name, op.symbol, op.forward, rules=op.rules, local_grads=local_grads)
 
 
 def test_frames_follow_the_order_backward_visits_nodes():
