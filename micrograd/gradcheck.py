@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from micrograd.engine import Number, Value
 from micrograd.grad_mode import no_grad
 from micrograd.numeric import flag, is_real, non_negative, positive, to_float
+from micrograd.ops import Op
 
 
 class GradcheckError(RuntimeError):
@@ -186,8 +187,8 @@ class DerivativeReport:
 
 
 def check_derivative(
-    f: Callable[..., object],
-    derivative: object,
+    f: Callable[..., object] | Op,
+    derivative: object = None,
     points: Sequence[float | Sequence[float]] | None = None,
     name: str = "your derivative",
     eps: float = 1e-6,
@@ -199,12 +200,26 @@ def check_derivative(
     `f` takes numbers and returns a number (or a Value). `derivative` is one function taking
     the same numbers, returning a number, or for several inputs a tuple with one per input; or
     a sequence of such functions, one per input. `points` are numbers (one input) or tuples.
-    Nothing the learner wrote is raised: errors and placeholders are reported.
+    Or `f` is an op record (`micrograd.ops.Op`) and `derivative` is left out: its own rules are
+    checked against its `forward`, inputs named x and y as in its notation, at points inside its
+    `domain`. Nothing the learner wrote is raised: errors and placeholders are reported.
     """
     eps = positive(eps, "eps")
     atol = non_negative(atol, "atol")
     rtol = non_negative(rtol, "rtol")
-    input_names = _input_names(f)
+    if isinstance(f, Op):
+        if derivative is not None:
+            raise TypeError(
+                f"an op record carries its own rules: check_derivative({f.name!r} op) takes no "
+                f"derivative, received {type(derivative).__name__}"
+            )
+        op = f
+        input_names = ("x", "y")[: op.arity]
+        f, derivative = op.forward, _rules_of(op)
+        points = points or _points_inside(op.domain, op.arity)
+        name = f"{op.name}'s rules" if name == "your derivative" else name
+    else:
+        input_names = _input_names(f)
     grid = [_as_point(p, len(input_names)) for p in (points or _default_points(len(input_names)))]
 
     checked = len(grid) * len(input_names)
@@ -230,6 +245,34 @@ def check_derivative(
         else (None, None)
     )
     return DerivativeReport(name, input_names, checked, True, disagreements, mistake, None, kind)
+
+
+def _rules_of(op: Op) -> list[object]:
+    """The record's float rules as functions of its inputs alone (each also takes `out`); a
+    placeholder left in the rules stays one, so the report says "not written yet"."""
+
+    def rule(grad: object) -> object:
+        if _is_blank(grad):
+            return grad
+        if not callable(grad):
+            return lambda *xs: grad  # a constant derivative, given as a number
+        return lambda *xs: grad(*xs, op.forward(*xs))
+
+    return [rule(grad) for grad in op.local_grads]
+
+
+def _points_inside(domain: tuple[tuple[float, float], ...], n: int) -> list[tuple[float, ...]]:
+    """The default points, each input's moved into its range where the record gives one."""
+    if not domain:
+        return _default_points(n)
+    inside = []
+    for point in _default_points(n):
+        moved = []
+        for x, (lo, hi) in zip(point, domain):
+            fraction = (x - DEFAULT_POINTS[0]) / (DEFAULT_POINTS[-1] - DEFAULT_POINTS[0])
+            moved.append(x if lo < x < hi else lo + (hi - lo) * (0.1 + 0.8 * fraction))
+        inside.append(tuple(moved))
+    return inside
 
 
 def _input_names(f: Callable[..., object]) -> tuple[str, ...]:

@@ -8,6 +8,8 @@ import pytest
 
 from micrograd import GradcheckError, Op, Value, check_derivative, gradcheck, numerical_grad
 from micrograd.engine import apply
+from micrograd.gradcheck import DEFAULT_POINTS
+from micrograd.ops import OPS
 from tests.references import facts
 
 # A deliberately wrong op: the derivative of x * x is 2x, not x.
@@ -236,3 +238,41 @@ def test_points_and_settings_that_cannot_be_used_are_the_callers_errors():
         check_derivative(sigmoid, sigmoid, points=["x"])
     with pytest.raises(ValueError, match="eps"):
         check_derivative(sigmoid, sigmoid, eps=0.0)
+
+
+# --- An op record with its rules, checked as a learner's derivative -------------------------
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_records_rules_pass_when_checked_as_a_learners(name):
+    op = OPS[name]
+    report = check_derivative(op)
+    assert report.right, str(report)
+    assert report.input_names == ("x", "y")[: op.arity] and report.name == f"{name}'s rules"
+    # Right everywhere means every point lay where the op is defined (log's and pow's base
+    # domain excludes the default points below 0).
+    assert report.checked == len(DEFAULT_POINTS) * op.arity
+
+
+def test_a_learners_op_record_is_checked_by_its_rules_with_the_slip_named():
+    def softplus(x):
+        return math.log1p(math.exp(x))
+
+    right = Op(
+        "softplus", "softplus", softplus, rules=lambda m: (lambda x, out: 1 / (1 + m.exp(-x)),)
+    )
+    assert check_derivative(right).right
+    # The slope of softplus is the sigmoid; a learner who writes softplus itself is told so.
+    value = Op("softplus", "softplus", softplus, rules=lambda m: (lambda x, out: out,))
+    report = check_derivative(value)
+    assert not report.right and report.mistake_kind == "value"
+    assert [d.point for d in report.disagreements] == [(x,) for x in DEFAULT_POINTS]
+    for d in report.disagreements:
+        assert d.yours == pytest.approx(softplus(d.point[0]))
+        assert d.central == pytest.approx(1 / (1 + math.exp(-d.point[0])), abs=1e-8)
+    # A placeholder left in the rules is "not written yet", not an error.
+    blank = Op("softplus", "softplus", softplus, rules=lambda m: (...,))
+    assert not check_derivative(blank).written
+    # A record takes no separate derivative: that would be two answers to check.
+    with pytest.raises(TypeError, match="carries its own rules"):
+        check_derivative(right, lambda x: 0.0)
