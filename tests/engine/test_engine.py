@@ -552,6 +552,7 @@ def _chain(n: int) -> tuple[Value, Value]:
     return x, y
 
 
+@pytest.mark.slow  # a chain deep enough to need the iterative walk: seconds
 @pytest.mark.parametrize("how", ["deepcopy", "pickle"])
 def test_a_long_chain_copies_and_pickles(how):
     import copy

@@ -254,6 +254,7 @@ def test_setup_cfg_holds_the_settings_of_the_tools_that_read_it(pytestconfig):
     assert {"pyright", "ruff", "setuptools"} <= set(tools)
 
 
+@pytest.mark.slow  # a mypy run: 10 s, too long for the quick loop
 def test_mypy_reads_setup_cfg(tmp_path):
     if importlib.util.find_spec("mypy") is None:
         pytest.skip("mypy is not installed (it comes with the test extra)")

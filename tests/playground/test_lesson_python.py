@@ -117,6 +117,7 @@ def test_the_learners_factor_is_judged_and_a_typical_mistake_named(guess, right,
     assert not ask(part="factor", guess="0.2")["ok"]
 
 
+@pytest.mark.slow  # 2 x 10,000 training steps
 def test_training_in_either_order_gives_the_published_numbers():
     correct = ask(part="train", steps=10_000, order="correct")
     assert correct["first"]["shown"] == "0.291027774"

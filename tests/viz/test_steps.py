@@ -326,7 +326,11 @@ EXAMPLES = {
 
 # The two big graphs take seconds per backend: CI runs them, the quick loop keeps the small ones
 # (the compact 2-2-2 network among them).
-SLOW_EXAMPLES = {"2-2-2 network", "MLP, clusters, shaded, top to bottom"}
+SLOW_EXAMPLES = {
+    "2-2-2 network",
+    "2-2-2 network, compact",
+    "MLP, clusters, shaded, top to bottom",
+}
 
 
 @pytest.mark.skipif(not available_backends(), reason="no Graphviz program installed")
