@@ -476,7 +476,11 @@ class Value:
     def __deepcopy__(self, memo: dict[int, Any]) -> Value:
         order = autodiff.topological_order(self)
         for node in order:
-            if id(node) not in memo:
+            if id(node) in memo:
+                continue
+            if type(node).__deepcopy__ is not Value.__deepcopy__:  # a Parameter copies its store
+                memo[id(node)] = copy.deepcopy(node, memo)
+            else:
                 memo[id(node)] = _copied(node, tuple(memo[id(p)] for p in node.parents))
         for node in order:  # a leaf's grad may be a Value whose graph holds the leaf
             if type(node._grad) is not float:

@@ -274,9 +274,16 @@ class Optimizer:
 
         grads = np.asarray(result.param_grads, dtype=float)
         weights = result.param_values
-        # The replay was given numbers, or this result was stepped already (its numbers are
-        # those before that step): start from the Values.
-        if weights is None or result is self._last_result:
+        run = result.param_run
+        # The parameters' store itself (a model built by nn): its numbers are the Values', now,
+        # and the update is written into it. Else the replay was given numbers, or this result
+        # was stepped already (its numbers are those before that step): start from the Values.
+        in_place = run is not None and run[0].current  # not repacked since the replay
+        if in_place:
+            assert run is not None
+            store, start = run
+            weights = np.frombuffer(store.numbers, dtype=float)[start : start + len(result.params)]
+        elif weights is None or result is self._last_result:
             weights = np.array([p.data for p in result.params], dtype=float)
         self._last_result = result
         if grads.shape != (len(result.params),) or np.shape(weights) != grads.shape:
@@ -291,9 +298,12 @@ class Optimizer:
             if not active:
                 continue
             new = self._update_arrays(np, hyper, state, weights[index], grads[index])
-            # The new numbers into the Values' slots in one pass of C (a map, not a Python loop):
-            # they are Python floats from tolist(), as the `data` setter would store.
-            deque(map(setattr, active, repeat("_data"), new.tolist()), maxlen=0)
+            if in_place:  # the Parameters read their numbers from here
+                weights[index] = new
+            else:
+                # The new numbers into the Values' slots in one pass of C (a map, not a Python
+                # loop): they are Python floats from tolist(), as the `data` setter would store.
+                deque(map(setattr, active, repeat("_data"), new.tolist()), maxlen=0)
 
     # The state entries with the number a missing entry counts as (None: no default, the
     # entry is made by the first step); subclasses list theirs.

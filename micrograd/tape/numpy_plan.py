@@ -20,6 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from micrograd.parameter import ParameterRun, Store
 from micrograd.tape.numpy_build import NumpyLayout, _Group
 from micrograd.tape.program import BatchResult, _numbers, _read_data, _rows
 
@@ -46,6 +47,9 @@ class NumpyPlan(NumpyLayout):
         self._local = threading.local()
         # The output seeds of the last replay, as a column (replaced whole: safe across threads).
         self._seeds: tuple[tuple[float, ...], Any] = ((), None)
+        # Whether the parameters are one run of a Parameter store, and that store's array.
+        self._param_run = ParameterRun(self.params)
+        self._view: tuple[Store | None, Any] = (None, None)
 
     def run(
         self,
@@ -69,8 +73,13 @@ class NumpyPlan(NumpyLayout):
         lanes = x.shape[0]
         if lanes == 0:
             raise ValueError("run_batch needs at least one row of inputs")
+        run = None
         if param_values is None:  # numbers already, checked by Value()
-            weights = np.fromiter(map(_read_data, self.params), float, p)
+            run = self._param_run.get()
+            if run is None:
+                weights = np.fromiter(map(_read_data, self.params), float, p)
+            else:  # a model's Parameters: its store's numbers, read where they are
+                weights = self._store_view(run[0])[run[1] : run[1] + p]
         else:
             weights = _as_floats(
                 np, param_values, lambda: np.array(_numbers(param_values, "params"))
@@ -97,8 +106,17 @@ class NumpyPlan(NumpyLayout):
             param_grads /= lanes
         outputs = values[self.output_rows].T.copy()
         input_grads_out = buffers[1][:n].T.copy() if input_grads else None
-        read = weights if param_values is None else None
-        return BatchResult(outputs, input_grads_out, param_grads, self.params, read)
+        # The numbers as read, kept: a store's view would change with the next step.
+        read = (weights if run is None else weights.copy()) if param_values is None else None
+        return BatchResult(outputs, input_grads_out, param_grads, self.params, read, run)
+
+    def _store_view(self, store: Store) -> Any:
+        """The numbers of `store` as a writable numpy array (no copy), made once per store."""
+        seen, view = self._view
+        if seen is not store:
+            view = self.np.frombuffer(store.numbers, dtype=float)
+            self._view = (store, view)  # replaced whole: safe across threads
+        return view
 
     def _rows_or_raise(self, inputs: Any) -> Any:
         # The slow path of run's conversion: names the first entry that is not a number.
