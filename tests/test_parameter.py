@@ -7,6 +7,7 @@ reading the model sees the trained numbers.
 
 import copy
 import pickle
+import random
 
 import pytest
 
@@ -116,8 +117,6 @@ def test_nn_packs_a_model_into_one_store_in_parameters_order(make):
 def test_packed_models_keep_the_numbers_of_unpacked_ones():
     # The same seed gives the same weights as before parameters had a store (0.1.0's order).
     model = MLP(2, [3, 1], seed=5)
-    import random
-
     rng = random.Random(5)
     expected = []
     for nin, nout in ((2, 3), (3, 1)):
