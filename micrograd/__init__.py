@@ -29,6 +29,7 @@ from micrograd.gradcheck import (
 )
 from micrograd.nn import MLP, Layer, Module, Neuron
 from micrograd.ops import OPS, Op
+from micrograd.parameter import Parameter
 from micrograd.tape import Tape, trace
 from micrograd.viz import draw_dot
 
@@ -49,6 +50,7 @@ __all__ = [
     "Module",
     "Neuron",
     "Op",
+    "Parameter",
     "Tape",
     "Value",
     "data",

@@ -125,10 +125,12 @@ def backpropagate(order: list[Any], check: EdgeCheck | None = None) -> None:
         # One and two inputs spelled out (every op in OPS); the general case below.
         if len(parents) == 2:
             x, y = parents
+            # Each number read once: a Parameter's is a property (micrograd.parameter).
+            a, b, out = x._data, y._data, node._data
             if x.requires_grad:
-                x._grad += local_grads[0](x._data, y._data, node._data) * grad
+                x._grad += local_grads[0](a, b, out) * grad
             if y.requires_grad:
-                y._grad += local_grads[1](x._data, y._data, node._data) * grad
+                y._grad += local_grads[1](a, b, out) * grad
         elif len(parents) == 1:
             x = parents[0]
             if x.requires_grad:

@@ -31,8 +31,13 @@ def shallow_copy(node: Any, cls: type) -> Any:
 
 def deep_copy(order: list[Any], memo: dict[int, Any], cls: type) -> Any:
     """A copy of the graph of `order` (a topological order, root last), as `copy.deepcopy`."""
+    own_copy = getattr(cls, "__deepcopy__", None)
     for node in order:
-        if id(node) not in memo:
+        if id(node) in memo:
+            continue
+        if getattr(type(node), "__deepcopy__", None) is not own_copy:  # a Parameter, with its store
+            memo[id(node)] = copy.deepcopy(node, memo)
+        else:
             memo[id(node)] = _copied(node, tuple(memo[id(p)] for p in node.parents), cls)
     for node in order:  # a leaf's grad may be a Value whose graph holds the leaf
         if type(node._grad) is not float:

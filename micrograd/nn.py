@@ -1,5 +1,8 @@
 """Neural-network building blocks made of `Value`s: `Module`, `Neuron`, `Layer`, `MLP`.
 
+A Neuron, Layer or MLP makes its weights and biases as `Parameter`s and packs them into one store
+in `parameters()` order (see `micrograd.parameter`), so a tape reads them as one array.
+
 Names follow PyTorch (`parameters()`, dotted `named_parameters()`, `state_dict()`, ...), and the
 classes accept the calls of Karpathy's micrograd 0.1.0 (`Neuron(nin, nonlin=False)`,
 `MLP(nin, nouts)`) with the same results. Losses, optimizers and saving to files live elsewhere.
@@ -15,6 +18,7 @@ from typing import Any, NamedTuple
 from micrograd.data import Seed, _rng
 from micrograd.engine import Number, Value
 from micrograd.numeric import as_row, count, flag
+from micrograd.parameter import Parameter, pack
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,
@@ -456,6 +460,18 @@ def _as_inputs(
     return row
 
 
+def _own_parameters(module: Neuron | Layer | MLP) -> list[Parameter]:
+    """The Parameters a freshly built Neuron, Layer or MLP holds, in `parameters()` order.
+
+    Each packs them into one store (a Layer its neurons', an MLP its layers'), so that a tape
+    reads the model's numbers as one array; a test checks that the order is `parameters()`'s.
+    """
+    if isinstance(module, Neuron):
+        return [p for p in (*module.w, module.b) if isinstance(p, Parameter)]
+    inner = module.neurons if isinstance(module, Layer) else module.layers
+    return [p for child in inner for p in _own_parameters(child)]
+
+
 class Neuron(Module):
     """One unit: activation(w · x + b), weights uniform in [-1, 1], bias 0."""
 
@@ -474,8 +490,9 @@ class Neuron(Module):
         """
         self.nin: int = count(nin, "nin", 1)
         rng = _rng(seed, unseeded_global=True)
-        self.w: list[Value] = [Value(rng.uniform(-1, 1)) for _ in range(self.nin)]
-        self.b: Value = Value(0.0)
+        self.w: list[Value] = [Parameter(rng.uniform(-1, 1)) for _ in range(self.nin)]
+        self.b: Value = Parameter(0.0)
+        pack(_own_parameters(self))
         if activation is None:
             activation = "relu" if nonlin else "linear"
         self.activation: str = _check_activation(activation)
@@ -512,6 +529,7 @@ class Layer(Module):
         self.neurons: list[Neuron] = [
             Neuron(nin, nonlin, activation=activation, seed=rng) for _ in range(nout)
         ]
+        pack(_own_parameters(self))
         self.activation: str = self.neurons[0].activation
 
     def forward(self, x: Sequence[Value | Number] | Value | Number) -> Value | list[Value]:
@@ -563,6 +581,7 @@ class MLP(Module):
         ]
         self.activation = activation
         self.output_activation = output_activation
+        pack(_own_parameters(self))
 
     def forward(self, x: Sequence[Value | Number] | Value | Number) -> Value | list[Value]:
         """The layers in turn; one Value out when the last layer has one neuron."""

@@ -17,11 +17,13 @@ leaves one whose grad is None.
 
 `step(result)` takes instead the `BatchResult` of a tape's batched replay (`micrograd.tape`) and
 applies each optimizer's rule a second time, written on numpy arrays operation for operation
-(`_update_arrays` beside `_update`), one param group at a time; the new numbers are then written
-into the parameter Values, which stay the model's source of truth. Between such steps the state
-of the stepped parameters is kept in arrays and turned back into `state`'s per-parameter dicts
-when `state` is read. This module imports neither numpy nor the tape: numpy is imported when a
-result holding arrays is stepped.
+(`_update_arrays` beside `_update`), one param group at a time. When the parameters are one run
+of a Parameter store (a model built by `nn`, see `micrograd.parameter`) the new numbers are
+written into the store in place, which is where the Values read them; otherwise they are written
+into the Values one by one. Either way the model stays the source of truth. Between such steps
+the state of the stepped parameters is kept in arrays and turned back into `state`'s
+per-parameter dicts when `state` is read. This module imports neither numpy nor the tape: numpy
+is imported when a result holding arrays is stepped.
 """
 
 from __future__ import annotations
@@ -196,11 +198,13 @@ class Optimizer:
 
         Given the `BatchResult` of a tape's `run_batch` (whose parameters must include every
         parameter of this optimizer), the update uses the result's `param_grads` instead of the
-        grads and runs in numpy, one group at a time, then writes the new numbers into the
-        parameter Values; it gives the same numbers as copying the gradients into the grads and
-        calling `step()`. It starts from the numbers the replay read from the Values (so a
-        Value set by hand between the replay and the step is overwritten), or from the Values
-        themselves when the replay was given numbers or the result was stepped before.
+        grads and runs in numpy, one group at a time; it gives the same numbers as copying the
+        gradients into the grads and calling `step()`. Parameters in one store (`result.param_run`,
+        a model built by `nn`) are updated in their store, from the numbers there now. Other
+        parameters get the new numbers written into their Values, starting from the numbers the
+        replay read (so a Value set by hand between the replay and the step is overwritten), or
+        from the Values themselves when the replay was given numbers or the result was stepped
+        before.
         """
         if result is None:
             for hyper, params in self._groups():
@@ -248,9 +252,16 @@ class Optimizer:
 
         grads = np.asarray(result.param_grads, dtype=float)
         weights = result.param_values
-        # The replay was given numbers, or this result was stepped already (its numbers are
-        # those before that step): start from the Values.
-        if weights is None or result is self._last_result:
+        run = result.param_run
+        # The parameters' store itself (a model built by nn): its numbers are the Values', now,
+        # and the update is written into it. Else the replay was given numbers, or this result
+        # was stepped already (its numbers are those before that step): start from the Values.
+        in_place = run is not None and run[0].current  # not repacked since the replay
+        if in_place:
+            assert run is not None
+            store, start = run
+            weights = np.frombuffer(store.numbers, dtype=float)[start : start + len(result.params)]
+        elif weights is None or result is self._last_result:
             weights = np.array([p.data for p in result.params], dtype=float)
         self._last_result = result
         if grads.shape != (len(result.params),) or np.shape(weights) != grads.shape:
@@ -265,9 +276,12 @@ class Optimizer:
             if not active:
                 continue
             new = self._update_arrays(np, hyper, state, weights[index], grads[index])
-            # The new numbers into the Values' slots in one pass of C (a map, not a Python loop):
-            # they are Python floats from tolist(), as the `data` setter would store.
-            deque(map(setattr, active, repeat("_data"), new.tolist()), maxlen=0)
+            if in_place:  # the Parameters read their numbers from here
+                weights[index] = new
+            else:
+                # The new numbers into the Values' slots in one pass of C (a map, not a Python
+                # loop): they are Python floats from tolist(), as the `data` setter would store.
+                deque(map(setattr, active, repeat("_data"), new.tolist()), maxlen=0)
 
     # The state entries with the number a missing entry counts as (None: no default, the
     # entry is made by the first step); subclasses list theirs.

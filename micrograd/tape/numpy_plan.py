@@ -20,6 +20,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from micrograd.parameter import ParameterRun, Store
 from micrograd.tape.numpy_build import Group, NumpyLayout
 from micrograd.tape.replay import BatchResult, check_array, check_param_array, read_data
 
@@ -46,6 +47,9 @@ class NumpyPlan(NumpyLayout):
         self._local = threading.local()
         # The output seeds of the last replay, as a column (replaced whole: safe across threads).
         self._seeds: tuple[tuple[float, ...], Any] = ((), None)
+        # Whether the parameters are one run of a Parameter store, and that store's array.
+        self._param_run = ParameterRun(self.params)
+        self._view: tuple[Store | None, Any] = (None, None)
 
     def run(
         self,
@@ -60,8 +64,13 @@ class NumpyPlan(NumpyLayout):
         n, p, r = self.n_inputs, self.n_params, self.n_row_params
         x = check_array(np, inputs, n)
         lanes = x.shape[0]
+        run = None
         if params is None:  # numbers already, checked by Value()
-            weights = np.fromiter(map(read_data, self.params), float, p)
+            run = self._param_run.get()
+            if run is None:
+                weights = np.fromiter(map(read_data, self.params), float, p)
+            else:  # a model's Parameters: its store's numbers, read where they are
+                weights = self._store_view(run[0])[run[1] : run[1] + p]
         else:
             weights = check_param_array(np, params, p)
         buffers = self._buffers(lanes)
@@ -84,8 +93,17 @@ class NumpyPlan(NumpyLayout):
             param_grads /= lanes
         outputs = values[self.output_rows].T.copy()
         input_grads_out = buffers[1][:n].T.copy() if input_grads else None
-        read = weights if params is None else None
-        return BatchResult(outputs, input_grads_out, param_grads, self.params, read)
+        # The numbers as read, kept: a store's view would change with the next step.
+        read = (weights if run is None else weights.copy()) if params is None else None
+        return BatchResult(outputs, input_grads_out, param_grads, self.params, read, run)
+
+    def _store_view(self, store: Store) -> Any:
+        """The numbers of `store` as a writable numpy array (no copy), made once per store."""
+        seen, view = self._view
+        if seen is not store:
+            view = self.np.frombuffer(store.numbers, dtype=float)
+            self._view = (store, view)  # replaced whole: safe across threads
+        return view
 
     def _buffers(self, lanes: int) -> tuple[Any, Any, Any, Any]:
         """Values and gradients, one column per lane; values and gradients of the shared rows,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from micrograd.engine import Value
 from micrograd.numeric import to_float
+from micrograd.parameter import Store
 
 if TYPE_CHECKING:
     from micrograd.tape.program import Tape
@@ -56,7 +57,9 @@ class BatchResult(NamedTuple):
 
     `params` are the tape's parameter Values, in the order of `param_grads`, and `param_values`
     the numbers the replay read from them (None when `run_batch` was given numbers instead):
-    what an optimizer's `step(result)` needs to update the Values in place.
+    what an optimizer's `step(result)` needs to update the Values in place. When the params are
+    one run of a Parameter store (a model built by `nn`), `param_run` says where: `(store, index
+    of the first)`, and `step(result)` updates the store in place.
     """
 
     outputs: Any  # numpy array (lanes, outputs), or a list of lists without numpy
@@ -64,6 +67,7 @@ class BatchResult(NamedTuple):
     param_grads: Any  # (params,), summed or averaged over lanes
     params: Sequence[Value] = ()
     param_values: Any = None  # (params,), as read from `params` at the replay
+    param_run: tuple[Store, int] | None = None  # where the params sit, if one run of a store
 
     def __repr__(self) -> str:
         # The parameters are counted, not listed: a model has hundreds.

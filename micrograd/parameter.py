@@ -1,0 +1,209 @@
+"""`Parameter`: a module's trainable leaf, whose number lives in a flat store shared with others.
+
+A `Parameter` is a `Value` (a leaf that requires grad, usable anywhere a Value is) whose number
+is one float64 of a `Store`, a stdlib `array.array('d')`. `pack(params)` copies the numbers of
+some parameters into one new store, in order, and points each parameter at its slot; `nn`
+packs every model it builds in `parameters()` order. Reading or writing `p.data` reads or
+writes the store, so the store and the model are the same numbers: a tape's numpy replay reads
+all of them as one array (a view of the store, no copy) and an optimizer's `step(result)`
+updates them in place, with no pass over the parameters, while `p.data`, the eager engine,
+saving, copying and pickling all see the same numbers.
+
+This module imports neither numpy nor the tape: numpy reads a store with
+`np.frombuffer(store.numbers)`. Left out: growing a store (pack again instead).
+"""
+
+from __future__ import annotations
+
+import copy
+from array import array
+from collections.abc import Iterable, Sequence
+from typing import Any, SupportsIndex
+
+from micrograd.engine import Number, Value
+
+
+class Store:
+    """The numbers of some Parameters, side by side, one float64 each.
+
+    `current` turns False, for good, when `pack` moves any of its Parameters to another
+    store: whoever remembered where a list of parameters sits (`ParameterRun`) looks again.
+    """
+
+    __slots__ = ("numbers", "current")
+
+    def __init__(self, numbers: array[float]) -> None:
+        self.numbers = numbers
+        self.current = True
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __repr__(self) -> str:
+        state = "" if self.current else ", repacked"
+        return f"<Store of {len(self.numbers)} numbers{state}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt_store, (self.numbers, self.current))
+
+
+def _rebuilt_store(numbers: array[float], current: bool) -> Store:
+    store = Store(numbers)
+    store.current = current
+    return store
+
+
+class Parameter(Value):
+    """A trainable leaf `Value` (PyTorch's `nn.Parameter`) whose number sits in a `Store`.
+
+    `Parameter(0.5)` has a store of its own; `pack([...])` puts several in one store. It
+    requires grad unless made with `requires_grad=False` or frozen later, as any leaf.
+    """
+
+    # `_store` and `_index` say where the number is; `_numbers` is `_store.numbers`, kept here
+    # so that reading the number is one attribute and one index, not two attributes.
+    __slots__ = ("_store", "_numbers", "_index")
+
+    _store: Store
+    _numbers: array[float]
+    _index: int
+
+    def __init__(self, data: Number, label: str = "", *, requires_grad: bool = True) -> None:
+        self._point(Store(array("d", (0.0,))), 0)
+        super().__init__(data, label=label, requires_grad=requires_grad)
+
+    # The engine and the walks read and write `_data`, a slot on a plain Value: here it is the
+    # store's entry, so every reader of a Value reads a Parameter unchanged.
+    @property
+    def _data(self) -> float:
+        return self._numbers[self._index]
+
+    @_data.setter
+    def _data(self, value: float) -> None:  # pyright: ignore[reportIncompatibleVariableOverride]
+        self._numbers[self._index] = value
+
+    def _point(self, store: Store, index: int) -> None:
+        self._store, self._numbers, self._index = store, store.numbers, index
+
+    @property
+    def store(self) -> Store:
+        """The store holding this parameter's number (at `store.numbers[self.store_index]`)."""
+        return self._store
+
+    @property
+    def store_index(self) -> int:
+        """Where in `store.numbers` this parameter's number is."""
+        return self._index
+
+    # A copy is a Parameter with its number in a store of its own; a deep copy of a model
+    # copies each store once (through `memo`), so the copy is packed as the original was.
+
+    def __copy__(self) -> Parameter:
+        copied = _new_parameter(Store(array("d", (self._data,))), 0)
+        copied._grad, copied.label = self._grad, self.label
+        copied.requires_grad = self.requires_grad
+        return copied
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        if id(self) in memo:
+            found: Parameter = memo[id(self)]
+            return found
+        copied = _new_parameter(copy.deepcopy(self._store, memo), self._index)
+        copied.label, copied.requires_grad = self.label, self.requires_grad
+        memo[id(self)] = copied
+        copied._grad = copy.deepcopy(self._grad, memo)  # a Value after create_graph=True
+        return copied
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
+        # The store is pickled once for all its parameters (pickle keeps shared objects shared).
+        state = (None, {"_grad": self._grad})  # set after creation: grad may refer back
+        return (
+            _unpickled_parameter,
+            (self._store, self._index, self.requires_grad, self.label),
+            state,
+        )
+
+
+def _new_parameter(store: Store, index: int) -> Parameter:
+    out: Parameter = object.__new__(Parameter)
+    out._point(store, index)
+    out._grad, out.parents, out.op, out.label, out.requires_grad = 0.0, (), None, "", True
+    return out
+
+
+def _unpickled_parameter(store: Store, index: int, requires_grad: bool, label: str) -> Parameter:
+    out = _new_parameter(store, index)
+    out.requires_grad, out.label = requires_grad, label
+    return out
+
+
+def pack(params: Iterable[Parameter]) -> Store:
+    """One new store holding the numbers of `params`, in order; each now reads and writes there.
+
+    The stores they leave are marked not `current`. A parameter listed twice is refused.
+    """
+    params = list(params)
+    seen: set[int] = set()
+    for i, p in enumerate(params):
+        if not isinstance(p, Parameter):
+            raise TypeError(
+                f"pack() takes Parameters, received {type(p).__name__} at {i}: {p!r:.60}"
+            )
+        if id(p) in seen:
+            raise ValueError(f"pack() received {p!r:.60} twice (again at {i})")
+        seen.add(id(p))
+    store = Store(array("d", [p._data for p in params]))
+    for i, p in enumerate(params):
+        p._store.current = False
+        p._point(store, i)
+    return store
+
+
+def find_run(params: Sequence[Value]) -> tuple[Store, int] | None:
+    """`(store, start)` when `params` are the Parameters at `start`, `start + 1`, ... of one
+    store, else None."""
+    if not params or not isinstance(params[0], Parameter):
+        return None
+    store, start = params[0]._store, params[0]._index
+    for i, p in enumerate(params):
+        if not isinstance(p, Parameter) or p._store is not store or p._index != start + i:
+            return None
+    return store, start
+
+
+class ParameterRun:
+    """`find_run` for one list of parameters, remembered until a store it saw is repacked.
+
+    Checking is a pass over the parameters; the answer can only change when `pack` moves one of
+    them, which marks its old store not `current`, so the stores seen are all that is checked
+    on later calls.
+    """
+
+    __slots__ = ("params", "run", "_stores")
+
+    def __init__(self, params: Sequence[Value]) -> None:
+        self.params = params
+        self.run: tuple[Store, int] | None = None
+        self._stores: tuple[Store, ...] = ()
+        self._look()
+
+    def get(self) -> tuple[Store, int] | None:
+        """Where the parameters sit now, as `find_run` would say."""
+        for store in self._stores:
+            if not store.current:
+                self._look()
+                break
+        return self.run
+
+    def _look(self) -> None:
+        self.run = find_run(self.params)
+        if self.run is not None:
+            self._stores = (self.run[0],)
+            return
+        stores: dict[int, Store] = {}
+        for p in self.params:
+            if not isinstance(p, Parameter):  # a plain Value never becomes a Parameter
+                self._stores = ()
+                return
+            stores[id(p._store)] = p._store
+        self._stores = tuple(stores.values())
