@@ -6,6 +6,7 @@ import gc
 import random
 import sys
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -43,6 +44,15 @@ def train(seed: int, steps: int, batch_size: int = 4, hidden: int = 16) -> dict[
     return model.state_dict()
 
 
+def run_at_once(*jobs: tuple[Callable[[int], None], int]) -> None:
+    """Call each (function, seed) in a thread of its own, all started before any is joined."""
+    threads = [threading.Thread(target=function, args=(seed,)) for function, seed in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 @pytest.mark.slow
 def test_two_threads_train_like_one_after_the_other():
     sequential = [train(1, 30), train(2, 30)]
@@ -51,11 +61,7 @@ def test_two_threads_train_like_one_after_the_other():
     def worker(seed: int) -> None:
         results[seed] = train(seed, 30)
 
-    threads = [threading.Thread(target=worker, args=(seed,)) for seed in (1, 2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once((worker, 1), (worker, 2))
     assert [results[1], results[2]] == sequential
 
 
@@ -73,14 +79,7 @@ def test_a_thread_in_anomaly_mode_trains_like_one_without_it():
     def unchecked(seed: int) -> None:
         results[seed] = train(seed, 20)
 
-    threads = [
-        threading.Thread(target=checked, args=(1,)),
-        threading.Thread(target=unchecked, args=(2,)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_at_once((checked, 1), (unchecked, 2))
     assert [results[1], results[2]] == sequential
 
 
