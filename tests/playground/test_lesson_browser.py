@@ -18,8 +18,8 @@ import pytest
 
 from micrograd.data import TWO_TWO_TWO
 from micrograd.playground.lesson import shown
-from tests.browser import headless_chromium
-from tests.playground.test_playground_browser import build_site, serving, wait_for
+from tests.browser import headless_chromium, serving
+from tests.playground.test_playground_browser import build_site, wait_for
 
 pytestmark = pytest.mark.slow
 

@@ -9,16 +9,11 @@ state it needs through the form or the address.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import pathlib
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -36,7 +31,7 @@ from micrograd.playground.build import (
     sri_hash,
 )
 from micrograd.viz import backward_steps
-from tests.browser import headless_chromium
+from tests.browser import headless_chromium, serving
 
 pytestmark = pytest.mark.slow
 
@@ -71,31 +66,6 @@ def build_site(tmp_path_factory, name: str) -> pathlib.Path:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> pathlib.Path:
     return build_site(tmp_path_factory, "playground")
-
-
-@contextlib.contextmanager
-def serving(folder: pathlib.Path):
-    """`folder` served on 127.0.0.1 by `python -m http.server`; yields its address."""
-    with socket.socket() as probe:  # a free port, chosen by the system
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(folder)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url, timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()  # by its PID: this test's server only
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
