@@ -30,7 +30,11 @@ from pathlib import Path
 import pytest
 
 from tests.browser import headless_chromium, serving
-from tests.notebooks.test_pictures_in_jupyterlab import _missing, _screenshot, lab  # noqa: F401 (a fixture)
+from tests.notebooks.test_pictures_in_jupyterlab import (  # noqa: F401 (fixtures, used by name)
+    _screenshot,
+    _skip_without_a_browser,  # autouse: this module skips without a browser too
+    lab,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NB03 = ROOT / "notebooks" / "03_backprop_by_hand_2_2_2.ipynb"
@@ -41,13 +45,6 @@ WINDOW = "1366,900"
 _SVG = "{http://www.w3.org/2000/svg}"
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _skip_without_a_browser() -> None:
-    reason = _missing()
-    if reason:
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
