@@ -38,8 +38,7 @@ def to_torch(model: MLP, dtype: Any = None) -> Any:
     """A `torch.nn.Sequential` computing the same function as `model`, in `dtype` (a floating
     torch dtype; float64 by default, exact; torch.float32 takes torch's default inputs)."""
     torch = _import_torch()
-    if not isinstance(model, MLP):
-        raise TypeError(f"to_torch takes an MLP, received {type(model).__name__}")
+    _check_mlp(model, "to_torch")
     dtype = _check_dtype(torch, dtype)
     modules = []
     for layer in model.layers:
@@ -53,6 +52,11 @@ def to_torch(model: MLP, dtype: Any = None) -> Any:
         if layer.activation != "linear":
             modules.append(getattr(torch.nn, TORCH_ACTIVATIONS[layer.activation])())
     return torch.nn.Sequential(*modules)
+
+
+def _check_mlp(model: object, who: str) -> None:
+    if not isinstance(model, MLP):
+        raise TypeError(f"{who} takes an MLP, received {type(model).__name__}")
 
 
 def _check_dtype(torch: Any, dtype: Any) -> Any:
@@ -111,8 +115,7 @@ def optimizer_to_torch(optimizer: Optimizer, model: MLP, torch_model: Any) -> An
             f"optimizer_to_torch takes an SGD, Adam or AdamW, received "
             f"{type(optimizer).__name__}{subclass}"
         )
-    if not isinstance(model, MLP):
-        raise TypeError(f"optimizer_to_torch takes an MLP, received {type(model).__name__}")
+    _check_mlp(model, "optimizer_to_torch")
     slots = _torch_slots(model, torch_model)
     names = {id(p): name for name, p in model.named_parameters()}
     groups: list[dict[str, Any]] = []
@@ -202,8 +205,7 @@ def optimizer_from_torch(torch_optimizer: Any, torch_model: Any, model: MLP) -> 
             f"optimizer_from_torch takes a torch.optim SGD, Adam or AdamW, received "
             f"{type(torch_optimizer).__name__}"
         )
-    if not isinstance(model, MLP):
-        raise TypeError(f"optimizer_from_torch takes an MLP, received {type(model).__name__}")
+    _check_mlp(model, "optimizer_from_torch")
     slots = _torch_slots(model, torch_model)
     values_of: dict[int, list[tuple[Value, tuple[int, ...]]]] = {}
     for _, p in model.named_parameters():

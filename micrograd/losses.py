@@ -240,15 +240,14 @@ def binary_cross_entropy(
     0 (PyTorch's is (p - t) / 1e-12). From logits use `binary_cross_entropy_with_logits`, which is
     exact for any logit. Refused while tracing: the clamp is picked by each number.
     """
-    _check_reduction(reduction)
-    if is_tracing():
-        raise TracingError(
-            "binary_cross_entropy while tracing: it clamps each log at -100 by the "
-            "probability's number, which a tape would freeze; trace "
-            "-(t * p.log() + (1 - t) * (1 - p).log()) instead"
-        )
-    preds, targs = _check_pair(probabilities, targets, "binary_cross_entropy")
-    _check_unit_targets(targs, "binary_cross_entropy")
+    preds, targs = _check_binary(
+        probabilities,
+        targets,
+        reduction,
+        "binary_cross_entropy",
+        untraced="it clamps each log at -100 by the probability's number, which a tape would "
+        "freeze; trace -(t * p.log() + (1 - t) * (1 - p).log()) instead",
+    )
     losses = []
     for i, (p, t) in enumerate(zip(preds, targs)):
         p = _as_value(p)
@@ -271,10 +270,22 @@ def _clamped_log(p: Value) -> Value:
     return Value(_LOG_FLOOR, requires_grad=False)
 
 
-def _check_unit_targets(targets: list[float], who: str) -> None:
-    for i, t in enumerate(targets):
+def _check_binary(
+    predictions: Sequence[Scalar],
+    targets: Sequence[Number],
+    reduction: str,
+    who: str,
+    untraced: str,
+) -> tuple[list[Scalar], list[float]]:
+    """The two binary cross-entropies' checks; `untraced` says why `who` refuses to be traced."""
+    _check_reduction(reduction)
+    if is_tracing():
+        raise TracingError(f"{who} while tracing: {untraced}")
+    preds, targs = _check_pair(predictions, targets, who)
+    for i, t in enumerate(targs):
         if not 0.0 <= t <= 1.0:
             raise ValueError(f"{who}: targets[{i}] is {t!r}; expected a number in [0, 1]")
+    return preds, targs
 
 
 @overload
@@ -300,16 +311,15 @@ def binary_cross_entropy_with_logits(
     logit (even +-1000), with gradient sigmoid(x) - t. Refused while tracing: the formula is
     picked by the sign of each logit, which a tape would freeze.
     """
-    _check_reduction(reduction)
-    if is_tracing():
-        raise TracingError(
-            "binary_cross_entropy_with_logits while tracing: it picks its overflow-free formula "
-            "by the sign of each logit's number, which a tape would freeze; trace with the "
-            "engine's ops instead, e.g. (1 + (-x).exp()).log() + (1 - t) * x for logits of "
-            "moderate size"
-        )
-    preds, targs = _check_pair(logits, targets, "binary_cross_entropy_with_logits")
-    _check_unit_targets(targs, "binary_cross_entropy_with_logits")
+    preds, targs = _check_binary(
+        logits,
+        targets,
+        reduction,
+        "binary_cross_entropy_with_logits",
+        untraced="it picks its overflow-free formula by the sign of each logit's number, which "
+        "a tape would freeze; trace with the engine's ops instead, e.g. "
+        "(1 + (-x).exp()).log() + (1 - t) * x for logits of moderate size",
+    )
     losses = []
     for x, t in zip(preds, targs):
         x = _as_value(x)

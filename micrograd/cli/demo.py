@@ -32,11 +32,11 @@ from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from micrograd import data
-from micrograd.cli import digits
+from micrograd.cli import digits, figures
 from micrograd.cli.arguments import check_mlp_size, non_negative_float, positive_int
 from micrograd.cli.terminal import ProgressBar, loss_text, printable
 from micrograd.engine import Value
-from micrograd.files import check_writable, write_figure
+from micrograd.files import check_writable
 from micrograd.grad_mode import TracingError, no_grad
 from micrograd.losses import hinge, l2_penalty
 from micrograd.nn import ACTIVATIONS, MLP
@@ -307,10 +307,7 @@ def _plot(
     final_accuracy: float,
     out: str,
 ) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: no window, works without a display
-    import matplotlib.pyplot as plt
+    plt = figures.pyplot()
     import numpy as np
 
     written = []
@@ -324,10 +321,7 @@ def _plot(
     ax.contour(xs, ys, scores, levels=[0.0], colors="k", linewidths=1)
     ax.scatter(points[:, 0], points[:, 1], c=labels, s=30, cmap=plt.cm.Spectral, edgecolors="k")
     ax.set_title(f"decision boundary, training accuracy {final_accuracy:.0%}")
-    path = os.path.join(out, "decision_boundary.png")
-    write_figure(fig, path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    written.append(path)
+    written.append(figures.save(fig, out, "decision_boundary.png"))
 
     fig, ax = plt.subplots(figsize=(6, 4))
     steps = range(1, len(history.loss) + 1)
@@ -340,10 +334,7 @@ def _plot(
     other.set_ylabel("training accuracy")
     other.set_ylim(0, 1.05)
     fig.legend(loc="center right")
-    path = os.path.join(out, "loss.png")
-    write_figure(fig, path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    written.append(path)
+    written.append(figures.save(fig, out, "loss.png"))
     return written
 
 

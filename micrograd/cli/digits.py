@@ -30,11 +30,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from micrograd.cli import figures
 from micrograd.cli.arguments import check_mlp_size, non_negative_float, positive_int
 from micrograd.cli.terminal import ProgressBar, printable
 from micrograd.data import iterate_minibatches, load_digits, train_test_split
 from micrograd.engine import Value
-from micrograd.files import write_figure
 from micrograd.nn import MLP
 from micrograd.numeric import in_unit_interval
 from micrograd.optim import Adam
@@ -248,11 +248,7 @@ def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int]) -> list[list[
 
 
 def _plot(run: DigitsRun, x_test: list[list[float]], y_test: list[int], out: str) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only: no window, works without a display
-    import matplotlib.pyplot as plt
-
+    plt = figures.pyplot()
     written = []
     epochs = range(1, len(run.train_loss) + 1)
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -268,7 +264,7 @@ def _plot(run: DigitsRun, x_test: list[list[float]], y_test: list[int], out: str
     lines = ax.get_lines() + other.get_lines()
     ax.legend(lines, [str(line.get_label()) for line in lines], loc="center right")
     ax.set_title(f"{run.engine}: test accuracy {run.test_accuracy[-1]:.1%}")
-    written.append(_save(fig, plt, out, "loss.png"))
+    written.append(figures.save(fig, out, "loss.png"))
 
     counts = confusion_matrix(y_test, run.predictions)
     fig, ax = plt.subplots(figsize=(5.5, 5))
@@ -283,7 +279,7 @@ def _plot(run: DigitsRun, x_test: list[list[float]], y_test: list[int], out: str
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
     ax.set_title("confusion matrix (test set)")
-    written.append(_save(fig, plt, out, "confusion.png"))
+    written.append(figures.save(fig, out, "confusion.png"))
 
     wrong = [i for i, (p, y) in enumerate(zip(run.predictions, y_test)) if p != y][:24]
     columns = 8
@@ -295,15 +291,8 @@ def _plot(run: DigitsRun, x_test: list[list[float]], y_test: list[int], out: str
         ax.imshow([x_test[i][r * 8 : r * 8 + 8] for r in range(8)], cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(f"{y_test[i]} as {run.predictions[i]}", fontsize=9, color="tab:red")
     fig.suptitle(f"misclassified test digits ({len(wrong)} shown): true as predicted")
-    written.append(_save(fig, plt, out, "misclassified.png"))
+    written.append(figures.save(fig, out, "misclassified.png"))
     return written
-
-
-def _save(fig: Any, plt: Any, out: str, name: str) -> str:
-    path = os.path.join(out, name)
-    write_figure(fig, path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    return path
 
 
 def _fail(message: str) -> int:

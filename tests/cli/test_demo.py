@@ -163,11 +163,14 @@ def test_progress_bar_on_a_pipe_prints_tenths():
     assert lines[-1].startswith("[" + "#" * 30 + "] 20/20") and "accuracy 100.0%" in lines[-1]
 
 
-def test_progress_bar_on_a_terminal_redraws_one_line():
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
+class Terminal(io.StringIO):
+    """A text stream that says it is a terminal, as sys.stderr in a console does."""
 
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_on_a_terminal_redraws_one_line():
     stream = Terminal()
     bar = ProgressBar(stream)
     for k in range(1, 4):
@@ -304,10 +307,6 @@ def test_train_stops_when_an_update_makes_a_weight_non_finite(monkeypatch):
 
 
 def test_an_interrupted_bar_on_a_terminal_ends_its_line():
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
     stream = Terminal()
     bar = ProgressBar(stream)
     bar(1, 5, 0.5, 1.0)

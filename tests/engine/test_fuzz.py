@@ -65,28 +65,36 @@ def run_ours(leaf_values, steps):
 # into absolute errors near 1e-17, hence an absolute tolerance as well as a relative one.
 
 
-def near_float_limits(leaf_values, steps) -> bool:
+def all_nodes(leaf_values, steps) -> list[Value]:
+    """Every node of the program, leaves first, built with overflow warnings silenced."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         nodes = [Value(x) for x in leaf_values]
         for op_name, args in steps:
             nodes.append(apply(OPS[op_name], *[nodes[a] for a in args]))
-        local_grads = [
+    return nodes
+
+
+def local_grads(nodes) -> list[float]:
+    """Each op node's local derivative for each of its parents, warnings silenced."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return [
             local_grad(*[p.data for p in node.parents], node.data)
             for node in nodes
             if node.op is not None
             for local_grad in node.op.local_grads
         ]
-    extreme = [n.data for n in nodes] + local_grads
+
+
+def near_float_limits(leaf_values, steps) -> bool:
+    nodes = all_nodes(leaf_values, steps)
+    extreme = [n.data for n in nodes] + local_grads(nodes)
     return any(not math.isfinite(x) or abs(x) > 1e300 or 0.0 < abs(x) < 1e-300 for x in extreme)
 
 
 def trig_of_large_argument(leaf_values, steps) -> bool:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        nodes = [Value(x) for x in leaf_values]
-        for op_name, args in steps:
-            nodes.append(apply(OPS[op_name], *[nodes[a] for a in args]))
+    nodes = all_nodes(leaf_values, steps)
     trig = [node.parents[0].data for node in nodes if node.op in (OPS["sin"], OPS["cos"])]
     return any(abs(x) > 1e3 for x in trig)
 
@@ -136,17 +144,8 @@ def test_matches_pytorch_including_nan_and_inf(graph):
 
 def largest_finite(leaf_values, steps) -> float:
     """The largest finite magnitude among values and local derivatives: the rounding scale."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        nodes = [Value(x) for x in leaf_values]
-        for op_name, args in steps:
-            nodes.append(apply(OPS[op_name], *[nodes[a] for a in args]))
-        numbers = [n.data for n in nodes] + [
-            local_grad(*[p.data for p in node.parents], node.data)
-            for node in nodes
-            if node.op is not None
-            for local_grad in node.op.local_grads
-        ]
+    nodes = all_nodes(leaf_values, steps)
+    numbers = [n.data for n in nodes] + local_grads(nodes)
     return max([1.0] + [abs(x) for x in numbers if math.isfinite(x)])
 
 
@@ -191,11 +190,9 @@ def smooth_around(leaf_values, steps, eps: float) -> bool:
             points.append(point)
     signs = None
     for point in points:
+        nodes = all_nodes(point, steps)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            nodes = [Value(x) for x in point]
-            for op_name, args in steps:
-                nodes.append(apply(OPS[op_name], *[nodes[a] for a in args]))
             nodes[-1].backward()
         numbers = [n.data for n in nodes] + [n.grad for n in nodes]
         if not all(math.isfinite(x) and abs(x) < 1e4 for x in numbers):

@@ -143,6 +143,20 @@ def our_step(model, opt, points, targets):
     return loss.data
 
 
+def trained_here(optimizer, kwargs, steps, points, targets):
+    """The tanh MLP(2, [6, 1]) of seed 1 and its `optimizer(**kwargs)`, after `steps` steps here."""
+    model = MLP(2, [6, 1], activation="tanh", seed=1)
+    opt = optimizer(model.parameters(), **kwargs)
+    for _ in range(steps):
+        our_step(model, opt, points, targets)
+    return model, opt
+
+
+def as_tensors(points, targets):
+    """The batch as torch float64 tensors (x, y)."""
+    return torch.tensor(points, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64)
+
+
 def torch_step(net, opt, x, y):
     opt.zero_grad()
     loss = torch.nn.functional.mse_loss(net(x).flatten(), y)
@@ -163,16 +177,12 @@ def weights_of(model):
 @pytest.mark.parametrize(("name", "kwargs"), OPTIMIZERS)
 def test_training_continued_in_torch_follows_training_continued_here(name, kwargs):
     points, targets = moons_batch()
-    model = MLP(2, [6, 1], activation="tanh", seed=1)
-    opt = getattr(optim, name)(model.parameters(), **kwargs)
-    for _ in range(20):
-        our_step(model, opt, points, targets)
+    model, opt = trained_here(getattr(optim, name), kwargs, 20, points, targets)
 
     net = model.to_torch()
     torch_opt = optimizer_to_torch(opt, model, net)
     assert type(torch_opt) is getattr(torch.optim, name)
-    x = torch.tensor(points, dtype=torch.float64)
-    y = torch.tensor(targets, dtype=torch.float64)
+    x, y = as_tensors(points, targets)
     ours, theirs = [], []
     for _ in range(20):
         ours.append(our_step(model, opt, points, targets))
@@ -186,13 +196,10 @@ def test_training_continued_in_torch_follows_training_continued_here(name, kwarg
 def test_without_the_state_torch_restarts_momentum_and_drifts():
     # The issue's observation: the weights alone are not the run; this is why the state goes too.
     points, targets = moons_batch()
-    model = MLP(2, [6, 1], activation="tanh", seed=1)
-    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    for _ in range(20):
-        our_step(model, opt, points, targets)
+    model, opt = trained_here(optim.SGD, {"lr": 0.1, "momentum": 0.9}, 20, points, targets)
     net = model.to_torch()
     fresh = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
-    x, y = torch.tensor(points, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64)
+    x, y = as_tensors(points, targets)
     for _ in range(20):
         our_step(model, opt, points, targets)
         torch_step(net, fresh, x, y)
@@ -217,7 +224,7 @@ def test_param_groups_carry_their_own_hyperparameters():
     torch_opt = optimizer_to_torch(opt, model, net)
     assert [g["lr"] for g in torch_opt.param_groups] == [0.05, 0.001]
     assert torch_opt.param_groups[1]["betas"] == (0.5, 0.9)
-    x, y = torch.tensor(points, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64)
+    x, y = as_tensors(points, targets)
     for _ in range(5):
         assert our_step(model, opt, points, targets) == pytest.approx(
             torch_step(net, torch_opt, x, y), rel=1e-12
@@ -273,18 +280,12 @@ def test_optimizer_state_follows_float32_layers():
 def test_round_trip_of_model_and_optimizer_through_torch_continues_the_run(name, kwargs):
     # 40 steps here == 20 here, 10 in torch, 10 here again after coming back.
     points, targets = moons_batch()
-    straight = MLP(2, [6, 1], activation="tanh", seed=1)
-    opt = getattr(optim, name)(straight.parameters(), **kwargs)
-    for _ in range(40):
-        our_step(straight, opt, points, targets)
+    straight, _ = trained_here(getattr(optim, name), kwargs, 40, points, targets)
 
-    model = MLP(2, [6, 1], activation="tanh", seed=1)
-    opt = getattr(optim, name)(model.parameters(), **kwargs)
-    for _ in range(20):
-        our_step(model, opt, points, targets)
+    model, opt = trained_here(getattr(optim, name), kwargs, 20, points, targets)
     net = model.to_torch()
     torch_opt = optimizer_to_torch(opt, model, net)
-    x, y = torch.tensor(points, dtype=torch.float64), torch.tensor(targets, dtype=torch.float64)
+    x, y = as_tensors(points, targets)
     for _ in range(10):
         torch_step(net, torch_opt, x, y)
     back = MLP.from_torch(net)

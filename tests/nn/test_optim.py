@@ -20,8 +20,8 @@ def objective(ps):
     return (a * b - 1.0) ** 2 + (b + c).tanh() + (c * d).exp() * 0.1 + a**4 * 0.05
 
 
-def run_ours(make, steps, scheduler=None):
-    ps = [Value(x) for x in START]
+def minimise(ps, make, steps, scheduler=None):
+    """Take `steps` steps of `make(ps)` (and its `scheduler`) on the objective: ours or torch's."""
     opt = make(ps)
     sched = scheduler(opt) if scheduler else None
     for _ in range(steps):
@@ -30,19 +30,17 @@ def run_ours(make, steps, scheduler=None):
         opt.step()
         if sched:
             sched.step()
+
+
+def run_ours(make, steps, scheduler=None):
+    ps = [Value(x) for x in START]
+    minimise(ps, make, steps, scheduler)
     return [p.data for p in ps]
 
 
 def run_torch(torch, make, steps, scheduler=None):
     ps = [torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in START]
-    opt = make(ps)
-    sched = scheduler(opt) if scheduler else None
-    for _ in range(steps):
-        opt.zero_grad()
-        objective(ps).backward()
-        opt.step()
-        if sched:
-            sched.step()
+    minimise(ps, make, steps, scheduler)
     return [p.item() for p in ps]
 
 

@@ -6,6 +6,8 @@ import gc
 import random
 import sys
 import threading
+from collections.abc import Callable
+from functools import partial
 
 import pytest
 
@@ -43,20 +45,25 @@ def train(seed: int, steps: int, batch_size: int = 4, hidden: int = 16) -> dict[
     return model.state_dict()
 
 
-@pytest.mark.slow
-def test_two_threads_train_like_one_after_the_other():
-    sequential = [train(1, 30), train(2, 30)]
-    results: dict[int, dict[str, float]] = {}
+def run_at_once(*calls: Callable[[], dict[str, float]]) -> list[dict[str, float]]:
+    """Each call in a thread of its own, all started before any is joined; their results."""
+    results: list[dict[str, float]] = [{} for _ in calls]
 
-    def worker(seed: int) -> None:
-        results[seed] = train(seed, 30)
+    def run(i: int) -> None:
+        results[i] = calls[i]()
 
-    threads = [threading.Thread(target=worker, args=(seed,)) for seed in (1, 2)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert [results[1], results[2]] == sequential
+    return results
+
+
+@pytest.mark.slow
+def test_two_threads_train_like_one_after_the_other():
+    sequential = [train(1, 30), train(2, 30)]
+    assert run_at_once(partial(train, 1, 30), partial(train, 2, 30)) == sequential
 
 
 @pytest.mark.slow
@@ -64,24 +71,12 @@ def test_a_thread_in_anomaly_mode_trains_like_one_without_it():
     # One thread checks every op (and installs the checking functions for all threads); the
     # other is not checked. Both get the numbers of plain sequential training.
     sequential = [train(1, 20), train(2, 20)]
-    results: dict[int, dict[str, float]] = {}
 
-    def checked(seed: int) -> None:
+    def checked() -> dict[str, float]:
         with detect_anomaly():
-            results[seed] = train(seed, 20)
+            return train(1, 20)
 
-    def unchecked(seed: int) -> None:
-        results[seed] = train(seed, 20)
-
-    threads = [
-        threading.Thread(target=checked, args=(1,)),
-        threading.Thread(target=unchecked, args=(2,)),
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert [results[1], results[2]] == sequential
+    assert run_at_once(checked, partial(train, 2, 20)) == sequential
 
 
 @pytest.mark.slow

@@ -21,18 +21,20 @@ from __future__ import annotations
 import base64
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from tests.browser import headless_chromium
-from tests.notebooks.test_pictures_in_jupyterlab import _missing, _screenshot, lab  # noqa: F401 (a fixture)
+from tests.browser import headless_chromium, serving
+from tests.notebooks.test_pictures_in_jupyterlab import (  # noqa: F401 (fixtures, used by name)
+    _screenshot,
+    _skip_without_a_browser,  # autouse: this module skips without a browser too
+    lab,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NB03 = ROOT / "notebooks" / "03_backprop_by_hand_2_2_2.ipynb"
@@ -43,13 +45,6 @@ WINDOW = "1366,900"
 _SVG = "{http://www.w3.org/2000/svg}"
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _skip_without_a_browser() -> None:
-    reason = _missing()
-    if reason:
-        pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -299,12 +294,6 @@ def test_step_viewer_in_jupyterlab_is_readable_in_every_step(lab, browser):  # n
 # --- the docs site ------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def docs_page(tmp_path_factory):
     """Notebook 03's page, built with the docs site's theme and plugins and served locally."""
@@ -336,28 +325,8 @@ def docs_page(tmp_path_factory):
         check=False,
     )
     assert built.returncode == 0, built.stderr
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
-        cwd=home / "site",
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/notebooks/{NB03.stem}/"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the docs page's server did not start within 30 s")
-                time.sleep(0.3)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    with serving(home / "site") as url:
+        yield f"{url}notebooks/{NB03.stem}/"
 
 
 def test_step_viewer_on_the_docs_site_fits_its_column_in_every_step(docs_page, browser):

@@ -14,16 +14,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.browser import headless_chromium
+from tests.browser import free_port, headless_chromium, wait_until_up
 from tests.browser import missing as browser_missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,12 +46,6 @@ def _skip_without_a_browser() -> None:
     reason = _missing()
     if reason:
         pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +73,7 @@ def lab(tmp_path_factory):
         JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
         PYTHONPATH=str(ROOT),
     )
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -106,15 +98,7 @@ def lab(tmp_path_factory):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("JupyterLab did not start within 60 s")
-                time.sleep(0.5)
+        wait_until_up(f"{url}/api/status", server, 60, "JupyterLab")
         yield url
     finally:
         server.terminate()

@@ -19,7 +19,7 @@ import pytest
 from micrograd.data import TWO_TWO_TWO
 from micrograd.playground.lesson import shown
 from tests.browser import headless_chromium
-from tests.playground.test_playground_browser import build_site, serving, wait_for
+from tests.playground.test_playground_browser import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -41,17 +41,6 @@ LANGUAGES = ("en", "zh")
 def strings(lang: str) -> dict[str, str]:
     static = resources.files("micrograd.playground") / "static"
     return json.loads(static.joinpath("lesson-strings.json").read_text(encoding="utf-8"))[lang]
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> pathlib.Path:
-    return build_site(tmp_path_factory, "lesson")
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    with serving(site) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -3,22 +3,18 @@ headless Chromium by Selenium. Every number the page shows is compared with the 
 
 Needs selenium, Chromium with its chromedriver, and the pinned npm packages in the folder named
 by MICROGRAD_PLAYGROUND_ASSETS (`.ci/run` fetches them with `npm pack`); skipped without them.
-The page is loaded once per module (Pyodide takes seconds to start) and each test sets the
-state it needs through the form or the address.
+The assets, the built site and its server are fixtures in this folder's conftest.py. The page
+is loaded once per module (Pyodide takes seconds to start) and each test sets the state it needs
+through the form or the address.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import pathlib
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import pytest
 
@@ -28,80 +24,16 @@ from micrograd.playground import glue
 from micrograd.playground.build import (
     CDN_INTEGRITY,
     PYODIDE_FILES,
-    PYODIDE_VERSION,
     VIZ_FILES,
-    VIZ_VERSION,
-    AssetError,
     find_assets,
     sri_hash,
 )
 from micrograd.viz import backward_steps
-from tests.browser import headless_chromium
+from tests.browser import headless_chromium, serving
 
 pytestmark = pytest.mark.slow
 
-ASSETS_VARIABLE = "MICROGRAD_PLAYGROUND_ASSETS"
 LOAD_TIMEOUT = 120  # seconds; Pyodide starts in a few on an idle machine, CI runners are slower
-
-
-def _assets() -> pathlib.Path:
-    folder = os.environ.get(ASSETS_VARIABLE)
-    if not folder:
-        pytest.skip(
-            f"{ASSETS_VARIABLE} is not set: point it at a folder holding `npm pack "
-            f"pyodide@{PYODIDE_VERSION} @viz-js/viz@{VIZ_VERSION}` (.ci/run does this)"
-        )
-    try:
-        find_assets(pathlib.Path(folder))
-    except AssetError as error:
-        pytest.skip(f"{ASSETS_VARIABLE}={folder}: {error}")
-    return pathlib.Path(folder)
-
-
-def build_site(tmp_path_factory, name: str) -> pathlib.Path:
-    """The site `python -m micrograd playground --assets` writes, in a fresh folder."""
-    from micrograd.cli import main
-
-    assets = _assets()
-    out = tmp_path_factory.mktemp(name)
-    assert main(["playground", "--out", str(out), "--assets", str(assets)]) == 0
-    return out
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> pathlib.Path:
-    return build_site(tmp_path_factory, "playground")
-
-
-@contextlib.contextmanager
-def serving(folder: pathlib.Path):
-    """`folder` served on 127.0.0.1 by `python -m http.server`; yields its address."""
-    with socket.socket() as probe:  # a free port, chosen by the system
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "-d", str(folder)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(url, timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()  # by its PID: this test's server only
-        process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def server(site):
-    with serving(site) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
@@ -650,8 +582,8 @@ def test_a_phone_sized_page_has_no_sideways_scroll(server, tmp_path):
 # ---- What the page loads is what it was built with ----------------------------------------
 
 
-def test_the_pinned_cdn_hashes_are_those_of_the_npm_packages():
-    found = find_assets(_assets())
+def test_the_pinned_cdn_hashes_are_those_of_the_npm_packages(assets):
+    found = find_assets(assets)
     for package, names in (("pyodide", PYODIDE_FILES), ("@viz-js/viz", VIZ_FILES)):
         for name in names:
             assert sri_hash(found[package](name)) == CDN_INTEGRITY[name], name
