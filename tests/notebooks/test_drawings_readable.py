@@ -1,19 +1,21 @@
 """The drawings of notebooks 03 and 04 are readable where learners see them, measured in Chromium.
 
 Where: JupyterLab with the notebook opened untrusted (it shows the PNG of each drawing) in a
-1366 x 900 window, and the docs site's page of notebook 03 (Material for MkDocs, mkdocs-jupyter).
+1366 x 900 window, and the docs site's pages of notebooks 03 and 04 (Material for MkDocs,
+mkdocs-jupyter, the site's extra CSS) at 1366 and 1920 px wide, and 390 px (a phone).
 What: the smallest text of each Graphviz drawing as displayed, in CSS px: its size in the SVG
 stored beside the PNG (Graphviz's points) times the displayed image's width over the SVG's width.
-It must be at least 10 px. For the step viewer: every frame's text likewise, the frame within
-its column (nothing cut off at the side), the highlighted node's box inside the frame as shown
-in every step, and the tabs apart from each other, the help line and the frame, with no theme
-icon over a tab's text.
+It must be at least 10 px (on a phone the drawings scale down: there the page must only not
+scroll sideways). For the step viewer: every frame's text likewise, the frame within its column
+(nothing cut off at the side), the highlighted node's box inside the frame as shown in every
+step, and the tabs apart from each other, the help line and the frame, with no theme icon over a
+tab's text.
 
-The docs page is built by MkDocs with the site's theme, Markdown extensions and notebook plugin
-(read from mkdocs.yml) but with notebook 03 as its only page: the whole site, with its API
-reference, takes minutes to build; this takes seconds and lays the page out alike (the same
-theme, navigation sidebar and table of contents). It skips, saying what is missing, without
-Chromium, chromedriver, Selenium, JupyterLab or MkDocs.
+The docs pages are built by MkDocs with the site's theme, Markdown extensions, extra CSS and
+notebook plugin (read from mkdocs.yml) but with notebooks 03 and 04 as their only pages: the
+whole site, with its API reference, takes minutes to build; this takes seconds and lays the
+pages out alike (the same theme, navigation and stylesheets). It skips, saying what is missing,
+without Chromium, chromedriver, Selenium, JupyterLab or MkDocs.
 """
 
 from __future__ import annotations
@@ -295,16 +297,20 @@ def test_step_viewer_in_jupyterlab_is_readable_in_every_step(lab, browser):  # n
 
 
 @pytest.fixture(scope="module")
-def docs_page(tmp_path_factory):
-    """Notebook 03's page, built with the docs site's theme and plugins and served locally."""
+def docs_site(tmp_path_factory):
+    """Address of a site of notebooks 03 and 04, built like the docs site and served locally."""
     yaml = pytest.importorskip("yaml")
     pytest.importorskip("mkdocs")
     pytest.importorskip("mkdocs_jupyter")
     home = tmp_path_factory.mktemp("docs")
     (home / "docs" / "notebooks").mkdir(parents=True)
-    (home / "docs" / "notebooks" / NB03.name).write_bytes(NB03.read_bytes())
+    for path in (NB03, NB04):
+        (home / "docs" / "notebooks" / path.name).write_bytes(path.read_bytes())
     (home / "docs" / "index.md").write_text("# micrograd\n", encoding="utf-8")
     site = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    for css in site.get("extra_css", []):
+        (home / "docs" / css).parent.mkdir(parents=True, exist_ok=True)
+        (home / "docs" / css).write_bytes((ROOT / "docs" / css).read_bytes())
     plugins = [p for p in site["plugins"] if isinstance(p, dict) and "mkdocs-jupyter" in p]
     config = {
         "site_name": "micrograd",
@@ -312,8 +318,12 @@ def docs_page(tmp_path_factory):
         "site_dir": "site",
         "theme": site["theme"],
         "markdown_extensions": site["markdown_extensions"],
+        "extra_css": site.get("extra_css", []),
         "plugins": plugins,
-        "nav": [{"Home": "index.md"}, {"Notebooks": [f"notebooks/{NB03.name}"]}],
+        "nav": [
+            {"Home": "index.md"},
+            {"Notebooks": [f"notebooks/{NB03.name}", f"notebooks/{NB04.name}"]},
+        ],
     }
     (home / "mkdocs.yml").write_text(json.dumps(config), encoding="utf-8")  # JSON is YAML
     built = subprocess.run(
@@ -326,15 +336,67 @@ def docs_page(tmp_path_factory):
     )
     assert built.returncode == 0, built.stderr
     with serving(home / "site") as url:
-        yield f"{url}notebooks/{NB03.stem}/"
+        yield url
 
 
-def test_step_viewer_on_the_docs_site_fits_its_column_in_every_step(docs_page, browser):
+def test_step_viewer_on_the_docs_site_is_readable_in_every_step(docs_site, browser):
     frames = _frames(NB03)
-    browser.get(docs_page)
+    browser.get(f"{docs_site}notebooks/{NB03.stem}/")
     time.sleep(1)
     viewers = ".md-content .mg-stepper"
     assert browser.execute_script(f"return document.querySelectorAll('{viewers}').length") == 1
     browser.execute_script(f"document.querySelector('{viewers}').scrollIntoView()")
     measured = _step_through(browser, viewers, 0, ".md-content__inner", frames, "docs_03_steps")
-    print(f"docs frames: text {min(m['text_px'] for m in measured):.1f} px, {measured[0]['frame']}")
+    smallest = min(m["text_px"] for m in measured)
+    print(f"docs frames: text {smallest:.1f} px, frame {measured[0]['frame']}")
+    assert smallest >= MIN_TEXT_PX, f"frame text {smallest:.1f} px"
+
+
+# Every drawing (an <img> of its SVG) and the step viewer's front frame, with their columns;
+# and whatever in the page's content reaches past the window's right edge (arguments[0]) where
+# nothing clips it. (Material's header, outside the content, holds the page title for when the
+# page is scrolled, shifted right and transparent: on a phone a long title reaches past the edge.)
+_DOCS_IMAGES = (
+    _RECT
+    + """
+const shown = sel => [...document.querySelectorAll(sel)].filter(i => i.checkVisibility());
+const clipped = e => { for (let p = e.parentElement; p && p !== document.body;
+    p = p.parentElement) { if (getComputedStyle(p).overflowX !== 'visible') return true; }
+  return false; };
+const out = [...document.querySelectorAll('.md-content *')].filter(
+    e => e.getBoundingClientRect().right > arguments[0] + 0.5 && e.checkVisibility()
+    && !clipped(e)).map(e => e.tagName + '.' + e.className);
+return {drawings: shown('.md-content .jp-RenderedSVG img').map(i => ({box: r(i),
+          loaded: i.complete && i.naturalWidth > 0, column: r(i.closest('.md-content__inner'))})),
+        frames: shown('.md-content img.mg-frame').map(i => r(i)),
+        past_the_edge: out};
+"""
+)
+
+
+@pytest.mark.parametrize("width", [1366, 1920, 390])
+@pytest.mark.parametrize("path", [NB03, NB04], ids=[NB03.name, NB04.name])
+def test_drawings_on_the_docs_site_show_text_of_at_least_10_px(docs_site, browser, path, width):
+    drawings = _drawings(path)
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": width < 600},
+    )
+    try:
+        browser.get(f"{docs_site}notebooks/{path.stem}/")
+        time.sleep(1)
+        shown = browser.execute_script(_DOCS_IMAGES, width)
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    assert not shown["past_the_edge"], shown["past_the_edge"]
+    assert len(shown["drawings"]) == len(drawings) and all(d["loaded"] for d in shown["drawings"])
+    sizes = []
+    for image, facts in zip(shown["drawings"], drawings):
+        assert image["box"][2] <= image["column"][2] + 0.5, f"a drawing overflows: {image}"
+        sizes.append(facts["font"] * (image["box"][2] - image["box"][0]) / facts["width"])
+    if path == NB03:  # the step viewer's front frame (step 1): its text, as in every step
+        frame, facts = shown["frames"][0], _frames(NB03)[0]
+        sizes.append(facts["font"] * (frame[2] - frame[0]) / facts["width"])
+    print(f"docs, {path.name} at {width} px: text " + ", ".join(f"{t:.1f}" for t in sizes))
+    if width >= 1366:
+        assert min(sizes) >= MIN_TEXT_PX, f"{path.name} at {width} px: text {min(sizes):.1f} px"
