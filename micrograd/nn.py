@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from micrograd.data import Seed, _rng
 from micrograd.engine import Number, Value
 from micrograd.numeric import as_row, count, flag
-from micrograd.parameter import Parameter, pack
+from micrograd.parameter import Parameter, StoredParameter, pack, to_slots
 
 ACTIVATIONS: dict[str, Callable[[Value], Value] | None] = {
     "relu": Value.relu,
@@ -501,6 +501,8 @@ class Neuron(Module):
     def forward(self, x: Sequence[Value | Number] | Value | Number) -> Value:
         """activation(b + w[0] * x[0] + w[1] * x[1] + ...)."""
         x = _as_inputs(x, self.nin, "Neuron")
+        if type(self.b) is StoredParameter:  # a tape trained it: its numbers back to the slots,
+            to_slots((*self.w, self.b))  # where eager ops read them fastest
         # Summed from the bias, in the order micrograd 0.1.0 used, for identical rounding.
         act = sum((wi * xi for wi, xi in zip(self.w, x)), self.b)
         nonlinearity = ACTIVATIONS[self.activation]

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from micrograd.engine import Value
 from micrograd.numeric import count, flag, in_unit_interval, non_negative, positive, real
+from micrograd.parameter import to_store
 
 if TYPE_CHECKING:
     from micrograd.tape import BatchResult
@@ -260,6 +261,7 @@ class Optimizer:
         if in_place:
             assert run is not None
             store, start = run
+            to_store(result.params, store)  # called eagerly since the replay: the numbers back
             weights = np.frombuffer(store.numbers, dtype=float)[start : start + len(result.params)]
         elif weights is None or result is self._last_result:
             weights = np.array([p.data for p in result.params], dtype=float)

@@ -1,13 +1,20 @@
-"""`Parameter`: a module's trainable leaf, whose number lives in a flat store shared with others.
+"""`Parameter`: a module's trainable leaf, whose number can live in a flat store shared with others.
 
-A `Parameter` is a `Value` (a leaf that requires grad, usable anywhere a Value is) whose number
-is one float64 of a `Store`, a stdlib `array.array('d')`. `pack(params)` copies the numbers of
-some parameters into one new store, in order, and points each parameter at its slot; `nn`
-packs every model it builds in `parameters()` order. Reading or writing `p.data` reads or
-writes the store, so the store and the model are the same numbers: a tape's numpy replay reads
-all of them as one array (a view of the store, no copy) and an optimizer's `step(result)`
-updates them in place, with no pass over the parameters, while `p.data`, the eager engine,
-saving, copying and pickling all see the same numbers.
+A `Parameter` is a `Value` (a leaf that requires grad, usable anywhere a Value is) that also has
+a place in a `Store`, a stdlib `array.array('d')` of float64. `pack(params)` gives some
+parameters one new store, in order; `nn` packs every model it builds in `parameters()` order.
+
+Its number is in one of two places, and only ever one: in the Value's own slot, where the eager
+engine reads it at full speed, or in the store, where a tape's numpy replay reads all of a
+model's numbers as one array (a view of the store, no copy) and an optimizer's `step(result)`
+updates them in place, with no pass over the parameters. A replay moves its parameters' numbers
+into their store (`to_store`: once, while they stay there), and `Neuron` moves its own back to
+the slots when it is called eagerly (`to_slots`), so eager training costs what it did before
+and a tape's training loop costs no pass per step. Which place holds the number is the
+parameter's class: `Parameter` (the slot) or `StoredParameter` (the store, read through a
+property); moving it is assigning `__class__`, which CPython allows because the two classes
+have the same slots. `p.data`, the engine, saving, copying and pickling read the right place
+either way: test with `isinstance(p, Parameter)`, not `type(p)`.
 
 This module imports neither numpy nor the tape: numpy reads a store with
 `np.frombuffer(store.numbers)`. Left out: growing a store (pack again instead).
@@ -28,13 +35,16 @@ class Store:
 
     `current` turns False, for good, when `pack` moves any of its Parameters to another
     store: whoever remembered where a list of parameters sits (`ParameterRun`) looks again.
+    `in_slots` counts its Parameters whose number is in their own slot, not here (0: the store
+    holds every one of its Parameters' numbers).
     """
 
-    __slots__ = ("numbers", "current")
+    __slots__ = ("numbers", "current", "in_slots")
 
-    def __init__(self, numbers: array[float]) -> None:
+    def __init__(self, numbers: array[float], in_slots: int = 0) -> None:
         self.numbers = numbers
         self.current = True
+        self.in_slots = in_slots
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -44,6 +54,7 @@ class Store:
         return f"<Store of {len(self.numbers)} numbers{state}>"
 
     def __reduce__(self) -> tuple[Any, ...]:
+        # Copied and unpickled Parameters hold their numbers in the store (in_slots 0).
         return (_rebuilt_store, (self.numbers, self.current))
 
 
@@ -54,13 +65,15 @@ def _rebuilt_store(numbers: array[float], current: bool) -> Store:
 
 
 class Parameter(Value):
-    """A trainable leaf `Value` (PyTorch's `nn.Parameter`) whose number sits in a `Store`.
+    """A trainable leaf `Value` (PyTorch's `nn.Parameter`) with a place in a `Store`.
 
     `Parameter(0.5)` has a store of its own; `pack([...])` puts several in one store. It
-    requires grad unless made with `requires_grad=False` or frozen later, as any leaf.
+    requires grad unless made with `requires_grad=False` or frozen later, as any leaf. Its
+    number is in its slot, as a Value's is, until a tape's replay moves it into the store (the
+    class becomes `StoredParameter`); see the module's docstring.
     """
 
-    # `_store` and `_index` say where the number is; `_numbers` is `_store.numbers`, kept here
+    # `_store` and `_index` say where its place is; `_numbers` is `_store.numbers`, kept here
     # so that reading the number is one attribute and one index, not two attributes.
     __slots__ = ("_store", "_numbers", "_index")
 
@@ -69,18 +82,8 @@ class Parameter(Value):
     _index: int
 
     def __init__(self, data: Number, label: str = "", *, requires_grad: bool = True) -> None:
-        self._point(Store(array("d", (0.0,))), 0)
+        self._point(Store(array("d", (0.0,)), in_slots=1), 0)
         super().__init__(data, label=label, requires_grad=requires_grad)
-
-    # The engine and the walks read and write `_data`, a slot on a plain Value: here it is the
-    # store's entry, so every reader of a Value reads a Parameter unchanged.
-    @property
-    def _data(self) -> float:
-        return self._numbers[self._index]
-
-    @_data.setter
-    def _data(self, value: float) -> None:  # pyright: ignore[reportIncompatibleVariableOverride]
-        self._numbers[self._index] = value
 
     def _point(self, store: Store, index: int) -> None:
         self._store, self._numbers, self._index = store, store.numbers, index
@@ -109,6 +112,7 @@ class Parameter(Value):
             found: Parameter = memo[id(self)]
             return found
         copied = _new_parameter(copy.deepcopy(self._store, memo), self._index)
+        copied._data = self._data  # from the slot, or the store, wherever it is now
         copied.label, copied.requires_grad = self.label, self.requires_grad
         memo[id(self)] = copied
         copied._grad = copy.deepcopy(self._grad, memo)  # a Value after create_graph=True
@@ -119,20 +123,69 @@ class Parameter(Value):
         state = (None, {"_grad": self._grad})  # set after creation: grad may refer back
         return (
             _unpickled_parameter,
-            (self._store, self._index, self.requires_grad, self.label),
+            (self._store, self._index, self.requires_grad, self.label, self._data),
             state,
         )
 
 
+class StoredParameter(Parameter):
+    """A Parameter whose number is in its store, not its slot: `_data` reads and writes there,
+    so the engine and every reader of a Value read it unchanged (a property call, not a slot)."""
+
+    __slots__ = ()  # the same slots as Parameter's: the class can be switched either way
+
+    @property
+    def _data(self) -> float:
+        return self._numbers[self._index]
+
+    @_data.setter
+    def _data(self, value: float) -> None:  # pyright: ignore[reportIncompatibleVariableOverride]
+        self._numbers[self._index] = value
+
+
+# The slot itself, for moving a number between the slot and the store whatever the class.
+_slot = Value.__dict__["_data"]
+
+
+def to_store(params: Sequence[Value], store: Store) -> None:
+    """Moves the numbers of those `params` (one run of `store`) still in their slots into the
+    store; nothing to do, and no pass, when the store holds all of its parameters' numbers."""
+    if not store.in_slots:
+        return
+    for p in params:
+        if type(p) is Parameter:
+            p._numbers[p._index] = _slot.__get__(p)
+            _become(p, StoredParameter)
+            store.in_slots -= 1
+
+
+def to_slots(params: Iterable[Value]) -> None:
+    """Moves the numbers of those `params` held in their store back into their slots, where
+    the eager engine reads them fastest."""
+    for p in params:
+        if type(p) is StoredParameter:
+            _slot.__set__(p, p._numbers[p._index])  # first the number, then where to read it
+            _become(p, Parameter)
+            p._store.in_slots += 1
+
+
+def _become(p: Value, cls: type[Parameter]) -> None:
+    """`p` read through `cls` from now on (allowed: Parameter and StoredParameter share slots)."""
+    p.__class__ = cls
+
+
 def _new_parameter(store: Store, index: int) -> Parameter:
-    out: Parameter = object.__new__(Parameter)
+    out: Parameter = object.__new__(StoredParameter)  # the number is in the store
     out._point(store, index)
     out._grad, out.parents, out.op, out.label, out.requires_grad = 0.0, (), None, "", True
     return out
 
 
-def _unpickled_parameter(store: Store, index: int, requires_grad: bool, label: str) -> Parameter:
+def _unpickled_parameter(
+    store: Store, index: int, requires_grad: bool, label: str, number: float
+) -> Parameter:
     out = _new_parameter(store, index)
+    out._data = number  # the store's entry may be stale: the number was in a slot
     out.requires_grad, out.label = requires_grad, label
     return out
 
@@ -152,9 +205,11 @@ def pack(params: Iterable[Parameter]) -> Store:
         if id(p) in seen:
             raise ValueError(f"pack() received {p!r:.60} twice (again at {i})")
         seen.add(id(p))
-    store = Store(array("d", [p._data for p in params]))
-    for i, p in enumerate(params):
+    in_slots = [type(p) is Parameter for p in params]
+    store = Store(array("d", [p._data for p in params]), in_slots=sum(in_slots))
+    for i, (p, slotted) in enumerate(zip(params, in_slots)):
         p._store.current = False
+        p._store.in_slots -= slotted
         p._point(store, i)
     return store
 

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from micrograd.parameter import ParameterRun, Store
+from micrograd.parameter import ParameterRun, Store, to_store
 from micrograd.tape.numpy_build import Group, NumpyLayout
 from micrograd.tape.replay import BatchResult, check_array, check_param_array, read_data
 
@@ -69,7 +69,8 @@ class NumpyPlan(NumpyLayout):
             run = self._param_run.get()
             if run is None:
                 weights = np.fromiter(map(read_data, self.params), float, p)
-            else:  # a model's Parameters: its store's numbers, read where they are
+            else:  # a model's Parameters: their numbers in their store, read there
+                to_store(self.params, run[0])
                 weights = self._store_view(run[0])[run[1] : run[1] + p]
         else:
             weights = check_param_array(np, params, p)

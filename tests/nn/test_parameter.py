@@ -20,7 +20,18 @@ from micrograd import MLP, Value, trace
 from micrograd.losses import l2_penalty
 from micrograd.nn import Layer, Neuron
 from micrograd.optim import SGD, Adam, LinearLR
-from micrograd.parameter import Parameter, ParameterRun, Store, find_run, pack
+from micrograd.parameter import (
+    Parameter,
+    ParameterRun,
+    Store,
+    StoredParameter,
+    find_run,
+    pack,
+    to_slots,
+    to_store,
+)
+
+needs_numpy = pytest.mark.skipif(np is None, reason="the tape's batched replay needs numpy")
 
 
 def numbers(model):
@@ -69,10 +80,55 @@ def test_pack_puts_numbers_in_one_store_in_order_and_marks_the_old_stores():
     assert list(store.numbers) == [0.0, 1.0, 2.0, 3.0]
     assert [p.store_index for p in ps] == [0, 1, 2, 3] and all(p.store is store for p in ps)
     assert not any(s.current for s in old) and store.current
+    # The numbers stay in the slots (the eager engine's fast path) until moved to the store.
+    assert all(type(p) is Parameter for p in ps) and store.in_slots == 4
     ps[2].data = 9.0
-    assert store.numbers[2] == 9.0
-    store.numbers[1] = -1.0
+    to_store(ps, store)
+    assert all(type(p) is StoredParameter for p in ps) and store.in_slots == 0
+    assert list(store.numbers) == [0.0, 1.0, 9.0, 3.0]
+    store.numbers[1] = -1.0  # the store is now where the numbers are read and written
     assert ps[1].data == -1.0
+    ps[3].data = 7.0
+    assert store.numbers[3] == 7.0
+    to_slots(ps[:2])  # and back, some of them: each number goes with its parameter
+    assert [type(p) for p in ps] == [Parameter, Parameter, StoredParameter, StoredParameter]
+    assert [p.data for p in ps] == [0.0, -1.0, 9.0, 7.0] and store.in_slots == 2
+    store.numbers[0] = 5.0  # no longer read: p0's number is in its slot
+    assert ps[0].data == 0.0
+
+
+def test_copies_and_pickles_keep_each_number_wherever_it_was():
+    ps = [Parameter(float(i)) for i in range(4)]
+    store = pack(ps)
+    to_store(ps[2:], store)
+    ps[0].data, ps[3].data = 10.0, 30.0  # one in a slot, one in the store
+    for copied in (copy.deepcopy(ps), pickle.loads(pickle.dumps(ps)), [copy.copy(p) for p in ps]):
+        assert [p.data for p in copied] == [10.0, 1.0, 2.0, 30.0]
+        assert all(isinstance(p, Parameter) for p in copied)
+
+
+@needs_numpy
+def test_tape_steps_keep_the_numbers_in_the_store_and_an_eager_call_takes_them_back():
+    model, tape, opt = trained()
+    params = model.parameters()
+    store = params[0].store
+    # After tape steps the store holds every number: the next replay and step make no pass.
+    assert all(type(p) is StoredParameter for p in params) and store.in_slots == 0
+    assert list(store.numbers) == numbers(model)
+    stepped = numbers(model)
+    eager = [model(row[:2]).data for row in moons_rows().tolist()]  # an eager call ...
+    assert all(type(p) is Parameter for p in params) and store.in_slots == len(params)
+    assert numbers(model) == stepped  # ... moves them back to the slots, unchanged
+    # A replay after eager use moves them into the store again, and reads the same numbers.
+    scores = trace(lambda a, b: model([a, b]), 2, params)
+    replayed = scores.run_batch(moons_rows()[:, :2]).outputs[:, 0].tolist()
+    assert replayed == pytest.approx(eager, rel=1e-12) and store.in_slots == 0
+    # A step whose replay came before an eager call finds the numbers where they are now.
+    result = tape.run_batch(moons_rows(), reduce="mean", input_grads=False)
+    model([0.1, 0.2])
+    expected = (np.array(stepped) - 0.1 * result.param_grads).tolist()
+    opt.step(result)
+    assert numbers(model) == pytest.approx(expected, rel=1e-15)
 
 
 def test_pack_refuses_values_and_repeats():
@@ -126,8 +182,6 @@ def test_packed_models_keep_the_numbers_of_unpacked_ones():
 
 
 # --- The model is the source of truth after tape steps ----------------------------------------
-
-needs_numpy = pytest.mark.skipif(np is None, reason="the tape's batched replay needs numpy")
 
 
 def moons_rows(n=16, seed=0):
@@ -206,7 +260,8 @@ def test_a_second_tape_and_eager_steps_continue_from_tape_steps():
     sum(((1 - y * model([a, b])).relu() for a, b, y in rows.tolist()), Value(0.0)).backward()
     opt.step()  # eager, with the state the tape steps left
     assert numbers(model) != before
-    assert list(model.parameters()[0].store.numbers) == numbers(model)
+    eager = [model(row[:2]).data for row in rows.tolist()]  # a replay sees the eager step
+    assert scores.run_batch(rows[:, :2]).outputs[:, 0].tolist() == pytest.approx(eager, rel=1e-12)
 
 
 @needs_numpy
