@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, SupportsIndex
 from micrograd import autodiff, copying, grad_mode, ops
 from micrograd.grad_mode import GradientLostWarning, TracingError, enable_grad, state
 from micrograd.lecture import LectureOp
-from micrograd.numeric import is_real, to_float
+from micrograd.numeric import flag, is_real, to_float
 from micrograd.ops import Op, user_stacklevel
 
 if TYPE_CHECKING:  # for Value.draw's annotation only; viz is imported when drawing
@@ -392,10 +392,7 @@ class Value:
 
     def requires_grad_(self, requires_grad: bool = True) -> Value:
         """Set `requires_grad` in place and return self; only leaves can stop requiring grad."""
-        if not isinstance(requires_grad, bool):
-            raise TypeError(
-                f"requires_grad must be True or False, received {type(requires_grad).__name__}"
-            )
+        flag(requires_grad, "requires_grad")
         if self.op is not None and not requires_grad:
             raise RuntimeError(
                 f"requires_grad_(False) on {self!r}, made by op {self.op.name!r}: only a leaf's "
@@ -627,11 +624,7 @@ def _check_arguments(data: object, op: object, label: object, requires_grad: obj
         raise TypeError(f"label must be a str, received {type(label).__name__}: {label!r}")
     if not isinstance(op, str):
         raise TypeError(f"_op must be a str, received {type(op).__name__}: {op!r:.60}")
-    if not isinstance(requires_grad, bool):
-        raise TypeError(
-            f"requires_grad must be True or False, received {type(requires_grad).__name__}: "
-            f"{requires_grad!r:.60}"
-        )
+    flag(requires_grad, "requires_grad")
 
 
 def _lecture_parents(children: Iterable[Value]) -> tuple[Value, ...]:
