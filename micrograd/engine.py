@@ -21,6 +21,9 @@ from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, SupportsIndex
 
 from micrograd import autodiff, copying, grad_mode, ops
+from micrograd.autodiff import (
+    topological_order as topological_order,
+)  # re-exported: a public name here
 from micrograd.grad_mode import GradientLostWarning, TracingError, enable_grad, state
 from micrograd.lecture import LectureOp
 from micrograd.numeric import flag, is_real, to_float
@@ -433,10 +436,6 @@ class Value:
 
     def __reduce_ex__(self, protocol: SupportsIndex) -> tuple[Any, ...]:
         return copying.reduce(autodiff.topological_order(self), Value)
-
-
-# Every value a root depends on, each after all of its parents, the root last.
-topological_order = autodiff.topological_order
 
 
 def _backward_with_graph(root: Value, seed: float) -> None:

@@ -43,7 +43,7 @@ class _Mode(threading.local):
     anomaly = False
 
 
-state = _Mode()
+state: _Mode = _Mode()
 """This thread's mode, read by the engine; changed only by the blocks and functions below."""
 
 

@@ -216,6 +216,18 @@ class Op:
         "notation",
     )
 
+    name: str
+    symbol: str
+    forward: Callable[..., float]
+    rules: Rules | None
+    local_grads: tuple[Callable[..., float], ...]
+    array_forward: Callable[..., Any] | None
+    array_local_grads: tuple[Callable[..., Any] | float, ...]
+    domain: tuple[Domain, ...]
+    kinks: tuple[float, ...]
+    kink_where_equal: bool
+    notation: tuple[str, ...]
+
     def __init__(
         self,
         name: str,

@@ -41,6 +41,10 @@ class Store:
 
     __slots__ = ("numbers", "current", "in_slots")
 
+    numbers: array[float]
+    current: bool
+    in_slots: int
+
     def __init__(self, numbers: array[float], in_slots: int = 0) -> None:
         self.numbers = numbers
         self.current = True
@@ -236,9 +240,12 @@ class ParameterRun:
 
     __slots__ = ("params", "run", "_stores")
 
+    params: Sequence[Value]
+    run: tuple[Store, int] | None
+
     def __init__(self, params: Sequence[Value]) -> None:
         self.params = params
-        self.run: tuple[Store, int] | None = None
+        self.run = None
         self._stores: tuple[Store, ...] = ()
         self._look()
 

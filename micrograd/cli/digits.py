@@ -141,8 +141,8 @@ class TapeEngine:
         self.tape: Tape = trace(
             lambda *xs: sample_loss(model, xs[:64], xs[64:]), [0.0] * 74, self.params
         )
-        self.backend = default_backend()
-        self.name = f"tape, {self.backend} replay"
+        self.backend: str = default_backend()
+        self.name: str = f"tape, {self.backend} replay"
         # The logits are watched, not differentiated.
         self.seeds: list[float] = [1.0] + [0.0] * N_CLASSES
 

@@ -54,6 +54,16 @@ class Scatter:
     those rows are not zeroed beforehand.
     """
 
+    index: Any  # a slice, or an array of row numbers
+    rows_list: list[int]
+    kind: str
+    column: bool
+    assign: bool
+    repeats: bool
+    order: Any  # with repeats: the sort of the rows, the start of each run, each run's row
+    starts: Any
+    rows: Any
+
     def __init__(self, rows: list[int]) -> None:
         import numpy as np
 
@@ -99,6 +109,17 @@ class Group:
     additions, `args[0]` the (nodes, terms) rows of its terms); "affine" (a fused neuron,
     start + Σ param · x with the same x rows for every node: one matrix product).
     """
+
+    shared: bool
+    kind: str
+    op: Op | LectureOp | None
+    out: slice
+    terms: Any  # "sum": the (nodes, terms) rows
+    scatter: list[Scatter]
+    start: Scatter  # "affine": the start rows, the parameter numbers and the x rows
+    weights: Any
+    weight_scatter: Scatter
+    x: Scatter
 
     def __init__(
         self, kind: Op | LectureOp | str, out: slice, args: list[list[int]], shared: bool

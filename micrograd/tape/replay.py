@@ -106,7 +106,7 @@ PlanBuilder = Callable[["Tape"], ReplayPlan]
 
 # The number in each parameter, read from its slot: `Value.data` is a property, and a model's
 # hundreds of parameters are read at every replay. A Value's number is checked when assigned.
-read_data = attrgetter("_data")
+read_data: Callable[[Value], float] = attrgetter("_data")
 
 
 def check_numbers(
