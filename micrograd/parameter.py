@@ -160,7 +160,7 @@ def to_store(params: Sequence[Value], store: Store) -> None:
         if type(p) is Parameter:
             p._numbers[p._index] = _slot.__get__(p)
             _become(p, StoredParameter)
-            store.in_slots -= 1
+            p._store.in_slots -= 1
 
 
 def to_slots(params: Iterable[Value]) -> None:
@@ -195,9 +195,11 @@ def _unpickled_parameter(
 
 
 def pack(params: Iterable[Parameter]) -> Store:
-    """One new store holding the numbers of `params`, in order; each now reads and writes there.
+    """One new store for `params`, in order, holding their numbers; each has its place there.
 
-    The stores they leave are marked not `current`. A parameter listed twice is refused.
+    A number in its slot stays there (the store has a copy a replay will refresh), a number in
+    a store moves to the new one. The stores they leave are marked not `current`. A parameter
+    listed twice is refused.
     """
     params = list(params)
     seen: set[int] = set()
