@@ -104,7 +104,7 @@ class NumpyPlan(NumpyLayout):
         param_grads = self._backward(buffers, (shared_saved, lane_saved), seeds, input_grads)
         if reduce == "mean":
             param_grads /= lanes
-        outputs = values[self.output_rows].T.copy()
+        outputs = values.take(self.output_rows, axis=0).T.copy()  # take: faster than values[rows]
         input_grads_out = buffers[1][:n].T.copy() if input_grads else None
         # The numbers as read, kept: a store's view would change with the next step.
         read = (weights if run is None else weights.copy()) if params is None else None
@@ -176,7 +176,9 @@ class NumpyPlan(NumpyLayout):
             for step, group_saved in zip(lane_steps, reversed(lane_saved)):
                 step(values, grads, column_grads, weight_grads, group_saved)
             if self.spread is not None:  # a shared value's gradient: the sum over its lanes
-                column_grads[self.spread] += grads[self.spread].sum(axis=1, keepdims=True)
+                column_grads[self.spread] += np.add.reduce(
+                    grads[self.spread], axis=1, keepdims=True
+                )
             for step, group_saved in zip(shared_steps, reversed(shared_saved)):
                 step(column, column_grads, column_grads, weight_grads, group_saved)
         weight_grads[self.row_params] += column_grads[n : n + r, 0]
@@ -209,9 +211,10 @@ def _adder(np: Any, scatter: Scatter) -> _Adder:
     summed per row instead (see `Scatter`)."""
     index = scatter.index
     if scatter.column:
-        put = _adder(np, _as_rows(scatter))
+        # np.add.reduce is what ndarray.sum calls, without its Python wrapper.
+        put, reduce = _adder(np, _as_rows(scatter)), np.add.reduce
         return lambda target, column_target, block: put(
-            column_target, None, block.sum(axis=1, keepdims=True)
+            column_target, None, reduce(block, axis=1, keepdims=True)
         )
     if scatter.repeats:
         rows, order, starts, reduceat = scatter.rows, scatter.order, scatter.starts, np.add.reduceat
