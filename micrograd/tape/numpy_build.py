@@ -12,7 +12,7 @@ that they assign rather than add.
 
 Each step is one pass over the tape's instructions; the grouping by depth is the one both
 replays use (`replay.group_by_depth`). `NumpyLayout` holds the result; `Scatter` and `Group` are
-its parts, with the two small methods that read and write their rows.
+its parts.
 
 Left out: replaying the plan (buffers, checking inputs, the forward and backward loops) is
 `numpy_plan.NumpyPlan`. An op without array versions is refused here (NotImplementedError).
@@ -45,8 +45,8 @@ def _as_index(rows: list[int]) -> Any:
 
 
 class Scatter:
-    """Rows a group reads as one argument: reads them, and adds a block of gradients back into
-    them, some rows possibly repeated.
+    """Rows a group reads as one argument, some possibly repeated, and how its gradients go back
+    into them (the replay's `numpy_plan._adder`).
 
     `target[rows] += block` drops all but one of the repeats, and `np.add.at` is slow, so for
     repeated rows the block is sorted by row once and summed per row with `np.add.reduceat`.
@@ -80,26 +80,6 @@ class Scatter:
             ordered = np.array(rows)[self.order]
             self.starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
             self.rows = ordered[self.starts]
-
-    def read(self, values: Any, column: Any, inputs: Any) -> Any:
-        """The rows: from `inputs` (the caller's array, transposed) when all are inputs."""
-        if self.kind == "inputs":
-            return inputs[self.index]
-        return column[self.index] if self.column else values[self.index]
-
-    def add(self, target: Any, column_target: Any, block: Any) -> None:
-        """Adds (or assigns) `block` into the rows of `target`, or summed over the lanes into
-        those of `column_target` for rows read as a column."""
-        if self.column:
-            target, block = column_target, block.sum(axis=1, keepdims=True)
-        if self.repeats:
-            import numpy as np
-
-            target[self.rows] += np.add.reduceat(block[self.order], self.starts, axis=0)
-        elif self.assign:
-            target[self.index] = block
-        else:
-            target[self.index] += block
 
 
 class Group:

@@ -3,8 +3,10 @@
 `NumpyPlan` is the plan `numpy_build` lays out, with its replay: it checks the inputs, fills
 buffers of one row per value and one column per lane, then runs each group's numpy call
 forward (an op record's `array_forward`, a sum, or a matrix product) and its backward step
-(`array_local_grads` times the upstream gradient) last group first. So a replay costs a few
-dozen numpy calls per step for an MLP of any width.
+(`array_local_grads` times the upstream gradient) last group first. Each group's two steps are
+functions made when the plan is built (`_forward_step`, `_backward_step`), with where it reads
+and writes already decided, so a replay is a loop of calls: a few dozen numpy calls per step for
+an MLP of any width, and little Python around them.
 
 Values the same in every lane (parameters, constants, an L2 penalty) are computed once, in a
 buffer of one column, and their gradient from all lanes is their sum. Buffers are reused
@@ -16,12 +18,13 @@ Left out: how the tape becomes groups and rows (`numpy_build`), ops without arra
 
 from __future__ import annotations
 
+import copy
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from micrograd.parameter import ParameterRun, Store, to_store
-from micrograd.tape.numpy_build import Group, NumpyLayout
+from micrograd.tape.numpy_build import Group, NumpyLayout, Scatter
 from micrograd.tape.replay import BatchResult, check_array, check_param_array, read_data
 
 # Largest pair of per-lane buffers kept between calls (bytes): minibatches reuse theirs, and a
@@ -50,6 +53,18 @@ class NumpyPlan(NumpyLayout):
         # Whether the parameters are one run of a Parameter store, and that store's array.
         self._param_run = ParameterRun(self.params)
         self._view: tuple[Store | None, Any] = (None, None)
+        self._forward_shared = [_forward_step(np, group) for group in self.shared_groups]
+        self._forward_lanes = [_forward_step(np, group) for group in self.lane_groups]
+        # Backward steps, last group first, with input gradients and without: gradients flowing
+        # only into inputs are skipped unless asked for (as PyTorch skips tensors that do not
+        # require grad); those flowing only into constants always are.
+        self._backward_steps = {
+            wanted: (
+                [_backward_step(np, group, skip) for group in reversed(self.lane_groups)],
+                [_backward_step(np, group, skip) for group in reversed(self.shared_groups)],
+            )
+            for wanted, skip in ((True, ("constants",)), (False, ("constants", "inputs")))
+        }
 
     def run(
         self,
@@ -82,17 +97,14 @@ class NumpyPlan(NumpyLayout):
         # Parameters are the same in every lane: the one-column buffer holds them (and the
         # constants, written when the buffers were made).
         column[n : n + r, 0] = weights[self.row_params]
-        shared_saved = self._forward(column, column, inputs, weights, self.shared_groups)
+        shared_saved = [step(column, column, inputs, weights) for step in self._forward_shared]
         if self.spread is not None:
             values[self.spread] = column[self.spread]
-        lane_saved = self._forward(values, column, inputs, weights, self.lane_groups)
-        # Gradients flowing only into inputs are skipped unless asked for (as PyTorch skips
-        # tensors that do not require grad); those flowing only into constants always are.
-        skip = ("constants",) if input_grads else ("constants", "inputs")
-        param_grads = self._backward(buffers, (shared_saved, lane_saved), seeds, skip)
+        lane_saved = [step(values, column, inputs, weights) for step in self._forward_lanes]
+        param_grads = self._backward(buffers, (shared_saved, lane_saved), seeds, input_grads)
         if reduce == "mean":
             param_grads /= lanes
-        outputs = values[self.output_rows].T.copy()
+        outputs = values.take(self.output_rows, axis=0).T.copy()  # take: faster than values[rows]
         input_grads_out = buffers[1][:n].T.copy() if input_grads else None
         # The numbers as read, kept: a store's view would change with the next step.
         read = (weights if run is None else weights.copy()) if params is None else None
@@ -126,50 +138,23 @@ class NumpyPlan(NumpyLayout):
                 self._local.buffers = None
         return buffers
 
-    def _forward(
-        self, values: Any, column: Any, inputs: Any, weights: Any, groups: list[Group]
-    ) -> list[Any]:
-        """Fills the rows of `groups` in `values`; returns what each one's backward step needs."""
-        np = self.np
-        saved: list[Any] = []
-        for group in groups:
-            if group.kind == "affine":
-                w, xs = weights[group.weights], group.x.read(values, column, inputs)
-                # The product straight into the group's rows (a view): no temporary to copy.
-                block = values[group.out]
-                np.matmul(w, xs, out=block)
-                block += group.start.read(values, column, inputs)
-                saved.append((w, xs))
-            elif group.kind == "sum":
-                # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
-                # lane by lane, as the chain of additions did.
-                values[group.out] = np.add.reduce(values[group.terms], axis=1)
-                saved.append(None)
-            else:
-                args = [s.read(values, column, inputs) for s in group.scatter]
-                op = group.op
-                assert op is not None and op.array_forward is not None  # checked by the plan
-                values[group.out] = op.array_forward(np, *args)
-                saved.append(args)
-        return saved
-
     def _backward(
         self,
         buffers: tuple[Any, Any, Any, Any],
         saved: tuple[list[Any], list[Any]],
         seeds: Sequence[float],
-        skip: tuple[str, ...],
+        input_grads: bool,
     ) -> Any:
         """Fills the gradient buffers from the output seeds; returns parameter gradients summed
         over lanes.
 
-        `saved` is what the shared and the lane groups' forward steps returned. A scatter whose
-        rows are all of a kind in `skip` ("constants", "inputs") is not computed."""
+        `saved` is what the shared and the lane groups' forward steps returned; the gradients
+        of inputs are computed only when `input_grads` is True."""
         np = self.np
         n, r = self.n_inputs, self.n_row_params
         values, grads, column, column_grads = buffers
         # Rows of inputs get gradients only when asked for; zeroing them would cost a pass.
-        if "inputs" not in skip:
+        if input_grads:
             grads[:n].fill(0.0)
         column_grads[n : self.first_lane_row] = 0.0
         if self.zeroed_lane_rows is not None:  # the others are assigned before they are read
@@ -186,61 +171,193 @@ class NumpyPlan(NumpyLayout):
         else:  # add.at: an output listed twice gets both seeds
             np.add.at(grads, self.output_rows, column_seeds)
         shared_saved, lane_saved = saved
+        lane_steps, shared_steps = self._backward_steps[bool(input_grads)]
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
-            self._backward_groups(
-                (values, grads, column_grads), weight_grads, self.lane_groups, lane_saved, skip
-            )
+            for step, group_saved in zip(lane_steps, reversed(lane_saved)):
+                step(values, grads, column_grads, weight_grads, group_saved)
             if self.spread is not None:  # a shared value's gradient: the sum over its lanes
-                column_grads[self.spread] += grads[self.spread].sum(axis=1, keepdims=True)
-            self._backward_groups(
-                (column, column_grads, column_grads),
-                weight_grads,
-                self.shared_groups,
-                shared_saved,
-                skip,
-            )
+                column_grads[self.spread] += np.add.reduce(
+                    grads[self.spread], axis=1, keepdims=True
+                )
+            for step, group_saved in zip(shared_steps, reversed(shared_saved)):
+                step(column, column_grads, column_grads, weight_grads, group_saved)
         weight_grads[self.row_params] += column_grads[n : n + r, 0]
         return weight_grads
 
-    def _backward_groups(
-        self,
-        buffers: tuple[Any, Any, Any],
-        weight_grads: Any,
-        groups: list[Group],
-        saved: list[Any],
-        skip: tuple[str, ...],
-    ) -> None:
-        """The backward steps of `groups`, last first: into `grads` (and `column_grads` for
-        shared rows read as a column) and `weight_grads`."""
-        np = self.np
-        values, grads, column_grads = buffers
-        lanes = values.shape[1]
-        for group, args in zip(reversed(groups), reversed(saved)):
-            upstream = grads[group.out]
-            if group.kind == "affine":
-                w, xs = args
-                if group.start.kind not in skip:
-                    group.start.add(grads, column_grads, upstream)
-                if group.weight_scatter.assign:  # the (nodes, terms) block straight in
-                    weight_grads[group.weights] = upstream @ xs.T
-                else:  # parameter numbers, never read as a column
-                    group.weight_scatter.add(weight_grads, None, (upstream @ xs.T).ravel())
-                if group.x.kind not in skip:
-                    group.x.add(grads, column_grads, w.T @ upstream)
-            elif group.kind == "sum":
-                k, m = group.terms.shape
-                if group.scatter[0].kind not in skip:
-                    share = np.broadcast_to(upstream[:, None, :], (k, m, lanes))
-                    group.scatter[0].add(grads, column_grads, share.reshape(k * m, lanes))
+
+# Each group's forward and backward step, made once when the plan is built: the replay is then
+# a loop of calls, with no choice by kind, source or skipped rows left for each call.
+
+_Step = Callable[..., Any]
+_Adder = Callable[[Any, Any, Any], None]
+
+
+def _reader(scatter: Scatter) -> Callable[[Any, Any, Any], Any]:
+    """Reads the rows of `scatter` from (values, column, inputs): from the caller's inputs
+    (transposed) when all are inputs, from the one-column buffer when read as a column."""
+    index = scatter.index
+    if scatter.kind == "inputs":
+        return lambda values, column, inputs: inputs[index]
+    if scatter.column:
+        return lambda values, column, inputs: column[index]
+    return lambda values, column, inputs: values[index]
+
+
+def _adder(np: Any, scatter: Scatter) -> _Adder:
+    """Adds (or assigns) a block into the rows of `scatter` in (target, column_target, block),
+    summed over the lanes into `column_target` for rows read as a column.
+
+    `target[rows] += block` drops all but one of repeated rows: the block is sorted by row and
+    summed per row instead (see `Scatter`)."""
+    index = scatter.index
+    if scatter.column:
+        # np.add.reduce is what ndarray.sum calls, without its Python wrapper.
+        put, reduce = _adder(np, _as_rows(scatter)), np.add.reduce
+        return lambda target, column_target, block: put(
+            column_target, None, reduce(block, axis=1, keepdims=True)
+        )
+    if scatter.repeats:
+        rows, order, starts, reduceat = scatter.rows, scatter.order, scatter.starts, np.add.reduceat
+
+        def add_repeats(target: Any, column_target: Any, block: Any) -> None:
+            target[rows] += reduceat(block[order], starts, axis=0)
+
+        return add_repeats
+    if scatter.assign:
+
+        def assign(target: Any, column_target: Any, block: Any) -> None:
+            target[index] = block
+
+        return assign
+
+    def add(target: Any, column_target: Any, block: Any) -> None:
+        target[index] += block
+
+    return add
+
+
+def _first_write(scatter: Scatter) -> slice | None:
+    """The rows of a scatter that assigns into a run of rows (never a column or repeated rows):
+    a block for them can be computed straight into them (`out=`), with no copy."""
+    return scatter.index if scatter.assign and isinstance(scatter.index, slice) else None
+
+
+def _as_rows(scatter: Scatter) -> Scatter:
+    """A copy of `scatter` written as rows, not as a column."""
+    rows = copy.copy(scatter)
+    rows.column = False
+    return rows
+
+
+def _forward_step(np: Any, group: Group) -> _Step:
+    """Fills the group's rows: step(values, column, inputs, weights) returns what its backward
+    step needs."""
+    out = group.out
+    if group.kind == "affine":
+        weights, matmul = group.weights, np.matmul
+        read_x, read_start = _reader(group.x), _reader(group.start)
+
+        def affine(values: Any, column: Any, inputs: Any, params: Any) -> Any:
+            w, xs = params[weights], read_x(values, column, inputs)
+            # The product straight into the group's rows (a view): no temporary to copy.
+            block = values[out]
+            matmul(w, xs, out=block)
+            block += read_start(values, column, inputs)
+            return w, xs
+
+        return affine
+    if group.kind == "sum":
+        terms, reduce = group.terms, np.add.reduce
+
+        def add_up(values: Any, column: Any, inputs: Any, params: Any) -> None:
+            # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
+            # lane by lane, as the chain of additions did.
+            values[out] = reduce(values[terms], axis=1)
+
+        return add_up
+    op = group.op
+    assert op is not None and op.array_forward is not None  # checked by the layout
+    forward, readers = op.array_forward, [_reader(s) for s in group.scatter]
+    if len(readers) == 2:  # most ops: spelled out, a list comprehension the less
+        read_a, read_b = readers
+
+        def binary(values: Any, column: Any, inputs: Any, params: Any) -> Any:
+            args = (read_a(values, column, inputs), read_b(values, column, inputs))
+            values[out] = forward(np, *args)
+            return args
+
+        return binary
+
+    def apply(values: Any, column: Any, inputs: Any, params: Any) -> Any:
+        args = [read(values, column, inputs) for read in readers]
+        values[out] = forward(np, *args)
+        return args
+
+    return apply
+
+
+def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _Step:
+    """The group's backward step, step(values, grads, column_grads, weight_grads, saved): into
+    `grads` (and `column_grads` for shared rows read as a column) and `weight_grads`. A scatter
+    whose rows are all of a kind in `skip` ("constants", "inputs") is not computed."""
+    out = group.out
+    if group.kind == "affine":
+        add_start = None if group.start.kind in skip else _adder(np, group.start)
+        add_x = None if group.x.kind in skip else _adder(np, group.x)
+        weights, assign = group.weights, group.weight_scatter.assign
+        add_weights = _adder(np, group.weight_scatter)
+
+        def affine(
+            values: Any, grads: Any, column_grads: Any, weight_grads: Any, saved: Any
+        ) -> None:
+            w, xs = saved
+            upstream = grads[out]
+            if add_start is not None:
+                add_start(grads, column_grads, upstream)
+            if assign:  # the (nodes, terms) block straight in
+                weight_grads[weights] = upstream @ xs.T
+            else:  # parameter numbers, never read as a column
+                add_weights(weight_grads, None, (upstream @ xs.T).ravel())
+            # Not `out=` into the rows: numpy then takes another BLAS path, slower for wide
+            # batches (digits at 1,797 rows: 14% more instructions a replay).
+            if add_x is not None:
+                add_x(grads, column_grads, w.T @ upstream)
+
+        return affine
+    if group.kind == "sum":
+        k, m = group.terms.shape
+        add_terms = None if group.scatter[0].kind in skip else _adder(np, group.scatter[0])
+
+        def add_up(
+            values: Any, grads: Any, column_grads: Any, weight_grads: Any, saved: Any
+        ) -> None:
+            if add_terms is not None:
+                lanes = values.shape[1]
+                share = np.broadcast_to(grads[out][:, None, :], (k, m, lanes))
+                add_terms(grads, column_grads, share.reshape(k * m, lanes))
+
+        return add_up
+    assert group.op is not None  # an op group
+    rules = [
+        (_adder(np, scatter), local_grad, _first_write(scatter))
+        for scatter, local_grad in zip(group.scatter, group.op.array_local_grads)
+        if scatter.kind not in skip
+    ]
+    multiply = np.multiply
+
+    def apply(values: Any, grads: Any, column_grads: Any, weight_grads: Any, args: Any) -> None:
+        upstream, result = grads[out], values[out]
+        for add, local_grad, rows in rules:
+            if callable(local_grad):
+                if rows is None:
+                    add(grads, column_grads, local_grad(np, *args, result) * upstream)
+                else:
+                    multiply(local_grad(np, *args, result), upstream, out=grads[rows])
+            elif local_grad == 1.0:  # add's: pass the gradient through as it is
+                add(grads, column_grads, upstream)
+            elif rows is None:  # another constant derivative
+                add(grads, column_grads, local_grad * upstream)
             else:
-                out = values[group.out]
-                assert group.op is not None  # an op group
-                for scatter, local_grad in zip(group.scatter, group.op.array_local_grads):
-                    if scatter.kind in skip:
-                        continue
-                    if callable(local_grad):
-                        scatter.add(grads, column_grads, local_grad(np, *args, out) * upstream)
-                    elif local_grad == 1.0:  # add's: pass the gradient through as it is
-                        scatter.add(grads, column_grads, upstream)
-                    else:  # another constant derivative
-                        scatter.add(grads, column_grads, local_grad * upstream)
+                multiply(local_grad, upstream, out=grads[rows])
+
+    return apply
