@@ -150,6 +150,11 @@ class DerivativeReport:
     # Which mistake, as a word a page can translate: "sign", "swapped", "value", "one-minus",
     # "gate" or "factor" (None when `mistake` is).
     mistake_kind: str | None = None
+    # Every comparison made, point by point (empty when none was): the points, the learner's
+    # number for each input there (or what went wrong) and the central difference.
+    points: tuple[tuple[float, ...], ...] = ()
+    yours: tuple[tuple[float | str, ...], ...] = ()
+    central: tuple[tuple[float, ...], ...] = ()
 
     @property
     def right(self) -> bool:
@@ -244,7 +249,19 @@ def check_derivative(
         if disagreements
         else (None, None)
     )
-    return DerivativeReport(name, input_names, checked, True, disagreements, mistake, None, kind)
+    return DerivativeReport(
+        name,
+        input_names,
+        checked,
+        True,
+        disagreements,
+        mistake,
+        None,
+        kind,
+        tuple(grid),
+        tuple(tuple(row) for row in rows),
+        tuple(tuple(slopes) for slopes in central),
+    )
 
 
 def _rules_of(op: Op) -> list[object]:

@@ -33,8 +33,9 @@ from micrograd.data import LINEAR_TABLE, TWO_TWO_TWO
 from micrograd.engine import Value, topological_order
 from micrograd.explain import explain
 from micrograd.expr import ExpressionError, evaluate, names_used, parse
-from micrograd.gradcheck import DEFAULT_POINTS, check_derivative, numerical_grad
+from micrograd.gradcheck import DEFAULT_POINTS, check_derivative
 from micrograd.numeric import count, real
+from micrograd.ops import SIGMOID
 from micrograd.playground.glue import (
     _WEIGHTS,
     PlaygroundError,
@@ -284,10 +285,6 @@ DERIVATIVE_SOLUTION = "sigmoid(x) * (1 - sigmoid(x))"
 """A right answer to the page's exercise, which `?reveal=all` checks."""
 
 
-def _sigmoid(x: float) -> float:
-    return 1.0 / (1.0 + math.exp(-x))
-
-
 def check_derivative_text(text: object) -> dict[str, Any]:
     """The learner's formula for the derivative of sigmoid(x) = 1 / (1 + exp(-x)), a text in x
     (read by `micrograd.expr`, never run as Python), checked by `check_derivative` at its
@@ -317,20 +314,18 @@ def check_derivative_text(text: object) -> dict[str, Any]:
         except ExpressionError:
             return math.nan  # out of range at this point (1/0, log of a negative): shown as nan
 
-    report = check_derivative(_sigmoid, yours, points=DEFAULT_POINTS, name="dσ/dx")
+    report = check_derivative(SIGMOID.forward, yours, points=DEFAULT_POINTS, name="dσ/dx")
     wrong = {d.point for d in report.disagreements}
     rows = []
-    for x in DEFAULT_POINTS:
-        # The same central difference check_derivative compares with (its default eps).
-        (slope,) = numerical_grad(Value.sigmoid, [x])
-        mine = yours(x)
+    for point, (mine,), (slope,) in zip(report.points, report.yours, report.central):
+        assert isinstance(mine, float)  # yours() returns nan, never raises
         rows.append(
             {
-                "x": _number(x),
+                "x": _number(point[0]),
                 "yours": _number(mine),
                 "central": _number(slope),
                 "difference": _number(mine - slope),
-                "right": (x,) not in wrong,
+                "right": point not in wrong,
             }
         )
     factor = None

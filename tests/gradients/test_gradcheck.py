@@ -249,9 +249,11 @@ def test_every_op_records_rules_pass_when_checked_as_a_learners(name):
     report = check_derivative(op)
     assert report.right, str(report)
     assert report.input_names == ("x", "y")[: op.arity] and report.name == f"{name}'s rules"
-    # Right everywhere means every point lay where the op is defined (log's and pow's base
-    # domain excludes the default points below 0).
-    assert report.checked == len(DEFAULT_POINTS) * op.arity
+    assert report.checked == len(DEFAULT_POINTS) * op.arity == len(report.points) * op.arity
+    # Every point lies inside the record's domain (log's excludes the default points below 0).
+    for point in report.points:
+        for x, (lo, hi) in zip(point, op.domain):
+            assert lo < x < hi, (name, point)
 
 
 def test_a_learners_op_record_is_checked_by_its_rules_with_the_slip_named():
