@@ -319,24 +319,42 @@ def _as_function(rule: Rule, arity: int) -> Callable[..., Any]:
     return lambda *inputs_and_out: rule
 
 
-def _array_versions(rules: Rules) -> tuple[Callable[..., Any] | float, ...]:
-    """The rules on arrays, each taking the numpy module first, as the tape calls them."""
-    on_floats = rules(FLOAT_MATH)  # only to see which derivatives are constants
-    versions: dict[int, tuple[Rule, ...]] = {}  # by id(np): the rules on that numpy's arrays
+class ArrayRule:
+    """Rule `position` of an op on arrays, called as `rule(np, *inputs, out)`; `bind(np)` gives
+    the rule on that numpy's arrays as a plain function of the inputs and `out` (the tape's
+    replay binds each once, when its plan is built)."""
 
-    def on_arrays(position: int) -> Callable[..., Any]:
-        def rule(np: Any, *inputs_and_out: Any) -> Any:
-            found = versions.get(id(np))
-            if found is None:
-                found = versions[id(np)] = rules(array_math(np))
-            rule = found[position]
-            assert callable(rule)  # constants were kept as numbers below
-            return rule(*inputs_and_out)
+    __slots__ = ("rules", "position", "versions")
 
+    rules: Rules
+    position: int
+    versions: dict[int, tuple[Rule, ...]]
+
+    def __init__(self, rules: Rules, position: int, versions: dict[int, tuple[Rule, ...]]) -> None:
+        self.rules, self.position = rules, position
+        self.versions = versions  # by id(np), shared by the op's rules: rules(array_math(np))
+
+    def bind(self, np: Any) -> Callable[..., Any]:
+        found = self.versions.get(id(np))
+        if found is None:
+            found = self.versions[id(np)] = self.rules(array_math(np))
+        rule = found[self.position]
+        assert callable(rule)  # constants were kept as numbers by _array_versions
         return rule
 
+    def __call__(self, np: Any, *inputs_and_out: Any) -> Any:
+        return self.bind(np)(*inputs_and_out)
+
+
+def _array_versions(rules: Rules) -> tuple[ArrayRule | float, ...]:
+    """The rules on arrays, each taking the numpy module first, as the tape calls them."""
+    on_floats = rules(FLOAT_MATH)  # only to see which derivatives are constants
+    versions: dict[int, tuple[Rule, ...]] = {}
     # A constant derivative stays a number: the tape passes gradients through it.
-    return tuple(rule if not callable(rule) else on_arrays(i) for i, rule in enumerate(on_floats))
+    return tuple(
+        rule if not callable(rule) else ArrayRule(rules, i, versions)
+        for i, rule in enumerate(on_floats)
+    )
 
 
 # --- Forward functions on floats: IEEE results, a warning naming the op when finite inputs give

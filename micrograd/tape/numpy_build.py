@@ -2,7 +2,8 @@
 
 The plan rearranges the tape once: chains of additions become one sum, sums of
 parameter-times-value products (neurons) reading the same values become one matrix product,
-and what is left is grouped by depth and op record, each group one numpy call on a block of
+sums of parameters squared (an L2 penalty) become one product of the parameters with
+themselves, and what is left is grouped by depth and op record, each group one numpy call on a block of
 rows. Ops are recognised by their records (`op is ADD`), never by name. What depends only on
 parameters and constants (an L2 penalty) is the same in every lane: those groups are marked
 shared and come first. Rows are then laid out so that each group writes one block, and each
@@ -87,7 +88,8 @@ class Group:
 
     Kinds: an `Op` (rows `args[i]` hold argument i of every node); "sum" (a fused chain of
     additions, `args[0]` the (nodes, terms) rows of its terms); "affine" (a fused neuron,
-    start + Σ param · x with the same x rows for every node: one matrix product).
+    start + Σ param · x with the same x rows for every node: one matrix product); "squares"
+    (Σ param · param, every term a parameter times itself: its parameters need no rows).
     """
 
     shared: bool
@@ -120,6 +122,11 @@ class Group:
             self.weights = np.array(weights, dtype=np.intp)  # (nodes, terms) parameter numbers
             self.weight_scatter = Scatter(self.weights.ravel().tolist())
             self.x = Scatter(xs)
+        elif kind == "squares":
+            starts, weights = args  # no start rows when every term is a square
+            self.weights = np.array(weights, dtype=np.intp)  # (nodes, terms) parameter numbers
+            self.weight_scatter = Scatter(self.weights.ravel().tolist())
+            self.scatter = [Scatter(starts)] if starts else []
         else:
             self.scatter = [Scatter(rows) for rows in args]
 
@@ -152,9 +159,10 @@ class NumpyLayout:
         _check_array_versions(tape)
         uses = tape.use_counts()
         terms, absorbed_adds = _fuse_additions(tape, uses)
-        affine, absorbed_products = _find_neurons(tape, uses, terms)
         shared = _lane_invariant(tape)
-        groups = _group_by_depth(tape, terms, affine, absorbed_adds | absorbed_products, shared)
+        affine, squares, absorbed_products = _find_neurons(tape, uses, terms, shared)
+        absorbed = absorbed_adds | absorbed_products
+        groups = _group_by_depth(tape, terms, affine, squares, absorbed, shared)
         row, row_params, self.fixed, self.n_rows = _lay_out_rows(tape, groups)
         # A slice when the parameters read as rows are a run (all of them, often): a view.
         self.row_params = _as_index(row_params) if row_params else np.array([], dtype=np.intp)
@@ -234,14 +242,20 @@ def _fuse_additions(tape: Tape, uses: list[int]) -> tuple[dict[int, list[int]], 
 
 
 def _find_neurons(
-    tape: Tape, uses: list[int], terms: dict[int, list[int]]
-) -> tuple[dict[int, tuple[int, list[int], list[int]]], set[int]]:
-    """Sums that are neurons, start + Σ w·x, as (start, parameter numbers, x slots); and the
+    tape: Tape, uses: list[int], terms: dict[int, list[int]], shared: list[bool]
+) -> tuple[
+    dict[int, tuple[int, list[int], list[int]]], dict[int, tuple[int | None, list[int]]], set[int]
+]:
+    """Sums that are neurons, start + Σ w·x, as (start, parameter numbers, x slots); sums of
+    squared parameters, [start +] Σ w·w, as (start or None, parameter numbers); and the
     products they absorb.
 
     A sum whose terms after the first are products of a parameter and something else, each used
     only there, is a neuron. Neurons reading the same x rows become one matrix product (rounded
-    differently from the chain, by ~1e-16 relative).
+    differently from the chain, by ~1e-16 relative). A sum whose terms after the first are a
+    parameter times itself, and whose first is one too or is the same in every lane (Python's
+    `sum` starts from 0), is a sum of squares (an L2 penalty), computed from the parameters'
+    numbers with no rows for them (rounded differently too; its gradients are the chain's).
     """
     n, p = tape.n_inputs, len(tape.params)
     producer = {ins.out: ins for ins in tape.instructions}
@@ -258,14 +272,21 @@ def _find_neurons(
         return None
 
     affine: dict[int, tuple[int, list[int], list[int]]] = {}
+    squares: dict[int, tuple[int | None, list[int]]] = {}
     absorbed: set[int] = set()
     for out, chain in terms.items():
-        found = [weight_and_x(t) for t in chain[1:]]
-        pairs = [pair for pair in found if pair is not None]
-        if len(pairs) == len(found):
+        found = [weight_and_x(t) for t in chain]
+        squared = [pair is not None and pair[1] == n + pair[0] for pair in found]
+        if all(squared[1:]) and (squared[0] or shared[chain[0]]):
+            start = None if squared[0] else chain[0]
+            squares[out] = (start, [pair[0] for pair in found if pair is not None])
+            absorbed.update(chain if start is None else chain[1:])
+            continue
+        pairs = [pair for pair in found[1:] if pair is not None]
+        if len(pairs) == len(found) - 1:
             affine[out] = (chain[0], [w for w, _ in pairs], [x for _, x in pairs])
             absorbed.update(chain[1:])
-    return affine, absorbed
+    return affine, squares, absorbed
 
 
 def _lane_invariant(tape: Tape) -> list[bool]:
@@ -285,6 +306,7 @@ def _group_by_depth(
     tape: Tape,
     terms: dict[int, list[int]],
     affine: dict[int, tuple[int, list[int], list[int]]],
+    squares: dict[int, tuple[int | None, list[int]]],
     absorbed: set[int],
     shared: list[bool],
 ) -> _Groups:
@@ -294,7 +316,7 @@ def _group_by_depth(
     In that order every group reads only rows written by earlier groups. Each group is whether
     it is shared, its kind and its members, (output slot, arguments) pairs.
     """
-    grouped = group_by_depth(tape.n_slots, _nodes(tape, terms, affine, absorbed, shared))
+    grouped = group_by_depth(tape.n_slots, _nodes(tape, terms, affine, squares, absorbed, shared))
     # Within a depth by kind, op and shape: the keys differ, so the order does not depend on
     # the order the groups were found in.
     grouped.sort(key=lambda group: (group[1][0], group[0], group[1][1:]))
@@ -310,6 +332,7 @@ def _nodes(
     tape: Tape,
     terms: dict[int, list[int]],
     affine: dict[int, tuple[int, list[int], list[int]]],
+    squares: dict[int, tuple[int | None, list[int]]],
     absorbed: set[int],
     shared: list[bool],
 ) -> Iterator[_Node]:
@@ -323,6 +346,11 @@ def _nodes(
             start, weights, xs = affine[ins.out]
             key: tuple[Any, ...] = (in_lanes, "affine", "", 0, tuple(xs))
             yield ins.out, (start, *xs), key, ("affine", (ins.out, [start, weights, xs]))
+        elif ins.out in squares:
+            first, weights = squares[ins.out]
+            reads = () if first is None else (first,)
+            key = (in_lanes, "squares", "", first is None, len(weights))
+            yield ins.out, reads, key, ("squares", (ins.out, [first, weights]))
         elif len(terms.get(ins.out, ())) > 2:
             chain = terms[ins.out]
             yield ins.out, chain, (in_lanes, "sum", "", 0, len(chain)), ("sum", (ins.out, chain))
@@ -336,6 +364,8 @@ def _reads(kind: Op | LectureOp | str, members: list[tuple[int, list[Any]]]) -> 
     """The slots a group's members read as rows (weights inside matrix products are not rows)."""
     if kind == "affine":
         return [slot for _, args in members for slot in (args[0], *args[2])]
+    if kind == "squares":  # the start, if any: the parameters' numbers are read where they are
+        return [args[0] for _, args in members if args[0] is not None]
     if kind == "sum":
         return [slot for _, chain in members for slot in chain]
     return [slot for _, args in members for slot in args]
@@ -381,6 +411,9 @@ def _make_group(
             [weights for _, (_, weights, _) in members],
             [row[x] for x in members[0][1][2]],
         ]
+    elif kind == "squares":
+        starts = [row[start] for _, (start, _) in members if start is not None]
+        args = [starts, [weights for _, (_, weights) in members]]
     elif kind == "sum":
         args = [[row[t] for t in chain] for _, chain in members]
     else:
@@ -434,7 +467,7 @@ def _mark_first_writes(
     assigned: set[int] = set()
     weights_written: set[int] = set()
     for group in [*reversed(lane_groups), *reversed(shared_groups)]:
-        if group.kind == "affine":
+        if group.kind in ("affine", "squares"):
             numbers = group.weights.ravel().tolist()
             if not group.weight_scatter.repeats and not weights_written.intersection(numbers):
                 group.weight_scatter.assign = True

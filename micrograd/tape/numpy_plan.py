@@ -19,10 +19,12 @@ Left out: how the tape becomes groups and rows (`numpy_build`), ops without arra
 from __future__ import annotations
 
 import copy
+import functools
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from micrograd.ops import ArrayRule
 from micrograd.parameter import ParameterRun, Store, to_store
 from micrograd.tape.numpy_build import Group, NumpyLayout, Scatter
 from micrograd.tape.replay import BatchResult, check_array, check_param_array, read_data
@@ -266,6 +268,17 @@ def _forward_step(np: Any, group: Group) -> _Step:
             return w, xs
 
         return affine
+    if group.kind == "squares":  # a shared group: `values` is the one-column buffer
+        weights, reduce = group.weights, np.add.reduce
+        read_start = _reader(group.scatter[0]) if group.scatter else None
+
+        def squares(values: Any, column: Any, inputs: Any, params: Any) -> Any:
+            w = params[weights]  # (nodes, terms)
+            total = reduce(w * w, axis=1, keepdims=True)
+            values[out] = total if read_start is None else read_start(values, column, inputs) + total
+            return w
+
+        return squares
     if group.kind == "sum":
         terms, reduce = group.terms, np.add.reduce
 
@@ -296,6 +309,16 @@ def _forward_step(np: Any, group: Group) -> _Step:
     return apply
 
 
+def _on_arrays(np: Any, local_grad: Any) -> Any:
+    """A rule on arrays as a function of the inputs and `out`, bound to `np` once (a constant
+    derivative stays a number)."""
+    if isinstance(local_grad, ArrayRule):  # an op's rules on arrays: resolved once, here
+        return local_grad.bind(np)
+    if callable(local_grad):  # written by hand, taking np first
+        return functools.partial(local_grad, np)
+    return local_grad
+
+
 def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _Step:
     """The group's backward step, step(values, grads, column_grads, weight_grads, saved): into
     `grads` (and `column_grads` for shared rows read as a column) and `weight_grads`. A scatter
@@ -324,6 +347,21 @@ def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _Step:
                 add_x(grads, column_grads, w.T @ upstream)
 
         return affine
+    if group.kind == "squares":
+        add_squares = _adder(np, group.weight_scatter)
+        starts = group.scatter[0] if group.scatter else None
+        add_start = None if starts is None or starts.kind in skip else _adder(np, starts)
+
+        def squares(
+            values: Any, grads: Any, column_grads: Any, weight_grads: Any, w: Any
+        ) -> None:
+            upstream = grads[out]
+            if add_start is not None:
+                add_start(grads, column_grads, upstream)
+            # Each term's two edges, w·g + w·g, is (2g)·w to the bit: doubling is exact.
+            add_squares(weight_grads, None, ((2.0 * upstream) * w).ravel())
+
+        return squares
     if group.kind == "sum":
         k, m = group.terms.shape
         add_terms = None if group.scatter[0].kind in skip else _adder(np, group.scatter[0])
@@ -339,7 +377,7 @@ def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _Step:
         return add_up
     assert group.op is not None  # an op group
     rules = [
-        (_adder(np, scatter), local_grad, _first_write(scatter))
+        (_adder(np, scatter), _on_arrays(np, local_grad), _first_write(scatter))
         for scatter, local_grad in zip(group.scatter, group.op.array_local_grads)
         if scatter.kind not in skip
     ]
@@ -350,9 +388,9 @@ def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _Step:
         for add, local_grad, rows in rules:
             if callable(local_grad):
                 if rows is None:
-                    add(grads, column_grads, local_grad(np, *args, result) * upstream)
+                    add(grads, column_grads, local_grad(*args, result) * upstream)
                 else:
-                    multiply(local_grad(np, *args, result), upstream, out=grads[rows])
+                    multiply(local_grad(*args, result), upstream, out=grads[rows])
             elif local_grad == 1.0:  # add's: pass the gradient through as it is
                 add(grads, column_grads, upstream)
             elif rows is None:  # another constant derivative

@@ -16,7 +16,7 @@ import pytest
 
 from micrograd import MLP, Op, Value
 from micrograd.engine import apply
-from micrograd.losses import cross_entropy
+from micrograd.losses import cross_entropy, l2_penalty
 from micrograd.ops import ADD, MUL
 from micrograd.tape import trace
 from micrograd.tape.numpy_plan import NumpyPlan
@@ -203,6 +203,38 @@ def test_a_hinge_loss_and_its_l2_penalty_as_two_outputs_match_eager():
         (hinge + penalty).backward()
         assert np.allclose(batch.outputs[k], [hinge.data, penalty.data], rtol=1e-12, atol=0)
     assert np.allclose(batch.param_grads, [p.grad for p in params], rtol=1e-12, atol=1e-15)
+
+
+def test_sums_of_squared_parameters_are_one_group_with_the_eager_gradients():
+    # An L2 penalty (Python's sum, from 0) is one "squares" group computed from the
+    # parameters' numbers, with no row for them; a parameter listed twice gets both terms'
+    # gradients; a sum with a term after the first that is not a square (w0 * w1) stays a
+    # neuron. The penalty is used in the lanes too.
+    w = [Value(v) for v in (0.7, -1.3, 0.4, 2.1)]
+
+    def outputs(x, y):
+        penalty = 0.5 * sum(p * p for p in [*w, w[1]])
+        mixed = w[2] * w[2] + w[0] * w[1] + w[3] * w[3]
+        return [penalty * x + y, mixed * y, penalty]
+
+    tape = trace(outputs, 2, w)
+    plan = NumpyPlan(tape)
+    assert [g.kind for g in plan.groups].count("squares") == 1
+    # Rows for w[2] (its square, the neuron's start) and w[1], w[3] (the neuron's x): w[0] is
+    # a weight of the neuron, and the penalty reads no rows.
+    assert plan.n_row_params == 3
+    rows = [[0.3, -0.8], [-1.1, 0.4], [2.0, 0.5]]
+    batch = tape.run_batch(rows, reduce="sum", backend="numpy")
+    for p in w:
+        p.grad = 0.0
+    for k, row in enumerate(rows):
+        out = outputs(*row)
+        sum(out[1:], out[0]).backward()
+        assert np.allclose(batch.outputs[k], [o.data for o in out], rtol=1e-12, atol=0)
+    assert np.allclose(batch.param_grads, [p.grad for p in w], rtol=1e-12, atol=0)
+    # The penalty's gradient alone is the chain's to the bit: 2 * 0.5 * p, p counted twice.
+    alone = trace(lambda: l2_penalty([*w, w[1]], 0.5), 0, w).run_batch([[]])
+    assert alone.param_grads.tolist() == [0.7, -2.6, 0.4, 2.1]
 
 
 def test_inputs_are_read_from_the_callers_array_in_any_layout():
