@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from micrograd.ops import ArrayRule
+from micrograd.ops import ADD, EXP, LOG, MUL, RELU, ArrayRule, Op
 from micrograd.parameter import ParameterRun, Store, to_store
 from micrograd.tape.numpy_build import Group, NumpyLayout, Scatter
 from micrograd.tape.replay import BatchResult, check_array, check_param_array, read_data
@@ -251,6 +251,19 @@ def _as_rows(scatter: Scatter) -> Scatter:
     return rows
 
 
+# The records whose `array_forward` is one numpy ufunc call: their groups compute straight into
+# their rows (`out=`), with no temporary to copy. Each entry gives the same numbers as the
+# record's `array_forward` (tests/tape/test_plans.py checks every one, edge values included).
+def _ufunc_forwards(np: Any) -> dict[Op, Callable[..., Any]]:
+    return {
+        ADD: np.add,
+        MUL: np.multiply,
+        EXP: np.exp,
+        LOG: np.log,
+        RELU: lambda x, out: np.maximum(x, 0.0, out=out),
+    }
+
+
 def _forward_step(np: Any, group: Group) -> _Step:
     """Fills the group's rows: step(values, column, inputs, weights) returns what its backward
     step needs."""
@@ -291,6 +304,25 @@ def _forward_step(np: Any, group: Group) -> _Step:
     op = group.op
     assert op is not None and op.array_forward is not None  # checked by the layout
     forward, readers = op.array_forward, [_reader(s) for s in group.scatter]
+    ufunc = _ufunc_forwards(np).get(op) if isinstance(op, Op) else None
+    if ufunc is not None and len(readers) == 2:
+        read_a, read_b = readers
+
+        def binary_into(values: Any, column: Any, inputs: Any, params: Any) -> Any:
+            args = (read_a(values, column, inputs), read_b(values, column, inputs))
+            ufunc(*args, out=values[out])
+            return args
+
+        return binary_into
+    if ufunc is not None and len(readers) == 1:
+        (read_x,) = readers
+
+        def unary_into(values: Any, column: Any, inputs: Any, params: Any) -> Any:
+            args = (read_x(values, column, inputs),)
+            ufunc(*args, out=values[out])
+            return args
+
+        return unary_into
     if len(readers) == 2:  # most ops: spelled out, a list comprehension the less
         read_a, read_b = readers
 
@@ -376,9 +408,15 @@ def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _Step:
 
         return add_up
     assert group.op is not None  # an op group
+    local_grads = [_on_arrays(np, local_grad) for local_grad in group.op.array_local_grads]
+    if group.op is RELU:
+        # relu's slope is step(out), 0 where out <= 0; a relu's out is +0.0, above 0 or nan, so
+        # that is where out == 0: one comparison instead of two calls (the same numbers).
+        not_equal = np.not_equal
+        local_grads = [lambda x, out: not_equal(out, 0.0)]
     rules = [
-        (_adder(np, scatter), _on_arrays(np, local_grad), _first_write(scatter))
-        for scatter, local_grad in zip(group.scatter, group.op.array_local_grads)
+        (_adder(np, scatter), local_grad, _first_write(scatter))
+        for scatter, local_grad in zip(group.scatter, local_grads)
         if scatter.kind not in skip
     ]
     multiply = np.multiply

@@ -17,10 +17,12 @@ import pytest
 from micrograd import MLP, Op, Value
 from micrograd.engine import apply
 from micrograd.losses import cross_entropy, l2_penalty
-from micrograd.ops import ADD, MUL
+from micrograd.ops import ADD, EXP, LOG, MUL, RELU
+from micrograd.tape import numpy_plan
 from micrograd.tape import trace
 from micrograd.tape.numpy_plan import NumpyPlan
 from micrograd.tape.python_plan import PythonPlan
+from tests.edge_values import EVERY_PATH_EDGES
 from tests.references import needs_torch
 
 # A user op that is named "add" and "mul" but is neither: 2x + y and x * y + 1.
@@ -235,6 +237,25 @@ def test_sums_of_squared_parameters_are_one_group_with_the_eager_gradients():
     # The penalty's gradient alone is the chain's to the bit: 2 * 0.5 * p, p counted twice.
     alone = trace(lambda: l2_penalty([*w, w[1]], 0.5), 0, w).run_batch([[]])
     assert alone.param_grads.tolist() == [0.7, -2.6, 0.4, 2.1]
+
+
+@pytest.mark.parametrize("op", [ADD, MUL, EXP, LOG, RELU], ids=lambda op: op.name)
+def test_records_computed_into_their_rows_give_their_array_forward_to_the_bit(op):
+    # The plan computes these records' groups with one ufunc into their rows (`out=`) rather
+    # than through `array_forward`: the numbers, nan, infinities and the sign of zero included,
+    # must be the record's. relu's slope is taken as out != 0, which must be step(out).
+    ufunc = numpy_plan._ufunc_forwards(np)[op]
+    values = np.array(EVERY_PATH_EDGES, dtype=float)
+    args = np.meshgrid(*[values] * op.arity, indexing="ij")
+    with np.errstate(all="ignore"):
+        wanted = op.array_forward(np, *args)
+        found = np.empty_like(wanted)
+        ufunc(*args, out=found)
+        assert found.tobytes() == wanted.tobytes()
+        if op is RELU:
+            (step,) = op.array_local_grads
+            slope = np.not_equal(found, 0.0) * np.ones_like(found)
+            assert slope.tobytes() == step(np, values, found).tobytes()
 
 
 def test_inputs_are_read_from_the_callers_array_in_any_layout():
