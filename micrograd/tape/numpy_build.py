@@ -2,11 +2,11 @@
 
 The plan rearranges the tape once: chains of additions become one sum, sums of
 parameter-times-value products (neurons) reading the same values become one matrix product,
-sums of parameters squared (an L2 penalty) become one product of the parameters with
-themselves, and what is left is grouped by depth and op record, each group one numpy call on a block of
-rows. Ops are recognised by their records (`op is ADD`), never by name. What depends only on
-parameters and constants (an L2 penalty) is the same in every lane: those groups are marked
-shared and come first. Rows are then laid out so that each group writes one block, and each
+sums of parameters squared (an L2 penalty) become one sum of the parameters' squares, and what
+is left is grouped by depth and op record, each group one numpy call on a block of rows. Ops
+are recognised by their records (`op is ADD`), never by name. What depends only on parameters
+and constants (an L2 penalty) is the same in every lane: those groups are marked shared and
+come first. Rows are then laid out so that each group writes one block, and each
 group's reads are planned: straight from the caller's inputs, from the one-column buffer of
 shared rows, or from the value rows; and which backward writes come first into their rows, so
 that they assign rather than add.

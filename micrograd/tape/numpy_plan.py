@@ -5,8 +5,9 @@ buffers of one row per value and one column per lane, then runs each group's num
 forward (an op record's `array_forward`, a sum, or a matrix product) and its backward step
 (`array_local_grads` times the upstream gradient) last group first. Each group's two steps are
 functions made when the plan is built (`_forward_step`, `_backward_step`), with where it reads
-and writes already decided, so a replay is a loop of calls: a few dozen numpy calls per step for
-an MLP of any width, and little Python around them.
+and writes already decided, and bound to a set of buffers when those are made (`_Bound`), with
+the views of the rows they read and write already cut: a replay is a loop of calls, a few dozen
+numpy calls per step for an MLP of any width, and little Python around them.
 
 Values the same in every lane (parameters, constants, an L2 penalty) are computed once, in a
 buffer of one column, and their gradient from all lanes is their sum. Buffers are reused
@@ -91,23 +92,23 @@ class NumpyPlan(NumpyLayout):
                 weights = self._store_view(run[0])[run[1] : run[1] + p]
         else:
             weights = check_param_array(np, params, p)
-        buffers = self._buffers(lanes)
-        values, column = buffers[0], buffers[2]
+        bound = self._bound(lanes)
+        values, column = bound.values, bound.column
         inputs = x.T  # groups read the caller's rows of inputs as they are, one sample a column
         if self.copied_inputs is not None:
             values[self.copied_inputs] = inputs[self.copied_inputs]
         # Parameters are the same in every lane: the one-column buffer holds them (and the
         # constants, written when the buffers were made).
         column[n : n + r, 0] = weights[self.row_params]
-        shared_saved = [step(column, column, inputs, weights) for step in self._forward_shared]
+        shared_saved = [step(inputs, weights) for step in bound.forward_shared]
         if self.spread is not None:
             values[self.spread] = column[self.spread]
-        lane_saved = [step(values, column, inputs, weights) for step in self._forward_lanes]
-        param_grads = self._backward(buffers, (shared_saved, lane_saved), seeds, input_grads)
+        lane_saved = [step(inputs, weights) for step in bound.forward_lanes]
+        param_grads = self._backward(bound, (shared_saved, lane_saved), seeds, input_grads)
         if reduce == "mean":
             param_grads /= lanes
         outputs = values.take(self.output_rows, axis=0).T.copy()  # take: faster than values[rows]
-        input_grads_out = buffers[1][:n].T.copy() if input_grads else None
+        input_grads_out = bound.grads[:n].T.copy() if input_grads else None
         # The numbers as read, kept: a store's view would change with the next step.
         read = (weights if run is None else weights.copy()) if params is None else None
         return BatchResult(outputs, input_grads_out, param_grads, self.params, read, run)
@@ -120,29 +121,22 @@ class NumpyPlan(NumpyLayout):
             self._view = (store, view)  # replaced whole: safe across threads
         return view
 
-    def _buffers(self, lanes: int) -> tuple[Any, Any, Any, Any]:
-        """Values and gradients, one column per lane; values and gradients of the shared rows,
-        one column (the other rows of each buffer go unused)."""
+    def _bound(self, lanes: int) -> _Bound:
+        """This thread's buffers for `lanes` lanes, with the steps bound to them."""
         # Reused from this thread's last call with as many lanes: fresh arrays of this size come
         # from new memory pages, and touching those costs more than the replay itself.
-        buffers = getattr(self._local, "buffers", None)
-        if buffers is None or buffers[0].shape[1] != lanes:
-            np = self.np
-            shape = (self.n_rows, lanes)
-            column = np.empty((self.n_rows, 1))
-            column[self.n_inputs + self.n_row_params : self.fixed, 0] = self.constants
-            buffers = (np.empty(shape), np.empty(shape), column, np.empty((self.n_rows, 1)))
+        bound: _Bound | None = getattr(self._local, "buffers", None)
+        if bound is None or bound.lanes != lanes:
+            bound = _Bound(self, lanes)
             # Kept for the next call only when small: one 10**6-row batch otherwise left some
             # 700 MiB per thread alive after it returned.
-            if 2 * self.n_rows * lanes * 8 <= _KEEP_BUFFER_BYTES:
-                self._local.buffers = buffers
-            else:
-                self._local.buffers = None
-        return buffers
+            keep = 2 * self.n_rows * lanes * 8 <= _KEEP_BUFFER_BYTES
+            self._local.buffers = bound if keep else None
+        return bound
 
     def _backward(
         self,
-        buffers: tuple[Any, Any, Any, Any],
+        bound: _Bound,
         saved: tuple[list[Any], list[Any]],
         seeds: Sequence[float],
         input_grads: bool,
@@ -154,7 +148,7 @@ class NumpyPlan(NumpyLayout):
         of inputs are computed only when `input_grads` is True."""
         np = self.np
         n, r = self.n_inputs, self.n_row_params
-        values, grads, column, column_grads = buffers
+        grads, column_grads = bound.grads, bound.column_grads
         # Rows of inputs get gradients only when asked for; zeroing them would cost a pass.
         if input_grads:
             grads[:n].fill(0.0)
@@ -173,75 +167,137 @@ class NumpyPlan(NumpyLayout):
         else:  # add.at: an output listed twice gets both seeds
             np.add.at(grads, self.output_rows, column_seeds)
         shared_saved, lane_saved = saved
-        lane_steps, shared_steps = self._backward_steps[bool(input_grads)]
+        lane_steps, shared_steps = bound.backward(bool(input_grads))
         with np.errstate(all="ignore"):  # the forward pass has warned about any bad input
             for step, group_saved in zip(lane_steps, reversed(lane_saved)):
-                step(values, grads, column_grads, weight_grads, group_saved)
+                step(weight_grads, group_saved)
             if self.spread is not None:  # a shared value's gradient: the sum over its lanes
                 column_grads[self.spread] += np.add.reduce(
                     grads[self.spread], axis=1, keepdims=True
                 )
             for step, group_saved in zip(shared_steps, reversed(shared_saved)):
-                step(column, column_grads, column_grads, weight_grads, group_saved)
+                step(weight_grads, group_saved)
         weight_grads[self.row_params] += column_grads[n : n + r, 0]
         return weight_grads
 
 
-# Each group's forward and backward step, made once when the plan is built: the replay is then
-# a loop of calls, with no choice by kind, source or skipped rows left for each call.
+class _Bound:
+    """One thread's buffers for a number of lanes, and the plan's steps bound to them.
 
-_Step = Callable[..., Any]
-_Adder = Callable[[Any, Any, Any], None]
+    Values and gradients have one column per lane; the values and gradients of the shared rows,
+    one column (the other rows of each buffer go unused). Each step is bound once, here, to the
+    views of the rows it reads and writes, so a replay cuts no views for them."""
+
+    lanes: int
+    values: Any
+    grads: Any
+    column: Any
+    column_grads: Any
+    forward_shared: list[_Forward]
+    forward_lanes: list[_Forward]
+    _plan: NumpyPlan
+    _backward: dict[bool, tuple[list[_Backward], list[_Backward]]]
+
+    def __init__(self, plan: NumpyPlan, lanes: int) -> None:
+        np = plan.np
+        shape = (plan.n_rows, lanes)
+        self.lanes, self._plan = lanes, plan
+        self.values, self.grads = np.empty(shape), np.empty(shape)
+        self.column, self.column_grads = np.empty((plan.n_rows, 1)), np.empty((plan.n_rows, 1))
+        self.column[plan.n_inputs + plan.n_row_params : plan.fixed, 0] = plan.constants
+        self.forward_shared = [bind(self.column, self.column) for bind in plan._forward_shared]
+        self.forward_lanes = [bind(self.values, self.column) for bind in plan._forward_lanes]
+        self._backward = {}
+
+    def backward(self, input_grads: bool) -> tuple[list[_Backward], list[_Backward]]:
+        """The backward steps bound to these buffers, lanes then shared, last group first
+        (bound on first use: a training loop never asks for input gradients)."""
+        found = self._backward.get(input_grads)
+        if found is None:
+            lane_binds, shared_binds = self._plan._backward_steps[input_grads]
+            values, grads, column_grads = self.values, self.grads, self.column_grads
+            found = self._backward[input_grads] = (
+                [bind(values, grads, column_grads) for bind in lane_binds],
+                [bind(self.column, column_grads, column_grads) for bind in shared_binds],
+            )
+        return found
 
 
-def _reader(scatter: Scatter) -> Callable[[Any, Any, Any], Any]:
-    """Reads the rows of `scatter` from (values, column, inputs): from the caller's inputs
-    (transposed) when all are inputs, from the one-column buffer when read as a column."""
+# Each group's forward and backward step, made once when the plan is built and bound to each
+# set of buffers when that is made: the replay is then a loop of calls, with no choice by kind,
+# source or skipped rows, and no view cut, left for each call.
+
+_Forward = Callable[[Any, Any], Any]  # step(inputs, params) -> what the backward step needs
+_Backward = Callable[[Any, Any], None]  # step(weight_grads, saved)
+_BindForward = Callable[[Any, Any], _Forward]  # bind(values, column)
+_BindBackward = Callable[[Any, Any, Any], _Backward]  # bind(values, grads, column_grads)
+_Adder = Callable[[Any], None]  # add(block): adds (or assigns) a block into bound rows
+_Read = tuple[Any, Callable[[Any], Any] | None]
+
+
+def _read(scatter: Scatter, values: Any, column: Any) -> _Read:
+    """How a step reads the rows of `scatter`: (a view cut now, None), or (None, a function of
+    the caller's inputs that reads them) when they are inputs, which change with every call,
+    or are gathered (a copy, made at each call)."""
     index = scatter.index
-    if scatter.kind == "inputs":
-        return lambda values, column, inputs: inputs[index]
-    if scatter.column:
-        return lambda values, column, inputs: column[index]
-    return lambda values, column, inputs: values[index]
+    if scatter.kind == "inputs":  # the caller's array, transposed: one sample a column
+        return None, lambda inputs: inputs[index]
+    source = column if scatter.column else values
+    if isinstance(index, slice):
+        return source[index], None
+    return None, lambda inputs: source[index]
 
 
-def _adder(np: Any, scatter: Scatter) -> _Adder:
-    """Adds (or assigns) a block into the rows of `scatter` in (target, column_target, block),
-    summed over the lanes into `column_target` for rows read as a column.
+def _adder(np: Any, scatter: Scatter) -> Callable[[Any, Any], None]:
+    """Adds (or assigns) a block into the rows of `scatter` of an array given at each call:
+    add(target, block), for the parameters' gradients, a new array at each replay."""
+    index = scatter.index
+    if scatter.repeats:
+        rows, order, starts, reduceat = scatter.rows, scatter.order, scatter.starts, np.add.reduceat
+
+        def add_repeats(target: Any, block: Any) -> None:
+            target[rows] += reduceat(block[order], starts, axis=0)
+
+        return add_repeats
+    if scatter.assign:
+
+        def assign(target: Any, block: Any) -> None:
+            target[index] = block
+
+        return assign
+
+    def add(target: Any, block: Any) -> None:
+        target[index] += block
+
+    return add
+
+
+def _bound_adder(np: Any, scatter: Scatter, target: Any, column_target: Any) -> _Adder:
+    """Adds (or assigns) a block into the rows of `scatter` in `target`, summed over the lanes
+    into `column_target` for rows read as a column.
 
     `target[rows] += block` drops all but one of repeated rows: the block is sorted by row and
     summed per row instead (see `Scatter`)."""
     index = scatter.index
     if scatter.column:
         # np.add.reduce is what ndarray.sum calls, without its Python wrapper.
-        put, reduce = _adder(np, _as_rows(scatter)), np.add.reduce
-        return lambda target, column_target, block: put(
-            column_target, None, reduce(block, axis=1, keepdims=True)
-        )
-    if scatter.repeats:
-        rows, order, starts, reduceat = scatter.rows, scatter.order, scatter.starts, np.add.reduceat
-
-        def add_repeats(target: Any, column_target: Any, block: Any) -> None:
-            target[rows] += reduceat(block[order], starts, axis=0)
-
-        return add_repeats
+        put, reduce = _bound_adder(np, _as_rows(scatter), column_target, None), np.add.reduce
+        return lambda block: put(reduce(block, axis=1, keepdims=True))
+    if scatter.repeats or not isinstance(index, slice):
+        add = _adder(np, scatter)
+        return lambda block: add(target, block)
+    rows = target[index]
     if scatter.assign:
-
-        def assign(target: Any, column_target: Any, block: Any) -> None:
-            target[index] = block
-
-        return assign
-
-    def add(target: Any, column_target: Any, block: Any) -> None:
-        target[index] += block
-
-    return add
+        copyto = np.copyto
+        return lambda block: copyto(rows, block)
+    add_into = np.add
+    return lambda block: add_into(rows, block, out=rows)
 
 
-def _first_write(scatter: Scatter) -> slice | None:
-    """The rows of a scatter that assigns into a run of rows (never a column or repeated rows):
-    a block for them can be computed straight into them (`out=`), with no copy."""
-    return scatter.index if scatter.assign and isinstance(scatter.index, slice) else None
+def _first_write(scatter: Scatter, target: Any) -> Any:
+    """The rows of a scatter that assigns into a run of rows (never a column or repeated rows)
+    as a view of `target`: a block for them can be computed straight into them (`out=`)."""
+    return target[scatter.index] if scatter.assign and isinstance(scatter.index, slice) else None
 
 
 def _as_rows(scatter: Scatter) -> Scatter:
@@ -264,81 +320,99 @@ def _ufunc_forwards(np: Any) -> dict[Op, Callable[..., Any]]:
     }
 
 
-def _forward_step(np: Any, group: Group) -> _Step:
-    """Fills the group's rows: step(values, column, inputs, weights) returns what its backward
-    step needs."""
+def _forward_step(np: Any, group: Group) -> _BindForward:
+    """Fills the group's rows: bind(values, column) gives step(inputs, params), which returns
+    what its backward step needs."""
     out = group.out
     if group.kind == "affine":
-        weights, matmul = group.weights, np.matmul
-        read_x, read_start = _reader(group.x), _reader(group.start)
+        weights, matmul, add = group.weights, np.matmul, np.add
 
-        def affine(values: Any, column: Any, inputs: Any, params: Any) -> Any:
-            w, xs = params[weights], read_x(values, column, inputs)
-            # The product straight into the group's rows (a view): no temporary to copy.
+        def bind_affine(values: Any, column: Any) -> _Forward:
+            (x_rows, read_x), (start, read_start) = (
+                _read(group.x, values, column),
+                _read(group.start, values, column),
+            )
             block = values[out]
-            matmul(w, xs, out=block)
-            block += read_start(values, column, inputs)
-            return w, xs
 
-        return affine
+            def affine(inputs: Any, params: Any) -> Any:
+                w = params[weights]
+                xs = x_rows if read_x is None else read_x(inputs)
+                # The product straight into the group's rows (a view): no temporary to copy.
+                matmul(w, xs, out=block)
+                add(block, start if read_start is None else read_start(inputs), out=block)
+                return w, xs
+
+            return affine
+
+        return bind_affine
     if group.kind == "squares":  # a shared group: `values` is the one-column buffer
-        weights, reduce = group.weights, np.add.reduce
-        read_start = _reader(group.scatter[0]) if group.scatter else None
+        weights, reduce, add = group.weights, np.add.reduce, np.add
+        starts = group.scatter[0] if group.scatter else None
 
-        def squares(values: Any, column: Any, inputs: Any, params: Any) -> Any:
-            w = params[weights]  # (nodes, terms)
-            total = reduce(w * w, axis=1, keepdims=True)
-            values[out] = total if read_start is None else read_start(values, column, inputs) + total
-            return w
+        def bind_squares(values: Any, column: Any) -> _Forward:
+            start, read_start = (None, None) if starts is None else _read(starts, values, column)
+            block = values[out]
 
-        return squares
+            def squares(inputs: Any, params: Any) -> Any:
+                w = params[weights]  # (nodes, terms)
+                reduce(w * w, axis=1, keepdims=True, out=block)
+                if starts is not None:
+                    add(block, start if read_start is None else read_start(inputs), out=block)
+                return w
+
+            return squares
+
+        return bind_squares
     if group.kind == "sum":
         terms, reduce = group.terms, np.add.reduce
 
-        def add_up(values: Any, column: Any, inputs: Any, params: Any) -> None:
-            # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
-            # lane by lane, as the chain of additions did.
-            values[out] = reduce(values[terms], axis=1)
+        def bind_sum(values: Any, column: Any) -> _Forward:
+            block = values[out]
 
-        return add_up
+            def add_up(inputs: Any, params: Any) -> None:
+                # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
+                # lane by lane, as the chain of additions did.
+                reduce(values[terms], axis=1, out=block)
+
+            return add_up
+
+        return bind_sum
     op = group.op
     assert op is not None and op.array_forward is not None  # checked by the layout
-    forward, readers = op.array_forward, [_reader(s) for s in group.scatter]
+    forward = op.array_forward
     ufunc = _ufunc_forwards(np).get(op) if isinstance(op, Op) else None
-    if ufunc is not None and len(readers) == 2:
-        read_a, read_b = readers
+    copyto = np.copyto
 
-        def binary_into(values: Any, column: Any, inputs: Any, params: Any) -> Any:
-            args = (read_a(values, column, inputs), read_b(values, column, inputs))
-            ufunc(*args, out=values[out])
+    def bind_op(values: Any, column: Any) -> _Forward:
+        reads = [_read(scatter, values, column) for scatter in group.scatter]
+        block = values[out]
+        if len(reads) == 2:  # most ops: spelled out, a list comprehension the less
+            (a, read_a), (b, read_b) = reads
+
+            def binary(inputs: Any, params: Any) -> Any:
+                args = (
+                    a if read_a is None else read_a(inputs),
+                    b if read_b is None else read_b(inputs),
+                )
+                if ufunc is not None:
+                    ufunc(*args, out=block)
+                else:
+                    copyto(block, forward(np, *args))
+                return args
+
+            return binary
+
+        def apply(inputs: Any, params: Any) -> Any:
+            args = [view if read is None else read(inputs) for view, read in reads]
+            if ufunc is not None:
+                ufunc(*args, out=block)
+            else:
+                copyto(block, forward(np, *args))
             return args
 
-        return binary_into
-    if ufunc is not None and len(readers) == 1:
-        (read_x,) = readers
+        return apply
 
-        def unary_into(values: Any, column: Any, inputs: Any, params: Any) -> Any:
-            args = (read_x(values, column, inputs),)
-            ufunc(*args, out=values[out])
-            return args
-
-        return unary_into
-    if len(readers) == 2:  # most ops: spelled out, a list comprehension the less
-        read_a, read_b = readers
-
-        def binary(values: Any, column: Any, inputs: Any, params: Any) -> Any:
-            args = (read_a(values, column, inputs), read_b(values, column, inputs))
-            values[out] = forward(np, *args)
-            return args
-
-        return binary
-
-    def apply(values: Any, column: Any, inputs: Any, params: Any) -> Any:
-        args = [read(values, column, inputs) for read in readers]
-        values[out] = forward(np, *args)
-        return args
-
-    return apply
+    return bind_op
 
 
 def _on_arrays(np: Any, local_grad: Any) -> Any:
@@ -351,62 +425,76 @@ def _on_arrays(np: Any, local_grad: Any) -> Any:
     return local_grad
 
 
-def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _Step:
-    """The group's backward step, step(values, grads, column_grads, weight_grads, saved): into
-    `grads` (and `column_grads` for shared rows read as a column) and `weight_grads`. A scatter
-    whose rows are all of a kind in `skip` ("constants", "inputs") is not computed."""
+def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _BindBackward:
+    """The group's backward step: bind(values, grads, column_grads) gives
+    step(weight_grads, saved), which adds into `grads` (and `column_grads` for shared rows read
+    as a column) and `weight_grads`. A scatter whose rows are all of a kind in `skip`
+    ("constants", "inputs") is not computed."""
     out = group.out
+
+    def start_adder(scatter: Scatter | None, grads: Any, column_grads: Any) -> _Adder | None:
+        if scatter is None or scatter.kind in skip:
+            return None
+        return _bound_adder(np, scatter, grads, column_grads)
+
     if group.kind == "affine":
-        add_start = None if group.start.kind in skip else _adder(np, group.start)
-        add_x = None if group.x.kind in skip else _adder(np, group.x)
         weights, assign = group.weights, group.weight_scatter.assign
         add_weights = _adder(np, group.weight_scatter)
 
-        def affine(
-            values: Any, grads: Any, column_grads: Any, weight_grads: Any, saved: Any
-        ) -> None:
-            w, xs = saved
+        def bind_affine(values: Any, grads: Any, column_grads: Any) -> _Backward:
+            add_start = start_adder(group.start, grads, column_grads)
+            add_x = start_adder(group.x, grads, column_grads)
             upstream = grads[out]
-            if add_start is not None:
-                add_start(grads, column_grads, upstream)
-            if assign:  # the (nodes, terms) block straight in
-                weight_grads[weights] = upstream @ xs.T
-            else:  # parameter numbers, never read as a column
-                add_weights(weight_grads, None, (upstream @ xs.T).ravel())
-            # Not `out=` into the rows: numpy then takes another BLAS path, slower for wide
-            # batches (digits at 1,797 rows: 14% more instructions a replay).
-            if add_x is not None:
-                add_x(grads, column_grads, w.T @ upstream)
 
-        return affine
+            def affine(weight_grads: Any, saved: Any) -> None:
+                w, xs = saved
+                if add_start is not None:
+                    add_start(upstream)
+                if assign:  # the (nodes, terms) block straight in
+                    weight_grads[weights] = upstream @ xs.T
+                else:  # parameter numbers, never read as a column
+                    add_weights(weight_grads, (upstream @ xs.T).ravel())
+                # Not `out=` into the rows: numpy then takes another BLAS path, slower for wide
+                # batches (digits at 1,797 rows: 14% more instructions a replay).
+                if add_x is not None:
+                    add_x(w.T @ upstream)
+
+            return affine
+
+        return bind_affine
     if group.kind == "squares":
         add_squares = _adder(np, group.weight_scatter)
         starts = group.scatter[0] if group.scatter else None
-        add_start = None if starts is None or starts.kind in skip else _adder(np, starts)
 
-        def squares(
-            values: Any, grads: Any, column_grads: Any, weight_grads: Any, w: Any
-        ) -> None:
+        def bind_squares(values: Any, grads: Any, column_grads: Any) -> _Backward:
+            add_start = start_adder(starts, grads, column_grads)
             upstream = grads[out]
-            if add_start is not None:
-                add_start(grads, column_grads, upstream)
-            # Each term's two edges, w·g + w·g, is (2g)·w to the bit: doubling is exact.
-            add_squares(weight_grads, None, ((2.0 * upstream) * w).ravel())
 
-        return squares
+            def squares(weight_grads: Any, w: Any) -> None:
+                if add_start is not None:
+                    add_start(upstream)
+                # Each term's two edges, w·g + w·g, is (2g)·w to the bit: doubling is exact.
+                add_squares(weight_grads, ((2.0 * upstream) * w).ravel())
+
+            return squares
+
+        return bind_squares
     if group.kind == "sum":
         k, m = group.terms.shape
-        add_terms = None if group.scatter[0].kind in skip else _adder(np, group.scatter[0])
 
-        def add_up(
-            values: Any, grads: Any, column_grads: Any, weight_grads: Any, saved: Any
-        ) -> None:
-            if add_terms is not None:
-                lanes = values.shape[1]
-                share = np.broadcast_to(grads[out][:, None, :], (k, m, lanes))
-                add_terms(grads, column_grads, share.reshape(k * m, lanes))
+        def bind_sum(values: Any, grads: Any, column_grads: Any) -> _Backward:
+            add_terms = start_adder(group.scatter[0], grads, column_grads)
+            lanes = values.shape[1]
+            # Each node's gradient, once per term: a broadcast view, read at each call.
+            share = np.broadcast_to(grads[out][:, None, :], (k, m, lanes))
 
-        return add_up
+            def add_up(weight_grads: Any, saved: Any) -> None:
+                if add_terms is not None:
+                    add_terms(share.reshape(k * m, lanes))
+
+            return add_up
+
+        return bind_sum
     assert group.op is not None  # an op group
     local_grads = [_on_arrays(np, local_grad) for local_grad in group.op.array_local_grads]
     if group.op is RELU:
@@ -414,26 +502,38 @@ def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _Step:
         # that is where out == 0: one comparison instead of two calls (the same numbers).
         not_equal = np.not_equal
         local_grads = [lambda x, out: not_equal(out, 0.0)]
-    rules = [
-        (_adder(np, scatter), local_grad, _first_write(scatter))
+    multiply = np.multiply
+    edges = [
+        (scatter, local_grad)
         for scatter, local_grad in zip(group.scatter, local_grads)
         if scatter.kind not in skip
     ]
-    multiply = np.multiply
 
-    def apply(values: Any, grads: Any, column_grads: Any, weight_grads: Any, args: Any) -> None:
+    def bind_op(values: Any, grads: Any, column_grads: Any) -> _Backward:
         upstream, result = grads[out], values[out]
-        for add, local_grad, rows in rules:
-            if callable(local_grad):
-                if rows is None:
-                    add(grads, column_grads, local_grad(*args, result) * upstream)
-                else:
-                    multiply(local_grad(*args, result), upstream, out=grads[rows])
-            elif local_grad == 1.0:  # add's: pass the gradient through as it is
-                add(grads, column_grads, upstream)
-            elif rows is None:  # another constant derivative
-                add(grads, column_grads, local_grad * upstream)
-            else:
-                multiply(local_grad, upstream, out=grads[rows])
+        rules = [
+            (
+                _bound_adder(np, scatter, grads, column_grads),
+                local_grad,
+                _first_write(scatter, grads),
+            )
+            for scatter, local_grad in edges
+        ]
 
-    return apply
+        def apply(weight_grads: Any, args: Any) -> None:
+            for add, local_grad, rows in rules:
+                if callable(local_grad):
+                    if rows is None:
+                        add(local_grad(*args, result) * upstream)
+                    else:
+                        multiply(local_grad(*args, result), upstream, out=rows)
+                elif local_grad == 1.0:  # add's: pass the gradient through as it is
+                    add(upstream)
+                elif rows is None:  # another constant derivative
+                    add(local_grad * upstream)
+                else:
+                    multiply(local_grad, upstream, out=rows)
+
+        return apply
+
+    return bind_op

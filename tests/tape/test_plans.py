@@ -18,8 +18,7 @@ from micrograd import MLP, Op, Value
 from micrograd.engine import apply
 from micrograd.losses import cross_entropy, l2_penalty
 from micrograd.ops import ADD, EXP, LOG, MUL, RELU
-from micrograd.tape import numpy_plan
-from micrograd.tape import trace
+from micrograd.tape import numpy_plan, trace
 from micrograd.tape.numpy_plan import NumpyPlan
 from micrograd.tape.python_plan import PythonPlan
 from tests.edge_values import EVERY_PATH_EDGES
