@@ -81,6 +81,7 @@ class Optimizer:
         self._arrays: list[dict[str, Any]] | None = None
         self._layout: _TapeLayout | None = None
         self._last_result: object = None
+        self._store_view: tuple[object, Any] = (None, None)  # see _step_arrays
         groups = items if isinstance(items[0], Mapping) else [{"params": items}]
         for group in groups:
             self.add_param_group(group)
@@ -262,7 +263,11 @@ class Optimizer:
             assert run is not None
             store, start = run
             to_store(result.params, store)  # called eagerly since the replay: the numbers back
-            weights = np.frombuffer(store.numbers, dtype=float)[start : start + len(result.params)]
+            seen, view = self._store_view
+            if seen is not store:  # the store's numbers as an array, no copy: made once
+                view = np.frombuffer(store.numbers, dtype=float)
+                self._store_view = (store, view)
+            weights = view[start : start + len(result.params)]
         elif weights is None or result is self._last_result:
             weights = np.array([p.data for p in result.params], dtype=float)
         self._last_result = result

@@ -460,10 +460,13 @@ def _mark_first_writes(
     matrix products, in a backward pass: they assign their block, which spares zeroing those
     rows and reading them back to add. Returns the lane rows they assign.
 
-    Rows read as a column (shared) or repeated within a scatter are always added to, and so are
-    outputs (their seeds come first).
+    Rows repeated within a scatter are always added to, and so are outputs (their seeds come
+    first). Shared rows read as a column get their gradients in the one-column buffer, summed
+    over the lanes: the first lane group to write them there assigns too (the others, the
+    spread rows' sums and the shared groups add, after it).
     """
     written = set(output_rows.tolist())
+    column_written: set[int] = set()
     assigned: set[int] = set()
     weights_written: set[int] = set()
     for group in [*reversed(lane_groups), *reversed(shared_groups)]:
@@ -477,7 +480,11 @@ def _mark_first_writes(
         scatters = [group.start, group.x] if group.kind == "affine" else group.scatter
         for scatter in scatters:  # in the order the backward step adds them
             rows = _index_rows(scatter.index)
-            if not (scatter.repeats or scatter.column or written.intersection(rows)):
+            if scatter.column:
+                scatter.assign = not (scatter.repeats or column_written.intersection(rows))
+                column_written.update(rows)
+                continue
+            if not (scatter.repeats or written.intersection(rows)):
                 scatter.assign = True
                 assigned.update(rows)
             written.update(rows)

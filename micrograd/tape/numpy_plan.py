@@ -281,7 +281,11 @@ def _bound_adder(np: Any, scatter: Scatter, target: Any, column_target: Any) -> 
     index = scatter.index
     if scatter.column:
         # np.add.reduce is what ndarray.sum calls, without its Python wrapper.
-        put, reduce = _bound_adder(np, _as_rows(scatter), column_target, None), np.add.reduce
+        reduce = np.add.reduce
+        if scatter.assign and isinstance(index, slice):  # the sum straight into the rows
+            sums = column_target[index]
+            return lambda block: reduce(block, axis=1, keepdims=True, out=sums)
+        put = _bound_adder(np, _as_rows(scatter), column_target, None)
         return lambda block: put(reduce(block, axis=1, keepdims=True))
     if scatter.repeats or not isinstance(index, slice):
         add = _adder(np, scatter)
@@ -297,7 +301,9 @@ def _bound_adder(np: Any, scatter: Scatter, target: Any, column_target: Any) -> 
 def _first_write(scatter: Scatter, target: Any) -> Any:
     """The rows of a scatter that assigns into a run of rows (never a column or repeated rows)
     as a view of `target`: a block for them can be computed straight into them (`out=`)."""
-    return target[scatter.index] if scatter.assign and isinstance(scatter.index, slice) else None
+    if scatter.column or not scatter.assign or not isinstance(scatter.index, slice):
+        return None
+    return target[scatter.index]
 
 
 def _as_rows(scatter: Scatter) -> Scatter:
@@ -441,6 +447,10 @@ def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _BindBackwar
         weights, assign = group.weights, group.weight_scatter.assign
         add_weights = _adder(np, group.weight_scatter)
 
+        # One node: its x's gradients are the outer product w.T * upstream, which numpy's
+        # matmul computes several times slower than a broadcast multiply (the same numbers).
+        x_grads = np.multiply if weights.shape[0] == 1 else np.matmul
+
         def bind_affine(values: Any, grads: Any, column_grads: Any) -> _Backward:
             add_start = start_adder(group.start, grads, column_grads)
             add_x = start_adder(group.x, grads, column_grads)
@@ -457,7 +467,7 @@ def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _BindBackwar
                 # Not `out=` into the rows: numpy then takes another BLAS path, slower for wide
                 # batches (digits at 1,797 rows: 14% more instructions a replay).
                 if add_x is not None:
-                    add_x(w.T @ upstream)
+                    add_x(x_grads(w.T, upstream))
 
             return affine
 
