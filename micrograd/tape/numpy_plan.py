@@ -223,6 +223,16 @@ class _Bound:
         return found
 
 
+# Matrix products over at most this many lanes use np.dot, above it np.matmul: for the small
+# blocks of a minibatch dot's call costs less (0.2 to 0.4 us of 1 to 2 us), for wide ones
+# matmul's BLAS path is the faster (digits at 1,797 lanes: 16 against 23 us for one product).
+_DOT_LANES = 256
+
+
+def _product(np: Any, lanes: int) -> Any:
+    return np.dot if lanes <= _DOT_LANES else np.matmul
+
+
 # Each group's forward and backward step, made once when the plan is built and bound to each
 # set of buffers when that is made: the replay is then a loop of calls, with no choice by kind,
 # source or skipped rows, and no view cut, left for each call.
@@ -331,7 +341,7 @@ def _forward_step(np: Any, group: Group) -> _BindForward:
     what its backward step needs."""
     out = group.out
     if group.kind == "affine":
-        weights, matmul, add = group.weights, np.matmul, np.add
+        weights, add = group.weights, np.add
 
         def bind_affine(values: Any, column: Any) -> _Forward:
             (x_rows, read_x), (start, read_start) = (
@@ -339,12 +349,13 @@ def _forward_step(np: Any, group: Group) -> _BindForward:
                 _read(group.start, values, column),
             )
             block = values[out]
+            product = _product(np, values.shape[1])
 
             def affine(inputs: Any, params: Any) -> Any:
                 w = params[weights]
                 xs = x_rows if read_x is None else read_x(inputs)
                 # The product straight into the group's rows (a view): no temporary to copy.
-                matmul(w, xs, out=block)
+                product(w, xs, out=block)
                 add(block, start if read_start is None else read_start(inputs), out=block)
                 return w, xs
 
@@ -447,27 +458,36 @@ def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _BindBackwar
         weights, assign = group.weights, group.weight_scatter.assign
         add_weights = _adder(np, group.weight_scatter)
 
-        # One node: its x's gradients are the outer product w.T * upstream, which numpy's
-        # matmul computes several times slower than a broadcast multiply (the same numbers).
-        x_grads = np.multiply if weights.shape[0] == 1 else np.matmul
+        one_node, multiply = weights.shape[0] == 1, np.multiply
 
         def bind_affine(values: Any, grads: Any, column_grads: Any) -> _Backward:
             add_start = start_adder(group.start, grads, column_grads)
             add_x = start_adder(group.x, grads, column_grads)
+            x_rows = _first_write(group.x, grads) if add_x is not None else None
             upstream = grads[out]
+            product = _product(np, values.shape[1])
+            # The caller's inputs are read transposed (Fortran order): there matmul is faster.
+            weights_product = np.matmul if group.x.kind == "inputs" else product
 
             def affine(weight_grads: Any, saved: Any) -> None:
                 w, xs = saved
                 if add_start is not None:
                     add_start(upstream)
                 if assign:  # the (nodes, terms) block straight in
-                    weight_grads[weights] = upstream @ xs.T
+                    weight_grads[weights] = weights_product(upstream, xs.T)
                 else:  # parameter numbers, never read as a column
-                    add_weights(weight_grads, (upstream @ xs.T).ravel())
-                # Not `out=` into the rows: numpy then takes another BLAS path, slower for wide
-                # batches (digits at 1,797 rows: 14% more instructions a replay).
-                if add_x is not None:
-                    add_x(x_grads(w.T, upstream))
+                    add_weights(weight_grads, weights_product(upstream, xs.T).ravel())
+                if add_x is None:
+                    return
+                if one_node:  # the outer product w.T * upstream: numpy's matmul with an inner
+                    # size of 1 is several times slower than a broadcast multiply (same numbers)
+                    if x_rows is not None:
+                        multiply(w.T, upstream, out=x_rows)
+                    else:
+                        add_x(multiply(w.T, upstream))
+                else:  # not `out=` into the rows: at 1,797 lanes numpy then takes another,
+                    # slower BLAS path (14% more instructions a replay)
+                    add_x(product(w.T, upstream))
 
             return affine
 
