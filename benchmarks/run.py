@@ -131,7 +131,7 @@ def table(header: list[str], rows: list[list[str]]) -> str:
 
 # Engines whose steps take microseconds: the ratios between them are what the targets compare,
 # so with --rounds they run round-robin, one job each per round, and report the median round.
-BATCHED = ("tape-numpy", "tape-array", "tape-2tapes", "torch", "numpy")
+BATCHED = ("tape-numpy", "tape-array", "tape-2tapes", "torch", "numpy", "numpy-tuned")
 
 
 def interleaved(engines: list[str], rounds: int, job_of: Callable[[str], dict]) -> dict:
@@ -367,7 +367,7 @@ def main() -> int:
     digits_engines = []
     if has_module("numpy"):
         moons_engines += ["tape-numpy", "tape-array", "tape-2tapes"]
-        digits_engines = ["tape-numpy", "tape-array", "numpy"]
+        digits_engines = ["tape-numpy", "tape-array", "numpy", "numpy-tuned"]
     moons_engines.append("tape-python")
     if has_module("torch"):
         moons_engines.append("torch")

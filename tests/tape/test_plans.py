@@ -361,6 +361,29 @@ def test_python_batches_wider_than_one_pass_agree_with_numpy():
     assert np.allclose(one.input_grads, lanes.input_grads[57], rtol=1e-13, atol=0)
 
 
+def test_alternating_batch_sizes_and_input_gradients_replay_as_fresh_plans_do():
+    # The steps are bound to the buffers of one batch size (views cut once): a replay with
+    # another size binds anew, and one with input gradients binds its own backward steps.
+    model = MLP(3, [5, 2], seed=2)
+    params = model.parameters()
+
+    def loss(*x):
+        return [cross_entropy(model(list(x)), 1), l2_penalty(params, 1e-3)]
+
+    tape = trace(loss, 3, params)
+    rng = np.random.default_rng(7)
+    batches = [rng.normal(size=(size, 3)) for size in (4, 9, 4, 1, 9)]
+    for k, rows in enumerate(batches):
+        wanted = NumpyPlan(tape).run(rows, None, "mean", [1.0, 1.0], k % 2 == 0)
+        found = tape.run_batch(rows, reduce="mean", input_grads=k % 2 == 0)
+        assert found.outputs.tobytes() == wanted.outputs.tobytes()
+        assert found.param_grads.tobytes() == wanted.param_grads.tobytes()
+        if k % 2 == 0:
+            assert found.input_grads.tobytes() == wanted.input_grads.tobytes()
+        else:
+            assert found.input_grads is None
+
+
 def test_a_huge_batch_gives_its_buffers_back_and_small_ones_keep_them():
     # One 10**6-row batch used to leave some 700 MiB per thread alive after it returned.
     np = pytest.importorskip("numpy")
