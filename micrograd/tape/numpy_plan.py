@@ -308,6 +308,21 @@ def _bound_adder(np: Any, scatter: Scatter, target: Any, column_target: Any) -> 
     return lambda block: add_into(rows, block, out=rows)
 
 
+def _grid_view(np: Any, buffer: Any, rows: Any) -> Any:
+    """`buffer[rows]` for a (nodes, terms) matrix of row numbers, as a view with no copy when
+    the rows are a grid (row = first + node · a + term · b, a >= 0, b > 0); else None."""
+    k, m = rows.shape
+    first = int(rows[0, 0])
+    a = int(rows[1, 0]) - first if k > 1 else 0
+    b = int(rows[0, 1]) - first
+    grid = first + a * np.arange(k)[:, None] + b * np.arange(m)[None, :]
+    if a < 0 or b <= 0 or not np.array_equal(grid, rows):
+        return None
+    row, lane = buffer.strides
+    shape, strides = (k, m, buffer.shape[1]), (a * row, b * row, lane)
+    return np.lib.stride_tricks.as_strided(buffer[first:], shape, strides)
+
+
 def _first_write(scatter: Scatter, target: Any) -> Any:
     """The rows of a scatter that assigns into a run of rows (never a column or repeated rows)
     as a view of `target`: a block for them can be computed straight into them (`out=`)."""
@@ -384,12 +399,12 @@ def _forward_step(np: Any, group: Group) -> _BindForward:
         terms, reduce = group.terms, np.add.reduce
 
         def bind_sum(values: Any, column: Any) -> _Forward:
-            block = values[out]
+            block, grid = values[out], _grid_view(np, values, terms)
 
             def add_up(inputs: Any, params: Any) -> None:
                 # Adding over axis 1 of a (nodes, terms, lanes) array takes the terms in order,
                 # lane by lane, as the chain of additions did.
-                reduce(values[terms], axis=1, out=block)
+                reduce(values[terms] if grid is None else grid, axis=1, out=block)
 
             return add_up
 
@@ -511,16 +526,26 @@ def _backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> _BindBackwar
         return bind_squares
     if group.kind == "sum":
         k, m = group.terms.shape
+        terms = group.scatter[0]
 
         def bind_sum(values: Any, grads: Any, column_grads: Any) -> _Backward:
-            add_terms = start_adder(group.scatter[0], grads, column_grads)
+            add_terms = start_adder(terms, grads, column_grads)
             lanes = values.shape[1]
             # Each node's gradient, once per term: a broadcast view, read at each call.
-            share = np.broadcast_to(grads[out][:, None, :], (k, m, lanes))
+            each = grads[out][:, None, :]
+            share = np.broadcast_to(each, (k, m, lanes))
+            # Terms in a grid of rows, none twice: the gradient straight into them, no copy.
+            grid = None if terms.repeats else _grid_view(np, grads, group.terms)
+            if add_terms is None:
+                return lambda weight_grads, saved: None
+            if grid is not None:
+                copyto, add = np.copyto, np.add
+                if terms.assign:
+                    return lambda weight_grads, saved: copyto(grid, each)
+                return lambda weight_grads, saved: add(grid, each, out=grid)
 
             def add_up(weight_grads: Any, saved: Any) -> None:
-                if add_terms is not None:
-                    add_terms(share.reshape(k * m, lanes))
+                add_terms(share.reshape(k * m, lanes))
 
             return add_up
 

@@ -361,6 +361,40 @@ def test_python_batches_wider_than_one_pass_agree_with_numpy():
     assert np.allclose(one.input_grads, lanes.input_grads[57], rtol=1e-13, atol=0)
 
 
+def test_sums_read_their_terms_in_place_when_the_rows_are_a_grid_and_gather_them_otherwise():
+    # Two sums over the rows of two blocks (a grid of rows: read and written through one view),
+    # a sum reading rows twice, and one over rows in no order (each a group of its own, by its
+    # number of terms): each must match eager.
+    def outputs(a, b, c):
+        es = [(a * k).exp() for k in (0.1, 0.2, 0.3)]
+        fs = [(b * k).exp() for k in (1.0, 2.0, 3.0)]
+        twice = c.tanh().tanh()
+        return [
+            es[0] + es[1] + es[2],
+            fs[0] + fs[1] + fs[2],
+            twice + c + twice + c,
+            fs[2] + es[0] + fs[1] + es[2] + fs[0],
+        ]
+
+    tape = trace(outputs, 3, [])
+    grids = [view is not None for view in _grid_views_of(NumpyPlan(tape), lanes=6)]
+    assert sorted(grids) == [False, False, True]  # the first two sums are one grid
+    rows = np.random.default_rng(3).normal(size=(6, 3))
+    batch = tape.run_batch(rows, reduce="sum", backend="numpy")
+    for k, row in enumerate(rows.tolist()):
+        xs = [Value(v) for v in row]
+        outs = outputs(*xs)
+        sum(outs[1:], outs[0]).backward()
+        assert np.allclose(batch.outputs[k], [o.data for o in outs], rtol=1e-13, atol=0)
+        assert np.allclose(batch.input_grads[k], [x.grad for x in xs], rtol=1e-13, atol=1e-15)
+
+
+def _grid_views_of(plan: NumpyPlan, lanes: int) -> list:
+    values = np.empty((plan.n_rows, lanes))
+    sums = [group for group in plan.groups if group.kind == "sum"]
+    return [numpy_plan._grid_view(np, values, group.terms) for group in sums]
+
+
 def test_alternating_batch_sizes_and_input_gradients_replay_as_fresh_plans_do():
     # The steps are bound to the buffers of one batch size (views cut once): a replay with
     # another size binds anew, and one with input gradients binds its own backward steps.
