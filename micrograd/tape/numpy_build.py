@@ -47,7 +47,7 @@ def _as_index(rows: list[int]) -> Any:
 
 class Scatter:
     """Rows a group reads as one argument, some possibly repeated, and how its gradients go back
-    into them (the replay's `numpy_plan._adder`).
+    into them (the replay's `numpy_steps._adder`).
 
     `target[rows] += block` drops all but one of the repeats, and `np.add.at` is slow, so for
     repeated rows the block is sorted by row once and summed per row with `np.add.reduceat`.

@@ -18,7 +18,7 @@ from micrograd import MLP, Op, Value
 from micrograd.engine import apply
 from micrograd.losses import cross_entropy, l2_penalty
 from micrograd.ops import ADD, EXP, LOG, MUL, RELU
-from micrograd.tape import numpy_plan, trace
+from micrograd.tape import numpy_plan, numpy_steps, trace
 from micrograd.tape.numpy_plan import NumpyPlan
 from micrograd.tape.python_plan import PythonPlan
 from tests.edge_values import EVERY_PATH_EDGES
@@ -243,7 +243,7 @@ def test_records_computed_into_their_rows_give_their_array_forward_to_the_bit(op
     # The plan computes these records' groups with one ufunc into their rows (`out=`) rather
     # than through `array_forward`: the numbers, nan, infinities and the sign of zero included,
     # must be the record's. relu's slope is taken as out != 0, which must be step(out).
-    ufunc = numpy_plan._ufunc_forwards(np)[op]
+    ufunc = numpy_steps._ufunc_forwards(np)[op]
     values = np.array(EVERY_PATH_EDGES, dtype=float)
     args = np.meshgrid(*[values] * op.arity, indexing="ij")
     with np.errstate(all="ignore"):
@@ -392,7 +392,7 @@ def test_sums_read_their_terms_in_place_when_the_rows_are_a_grid_and_gather_them
 def _grid_views_of(plan: NumpyPlan, lanes: int) -> list:
     values = np.empty((plan.n_rows, lanes))
     sums = [group for group in plan.groups if group.kind == "sum"]
-    return [numpy_plan._grid_view(np, values, group.terms) for group in sums]
+    return [numpy_steps._grid_view(np, values, group.terms) for group in sums]
 
 
 def test_alternating_batch_sizes_and_input_gradients_replay_as_fresh_plans_do():
@@ -421,7 +421,6 @@ def test_alternating_batch_sizes_and_input_gradients_replay_as_fresh_plans_do():
 def test_a_huge_batch_gives_its_buffers_back_and_small_ones_keep_them():
     # One 10**6-row batch used to leave some 700 MiB per thread alive after it returned.
     np = pytest.importorskip("numpy")
-    from micrograd.tape import numpy_plan
 
     model = MLP(2, [4, 1], seed=0)
     tape = trace(lambda *x: model(list(x)), 2, model.parameters())
