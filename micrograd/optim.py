@@ -15,15 +15,16 @@ a graph. The parameters stay plain floats and the step is never part of a graph.
 that does not require grad (frozen with `requires_grad_(False)`) is left alone, as PyTorch
 leaves one whose grad is None.
 
-`step(result)` takes instead the `BatchResult` of a tape's batched replay (`micrograd.tape`) and
-applies each optimizer's rule a second time, written on numpy arrays operation for operation
-(`_update_arrays` beside `_update`), one param group at a time. When the parameters are one run
-of a Parameter store (a model built by `nn`, see `micrograd.parameter`) the new numbers are
-written into the store in place, which is where the Values read them; otherwise they are written
-into the Values one by one. Either way the model stays the source of truth. Between such steps
-the state of the stepped parameters is kept in arrays and turned back into `state`'s
-per-parameter dicts when `state` is read. This module imports neither numpy nor the tape: numpy
-is imported when a result holding arrays is stepped.
+Each optimizer writes its update rule once (`_rule`), on a maths namespace: called with floats
+for one parameter at a time by `step()`, and with numpy arrays for a whole param group at once
+by `step(result)`, which takes instead the `BatchResult` of a tape's batched replay
+(`micrograd.tape`); the same operations in the same order, so the two round the same. When the
+parameters are one run of a Parameter store (a model built by `nn`, see `micrograd.parameter`)
+the new numbers are written into the store in place, which is where the Values read them;
+otherwise they are written into the Values one by one. Either way the model stays the source of
+truth. Between such steps the state of the stepped parameters is kept in arrays and turned back
+into `state`'s per-parameter dicts when `state` is read. This module imports neither numpy nor
+the tape: numpy is imported when a result holding arrays is stepped.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import numbers
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import repeat
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from micrograd.engine import Value
@@ -226,15 +228,29 @@ class Optimizer:
         else:
             self._step_arrays(result, layout)
 
-    # Subclasses: the update rule, once on floats (one parameter at a time) and once on arrays.
+    # Subclasses: the update rule, written once. `m` is the maths it may use beyond + - * / **
+    # (`_FLOAT_MATH` or `_array_math(np)`); `w` and `g` are one parameter's number and gradient,
+    # or a group's arrays of them, and `state` that parameter's (or that group's) entries, which
+    # the rule reads and writes. Returns the new number(s).
+
+    def _rule(
+        self, m: SimpleNamespace, hyper: dict[str, Any], state: dict[str, Any], w: Any, g: Any
+    ) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define its update rule")
 
     def _update(self, hyper: dict[str, Any], params: list[Value], grads: list[float]) -> None:
-        raise NotImplementedError(f"{type(self).__name__} does not define step()")
-
-    def _update_arrays(
-        self, np: Any, hyper: dict[str, Any], state: dict[str, Any], w: Any, g: Any
-    ) -> Any:
-        raise NotImplementedError(f"{type(self).__name__} cannot step a tape's result")
+        """The rule on floats, one parameter at a time; a parameter gets a `state` entry only
+        when its rule keeps something (plain SGD keeps nothing, as in PyTorch)."""
+        states = self.state
+        for p, g in zip(params, grads):
+            state = states.get(p)
+            if state is None:
+                state = {}
+                p.data = self._rule(_FLOAT_MATH, hyper, state, p.data, g)
+                if state:
+                    states[p] = state
+            else:
+                p.data = self._rule(_FLOAT_MATH, hyper, state, p.data, g)
 
     # Stepping a tape's result: the same rule on arrays, no Python loop per parameter.
 
@@ -282,7 +298,7 @@ class Optimizer:
         for (hyper, _), (index, active), state in zip(self._groups(), layout.groups, self._arrays):
             if not active:
                 continue
-            new = self._update_arrays(np, hyper, state, weights[index], grads[index])
+            new = self._rule(_array_math(np), hyper, state, weights[index], grads[index])
             if in_place:  # the Parameters read their numbers from here
                 weights[index] = new
             else:
@@ -503,25 +519,9 @@ class SGD(Optimizer):
             )
         return checked
 
-    def _update(self, hyper: dict[str, Any], params: list[Value], grads: list[float]) -> None:
-        lr, momentum, dampening = hyper["lr"], hyper["momentum"], hyper["dampening"]
-        decay, nesterov = hyper["weight_decay"], hyper["nesterov"]
-        states = self.state
-        for p, g in zip(params, grads):
-            if decay:
-                g += decay * p.data
-            if momentum:
-                state = states.setdefault(p, {})
-                buf = state.get("momentum_buffer")
-                buf = g if buf is None else momentum * buf + (1.0 - dampening) * g
-                state["momentum_buffer"] = buf
-                g = g + momentum * buf if nesterov else buf
-            p.data -= lr * g
-
-    def _update_arrays(
-        self, np: Any, hyper: dict[str, Any], state: dict[str, Any], w: Any, g: Any
+    def _rule(
+        self, m: SimpleNamespace, hyper: dict[str, Any], state: dict[str, Any], w: Any, g: Any
     ) -> Any:
-        # `_update` on arrays, operation for operation, so that it rounds the same.
         lr, momentum, dampening = hyper["lr"], hyper["momentum"], hyper["dampening"]
         decay, nesterov = hyper["weight_decay"], hyper["nesterov"]
         if decay:
@@ -529,12 +529,14 @@ class SGD(Optimizer):
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = g.copy()  # a copy: g may be a view of the result's gradients
+                buf = m.copy(g)  # an array g may be a view of a tape result's gradients
             else:
                 buf = momentum * buf + (1.0 - dampening) * g
+                # Arrays only: a group whose parameters do not all have a buffer yet (see
+                # `_pack_arrays`); those without one start it at g.
                 has = state.pop("momentum_buffer_set", None)
-                if has is not None:  # the parameters without a buffer start it at g
-                    buf = np.where(has, buf, g)
+                if has is not None:
+                    buf = m.where(has, buf, g)
             state["momentum_buffer"] = buf
             g = g + momentum * buf if nesterov else buf
         return w - lr * g
@@ -584,54 +586,29 @@ class Adam(Optimizer):
             "amsgrad": flag(group["amsgrad"], f"{where}amsgrad"),
         }
 
-    def _update(self, hyper: dict[str, Any], params: list[Value], grads: list[float]) -> None:
-        lr, eps, decay, amsgrad = hyper["lr"], hyper["eps"], hyper["weight_decay"], hyper["amsgrad"]
-        beta1, beta2 = hyper["betas"]
-        states = self.state
-        for p, g in zip(params, grads):
-            state = states.setdefault(p, {"step": 0, "exp_avg": 0.0, "exp_avg_sq": 0.0})
-            if decay:
-                if self._decoupled_weight_decay:
-                    p.data *= 1.0 - lr * decay  # AdamW: shrink the weight, apart from the grad
-                else:
-                    g += decay * p.data  # Adam: L2 penalty folded into the gradient
-            state["step"] += 1
-            step = state["step"]
-            exp_avg = state["exp_avg"] = beta1 * state["exp_avg"] + (1.0 - beta1) * g
-            exp_avg_sq = state["exp_avg_sq"] = beta2 * state["exp_avg_sq"] + (1.0 - beta2) * g * g
-            if amsgrad:
-                exp_avg_sq = state["max_exp_avg_sq"] = max(
-                    state.get("max_exp_avg_sq", 0.0), exp_avg_sq
-                )
-            bias_correction1 = 1.0 - beta1**step
-            bias_correction2 = 1.0 - beta2**step
-            denom = math.sqrt(exp_avg_sq) / math.sqrt(bias_correction2) + eps
-            p.data -= lr / bias_correction1 * exp_avg / denom
-
-    def _update_arrays(
-        self, np: Any, hyper: dict[str, Any], state: dict[str, Any], w: Any, g: Any
+    def _rule(
+        self, m: SimpleNamespace, hyper: dict[str, Any], state: dict[str, Any], w: Any, g: Any
     ) -> Any:
-        # `_update` on arrays, operation for operation, so that it rounds the same. A step count
-        # the same for the whole group (the usual case) stays one int.
         lr, eps, decay, amsgrad = hyper["lr"], hyper["eps"], hyper["weight_decay"], hyper["amsgrad"]
         beta1, beta2 = hyper["betas"]
         if decay:
             if self._decoupled_weight_decay:
-                w = w * (1.0 - lr * decay)
+                w = w * (1.0 - lr * decay)  # AdamW: shrink the weight, apart from the grad
             else:
-                g = g + decay * w
+                g = g + decay * w  # Adam: the L2 penalty folded into the gradient
+        # On arrays, a step count the same for the whole group (the usual case) stays one int.
         step = state["step"] = state.get("step", 0) + 1
         exp_avg = state["exp_avg"] = beta1 * state.get("exp_avg", 0.0) + (1.0 - beta1) * g
         exp_avg_sq = state["exp_avg_sq"] = (
             beta2 * state.get("exp_avg_sq", 0.0) + (1.0 - beta2) * g * g
         )
         if amsgrad:
-            exp_avg_sq = state["max_exp_avg_sq"] = np.maximum(
+            exp_avg_sq = state["max_exp_avg_sq"] = m.maximum(
                 state.get("max_exp_avg_sq", 0.0), exp_avg_sq
             )
         bias_correction1 = 1.0 - beta1**step
         bias_correction2 = 1.0 - beta2**step
-        denom = np.sqrt(exp_avg_sq) / np.sqrt(bias_correction2) + eps
+        denom = m.sqrt(exp_avg_sq) / m.sqrt(bias_correction2) + eps
         return w - lr / bias_correction1 * exp_avg / denom
 
 
@@ -650,6 +627,23 @@ class AdamW(Adam):
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+def _maximum(x: float, y: float) -> float:
+    """max(x, y) for floats as numpy's maximum (and torch.maximum) takes it: nan if either is."""
+    return x if x >= y or x != x else y
+
+
+# The maths an update rule may use beyond arithmetic: on one parameter's float, and on a
+# group's numpy arrays (numpy passed in: this module never imports it).
+_FLOAT_MATH = SimpleNamespace(
+    sqrt=math.sqrt, maximum=_maximum, copy=lambda x: x, where=lambda c, x, y: x if c else y
+)
+
+
+def _array_math(np: Any) -> SimpleNamespace:
+    """The maths of an update rule on arrays of the numpy module `np`."""
+    return SimpleNamespace(sqrt=np.sqrt, maximum=np.maximum, copy=np.copy, where=np.where)
 
 
 def _groups_key(groups: list[dict[str, Any]]) -> tuple[tuple[int, int], ...]:

@@ -565,3 +565,22 @@ def test_a_schedule_that_overflows_is_a_value_error_naming_the_step():
             schedule.step()
     with pytest.raises(ValueError, match=facts("step 0", "inf")):
         LambdaLR(SGD([Value(1.0)], lr=1.0), lambda k: 10**400)
+
+
+def test_amsgrad_keeps_a_nan_second_moment_as_torch_maximum_does(torch):
+    # The rule is written once for floats and arrays: its maximum is numpy's and torch's, nan
+    # if either side is (Python's max(0.0, nan) would keep 0.0 and forget the nan).
+    ours = Value(1.0)
+    theirs = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    opt, torch_opt = (
+        Adam([ours], lr=0.1, amsgrad=True),
+        torch.optim.Adam([theirs], lr=0.1, amsgrad=True),
+    )
+    for grad in (0.5, math.nan, 0.25):
+        ours.grad, theirs.grad = grad, torch.tensor(grad, dtype=torch.float64)
+        opt.step()
+        torch_opt.step()
+        mine, torchs = opt.state[ours], torch_opt.state[theirs]
+        assert math.isnan(mine["max_exp_avg_sq"]) == bool(torchs["max_exp_avg_sq"].isnan())
+        assert math.isnan(ours.data) == bool(theirs.isnan())
+    assert math.isnan(opt.state[ours]["max_exp_avg_sq"])
