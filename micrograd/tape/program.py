@@ -110,6 +110,13 @@ class Tape:
         self.n_slots: int = n_inputs + len(self.params) + len(self.constants) + len(instructions)
         self._plans: dict[str, ReplayPlan] = {}  # by backend name, built on first use
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A copy or a pickle leaves the replay plans out: they are caches, rebuilt on first use,
+        # and a numpy plan holds the numpy module and each thread's buffers.
+        state = self.__dict__.copy()
+        state["_plans"] = {}
+        return state
+
     @classmethod
     def _from_graph(cls, inputs: list[Value], params: list[Value], outputs: list[Value]) -> Tape:
         slot: dict[Value, int] = {}

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import micrograd.tape as tape_module
 from micrograd import MLP, OPS, Op, Value, is_grad_enabled, no_grad
 from micrograd.engine import TracingError, apply
+from micrograd.losses import l2_penalty
 from micrograd.tape import trace
 from tests.references import FUSED_MULTIPLY_ADD, facts
 
@@ -414,3 +415,25 @@ def test_trace_refuses_a_count_of_inputs_it_cannot_hold():
         trace(lambda *xs: xs[0], 10**12)
     with pytest.raises(ValueError, match=f"{MAX_TRACE_INPUTS:,}"):
         trace(lambda *xs: xs[0], -1)
+
+
+@pytest.mark.parametrize("how", ["deepcopy", "pickle"])
+def test_a_tape_copies_and_pickles_after_replays_and_the_copy_replays_alike(how):
+    # The replay plans are caches (a numpy plan holds the numpy module and per-thread buffers):
+    # a copy leaves them out and builds its own on first use.
+    import copy
+    import pickle
+
+    model = MLP(2, [3, 1], seed=0)
+    params = model.parameters()
+    tape = trace(
+        lambda a, b, y: [(1 - y * model([a, b])).relu(), l2_penalty(params, 1e-3)], 3, params
+    )
+    rows = [[0.5, -1.0, 1.0], [2.0, 0.25, -1.0]]
+    before = [tape.run(rows[0]), tape.run_batch(rows, backend="numpy")]
+    copied = copy.deepcopy(tape) if how == "deepcopy" else pickle.loads(pickle.dumps(tape))
+    after = [copied.run(rows[0]), copied.run_batch(rows, backend="numpy")]
+    assert after[0] == before[0]
+    for field in ("outputs", "input_grads", "param_grads"):
+        assert np.array_equal(getattr(after[1], field), getattr(before[1], field))
+    assert all(c is not p for c, p in zip(copied.params, params))  # its own parameters
