@@ -1,13 +1,15 @@
 """A safe parser for arithmetic on Values, used by `python -m micrograd draw`.
 
 The text is parsed with Python's `ast` and only a whitelist is accepted: int and float literals,
-names bound by the caller, `+ - * / **`, unary `+ -`, parentheses, and one-argument calls to the
-package's unary functions (`exp log tanh sigmoid relu abs sin cos sqrt`). Nothing is ever passed
-to `eval`; anything else (attributes, subscripts, lambdas, keywords, strings, comparisons, ...)
-is an `ExpressionError` with a one-line message. So is any character outside printable ASCII,
-and the two that Python's parser would silently drop (`#` starts a comment, `\\` joins lines):
-what is drawn is exactly what was typed. Every failure, whatever the input, is an
-`ExpressionError`. Drawing the result lives in `micrograd.viz`.
+names bound by the caller, `+ - * / **`, unary `+ -`, parentheses, and calls to the package's
+functions in `FUNCTIONS`, named as the Value methods and PyTorch name them, each with its fixed
+number of arguments given by position (`ARGUMENTS`): `exp log tanh sigmoid relu abs sin cos sqrt
+square` take one, `maximum minimum clamp_min clamp_max` two and `clamp` three. Nothing is ever
+passed to `eval`; anything else (attributes, subscripts, lambdas, keywords, strings,
+comparisons, ...) is an `ExpressionError` with a one-line message. So is any character outside
+printable ASCII, and the two that Python's parser would silently drop (`#` starts a comment,
+`\\` joins lines): what is drawn is exactly what was typed. Every failure, whatever the input,
+is an `ExpressionError`. Drawing the result lives in `micrograd.viz`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ MAX_NODES = 200
 MAX_MAGNITUDE = 1e100
 """Largest magnitude of a literal, a bound value or an intermediate result."""
 
-FUNCTIONS: dict[str, Callable[[Value], Value]] = {
+FUNCTIONS: dict[str, Callable[..., Value]] = {
     "exp": Value.exp,
     "log": Value.log,
     "tanh": Value.tanh,
@@ -36,8 +38,37 @@ FUNCTIONS: dict[str, Callable[[Value], Value]] = {
     "sin": Value.sin,
     "cos": Value.cos,
     "sqrt": Value.sqrt,
+    "square": Value.square,
+    "maximum": Value.maximum,
+    "minimum": Value.minimum,
+    "clamp_min": Value.clamp_min,
+    "clamp_max": Value.clamp_max,
+    "clamp": Value.clamp,  # both bounds given: clamp_max(clamp_min(x, low), high), as torch
 }
-"""The functions an expression may call, by name."""
+"""The functions an expression may call, by name, each taking `len(ARGUMENTS[name])` Values."""
+
+ARGUMENTS: dict[str, tuple[str, ...]] = {name: ("x",) for name in FUNCTIONS} | {
+    "maximum": ("x", "y"),
+    "minimum": ("x", "y"),
+    "clamp_min": ("x", "low"),
+    "clamp_max": ("x", "high"),
+    "clamp": ("x", "low", "high"),
+}
+"""Each function's arguments, by position, as `example_call` names them: one (`x`) unless listed."""
+
+
+def example_call(name: str) -> str:
+    """How a call to the function `name` is written in messages: `maximum(x, y)`."""
+    return f"{name}({', '.join(ARGUMENTS[name])})"
+
+
+def listed_functions() -> str:
+    """The functions as the draw command's help lists them, those of several arguments with
+    their arguments: `exp, log, ..., maximum(x, y), ...`."""
+    return ", ".join(
+        name if len(ARGUMENTS[name]) == 1 else example_call(name) for name in FUNCTIONS
+    )
+
 
 _BINARY: dict[type, Callable[[Value, Value], Value]] = {
     ast.Add: lambda x, y: x + y,
@@ -58,6 +89,8 @@ _FIELDS: dict[type, tuple[tuple[str, type], ...]] = {
     ast.Call: (("func", ast.expr), ("args", list), ("keywords", list)),
     ast.Name: (("id", str),),
 }
+# Names only: the page shows at most 240 characters, and a call with the wrong arguments is told
+# its example (`example_call`).
 _ALLOWED = "numbers, --set names, + - * / **, parentheses and calls to " + ", ".join(FUNCTIONS)
 _LABEL_LENGTH = 32
 
@@ -97,8 +130,11 @@ def _check_characters(text: str) -> None:
         what = {"#": "'#' (a comment)", "\\": "'\\' (a line continuation)"}.get(
             char, f"{ascii(char)} (U+{ord(char):04X})"
         )
+        # The character rule, not the whole whitelist: with every function listed, the message
+        # would pass the page's 240 characters.
         raise ExpressionError(
-            f"the character {what} at column {column} is not allowed; use {_ALLOWED}"
+            f"the character {what} at column {column} is not allowed; an expression is "
+            "printable ASCII, without # or \\"
         )
 
 
@@ -124,7 +160,11 @@ def _check_tree(tree: ast.Expression, text: str | None) -> None:
 
 
 def _check_construct(node: ast.AST) -> None:
-    allowed = (ast.Expression, ast.Load, ast.Name, ast.Constant, ast.Call, *_BINARY, *_UNARY)
+    # A keyword belongs to a call: _check_call refuses it, naming the function it was passed to.
+    allowed = (
+        *(ast.Expression, ast.Load, ast.Name, ast.Constant, ast.Call, ast.keyword),
+        *(*_BINARY, *_UNARY),
+    )
     if isinstance(node, allowed):
         return
     if isinstance(node, (ast.BinOp, ast.UnaryOp)):
@@ -139,7 +179,6 @@ def _check_construct(node: ast.AST) -> None:
         ast.BoolOp: "and/or",
         ast.IfExp: "if/else",
         ast.NamedExpr: "assignment (:=)",
-        ast.keyword: "a keyword argument",
         ast.Starred: "unpacking (*x)",
     }.get(type(node), type(node).__name__)
     raise ExpressionError(f"{what} is not allowed; use {_ALLOWED}")
@@ -163,8 +202,22 @@ def _check_call(node: ast.Call) -> None:
         raise ExpressionError(
             f"calls are allowed only to {', '.join(FUNCTIONS)}; received a call to {called}"
         )
-    if node.keywords or len(node.args) != 1:
-        raise ExpressionError(f"{name}() takes exactly one argument, as in {name}(x)")
+    expected = len(ARGUMENTS[name])
+    if node.keywords:
+        raise ExpressionError(
+            f"{name}() takes no keyword arguments, only {_count(expected)} by position, as in "
+            f"{example_call(name)}; received the keyword argument "
+            f"{_short(_unparse(node.keywords[0]))}"
+        )
+    if len(node.args) != expected:
+        raise ExpressionError(
+            f"{name}() takes exactly {_count(expected)}, as in {example_call(name)}; "
+            f"received {len(node.args)}"
+        )
+
+
+def _count(arguments: int) -> str:
+    return f"{arguments} argument{'' if arguments == 1 else 's'}"
 
 
 def _check_literal(node: ast.Constant, text: str | None) -> None:
@@ -215,7 +268,7 @@ def _operands(node: ast.AST) -> list[ast.AST]:
     if isinstance(node, ast.UnaryOp):
         return [node.operand]
     if isinstance(node, ast.Call):
-        return [node.args[0]]
+        return list(node.args)
     return []
 
 
@@ -233,7 +286,9 @@ def _compute(node: ast.AST, args: list[Value], names: Mapping[str, Value]) -> Va
                 )
             return value
         if node.id in FUNCTIONS:
-            raise ExpressionError(f"{node.id} is a function; call it, as in {node.id}(x)")
+            raise ExpressionError(
+                f"{node.id} is a function; call it, as in {example_call(node.id)}"
+            )
         raise ExpressionError(f"unknown name {node.id!r}; bind it with --set {node.id}=NUMBER")
     if isinstance(node, ast.BinOp):
         out = _BINARY[type(node.op)](*args)

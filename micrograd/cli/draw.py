@@ -19,7 +19,14 @@ from typing import TextIO
 
 from micrograd.cli.terminal import printable
 from micrograd.engine import Value
-from micrograd.expr import ExpressionError, evaluate, names_used, parse, parse_binding
+from micrograd.expr import (
+    ExpressionError,
+    evaluate,
+    listed_functions,
+    names_used,
+    parse,
+    parse_binding,
+)
 from micrograd.viz import BACKENDS, GraphTooLargeError, RenderError, backward_steps, draw_dot
 
 
@@ -28,9 +35,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     parser = subparsers.add_parser(
         "draw",
         help="draw the graph of an expression after its backward pass",
-        description="Parse an expression safely (numbers, + - * / **, and calls to exp, log, "
-        "tanh, sigmoid, relu, abs, sin, cos, sqrt), bind its names with --set, run backward() "
-        "and draw the graph with every value's data and grad.",
+        description="Parse an expression safely (numbers, + - * / **, and calls to "
+        f"{listed_functions()}), bind its names with --set, run backward() and draw the graph "
+        "with every value's data and grad.",
         epilog='example: python -m micrograd draw "tanh(a*b + c)" --set a=2 b=-3 c=10 '
         "-o graph.svg --steps steps/",
     )

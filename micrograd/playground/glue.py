@@ -34,6 +34,7 @@ from micrograd.expr import (
     FUNCTIONS,
     ExpressionError,
     evaluate,
+    example_call,
     names_used,
     parse,
     parse_binding,
@@ -171,8 +172,8 @@ def _check_names(names: list[str]) -> None:
     for name in names:
         if name in FUNCTIONS:
             raise PlaygroundError(
-                f"{name} is a function: call it, as in {name}(a); names for values must differ "
-                "from the function names"
+                f"{name} is a function: call it, as in {example_call(name)}; names for values "
+                "must differ from the function names"
             )
         if name.startswith("_"):
             raise PlaygroundError(
@@ -185,7 +186,8 @@ def _check_operations(out: Value) -> None:
     if operations > MAX_OPERATIONS:
         raise PlaygroundError(
             f"the expression makes {operations} operations (each +, -, *, /, ** and function "
-            f"counts, - and / count two); the page draws at most {MAX_OPERATIONS} operations"
+            f"counts, -, / and clamp count two); the page draws at most {MAX_OPERATIONS} "
+            "operations"
         )
 
 

@@ -21,7 +21,8 @@ from micrograd.gradcheck import gradcheck, numerical_grad
 from micrograd.ops import Op
 
 _INPUT_NAMES = ("x", "y")
-_NAME = re.compile(r"\b(x|y)\b")
+# ASCII word boundaries: "x²" is the input x squared, though ² is a word character to Unicode.
+_NAME = re.compile(r"\b(x|y)\b", re.ASCII)
 
 
 def number(x: float) -> str:
@@ -39,17 +40,27 @@ def node_name(v: Value) -> str:
 
 
 def forward_formula(node: Value) -> str:
-    """The op as a formula of its inputs x (and y): `tanh(x)`, `x * y`."""
-    assert node.op is not None  # only op nodes have a rule
-    if node.op.arity == 2:
-        return f"x {node.op.symbol} y"
-    return f"{node.op.symbol}(x)"
+    """The op as a formula of its inputs x (and y), written from its record's symbol.
+
+    An operator symbol stays an operator (`x * y`; `x²`, after its input as a superscript is
+    read); a symbol that is a name is called (`tanh(x)`, `σ(x)`, `max(x, y)`); one that is
+    neither (`clamp≥`, a drawing's shorthand) gives way to the op's name, which is also the
+    function an expression calls (`clamp_min(x, y)`).
+    """
+    op = node.op
+    assert op is not None  # only op nodes have a rule
+    inputs = ", ".join(_INPUT_NAMES[: op.arity])
+    if not any(char.isalpha() for char in op.symbol):
+        return f"x {op.symbol} y" if op.arity == 2 else f"x{op.symbol}"
+    return f"{op.symbol if op.symbol.isidentifier() else op.name}({inputs})"
 
 
 def _with_numbers(text: str, inputs: Sequence[float]) -> str:
     def put(match: re.Match[str]) -> str:
         shown = number(inputs[_INPUT_NAMES.index(match.group(1))])
-        return f"({shown})" if shown.startswith("-") else shown
+        # A sign, or an exponent right before a postfix ² (1e+06²), would read as part of it.
+        postfix = text[match.end() : match.end() + 1] not in ("", " ", ",", ")")
+        return f"({shown})" if shown.startswith("-") or (postfix and "e" in shown) else shown
 
     return _NAME.sub(put, text)
 

@@ -54,6 +54,43 @@ def test_issue_example_writes_svg_and_frames(capsys, tmp_path):
     assert f"d/db = {2 * (1 - t * t):.6g}" in out
 
 
+@needs_backend
+def test_maximum_and_square_are_drawn_with_the_value_methods_numbers(capsys, tmp_path):
+    from micrograd import Value
+
+    args = ["maximum(a, b) * square(c)", "--set", "a=1", "b=2", "c=3"]
+    code, out, err = draw(capsys, *args, "-o", str(tmp_path / "g.svg"))
+    assert (code, err) == (0, "")
+    a, b, c = Value(1.0), Value(2.0), Value(3.0)
+    expected = a.maximum(b) * c.square()
+    expected.backward()
+    assert out.splitlines()[:4] == [
+        f"maximum(a, b) * square(c) = {expected.data:.6g}",
+        *(f"  d/d{name} = {v.grad:.6g}" for name, v in zip("abc", (a, b, c))),
+    ]
+    svg = (tmp_path / "g.svg").read_text()
+    assert ">max<" in svg and ">²<" in svg  # the op circles carry the records' symbols
+
+
+@pytest.mark.parametrize(
+    ("expression", "facts"),
+    [
+        ("maximum(a)", ["maximum()", "2 arguments", "maximum(x, y)", "received 1"]),
+        ("clamp_min(a, min=0)", ["clamp_min()", "keyword argument min=0", "clamp_min(x, low)"]),
+    ],
+)
+def test_wrong_calls_are_one_line_naming_the_function(capsys, tmp_path, expression, facts):
+    code, out, err = draw(capsys, expression, "--set", "a=1", "-o", str(tmp_path / "g.svg"))
+    assert (code, out) == (1, "") and len(err.splitlines()) == 1
+    assert all(fact in err for fact in facts), err
+    assert not (tmp_path / "g.svg").exists()
+
+
+def test_a_function_name_cannot_be_set(capsys, tmp_path):
+    code, out, err = draw(capsys, "a", "--set", "maximum=1", "-o", str(tmp_path / "g.svg"))
+    assert (code, out) == (1, "") and "maximum is a function name" in err
+
+
 def png_size(path: pathlib.Path) -> tuple[int, int]:
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
@@ -196,7 +233,8 @@ def test_command_runs_as_a_module(tmp_path):
     assert done.stdout == ""
     assert done.stderr.splitlines() == [
         "micrograd draw: error: calls are allowed only to exp, log, tanh, sigmoid, relu, abs, "
-        "sin, cos, sqrt; received a call to __import__"
+        "sin, cos, sqrt, square, maximum, minimum, clamp_min, clamp_max, clamp; "
+        "received a call to __import__"
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import math
 import re
 import warnings
@@ -11,17 +12,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from micrograd import Value
+from micrograd import OPS, Value
 from micrograd.expr import (
+    ARGUMENTS,
     FUNCTIONS,
     MAX_LENGTH,
     ExpressionError,
     evaluate,
+    example_call,
+    listed_functions,
     names_used,
     parse,
     parse_binding,
 )
-from tests.references import examples, facts
+from tests.references import examples, facts, needs_torch
 
 
 def run(text: str, **numbers: float) -> Value:
@@ -43,6 +47,12 @@ REFERENCES = [
         lambda a, b, c: sigmoid(a) + max(b, 0) + math.sin(c) * math.cos(a),
     ),
     ("2 ** a + a ** 3 + 1 / c", lambda a, b, c: 2**a + a**3 + 1 / c),
+    # Inputs kept apart (b < 0 < a, c; a <= 2 < 5) so that no kink is within the differences' h.
+    (
+        "maximum(a, b) * square(c) + minimum(b, c) - clamp_min(c, b) + clamp_max(b, c)",
+        lambda a, b, c: max(a, b) * c * c + min(b, c) - max(c, b) + min(b, c),
+    ),
+    ("clamp(a, b, 5) * square(b)", lambda a, b, c: min(max(a, b), 5) * b * b),
 ]
 
 
@@ -91,6 +101,7 @@ def test_numbers_are_constants_and_intermediates_get_their_source_as_label():
     ("text", "message"),
     [
         ("__import__('os')", "calls are allowed only to exp, .*received a call to __import__"),
+        ("max(a, a)", facts("received a call to max", *FUNCTIONS)),
         ("__import__('os').system('true')", "attribute access"),
         ("a.__class__", r"attribute access \(x.y\) is not allowed"),
         ("(lambda: 1)()", "lambda is not allowed"),
@@ -111,9 +122,9 @@ def test_numbers_are_constants_and_intermediates_get_their_source_as_label():
         ("1j * a", "received 1j"),
         ("[a]", "List is not allowed"),
         ("f'{a}'", "JoinedStr is not allowed"),
-        ("exp(a, a)", r"exp\(\) takes exactly one argument"),
-        ("exp()", r"exp\(\) takes exactly one argument"),
-        ("exp(x=a)", "keyword argument"),
+        ("exp(a, a)", facts("exp()", "1 argument", "exp(x)", "received 2")),
+        ("exp()", facts("exp()", "1 argument", "exp(x)", "received 0")),
+        ("exp(x=a)", facts("exp()", "keyword argument", "x=a", "exp(x)")),
         ("exp(*a)", r"unpacking \(\*x\)"),
         ("1e400 * a", "the literal 1e400 is out of range"),
         ("1" + "0" * 200 + " * a", "is out of range"),
@@ -145,6 +156,8 @@ def test_disallowed_input_is_one_clear_line(text, message):
         ("a / 0", r"a / 0 is inf"),
         ("x + a", "unknown name 'x'; bind it with --set x=NUMBER"),
         ("exp + a", "exp is a function; call it"),
+        ("maximum + a", re.escape("maximum is a function; call it, as in maximum(x, y)")),
+        ("maximum(a, 1e60) ** 2", r"maximum\(a, 1e\+60\) \*\* 2 is 1e\+120, beyond"),
     ],
 )
 def test_evaluation_errors_name_the_subexpression(text, message):
@@ -175,6 +188,8 @@ def test_bindings(text, expected):
         ("1a=2", "NAME=NUMBER"),
         ("__class__=2", "NAME=NUMBER"),
         ("exp=2", "exp is a function name"),
+        ("maximum=2", "maximum is a function name"),
+        ("clamp_min=0", "clamp_min is a function name"),
         ("a=two", "needs a number, received 'two'"),
         ("a=nan", "out of range"),
         ("a=inf", "out of range"),
@@ -190,13 +205,116 @@ def test_names_used_are_in_reading_order_without_functions():
     assert names_used(parse("tanh(c * b) + a * c")) == ["c", "b", "a"]
 
 
-def test_functions_are_the_packages_unary_functions():
-    assert sorted(FUNCTIONS) == sorted(
-        ["exp", "log", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "sqrt"]
-    )
+def test_functions_are_the_packages_value_methods_with_their_arguments():
+    unary = ["exp", "log", "tanh", "sigmoid", "relu", "abs", "sin", "cos", "sqrt", "square"]
+    binary = ["maximum", "minimum", "clamp_min", "clamp_max"]
+    assert sorted(FUNCTIONS) == sorted([*unary, *binary, "clamp"]) == sorted(ARGUMENTS)
+    assert {name: len(ARGUMENTS[name]) for name in FUNCTIONS} == {
+        **dict.fromkeys(unary, 1),
+        **dict.fromkeys(binary, 2),
+        "clamp": 3,
+    }
     for name, fn in FUNCTIONS.items():
-        x = Value(0.5)
-        assert fn(x).data == getattr(x, name)().data
+        assert fn is getattr(Value, name)
+        # The table's count is the method's: self and its positional parameters.
+        parameters = inspect.signature(fn).parameters
+        assert len(parameters) == len(ARGUMENTS[name])
+    assert example_call("clamp_min") == "clamp_min(x, low)"
+    assert "maximum(x, y)" in listed_functions() and "clamp(x, low, high)" in listed_functions()
+
+
+def leaves_at(a: float, b: float) -> dict[str, Value]:
+    return {"a": Value(a, "a"), "b": Value(b, "b")}
+
+
+# Each new call beside the Value method it stands for. The points include ties (a == b, a at a
+# bound), where the derivatives are PyTorch's conventions rather than calculus.
+BY_METHOD = [
+    ("square(a)", lambda a, b: a.square(), "square"),
+    ("maximum(a, b)", lambda a, b: a.maximum(b), "maximum"),
+    ("minimum(a, b)", lambda a, b: a.minimum(b), "minimum"),
+    ("clamp_min(a, b)", lambda a, b: a.clamp_min(b), "clamp_min"),
+    ("clamp_max(a, b)", lambda a, b: a.clamp_max(b), "clamp_max"),
+    ("clamp(a, b, 1)", lambda a, b: a.clamp(b, 1), "clamp_max"),
+    ("maximum(a, 0.5) * minimum(b, a)", lambda a, b: a.maximum(0.5) * b.minimum(a), "mul"),
+]
+
+
+@pytest.mark.parametrize(("text", "method", "op"), BY_METHOD)
+@pytest.mark.parametrize(("a", "b"), [(1.5, -2.0), (-1.0, 3.0), (2.0, 2.0), (0.5, 0.5), (1.0, 1.0)])
+def test_calls_compute_what_the_value_methods_compute(text, method, op, a, b):
+    parsed = leaves_at(a, b)
+    out = evaluate(parse(text), parsed)
+    direct = leaves_at(a, b)
+    expected = method(direct["a"], direct["b"])
+    assert out.op is OPS[op] and out.data == expected.data
+    out.backward()
+    expected.backward()
+    assert {n: v.grad for n, v in parsed.items()} == {n: v.grad for n, v in direct.items()}
+
+
+def test_a_tie_in_maximum_splits_the_gradient_in_half():
+    leaves = leaves_at(2.0, 2.0)
+    out = evaluate(parse("maximum(a, b)"), leaves)
+    out.backward()
+    assert (leaves["a"].grad, leaves["b"].grad) == (0.5, 0.5)
+    a = Value(2.0, "a")
+    out = evaluate(parse("maximum(a, a)"), {"a": a})
+    out.backward()
+    assert out.parents == (a, a) and a.grad == 1.0  # a half along each edge
+
+
+@needs_torch
+@pytest.mark.parametrize(("text", "method", "op"), BY_METHOD)
+@pytest.mark.parametrize(("a", "b"), [(1.5, -2.0), (2.0, 2.0), (1.0, 1.0)])
+def test_calls_give_pytorchs_numbers(torch, text, method, op, a, b):
+    del op
+    leaves = leaves_at(a, b)
+    out = evaluate(parse(text), leaves)
+    out.backward()
+    ta, tb = (torch.tensor(x, dtype=torch.float64, requires_grad=True) for x in (a, b))
+    to = {
+        "square(a)": lambda: torch.square(ta),
+        "maximum(a, b)": lambda: torch.maximum(ta, tb),
+        "minimum(a, b)": lambda: torch.minimum(ta, tb),
+        "clamp_min(a, b)": lambda: torch.clamp_min(ta, tb),
+        "clamp_max(a, b)": lambda: torch.clamp_max(ta, tb),
+        "clamp(a, b, 1)": lambda: torch.clamp(ta, tb, torch.tensor(1.0, dtype=torch.float64)),
+        "maximum(a, 0.5) * minimum(b, a)": lambda: (
+            torch.maximum(ta, torch.tensor(0.5, dtype=torch.float64)) * torch.minimum(tb, ta)
+        ),
+    }[text]()
+    to.backward()
+    grads = [0.0 if t.grad is None else t.grad.item() for t in (ta, tb)]
+    assert (out.data, leaves["a"].grad, leaves["b"].grad) == (to.item(), *grads)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_a_wrong_number_of_arguments_names_the_function_and_both_counts(name):
+    expected = len(ARGUMENTS[name])
+    for received in (expected - 1, expected + 1):
+        text = f"{name}({', '.join(['a'] * received)})"
+        with pytest.raises(ExpressionError) as caught:
+            parse(text)
+        message = str(caught.value)
+        for fact in (f"{name}()", f"exactly {expected} argument", f"received {received}"):
+            assert fact in message
+        assert example_call(name) in message and "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "pieces"),
+    [
+        ("clamp_min(a, min=0)", ["clamp_min()", "keyword argument min=0", "clamp_min(x, low)"]),
+        ("maximum(a, other=b)", ["maximum()", "keyword argument other=b", "maximum(x, y)"]),
+        ("clamp(a, min=0, max=1)", ["clamp()", "keyword argument min=0", "clamp(x, low, high)"]),
+        ("square(**a)", ["square()", "keyword argument **a", "square(x)"]),
+        ("open(file=a)", ["received a call to open"]),  # not a function: that is said first
+    ],
+)
+def test_keywords_are_refused_naming_the_function_and_its_positional_form(text, pieces):
+    with pytest.raises(ExpressionError, match=facts(*pieces)):
+        parse(text)
 
 
 ALPHABET = "ab()+-*/.e0123456789 _,[]'\"=:lambdxpqrstuvwxyz<>!%&|^~@{}\\\n\t\x00é"
@@ -246,6 +364,10 @@ def missing_left() -> ast.AST:
     return node
 
 
+def call(name: str, *args: ast.AST) -> ast.Call:
+    return ast.Call(ast.Name(name, ast.Load()), list(args), [])
+
+
 def looping_sum() -> ast.AST:
     node = ast.BinOp(ast.Constant(1.0), ast.Add(), ast.Constant(1.0))
     node.right = node  # a "tree" that contains itself
@@ -263,7 +385,10 @@ def looping_sum() -> ast.AST:
         (hand_built(ast.Name(id=["a"], ctx=ast.Load())), "Name.id is list, expected str"),
         (hand_built(ast.Constant("x")), "only numbers are allowed as literals, received 'x'"),
         (hand_built(ast.Constant(1e300)), "1e+300 is out of range"),
-        (hand_built(ast.Call(ast.Name("exp", ast.Load()), [], [])), "exactly one argument"),
+        (hand_built(ast.Call(ast.Name("exp", ast.Load()), [], [])), "exactly 1 argument"),
+        (hand_built(call("maximum", ast.Name("a", ast.Load()))), "exactly 2 arguments"),
+        # A keyword is let through as part of a call; out of place, it is still refused.
+        (hand_built(call("exp", ast.keyword("x", ast.Constant(1.0)))), "keyword is not allowed"),
         (hand_built(ast.Call(ast.Name("eval", ast.Load()), [ast.Constant(1.0)], [])), "eval"),
         (hand_built(ast.Expression(body=ast.Constant(1.0))), "body is Expression, expected expr"),
         (hand_built(looping_sum()), "at most 200 are accepted"),

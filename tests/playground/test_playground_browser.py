@@ -498,6 +498,25 @@ def test_forward_steps_go_node_by_node(browser):
     settle(browser)
 
 
+def test_forward_steps_of_maximum_and_square_read_as_a_call_and_a_power(browser):
+    draw(browser, "maximum(a, b) * square(c)", "a=1 b=2 c=3")
+    browser.find_element("css selector", 'input[name="pass"][value="forward"]').click()
+    settle(browser)
+    rules = []
+    while by_id(browser, "next").is_enabled():
+        click(browser, "next")
+        rules.append(by_id(browser, "rule-forward").text)
+    out, _, _ = engine("maximum(a, b) * square(c)", "a=1 b=2 c=3")
+    assert rules == [
+        "out = max(x, y) = max(1, 2) = 2",
+        "out = x² = 3² = 9",
+        f"out = x * y = 2 * 9 = {out.data:.6g}",
+    ]
+    # The browser is shared: leave it on the backward pass, as the tests after this expect.
+    browser.find_element("css selector", 'input[name="pass"][value="backward"]').click()
+    settle(browser)
+
+
 def test_the_numerical_check_agrees_with_backward(browser):
     from micrograd.gradcheck import numerical_grad
 

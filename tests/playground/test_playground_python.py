@@ -285,6 +285,18 @@ def test_page_files_ship_with_the_package():
     assert re.search(r"micrograd\.playground\"?\s*=\s*\[?\s*\"?static/\*", metadata)
 
 
+def test_the_expression_fields_hint_lists_every_function_the_parser_takes():
+    from micrograd.expr import ARGUMENTS, FUNCTIONS, example_call
+
+    index = (resources.files("micrograd.playground") / "static" / "index.html").read_text()
+    hint = re.search(r'<input id="expression"[^>]*title="([^"]*)"', index).group(1)
+    shown = re.findall(r"\w+(?:\([^)]*\))?", hint.split("parentheses and", 1)[1])
+    # Each function once, those of several arguments with the arguments the messages give.
+    assert shown == [
+        name if len(ARGUMENTS[name]) == 1 else example_call(name) for name in FUNCTIONS
+    ]
+
+
 # ---- What the page says about each step (micrograd.playground.rules) --------------------------
 
 
@@ -347,6 +359,73 @@ def test_a_rule_with_nothing_to_fill_in_is_written_once():
     assert numbers == ["= (-3) = -3", "= 2 = 2"]
 
 
+def op_circle(dot: str, symbol: str) -> str:
+    return re.search(rf"(o\d+) \[[^\]]*label=<{re.escape(symbol)}>", dot).group(1)
+
+
+def test_maximum_and_square_nodes_read_as_a_call_and_a_power_with_the_engines_numbers():
+    from micrograd import Value
+    from micrograd.ops import MAXIMUM, SQUARE
+
+    spec = expression("maximum(a, b) * square(c)", "a=2 b=2 c=-1.5")  # a tie: half each
+    graph = page("graph", spec=spec)
+    maximum = page("rule", spec=spec, node=op_circle(graph["dot"], MAXIMUM.symbol))
+    square = page("rule", spec=spec, node=op_circle(graph["dot"], SQUARE.symbol))
+    assert maximum["forward"] == "out = max(x, y) = max(2, 2) = 2"
+    assert maximum["where"] == "x = a = 2, y = b = 2"
+    assert square["forward"] == "out = x² = (-1.5)² = 2.25"
+    assert [d["symbols"] for d in maximum["derivatives"] + square["derivatives"]] == [
+        f"∂out/∂{name} = {text}"
+        for name, text in [*zip("xy", MAXIMUM.notation), ("x", SQUARE.notation[0])]
+    ]
+    assert [d["numbers"] for d in maximum["derivatives"]] == [
+        "= 1 if 2 > 2, 0.5 if 2 = 2, else 0 = 0.5",
+        "= 1 if 2 > 2, 0.5 if 2 = 2, else 0 = 0.5",
+    ]
+    assert square["derivatives"][0]["numbers"] == "= 2 * (-1.5) = -3"
+    # What each rule passes on is the gradient the engine gives each input (each used once).
+    a, b, c = Value(2.0), Value(2.0), Value(-1.5)
+    (a.maximum(b) * c.square()).backward()
+    passed = [d["passed"] for d in maximum["derivatives"] + square["derivatives"]]
+    assert passed == [a.grad, b.grad, c.grad] == [1.125, 1.125, -6.0]
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "forward"),
+    [
+        ("minimum(a, 1)", "a=-2", "out = min(x, y) = min((-2), 1) = -2"),
+        ("clamp_min(a, 0)", "a=-0.5", "out = clamp_min(x, y) = clamp_min((-0.5), 0) = 0"),
+        ("clamp_max(a, 1)", "a=3", "out = clamp_max(x, y) = clamp_max(3, 1) = 1"),
+        ("square(a)", "a=1e7", "out = x² = (1e+07)² = 1e+14"),  # not 1e+07²: an exponent of 7²
+    ],
+)
+def test_the_other_new_ops_read_as_calls_or_a_power_with_their_numbers(text, values, forward):
+    spec = expression(text, values)
+    out, _ = glue.build(spec)
+    graph = page("graph", spec=spec)
+    assert (
+        page("rule", spec=spec, node=op_circle(graph["dot"], out.op.symbol))["forward"] == forward
+    )
+
+
+def test_every_ops_forward_formula_names_its_inputs_once_each():
+    from micrograd import OPS, Value
+    from micrograd.playground.rules import forward_formula
+
+    methods = {"add": "__add__", "mul": "__mul__", "pow": "__pow__"}
+    formulas = {}
+    for name, op in OPS.items():
+        x, y = Value(0.5), Value(0.25)
+        node = getattr(x, methods.get(name, name))(*[y][: op.arity - 1])
+        assert node.op is op
+        formulas[name] = forward_formula(node)
+        inputs = re.findall(r"\b[xy]\b", formulas[name], re.ASCII)
+        assert inputs == ["x", "y"][: op.arity], formulas[name]
+    assert formulas["square"] == "x²" and formulas["maximum"] == "max(x, y)"
+    assert formulas["clamp_max"] == "clamp_max(x, y)" and formulas["pow"] == "x ** y"
+    assert formulas["sigmoid"] == "σ(x)"
+
+
 def test_forward_steps_go_node_by_node_in_computing_order():
     steps = page("forward", spec=NEURON)["steps"]
     out, _ = glue.build(NEURON)
@@ -372,6 +451,8 @@ def test_numerical_check_agrees_with_backward(spec):
     ("text", "values", "words"),
     [
         ("tanh + a", "a=1", "tanh is a function"),
+        ("maximum + a", "a=1", "maximum is a function: call it, as in maximum(x, y)"),
+        ("a", "maximum=1", "maximum is a function name"),
         ("_x + a", "a=1", "starts with _"),
         ("a", "tanh=1", "in Values"),
         ("a" + "*a" * 45, "a=1", f"at most {glue.MAX_OPERATIONS} operations"),
