@@ -58,8 +58,13 @@ def forward_formula(node: Value) -> str:
 def _with_numbers(text: str, inputs: Sequence[float]) -> str:
     def put(match: re.Match[str]) -> str:
         shown = number(inputs[_INPUT_NAMES.index(match.group(1))])
-        # A sign, or an exponent right before a postfix ² (1e+06²), would read as part of it.
-        postfix = text[match.end() : match.end() + 1] not in ("", " ", ",", ")")
+        before, after = text[: match.start()], text[match.end() : match.end() + 1]
+        # A whole argument of a call, tanh(x) or max(x, y), reads right as it is: tanh(-1.5).
+        if before.endswith(("(", ", ")) and after in (")", ","):
+            return shown
+        # Elsewhere a sign, or an exponent right before a postfix ² (1e+06²), would read as
+        # part of what is around it: 2 * (-3), (-1.5)².
+        postfix = after not in ("", " ", ",", ")")
         return f"({shown})" if shown.startswith("-") or (postfix and "e" in shown) else shown
 
     return _NAME.sub(put, text)

@@ -393,10 +393,14 @@ def test_maximum_and_square_nodes_read_as_a_call_and_a_power_with_the_engines_nu
 @pytest.mark.parametrize(
     ("text", "values", "forward"),
     [
-        ("minimum(a, 1)", "a=-2", "out = min(x, y) = min((-2), 1) = -2"),
-        ("clamp_min(a, 0)", "a=-0.5", "out = clamp_min(x, y) = clamp_min((-0.5), 0) = 0"),
+        ("minimum(a, 1)", "a=-2", "out = min(x, y) = min(-2, 1) = -2"),
+        ("clamp_min(a, 0)", "a=-0.5", "out = clamp_min(x, y) = clamp_min(-0.5, 0) = 0"),
         ("clamp_max(a, 1)", "a=3", "out = clamp_max(x, y) = clamp_max(3, 1) = 1"),
         ("square(a)", "a=1e7", "out = x² = (1e+07)² = 1e+14"),  # not 1e+07²: an exponent of 7²
+        # A negative number as a whole argument needs no brackets of its own: not tanh((-1.5)).
+        ("tanh(a)", "a=-1.5", f"out = tanh(x) = tanh(-1.5) = {math.tanh(-1.5):.6g}"),
+        ("maximum(a, b)", "a=-1 b=-2", "out = max(x, y) = max(-1, -2) = -1"),
+        ("a * b", "a=2 b=-3", "out = x * y = 2 * (-3) = -6"),
     ],
 )
 def test_the_other_new_ops_read_as_calls_or_a_power_with_their_numbers(text, values, forward):
