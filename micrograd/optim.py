@@ -243,14 +243,10 @@ class Optimizer:
         when its rule keeps something (plain SGD keeps nothing, as in PyTorch)."""
         states = self.state
         for p, g in zip(params, grads):
-            state = states.get(p)
-            if state is None:
-                state = {}
-                p.data = self._rule(_FLOAT_MATH, hyper, state, p.data, g)
-                if state:
-                    states[p] = state
-            else:
-                p.data = self._rule(_FLOAT_MATH, hyper, state, p.data, g)
+            state = states.get(p, {})
+            p.data = self._rule(_FLOAT_MATH, hyper, state, p.data, g)
+            if state and p not in states:
+                states[p] = state
 
     # Stepping a tape's result: the same rule on arrays, no Python loop per parameter.
 
@@ -295,10 +291,11 @@ class Optimizer:
         if self._arrays is None:
             self._pack_arrays(np, layout)
         assert self._arrays is not None
+        m = _array_math(np)
         for (hyper, _), (index, active), state in zip(self._groups(), layout.groups, self._arrays):
             if not active:
                 continue
-            new = self._rule(_array_math(np), hyper, state, weights[index], grads[index])
+            new = self._rule(m, hyper, state, weights[index], grads[index])
             if in_place:  # the Parameters read their numbers from here
                 weights[index] = new
             else:

@@ -22,7 +22,7 @@ Left out: replaying the plan (buffers, checking inputs, the forward and backward
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from micrograd.engine import Value
 from micrograd.lecture import LectureOp
@@ -161,8 +161,8 @@ class NumpyLayout:
         terms, absorbed_adds = _fuse_additions(tape, uses)
         shared = _lane_invariant(tape)
         affine, squares, absorbed_products = _find_neurons(tape, uses, terms, shared)
-        absorbed = absorbed_adds | absorbed_products
-        groups = _group_by_depth(tape, terms, affine, squares, absorbed, shared)
+        fused = _Fused(terms, affine, squares, absorbed_adds | absorbed_products)
+        groups = _group_by_depth(tape, fused, shared)
         row, row_params, self.fixed, self.n_rows = _lay_out_rows(tape, groups)
         # A slice when the parameters read as rows are a run (all of them, often): a view.
         self.row_params = _as_index(row_params) if row_params else np.array([], dtype=np.intp)
@@ -302,21 +302,24 @@ def _lane_invariant(tape: Tape) -> list[bool]:
 _Groups = list[tuple[bool, Op | LectureOp | str, list[tuple[int, list[Any]]]]]
 
 
-def _group_by_depth(
-    tape: Tape,
-    terms: dict[int, list[int]],
-    affine: dict[int, tuple[int, list[int], list[int]]],
-    squares: dict[int, tuple[int | None, list[int]]],
-    absorbed: set[int],
-    shared: list[bool],
-) -> _Groups:
+class _Fused(NamedTuple):
+    """What fusing found: each addition's terms, the neurons, the sums of squares (see
+    `_fuse_additions` and `_find_neurons`), and the instructions they absorbed."""
+
+    terms: dict[int, list[int]]
+    affine: dict[int, tuple[int, list[int], list[int]]]
+    squares: dict[int, tuple[int | None, list[int]]]
+    absorbed: set[int]
+
+
+def _group_by_depth(tape: Tape, fused: _Fused, shared: list[bool]) -> _Groups:
     """The instructions left after fusing, grouped by (shared, depth, kind, shape): the shared
     groups first, then the others, each in order of depth.
 
     In that order every group reads only rows written by earlier groups. Each group is whether
     it is shared, its kind and its members, (output slot, arguments) pairs.
     """
-    grouped = group_by_depth(tape.n_slots, _nodes(tape, terms, affine, squares, absorbed, shared))
+    grouped = group_by_depth(tape.n_slots, _nodes(tape, fused, shared))
     # Within a depth by kind, op and shape: the keys differ, so the order does not depend on
     # the order the groups were found in.
     grouped.sort(key=lambda group: (group[1][0], group[0], group[1][1:]))
@@ -328,16 +331,10 @@ def _group_by_depth(
 _Node = tuple[int, Sequence[int], tuple[Any, ...], tuple[Op | LectureOp | str, tuple[int, Any]]]
 
 
-def _nodes(
-    tape: Tape,
-    terms: dict[int, list[int]],
-    affine: dict[int, tuple[int, list[int], list[int]]],
-    squares: dict[int, tuple[int | None, list[int]]],
-    absorbed: set[int],
-    shared: list[bool],
-) -> Iterator[_Node]:
+def _nodes(tape: Tape, fused: _Fused, shared: list[bool]) -> Iterator[_Node]:
     """The nodes left after fusing, for `group_by_depth`: the slot each writes and those it
     reads; its key, (not shared, kind, op name, op identity, shape); and its kind and entry."""
+    terms, affine, squares, absorbed = fused
     for ins in tape.instructions:
         if ins.out in absorbed:
             continue

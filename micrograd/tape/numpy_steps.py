@@ -27,8 +27,8 @@ from micrograd.ops import ADD, EXP, LOG, MUL, RELU, ArrayRule, Op
 from micrograd.tape.numpy_build import Group, Scatter
 
 # Matrix products over at most this many lanes use np.dot, above it np.matmul: for the small
-# blocks of a minibatch dot's call costs less (0.2 to 0.4 us of 1 to 2 us), for wide ones
-# matmul's BLAS path is the faster (digits at 1,797 lanes: 16 against 23 us for one product).
+# blocks of a minibatch dot's call costs less (1.1 against 1.5 us), for wide ones matmul's BLAS
+# path is the faster (digits at 1,797 lanes: 16 against 23 us); benchmarks/numpy_calls.py.
 _DOT_LANES = 256
 
 
@@ -298,7 +298,7 @@ def backward_step(np: Any, group: Group, skip: tuple[str, ...]) -> BindBackward:
                 if add_x is None:
                     return
                 if one_node:  # the outer product w.T * upstream: numpy's matmul with an inner
-                    # size of 1 is several times slower than a broadcast multiply (same numbers)
+                    # size of 1 is 1.5 times slower than a broadcast multiply (same numbers)
                     if x_rows is not None:
                         multiply(w.T, upstream, out=x_rows)
                     else:
